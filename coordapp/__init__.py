@@ -1,0 +1,89 @@
+"""coordapp: meetings of multi-stakeholder coordination networks, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask, request
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+BLUEPRINTS = [
+    "coordapp.health",
+    "coordapp.auth",
+    "coordapp.admin",
+    "coordapp.directory",
+    "coordapp.meetings",
+]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build an app. `config` overrides what the environment says (tests use it)."""
+    from coordapp import access, config as app_config, errors, timefmt
+    from coordapp.extensions import babel, csrf, db, login_manager, migrate
+
+    load_dotenv(PROJECT_ROOT / ".env")
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(app_config.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    app_config.check_production_ready(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"]),
+        default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
+    login_manager.init_app(app)
+    _configure_login(app)
+
+    import importlib
+
+    for module_name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module_name).bp)
+    access.check_every_route_declares_access(app)
+
+    errors.register(app)
+    timefmt.register(app)
+    from coordapp import cli
+
+    cli.register(app)
+
+    if app.config.get("HUEY_IMMEDIATE"):
+        from coordapp.jobs import huey
+
+        huey.immediate = True
+    return app
+
+
+def _configure_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from coordapp.extensions import db, login_manager
+    from coordapp.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        # The id carries the session version: changing the password ends other sessions.
+        try:
+            uid, version = (int(part) for part in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user

@@ -1,0 +1,1 @@
+from coordapp.admin.routes import bp  # noqa: F401

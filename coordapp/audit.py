@@ -1,0 +1,63 @@
+"""Writing the audit log. Call `record` in the same transaction as the change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_login import current_user
+
+from coordapp.extensions import db
+from coordapp.models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    """The values of `fields` on `obj`, in a JSON-friendly form."""
+    return {field: _plain(getattr(obj, field)) for field in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose value changed."""
+    return {
+        field: [before.get(field), after.get(field)]
+        for field in after
+        if before.get(field) != after.get(field)
+    }
+
+
+def record(
+    action: str,
+    obj: Any,
+    *,
+    meeting_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    note: str | None = None,
+    user_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event for `obj` to the session (flushes to get the object's id)."""
+    if getattr(obj, "id", None) is None:
+        db.session.flush()
+    if user_id is None and current_user and current_user.is_authenticated:
+        user_id = current_user.id
+    event = AuditEvent(
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=getattr(obj, "id", None),
+        meeting_id=meeting_id,
+        changes=changes or None,
+        note=note,
+        user_id=user_id,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,1 @@
+from coordapp.auth.routes import bp  # noqa: F401

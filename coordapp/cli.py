@@ -1,0 +1,52 @@
+"""Command-line entry points: `flask create-user`, `flask seed-demo`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from coordapp.extensions import db
+from coordapp.models import Role, User
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", required=True, help="Full name shown in the app.")
+    @click.option(
+        "--role",
+        type=click.Choice([r.value for r in Role]),
+        default=Role.MEMBER.value,
+        show_default=True,
+    )
+    def create_user(email: str, name: str, role: str) -> None:
+        """Create an account. The password is asked for, or read from stdin."""
+        email = User.normalise_email(email)
+        if db.session.scalar(db.select(User).filter_by(email=email)):
+            raise click.ClickException(f"a user with the email {email} already exists")
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+        if len(password) < 10:
+            raise click.ClickException("the password must have at least 10 characters")
+        user = User(email=email, name=name, role=Role(role))
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"created {role} {email}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the demo network (idempotent) and print the demo logins."""
+        from coordapp.demo import seed_demo_data
+
+        created = seed_demo_data()
+        click.echo("demo data loaded" if created else "demo data already present")
+        from coordapp.demo import DEMO_LOGINS
+
+        click.echo("demo logins (email / password):")
+        for email, password, role in DEMO_LOGINS:
+            click.echo(f"  {role:12} {email} / {password}")

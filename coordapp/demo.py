@@ -1,0 +1,6 @@
+"""STUB demo data — replaced later."""
+DEMO_LOGINS = []
+
+
+def seed_demo_data() -> bool:
+    return False

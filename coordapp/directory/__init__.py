@@ -1,0 +1,1 @@
+from coordapp.directory.routes import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from coordapp.meetings.routes import bp  # noqa: F401

@@ -1,0 +1,92 @@
+"""The stakeholder directory: organisations and the people who work there."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+
+
+class Category(enum.Enum):
+    UN_AGENCY = "un_agency"
+    NATIONAL_GOVERNMENT = "national_government"
+    LOCAL_GOVERNMENT = "local_government"
+    CIVIL_SOCIETY = "civil_society"
+    INTERNATIONAL_ORGANISATION = "international_organisation"
+    DEVELOPMENT_PARTNER = "development_partner"
+    ACADEMIA = "academia"
+    PRIVATE_SECTOR = "private_sector"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return str(CATEGORY_LABELS[self])
+
+
+CATEGORY_LABELS = {
+    Category.UN_AGENCY: _l("UN agency"),
+    Category.NATIONAL_GOVERNMENT: _l("National government"),
+    Category.LOCAL_GOVERNMENT: _l("Local government"),
+    Category.CIVIL_SOCIETY: _l("Civil society"),
+    Category.INTERNATIONAL_ORGANISATION: _l("International organisation"),
+    Category.DEVELOPMENT_PARTNER: _l("Development partner"),
+    Category.ACADEMIA: _l("Academia"),
+    Category.PRIVATE_SECTOR: _l("Private sector"),
+    Category.OTHER: _l("Other"),
+}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (check_in("category", Category, "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    acronym: Mapped[str | None] = mapped_column(sa.String(50))
+    category: Mapped[Category] = mapped_column(enum_column(Category, 40), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+    contacts: Mapped[list[Contact]] = relationship(back_populates="organisation")
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[str | None] = mapped_column(sa.String(200))
+    # Stored lower-cased: unique regardless of how it was typed.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(50))
+    language: Mapped[str] = mapped_column(sa.String(10), default="en")
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="contacts")
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return email.strip().lower()
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.email}>"

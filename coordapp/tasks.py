@@ -1,0 +1,18 @@
+"""Background tasks. Later capabilities add theirs here (or import them here)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from coordapp.extensions import db
+from coordapp.jobs import crontab, periodic_task
+from coordapp.models import LoginAttempt, utcnow
+
+
+@periodic_task(crontab(minute="17", hour="*"))
+def purge_old_login_attempts() -> int:
+    """Login attempts matter for throttling only for a while; keep a day for review."""
+    cutoff = utcnow() - timedelta(days=1)
+    result = db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0
