@@ -20,7 +20,8 @@ BLUEPRINTS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, config as app_config, errors, timefmt
+    from coordapp import access, errors, timefmt
+    from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
     load_dotenv(PROJECT_ROOT / ".env")
@@ -35,6 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     app_config.check_production_ready(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a reverse proxy, take the client address from X-Forwarded-For (login
+        # throttling per IP depends on it) and the scheme from X-Forwarded-Proto.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)

@@ -22,9 +22,7 @@ MESSAGES = {
 
 def render_error(code: int, message: str | None = None):
     return (
-        render_template(
-            "errors/error.html", code=code, message=message or MESSAGES.get(code, "")
-        ),
+        render_template("errors/error.html", code=code, message=message or MESSAGES.get(code, "")),
         code,
     )
 
@@ -33,7 +31,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(
-            400, _l("Your form expired or was sent from elsewhere. Please go back, reload and try again.")
+            400,
+            _l("Your form expired or came from elsewhere. Please go back, reload and try again."),
         )
 
     @app.errorhandler(HTTPException)

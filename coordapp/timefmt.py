@@ -33,7 +33,11 @@ _ZONES: list[str] | None = None
 def timezone_choices() -> list[str]:
     global _ZONES
     if _ZONES is None:
-        _ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))) + ["UTC"]
+        _ZONES = sorted(
+            z
+            for z in available_timezones()
+            if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+        ) + ["UTC"]
     return _ZONES
 
 

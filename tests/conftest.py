@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from coordapp import create_app
 from coordapp.extensions import db
@@ -44,9 +45,14 @@ def test_config(**overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "HUEY_IMMEDIATE": True,
         "SERVER_NAME": None,
+        # Fast hashes: the suite sets many passwords; production keeps scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return config
+
+
+test_config.__test__ = False  # a helper, not a test, even when imported into a test module
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +81,13 @@ def _empty_all_tables() -> None:
 @pytest.fixture
 def app(_schema):
     app = create_app(test_config())
+
+    # The test keeps one app context open, which requests reuse; forget the user that
+    # Flask-Login cached in `g` so each request authenticates on its own cookies.
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         db.session.remove()
@@ -152,3 +165,80 @@ def count_queries():
         yield counter
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are left out of the SQLite run (they run in the PostgreSQL
+    run), reported as deselected rather than skipped."""
+    if IS_POSTGRES:
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("postgres_only") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may skip silently: a skipped test (missing browser, missing
+    service…) is turned into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which is not allowed: {report.longrepr}"
+
+
+# --- live server and browser -------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over real HTTP on a loopback port, in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. A missing browser is an error, not a skip."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (see .ci/run)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-GB", timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

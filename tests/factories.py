@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from coordapp.extensions import db
 from coordapp.models import (
@@ -23,28 +23,47 @@ _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-def make_user(role: Role = Role.MEMBER, email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, active: bool = True) -> User:
+def make_user(
+    role: Role = Role.MEMBER,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    active: bool = True,
+) -> User:
     n = next(_seq)
-    user = User(email=(email or f"user{n}@example.org").lower(), name=name or f"User {n}",
-                role=role, active=active)
+    user = User(
+        email=(email or f"user{n}@example.org").lower(),
+        name=name or f"User {n}",
+        role=role,
+        active=active,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
 
 
-def make_organisation(name: str | None = None, acronym: str | None = None,
-                      category: Category = Category.UN_AGENCY, **kwargs) -> Organisation:
+def make_organisation(
+    name: str | None = None,
+    acronym: str | None = None,
+    category: Category = Category.UN_AGENCY,
+    **kwargs,
+) -> Organisation:
     n = next(_seq)
-    org = Organisation(name=name or f"Organisation {n}", acronym=acronym, category=category, **kwargs)
+    org = Organisation(
+        name=name or f"Organisation {n}", acronym=acronym, category=category, **kwargs
+    )
     db.session.add(org)
     db.session.commit()
     return org
 
 
-def make_contact(organisation: Organisation | None = None, name: str | None = None,
-                 email: str | None = None, **kwargs) -> Contact:
+def make_contact(
+    organisation: Organisation | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    **kwargs,
+) -> Contact:
     n = next(_seq)
     contact = Contact(
         name=name or f"Contact {n}",
@@ -64,11 +83,18 @@ def make_series(name: str | None = None, **kwargs) -> Series:
     return series
 
 
-def make_meeting(title: str | None = None, series: Series | None = None, number: int | None = None,
-                 starts_at: datetime | None = None, hours: int = 3, timezone_name: str = "Europe/Minsk",
-                 status: MeetingStatus = MeetingStatus.SCHEDULED, chairs: list[tuple[User, str]] = (),
-                 **kwargs) -> Meeting:
-    starts_at = starts_at or datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=30)
+def make_meeting(
+    title: str | None = None,
+    series: Series | None = None,
+    number: int | None = None,
+    starts_at: datetime | None = None,
+    hours: int = 3,
+    timezone_name: str = "Europe/Minsk",
+    status: MeetingStatus = MeetingStatus.SCHEDULED,
+    chairs: list[tuple[User, str]] = (),
+    **kwargs,
+) -> Meeting:
+    starts_at = starts_at or datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
     meeting = Meeting(
         title=title or f"Meeting {next(_seq)}",
         series=series,

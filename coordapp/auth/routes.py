@@ -1,24 +1,89 @@
-"""STUB — to be replaced by the auth helper."""
-from flask import Blueprint
+"""Logging in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
 
 from coordapp.access import login_required, public
+from coordapp.auth import service
+from coordapp.auth.forms import ChangePasswordForm, LoginForm
+from coordapp.auth.service import LoginOutcome
 
 bp = Blueprint("auth", __name__)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    # Browsers treat "\" like "/", so "/\evil.example" would leave the site.
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _after_login_url() -> str:
+    return safe_next_url(request.args.get("next")) or url_for("meetings.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    return "login"
+    if current_user.is_authenticated:
+        return redirect(_after_login_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = service.attempt_login(form.email.data, form.password.data, request.remote_addr)
+        if result.outcome is LoginOutcome.THROTTLED:
+            minutes = max(1, current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"] // 60)
+            message = _(
+                "Too many failed login attempts. For your security, logging in is paused; "
+                "please wait %(minutes)d minutes and try again.",
+                minutes=minutes,
+            )
+            return render_template("auth/login.html", form=form, error=message), 429
+        if result.outcome is LoginOutcome.OK:
+            login_user(result.user, remember=form.remember.data)
+            return redirect(_after_login_url())
+        error = _("The email or password is not correct, or the account is not active.")
+        return render_template("auth/login.html", form=form, error=error)
+    return render_template("auth/login.html", form=form, error=None)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    return "logout"
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    return "password"
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("Your current password is not correct."))
+        else:
+            had_remember_cookie = (
+                current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            )
+            service.change_password(user, form.new_password.data)
+            # The new session version logs out every other session and "remember me"
+            # cookie; log this session in again so that it carries on.
+            login_user(user, remember=had_remember_cookie)
+            flash(
+                _("Your password has been changed. Other sessions have been logged out."), "success"
+            )
+            return redirect(url_for("auth.change_password"))
+    return render_template("auth/change_password.html", form=form)

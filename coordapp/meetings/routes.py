@@ -1,18 +1,490 @@
-"""STUB — to be replaced by the meetings helper."""
-from flask import Blueprint
+"""Series and meetings: lists, pages, forms and status changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from coordapp.access import login_required, secretariat_required
+from coordapp.extensions import db
+from coordapp.meetings import service
+from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
+from coordapp.models import (
+    AuditEvent,
+    Contact,
+    Meeting,
+    MeetingChair,
+    MeetingKind,
+    MeetingStatus,
+    Organisation,
+    Series,
+    SeriesChair,
+    User,
+    utcnow,
+)
+from coordapp.timefmt import local_datetime
 
 bp = Blueprint("meetings", __name__)
+
+# What the button that moves a meeting to each status says.
+STATUS_ACTIONS = {
+    MeetingStatus.DRAFT: _l("Move back to draft"),
+    MeetingStatus.SCHEDULED: _l("Mark as scheduled"),
+    MeetingStatus.HELD: _l("Mark as held"),
+    MeetingStatus.CLOSED: _l("Close"),
+    MeetingStatus.CANCELLED: _l("Cancel meeting"),
+}
+
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "series": _l("Series"),
+    "number": _l("Number"),
+    "kind": _l("Kind"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "timezone": _l("Timezone"),
+    "venue": _l("Venue"),
+    "online_url": _l("Online meeting link"),
+    "rsvp_deadline": _l("Reply by"),
+    "capacity": _l("Capacity"),
+    "language": _l("Language"),
+    "status": _l("Status"),
+    "cancel_reason": _l("Reason for cancelling"),
+    "chairs": _l("Chairs"),
+}
+
+ACTION_LABELS = {
+    "meeting_created": _l("Created the meeting"),
+    "meeting_updated": _l("Edited the meeting"),
+    "status_changed": _l("Changed the status"),
+    "meeting_cancelled": _l("Cancelled the meeting"),
+}
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+def _meeting_list_query():
+    return sa.select(Meeting).options(
+        joinedload(Meeting.series),
+        selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+    )
+
+
+def _get_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.series),
+            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+        )
+    )
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    return meeting
+
+
+def _get_series(series_id: int) -> Series:
+    series = db.session.scalar(
+        sa.select(Series)
+        .where(Series.id == series_id)
+        .options(
+            selectinload(Series.default_chairs).joinedload(SeriesChair.user),
+            selectinload(Series.default_contacts).joinedload(Contact.organisation),
+            selectinload(Series.default_organisations),
+        )
+    )
+    if series is None:
+        abort(404, _("This series does not exist."))
+    return series
+
+
+def _chair_candidates(keep_ids: set[int] = frozenset()) -> list[User]:
+    """Active users, plus any already chairing (so an edit does not drop them)."""
+    query = sa.select(User).order_by(User.name)
+    condition = User.active.is_(True)
+    if keep_ids:
+        condition = condition | User.id.in_(keep_ids)
+    return list(db.session.scalars(query.where(condition)))
+
+
+def _users_by_id(ids) -> dict[int, User]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+
+
+def _chairs_from(form) -> list[tuple[User, str]]:
+    chosen = form.chosen_chairs()
+    users = _users_by_id(user_id for user_id, _label in chosen)
+    return [(users[user_id], label) for user_id, label in chosen if user_id in users]
+
+
+# --- meeting lists ---------------------------------------------------------
 
 
 @bp.get("/")
 @login_required
 def index():
-    return "meetings"
+    query = (
+        _meeting_list_query()
+        .where(Meeting.starts_at >= utcnow())
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    meetings = db.paginate(query, page=_page(), per_page=current_app.config["PER_PAGE"])
+    return render_template("meetings/index.html", meetings=meetings, showing="upcoming")
+
+
+@bp.get("/meetings/past")
+@login_required
+def past():
+    query = (
+        _meeting_list_query()
+        .where(Meeting.starts_at < utcnow())
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    )
+    meetings = db.paginate(query, page=_page(), per_page=current_app.config["PER_PAGE"])
+    return render_template("meetings/index.html", meetings=meetings, showing="past")
+
+
+# --- one meeting -----------------------------------------------------------
+
+
+def _audit_rows(meeting: Meeting) -> list[dict]:
+    """The meeting's audit events, newest first, with values shown in its zone."""
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.meeting_id == meeting.id)
+        .options(joinedload(AuditEvent.user))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    rows = []
+    for event in events:
+        changes = []
+        for name, pair in (event.changes or {}).items():
+            if not isinstance(pair, list) or len(pair) != 2:
+                continue
+            before, after = (_show_value(name, value, meeting.timezone) for value in pair)
+            changes.append(
+                {"field": FIELD_LABELS.get(name, name), "before": before, "after": after}
+            )
+        rows.append(
+            {
+                "event": event,
+                "action": ACTION_LABELS.get(event.action, event.action),
+                "changes": changes,
+            }
+        )
+    return rows
+
+
+def _show_value(name: str, value, tz_name: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if name in service.AUDITED_DATETIME_FIELDS and isinstance(value, str):
+        try:
+            return local_datetime(datetime.fromisoformat(value), tz_name)
+        except ValueError:
+            return value
+    if name == "status":
+        try:
+            return MeetingStatus(value).label
+        except ValueError:
+            return str(value)
+    if name == "kind":
+        try:
+            return MeetingKind(value).label
+        except ValueError:
+            return str(value)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, code: int = 200):
+    can_manage = current_user.is_secretariat
+    next_statuses = [
+        status
+        for status in MeetingStatus
+        if meeting.status.can_become(status) and status is not MeetingStatus.CANCELLED
+    ]
+    return (
+        render_template(
+            "meetings/show.html",
+            meeting=meeting,
+            can_manage=can_manage,
+            next_statuses=next_statuses if can_manage else [],
+            can_cancel=can_manage and meeting.status.can_become(MeetingStatus.CANCELLED),
+            status_actions=STATUS_ACTIONS,
+            cancel_form=cancel_form or StatusForm(),
+            audit_rows=_audit_rows(meeting) if can_manage else [],
+        ),
+        code,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@login_required
+def show(meeting_id: int):
+    return _render_meeting(_get_meeting(meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/status")
+@secretariat_required
+def change_status(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    form = StatusForm()
+    if not form.validate():
+        abort(400)
+    try:
+        new_status = MeetingStatus(form.status.data)
+    except ValueError:
+        flash(_("Unknown status."), "error")
+        return _render_meeting(meeting, code=400)
+    try:
+        service.change_status(meeting, new_status, form.reason.data)
+    except service.ReasonRequired:
+        form.reason.errors = [_("Say why the meeting is cancelled.")]
+        flash(_("The meeting was not cancelled: a reason is required."), "error")
+        return _render_meeting(meeting, cancel_form=form, code=400)
+    except service.TransitionNotAllowed:
+        flash(
+            _(
+                "A meeting that is %(current)s cannot become %(new)s.",
+                current=meeting.status.label.lower(),
+                new=new_status.label.lower(),
+            ),
+            "error",
+        )
+        return _render_meeting(meeting, code=409)
+    db.session.commit()
+    flash(_("Status changed to %(status)s.", status=new_status.label), "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+# --- meeting form ----------------------------------------------------------
+
+
+def _all_series() -> list[Series]:
+    return list(db.session.scalars(sa.select(Series).order_by(Series.name)))
+
+
+def _details_from(form: MeetingForm, series_by_id: dict[int, Series]) -> service.MeetingDetails:
+    return service.MeetingDetails(
+        title=form.title.data,
+        series=series_by_id.get(form.series_id.data),
+        number=form.number.data,
+        kind=MeetingKind(form.kind.data),
+        description=form.description.data,
+        starts_at=form.starts_at_utc,
+        ends_at=form.ends_at_utc,
+        timezone=form.timezone.data,
+        venue=(form.venue.data or "").strip(),
+        online_url=(form.online_url.data or "").strip(),
+        rsvp_deadline=form.rsvp_deadline_utc,
+        capacity=form.capacity.data,
+        language=form.language.data,
+        chairs=_chairs_from(form),
+    )
+
+
+def _number_taken_error(form: MeetingForm) -> None:
+    db.session.rollback()
+    form.number.errors = list(form.number.errors) + [
+        _("This series already has a meeting with this number.")
+    ]
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@secretariat_required
+def new():
+    series_list = _all_series()
+    series_by_id = {s.id: s for s in series_list}
+    form = MeetingForm(series_choices=series_list)
+    if request.method == "GET":
+        series = series_by_id.get(request.args.get("series_id", type=int))
+        if series is not None:
+            form.series_id.data = series.id
+            form.number.data = service.next_number_in_series(series)
+            form.timezone.data = service.default_timezone_for(series)
+            form.fill_chair_rows([(c.user_id, c.role_label) for c in series.default_chairs])
+    form.add_spare_chair_rows()
+    form.set_user_choices(_chair_candidates())
+    if form.validate_on_submit():
+        meeting = service.create_meeting(_details_from(form, series_by_id), current_user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            _number_taken_error(form)
+        else:
+            flash(_("Meeting created as a draft."), "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    code = 400 if request.method == "POST" else 200
+    return render_template("meetings/form.html", form=form, meeting=None), code
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@secretariat_required
+def edit(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    series_list = _all_series()
+    series_by_id = {s.id: s for s in series_list}
+    form = MeetingForm(series_choices=series_list, meeting_id=meeting.id)
+    if request.method == "GET":
+        form.title.data = meeting.title
+        form.series_id.data = meeting.series_id or 0
+        form.number.data = meeting.number
+        form.kind.data = meeting.kind.value
+        form.description.data = meeting.description
+        form.timezone.data = meeting.timezone
+        form.starts_at.data = service.utc_to_local(meeting.starts_at, meeting.timezone)
+        form.ends_at.data = service.utc_to_local(meeting.ends_at, meeting.timezone)
+        form.rsvp_deadline.data = service.utc_to_local(meeting.rsvp_deadline, meeting.timezone)
+        form.venue.data = meeting.venue
+        form.online_url.data = meeting.online_url
+        form.capacity.data = meeting.capacity
+        form.language.data = meeting.language
+        form.fill_chair_rows([(c.user_id, c.role_label) for c in meeting.chairs])
+    form.add_spare_chair_rows()
+    form.set_user_choices(_chair_candidates({c.user_id for c in meeting.chairs}))
+    if form.validate_on_submit():
+        changes = service.update_meeting(meeting, _details_from(form, series_by_id))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            _number_taken_error(form)
+        else:
+            flash(
+                _("Meeting saved.") if changes else _("Nothing was changed."),
+                "success",
+            )
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    code = 400 if request.method == "POST" else 200
+    return render_template("meetings/form.html", form=form, meeting=meeting), code
+
+
+# --- series ----------------------------------------------------------------
 
 
 @bp.get("/series")
 @secretariat_required
 def series_list():
-    return "series"
+    meeting_counts = (
+        sa.select(Meeting.series_id, sa.func.count(Meeting.id).label("n"))
+        .group_by(Meeting.series_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Series, sa.func.coalesce(meeting_counts.c.n, 0))
+        .outerjoin(meeting_counts, meeting_counts.c.series_id == Series.id)
+        .options(selectinload(Series.default_chairs).joinedload(SeriesChair.user))
+        .order_by(Series.name)
+    ).all()
+    return render_template("meetings/series_list.html", rows=rows)
+
+
+@bp.get("/series/<int:series_id>")
+@secretariat_required
+def series_show(series_id: int):
+    series = _get_series(series_id)
+    meetings = db.session.scalars(
+        sa.select(Meeting)
+        .where(Meeting.series_id == series.id)
+        .order_by(Meeting.number.desc(), Meeting.starts_at.desc())
+    ).all()
+    return render_template("meetings/series_show.html", series=series, meetings=meetings)
+
+
+def _series_form_choices(form: SeriesForm, series: Series | None) -> None:
+    keep_contacts = {c.id for c in series.default_contacts} if series else set()
+    keep_orgs = {o.id for o in series.default_organisations} if series else set()
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .join(Contact.organisation)
+        .where(Contact.active.is_(True) | Contact.id.in_(keep_contacts))
+        .options(joinedload(Contact.organisation))
+        .order_by(Contact.name)
+    )
+    form.contact_ids.choices = [
+        SelectChoice(c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts
+    ]
+    organisations = db.session.scalars(
+        sa.select(Organisation)
+        .where(Organisation.active.is_(True) | Organisation.id.in_(keep_orgs))
+        .order_by(Organisation.name)
+    )
+    form.organisation_ids.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
+    keep_users = {c.user_id for c in series.default_chairs} if series else set()
+    form.add_spare_chair_rows()
+    form.set_user_choices(_chair_candidates(keep_users))
+
+
+def _save_series(form: SeriesForm, series: Series | None):
+    contacts = db.session.scalars(
+        sa.select(Contact).where(Contact.id.in_(form.contact_ids.data or []))
+    ).all()
+    organisations = db.session.scalars(
+        sa.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data or []))
+    ).all()
+    with db.session.no_autoflush:
+        saved = service.save_series(
+            series,
+            name=form.name.data,
+            description=form.description.data,
+            chairs=_chairs_from(form),
+            contacts=list(contacts),
+            organisations=list(organisations),
+        )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.name.errors = list(form.name.errors) + [_("A series with this name already exists.")]
+        return None
+    return saved
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@secretariat_required
+def series_new():
+    form = SeriesForm()
+    _series_form_choices(form, None)
+    if form.validate_on_submit():
+        series = _save_series(form, None)
+        if series is not None:
+            flash(_("Series created."), "success")
+            return redirect(url_for("meetings.series_show", series_id=series.id))
+    code = 400 if request.method == "POST" else 200
+    return render_template("meetings/series_form.html", form=form, series=None), code
+
+
+@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@secretariat_required
+def series_edit(series_id: int):
+    series = _get_series(series_id)
+    form = SeriesForm(series_id=series.id)
+    if request.method == "GET":
+        form.name.data = series.name
+        form.description.data = series.description
+        form.contact_ids.data = [c.id for c in series.default_contacts]
+        form.organisation_ids.data = [o.id for o in series.default_organisations]
+        form.fill_chair_rows([(c.user_id, c.role_label) for c in series.default_chairs])
+    _series_form_choices(form, series)
+    if form.validate_on_submit():
+        if _save_series(form, series) is not None:
+            flash(_("Series saved."), "success")
+            return redirect(url_for("meetings.series_show", series_id=series.id))
+        series = _get_series(series_id)
+    code = 400 if request.method == "POST" else 200
+    return render_template("meetings/series_form.html", form=form, series=series), code

@@ -3,6 +3,7 @@
 from coordapp.models.audit import AuditEvent
 from coordapp.models.base import Base, UTCDateTime, utcnow
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
+from coordapp.models.imports import PendingImport
 from coordapp.models.meeting import (
     ALLOWED_TRANSITIONS,
     Meeting,
@@ -27,6 +28,7 @@ __all__ = [
     "MeetingKind",
     "MeetingStatus",
     "Organisation",
+    "PendingImport",
     "Role",
     "Series",
     "SeriesChair",

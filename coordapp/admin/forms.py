@@ -1,0 +1,42 @@
+"""Forms for managing user accounts."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from coordapp.auth.forms import MIN_PASSWORD_LENGTH
+from coordapp.models import Role
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(role.value, role.label) for role in Role]
+
+
+class UserCreateForm(UserEditForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1000,
+                message=_l("The password must have at least %(min)d characters."),
+            ),
+        ],
+    )

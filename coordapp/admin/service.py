@@ -1,0 +1,71 @@
+"""Managing accounts: the rules an administrator works within."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from coordapp import audit
+from coordapp.extensions import db
+from coordapp.models import Role, User
+
+AUDITED_FIELDS = ["email", "name", "role", "active"]
+
+
+class AccountRuleError(Exception):
+    """A change an administrator may not make; the message says why."""
+
+
+def email_taken(email: str, except_user: User | None = None) -> bool:
+    query = sa.select(User.id).where(User.email == User.normalise_email(email))
+    if except_user is not None:
+        query = query.where(User.id != except_user.id)
+    return db.session.scalar(query) is not None
+
+
+def create_user(email: str, name: str, role: Role, password: str) -> User:
+    """Add an account (flushed, not committed); the caller commits."""
+    user = User(email=User.normalise_email(email), name=name.strip(), role=role, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user_created",
+        user,
+        changes={
+            field: [None, value] for field, value in audit.snapshot(user, AUDITED_FIELDS).items()
+        },
+    )
+    return user
+
+
+def update_user(admin: User, user: User, name: str, role: Role) -> dict:
+    """Change name and role; returns the audited differences (empty if nothing changed)."""
+    if user.id == admin.id and role is not Role.ADMIN:
+        raise AccountRuleError(_l("You cannot remove your own administrator role."))
+    before = audit.snapshot(user, AUDITED_FIELDS)
+    user.name = name.strip()
+    user.role = role
+    changes = audit.diff(before, audit.snapshot(user, AUDITED_FIELDS))
+    if changes:
+        audit.record("user_updated", user, changes=changes)
+    return changes
+
+
+def set_active(admin: User, user: User, active: bool) -> bool:
+    """Deactivate or reactivate an account; returns False when it already was so.
+
+    Deactivation deletes nothing: the account simply can no longer log in, and its
+    open sessions stop working at their next request.
+    """
+    if not active and user.id == admin.id:
+        raise AccountRuleError(_l("You cannot deactivate your own account."))
+    if user.active == active:
+        return False
+    user.active = active
+    audit.record(
+        "user_reactivated" if active else "user_deactivated",
+        user,
+        changes={"active": [not active, active]},
+    )
+    return True

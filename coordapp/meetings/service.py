@@ -1,0 +1,287 @@
+"""Domain rules for series and meetings: numbering, local times, status changes, audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from coordapp import audit
+from coordapp.extensions import db
+from coordapp.models import (
+    Contact,
+    Meeting,
+    MeetingChair,
+    MeetingKind,
+    MeetingStatus,
+    Organisation,
+    Series,
+    SeriesChair,
+    User,
+)
+
+# The fields whose before/after values the audit log keeps.
+AUDITED_MEETING_FIELDS = [
+    "title",
+    "number",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue",
+    "online_url",
+    "rsvp_deadline",
+    "capacity",
+    "language",
+    "status",
+]
+AUDITED_DATETIME_FIELDS = {"starts_at", "ends_at", "rsvp_deadline"}
+
+
+class NonexistentLocalTime(ValueError):
+    """The wall-clock time never happens in that zone (skipped by a DST change)."""
+
+
+class StatusChangeError(ValueError):
+    """A status change the rules do not allow."""
+
+
+class TransitionNotAllowed(StatusChangeError):
+    pass
+
+
+class ReasonRequired(StatusChangeError):
+    pass
+
+
+# --- times -----------------------------------------------------------------
+
+
+def local_to_utc(local: datetime, tz_name: str) -> datetime:
+    """A naive wall-clock time in `tz_name`, as an aware UTC datetime.
+
+    Times that fall into a DST gap do not exist; they are refused rather than
+    silently shifted. Times that happen twice (clocks going back) take the first.
+    """
+    zone = ZoneInfo(tz_name)
+    aware = local.replace(tzinfo=zone, fold=0)
+    in_utc = aware.astimezone(UTC)
+    if in_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise NonexistentLocalTime(local)
+    return in_utc
+
+
+def utc_to_local(moment: datetime | None, tz_name: str) -> datetime | None:
+    """The naive wall-clock time of `moment` in `tz_name` (for datetime-local inputs)."""
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
+# --- series ----------------------------------------------------------------
+
+
+def next_number_in_series(series: Series | None) -> int | None:
+    """The number the next meeting of `series` should carry (1 for the first)."""
+    if series is None or series.id is None:
+        return None if series is None else 1
+    highest = db.session.scalar(
+        sa.select(sa.func.max(Meeting.number)).where(Meeting.series_id == series.id)
+    )
+    return (highest or 0) + 1
+
+
+def number_taken(series_id: int, number: int, except_meeting_id: int | None = None) -> bool:
+    query = sa.select(Meeting.id).where(Meeting.series_id == series_id, Meeting.number == number)
+    if except_meeting_id is not None:
+        query = query.where(Meeting.id != except_meeting_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def default_timezone_for(series: Series | None) -> str:
+    """The zone of the series' most recent meeting, or UTC."""
+    if series is None:
+        return "UTC"
+    zone = db.session.scalar(
+        sa.select(Meeting.timezone)
+        .where(Meeting.series_id == series.id)
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    return zone or "UTC"
+
+
+def series_name_taken(name: str, except_series_id: int | None = None) -> bool:
+    query = sa.select(Series.id).where(sa.func.lower(Series.name) == name.strip().lower())
+    if except_series_id is not None:
+        query = query.where(Series.id != except_series_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _series_snapshot(series: Series) -> dict[str, Any]:
+    return {
+        "name": series.name,
+        "description": series.description,
+        "chairs": [_chair_text(c.user, c.role_label) for c in series.default_chairs],
+        "contacts": sorted(c.name for c in series.default_contacts),
+        "organisations": sorted(o.name for o in series.default_organisations),
+    }
+
+
+def save_series(
+    series: Series | None,
+    *,
+    name: str,
+    description: str | None,
+    chairs: list[tuple[User, str]],
+    contacts: list[Contact],
+    organisations: list[Organisation],
+) -> Series:
+    """Create (when `series` is None) or update a series, with an audit event."""
+    creating = series is None
+    if series is None:
+        series = Series()
+        db.session.add(series)
+        before: dict[str, Any] = {}
+    else:
+        before = _series_snapshot(series)
+    series.name = name.strip()
+    series.description = description or None
+    _replace_chairs(series.default_chairs, chairs, SeriesChair)
+    series.default_contacts = list(contacts)
+    series.default_organisations = list(organisations)
+    after = _series_snapshot(series)
+    changes = audit.diff(before, after)
+    if creating or changes:
+        audit.record("series_created" if creating else "series_updated", series, changes=changes)
+    return series
+
+
+# --- meetings --------------------------------------------------------------
+
+
+@dataclass
+class MeetingDetails:
+    """What the meeting form collects, with times already in UTC."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    series: Series | None = None
+    number: int | None = None
+    kind: MeetingKind = MeetingKind.REGULAR
+    description: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    rsvp_deadline: datetime | None = None
+    capacity: int | None = None
+    language: str = "en"
+    chairs: list[tuple[User, str]] = field(default_factory=list)
+
+
+def _chair_text(user: User, role_label: str) -> str:
+    return f"{user.name} ({role_label})" if role_label else user.name
+
+
+def meeting_snapshot(meeting: Meeting) -> dict[str, Any]:
+    values = audit.snapshot(meeting, AUDITED_MEETING_FIELDS)
+    values["series"] = meeting.series.name if meeting.series else None
+    values["chairs"] = [_chair_text(c.user, c.role_label) for c in meeting.chairs]
+    return values
+
+
+def _replace_chairs(current: list, wanted: list[tuple[User, str]], chair_cls: type) -> None:
+    """Make `current` hold `wanted` in order, reusing rows of people who stay."""
+    by_user = {chair.user_id: chair for chair in current}
+    rows = []
+    for position, (user, role_label) in enumerate(wanted):
+        chair = by_user.pop(user.id, None) or chair_cls(user=user, user_id=user.id)
+        chair.position = position
+        chair.role_label = role_label
+        rows.append(chair)
+    current[:] = rows
+
+
+def _apply(meeting: Meeting, details: MeetingDetails) -> None:
+    # Work out the number before touching the meeting, so the query cannot flush it.
+    new_series_id = details.series.id if details.series else None
+    number = meeting.number if meeting.series_id == new_series_id else None
+    if details.series is None:
+        number = None
+    elif details.number is not None:
+        number = details.number
+    elif number is None:
+        number = next_number_in_series(details.series)
+    meeting.title = details.title.strip()
+    meeting.series = details.series
+    meeting.number = number
+    meeting.kind = details.kind
+    meeting.description = details.description or None
+    meeting.starts_at = details.starts_at
+    meeting.ends_at = details.ends_at
+    meeting.timezone = details.timezone
+    meeting.venue = details.venue or None
+    meeting.online_url = details.online_url or None
+    meeting.rsvp_deadline = details.rsvp_deadline
+    meeting.capacity = details.capacity
+    meeting.language = details.language
+
+
+def create_meeting(details: MeetingDetails, created_by: User | None = None) -> Meeting:
+    """A new draft meeting. With a series, a blank number becomes the next one and
+    no chairs given means the series' default chairs."""
+    meeting = Meeting(
+        status=MeetingStatus.DRAFT, created_by_id=created_by.id if created_by else None
+    )
+    with db.session.no_autoflush:
+        _apply(meeting, details)
+        chairs = details.chairs
+        if not chairs and details.series is not None:
+            chairs = [(c.user, c.role_label) for c in details.series.default_chairs]
+        _replace_chairs(meeting.chairs, chairs, MeetingChair)
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(
+        "meeting_created",
+        meeting,
+        meeting_id=meeting.id,
+        changes=audit.diff({}, meeting_snapshot(meeting)),
+    )
+    return meeting
+
+
+def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[Any]]:
+    """Apply the form's values; returns (and audits) what changed."""
+    before = meeting_snapshot(meeting)
+    with db.session.no_autoflush:
+        _apply(meeting, details)
+        _replace_chairs(meeting.chairs, details.chairs, MeetingChair)
+    changes = audit.diff(before, meeting_snapshot(meeting))
+    if changes:
+        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes)
+    return changes
+
+
+def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | None = None) -> None:
+    """Move the meeting along its life cycle; cancelling needs a reason."""
+    if not meeting.status.can_become(new_status):
+        raise TransitionNotAllowed(new_status)
+    reason = (reason or "").strip() or None
+    if new_status is MeetingStatus.CANCELLED and not reason:
+        raise ReasonRequired(new_status)
+    changes = {"status": [meeting.status.value, new_status.value]}
+    meeting.status = new_status
+    if new_status is MeetingStatus.CANCELLED:
+        changes["cancel_reason"] = [meeting.cancel_reason, reason]
+        meeting.cancel_reason = reason
+    audit.record(
+        "meeting_cancelled" if new_status is MeetingStatus.CANCELLED else "status_changed",
+        meeting,
+        meeting_id=meeting.id,
+        changes=changes,
+        note=reason,
+    )

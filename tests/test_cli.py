@@ -1,0 +1,56 @@
+"""`flask create-user`: the first accounts are made from the command line."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from coordapp.extensions import db
+from coordapp.models import Role, User
+from tests.factories import make_user
+
+
+def create_user(app, email="X@Example.org", role="secretariat", password="longpassword1"):
+    return app.test_cli_runner().invoke(
+        args=["create-user", email, "--name", "X", "--role", role], input=password + "\n"
+    )
+
+
+def users() -> list[User]:
+    return db.session.scalars(sa.select(User)).all()
+
+
+def test_create_user_stores_a_lowercased_email_and_the_role(app):
+    result = create_user(app)
+    assert result.exit_code == 0, result.output
+    assert "created secretariat x@example.org" in result.output
+    [user] = users()
+    assert user.email == "x@example.org" and user.name == "X"
+    assert user.role is Role.SECRETARIAT and user.active
+
+
+def test_created_user_can_log_in(app, client):
+    create_user(app)
+    response = client.post("/login", data={"email": "x@example.org", "password": "longpassword1"})
+    assert response.status_code == 302
+    assert client.get("/account/password").status_code == 200
+
+
+def test_short_password_is_refused(app):
+    result = create_user(app, password="short")
+    assert result.exit_code != 0
+    assert "at least 10 characters" in result.output
+    assert users() == []
+
+
+def test_duplicate_email_is_refused_whatever_the_case(app):
+    make_user(email="x@example.org")
+    result = create_user(app, email="X@EXAMPLE.ORG")
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+    assert len(users()) == 1
+
+
+def test_unknown_role_is_refused(app):
+    result = create_user(app, role="emperor")
+    assert result.exit_code != 0
+    assert users() == []
