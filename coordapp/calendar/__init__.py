@@ -1,0 +1,1 @@
+"""Calendar files: per-meeting .ics downloads and per-series subscription feeds."""

@@ -1,0 +1,68 @@
+"""Calendar downloads: a meeting's .ics file and a series' subscription feed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from coordapp.access import login_required, public
+from coordapp.calendar import ics
+from coordapp.extensions import db
+from coordapp.links import link_id_from_token, make_token
+from coordapp.mail.compose import absolute_url
+from coordapp.models import Meeting, Series
+
+bp = Blueprint("calendar", __name__)
+
+FEED_PURPOSE = "series-feed"
+CALENDAR_MIMETYPE = "text/calendar"
+
+
+def series_feed_token(series: Series) -> str:
+    return make_token(series.feed_link_id, FEED_PURPOSE)
+
+
+@bp.app_template_global()
+def series_feed_url(series: Series) -> str:
+    """The absolute subscription link of `series` (for the series page and emails)."""
+    return absolute_url(url_for("calendar.series_feed", token=series_feed_token(series)))
+
+
+def _calendar_response(text: str, filename: str, *, download: bool) -> Response:
+    response = Response(text, mimetype=CALENDAR_MIMETYPE)
+    response.charset = "utf-8"
+    response.headers.set(
+        "Content-Disposition", "attachment" if download else "inline", filename=filename
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@login_required
+def meeting_ics(meeting_id: int):
+    meeting = db.session.scalar(
+        sa.select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.series))
+    )
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    text = ics.meeting_calendar(meeting, "PUBLISH")
+    return _calendar_response(text, ics.ics_filename(meeting.title), download=True)
+
+
+@bp.get("/feeds/series/<token>.ics")
+@public
+def series_feed(token: str):
+    link_id = link_id_from_token(token, FEED_PURPOSE)
+    series = (
+        db.session.scalar(sa.select(Series).where(Series.feed_link_id == link_id))
+        if link_id
+        else None
+    )
+    if series is None:
+        abort(404, _("This calendar feed does not exist. Ask the secretariat for a new link."))
+    return _calendar_response(
+        ics.series_feed(series), ics.ics_filename(series.name, "series"), download=False
+    )

@@ -1,0 +1,1 @@
+"""Inviting stakeholders to a meeting and following their answers."""

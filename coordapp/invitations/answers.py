@@ -1,0 +1,417 @@
+"""Answering an invitation: accept / tentative / decline, the waiting list when the
+meeting is full, and sending a substitute. Used by the participant's RSVP page and by
+the secretariat recording an answer on someone's behalf.
+
+    record_answer(invitation, status, *, needs=None, comment=None, recorded_by=None)
+        -> InvitationStatus   # what was recorded: ACCEPTED may become WAITLISTED
+
+    delegate_to_substitute(invitation, *, name, email, position, recorded_by=None)
+        -> Invitation         # the substitute's new invitation
+
+    release_seat(invitation) -> list[Invitation]
+        # call after taking a seat away (e.g. withdrawing): moves waiting people up
+
+Seats: with a capacity, at most `capacity` invitations (not withdrawn) are ACCEPTED.
+Every change that takes or frees a seat first locks the meeting row, so concurrent
+requests on PostgreSQL serialize and the count they see is the committed one.
+
+Nothing here commits: the caller commits (and the queued emails go out after that).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from coordapp import audit
+from coordapp.extensions import db
+from coordapp.mail.compose import render_email
+from coordapp.mail.queue import queue_email
+from coordapp.models import (
+    Contact,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    MeetingStatus,
+    MessageKind,
+    User,
+    utcnow,
+)
+
+ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
+# Answers that put the meeting in the invitee's calendar.
+CALENDAR_ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE)
+OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be recorded; str(error) is a message for the person."""
+
+
+class AnswersClosed(AnswerError):
+    """The deadline has passed, or the meeting is cancelled or over."""
+
+
+class SubstituteError(AnswerError):
+    """The substitute cannot be invited (other organisation, already invited…)."""
+
+
+# --- when answers are taken ---------------------------------------------------------------
+
+
+def answer_deadline(meeting: Meeting) -> datetime:
+    """Answers can be changed until the RSVP deadline, or without one until the start."""
+    return meeting.rsvp_deadline or meeting.starts_at
+
+
+def answers_closed_reason(invitation: Invitation, now: datetime | None = None) -> str | None:
+    """Why the invitee can no longer answer through their link, or None if they can."""
+    meeting = invitation.meeting
+    if invitation.is_withdrawn:
+        return str(_l("This invitation was withdrawn."))
+    if meeting.status == MeetingStatus.CANCELLED:
+        return str(_l("This meeting is cancelled."))
+    if meeting.status not in OPEN_MEETING:
+        return str(_l("This meeting has taken place."))
+    if (now or utcnow()) >= answer_deadline(meeting):
+        return str(_l("The deadline for answers has passed."))
+    if invitation.status == InvitationStatus.DELEGATED:
+        return str(_l("This invitation was handed on to a substitute."))
+    return None
+
+
+def _check_can_answer(invitation: Invitation, recorded_by: User | None) -> None:
+    """The invitee is held to the deadline; the secretariat may record late answers
+    (phone calls), but nobody answers for a withdrawn, delegated or cancelled one."""
+    reason = answers_closed_reason(invitation)
+    if reason is None:
+        return
+    meeting = invitation.meeting
+    secretariat_may_still = (
+        recorded_by is not None
+        and not invitation.is_withdrawn
+        and meeting.status != MeetingStatus.CANCELLED
+        and invitation.status != InvitationStatus.DELEGATED
+    )
+    if not secretariat_may_still:
+        raise AnswersClosed(reason)
+
+
+# --- seats and the waiting list -----------------------------------------------------------
+
+
+def _lock_meeting(meeting_id: int) -> Meeting:
+    """Lock the meeting row until commit (PostgreSQL; SQLite serializes writers anyway)
+    and read its capacity afresh."""
+    return db.session.scalars(
+        db.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _accepted_count(meeting_id: int, *, excluding: Invitation | None = None) -> int:
+    query = db.select(db.func.count(Invitation.id)).where(
+        Invitation.meeting_id == meeting_id,
+        Invitation.status == InvitationStatus.ACCEPTED,
+        Invitation.withdrawn_at.is_(None),
+    )
+    if excluding is not None and excluding.id is not None:
+        query = query.where(Invitation.id != excluding.id)
+    return db.session.scalar(query) or 0
+
+
+def _waiting_query(meeting_id: int):
+    return (
+        db.select(Invitation)
+        .where(
+            Invitation.meeting_id == meeting_id,
+            Invitation.status == InvitationStatus.WAITLISTED,
+            Invitation.withdrawn_at.is_(None),
+        )
+        .order_by(Invitation.waitlisted_at, Invitation.id)
+    )
+
+
+def waitlist_position(invitation: Invitation) -> int | None:
+    """1 for the first person waiting; None if `invitation` is not on the waiting list."""
+    if invitation.status != InvitationStatus.WAITLISTED or invitation.is_withdrawn:
+        return None
+    ahead = db.session.scalar(
+        db.select(db.func.count(Invitation.id)).where(
+            Invitation.meeting_id == invitation.meeting_id,
+            Invitation.status == InvitationStatus.WAITLISTED,
+            Invitation.withdrawn_at.is_(None),
+            db.or_(
+                Invitation.waitlisted_at < invitation.waitlisted_at,
+                db.and_(
+                    Invitation.waitlisted_at == invitation.waitlisted_at,
+                    Invitation.id < invitation.id,
+                ),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def _fill_free_seats(meeting: Meeting, *, skip: Invitation | None = None) -> list[Invitation]:
+    """Move waiting people up, oldest first, while seats are free. The meeting row must
+    be locked. `skip` is left waiting (it is being answered right now)."""
+    if meeting.status not in OPEN_MEETING:
+        return []
+    promoted: list[Invitation] = []
+    free = None if meeting.capacity is None else meeting.capacity - _accepted_count(meeting.id)
+    if free is not None and free <= 0:
+        return promoted
+    query = _waiting_query(meeting.id)
+    if skip is not None and skip.id is not None:
+        query = query.where(Invitation.id != skip.id)
+    if free is not None:
+        query = query.limit(free)
+    for invitation in db.session.scalars(query):
+        invitation.status = InvitationStatus.ACCEPTED
+        invitation.waitlisted_at = None
+        promoted.append(invitation)
+        _queue_promotion_email(invitation)
+        audit.record(
+            "invitation.promoted",
+            invitation,
+            meeting_id=meeting.id,
+            changes={"status": ["waitlisted", "accepted"]},
+            note="moved up from the waiting list",
+        )
+    return promoted
+
+
+def release_seat(invitation: Invitation) -> list[Invitation]:
+    """Call after `invitation` gave up its seat (withdrawn, declined…): the first people
+    on the waiting list move up into the free seats and are told. Returns them."""
+    meeting = _lock_meeting(invitation.meeting_id)
+    if invitation.is_withdrawn and invitation.status == InvitationStatus.WAITLISTED:
+        invitation.waitlisted_at = None
+    return _fill_free_seats(meeting)
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def record_answer(
+    invitation: Invitation,
+    status: InvitationStatus,
+    *,
+    needs: str | None = None,
+    comment: str | None = None,
+    recorded_by: User | None = None,
+) -> InvitationStatus:
+    """Record the invitee's answer (or, with `recorded_by`, the secretariat's record of
+    it) and queue a confirmation email. `needs` / `comment` of None leave them as they
+    are; an empty string clears them. Returns what was recorded: an acceptance while
+    the meeting is full goes on the waiting list (WAITLISTED)."""
+    if status not in ANSWERS:
+        raise AnswerError(str(_l("Choose accept, tentative or decline.")))
+    _check_can_answer(invitation, recorded_by)
+
+    meeting = _lock_meeting(invitation.meeting_id)
+    before = audit.snapshot(invitation, ["status", "needs", "comment"])
+    previous = invitation.status
+    recorded = status
+    if status == InvitationStatus.ACCEPTED and previous != InvitationStatus.ACCEPTED:
+        # Anyone already waiting for a seat freed meanwhile goes first.
+        _fill_free_seats(meeting, skip=invitation)
+        if meeting.capacity is not None and (
+            _accepted_count(meeting.id, excluding=invitation) >= meeting.capacity
+        ):
+            recorded = InvitationStatus.WAITLISTED
+
+    invitation.status = recorded
+    if recorded == InvitationStatus.WAITLISTED:
+        if previous != InvitationStatus.WAITLISTED or invitation.waitlisted_at is None:
+            invitation.waitlisted_at = utcnow()
+    else:
+        invitation.waitlisted_at = None
+    if needs is not None:
+        invitation.needs = _clean(needs)
+    if comment is not None:
+        invitation.comment = _clean(comment)
+    invitation.responded_at = utcnow()
+    invitation.response_recorded_by_id = recorded_by.id if recorded_by else None
+
+    if previous == InvitationStatus.ACCEPTED and recorded != InvitationStatus.ACCEPTED:
+        db.session.flush()
+        _fill_free_seats(meeting)
+
+    audit.record(
+        "invitation.answer",
+        invitation,
+        meeting_id=meeting.id,
+        changes=audit.diff(before, audit.snapshot(invitation, ["status", "needs", "comment"])),
+        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        user_id=recorded_by.id if recorded_by else None,
+    )
+    queue_confirmation_email(invitation)
+    return recorded
+
+
+# --- sending a substitute -----------------------------------------------------------------
+
+
+def _substitute_contact(
+    invitation: Invitation, *, name: str, email: str, position: str | None
+) -> Contact:
+    """The contact for the substitute: an existing one of the same organisation, or a
+    new one there."""
+    original = invitation.contact
+    email = Contact.normalise_email(email)
+    contact = db.session.scalar(db.select(Contact).where(Contact.email == email))
+    if contact is None:
+        contact = Contact(
+            name=name.strip(),
+            email=email,
+            position=_clean(position),
+            organisation_id=original.organisation_id,
+            language=original.language,
+        )
+        db.session.add(contact)
+        db.session.flush()
+        audit.record(
+            "contact.create",
+            contact,
+            meeting_id=invitation.meeting_id,
+            note=f"named as a substitute by {original.email}",
+        )
+        return contact
+    if contact.id == original.id:
+        raise SubstituteError(str(_l("Name a colleague, not yourself, as your substitute.")))
+    if contact.organisation_id != original.organisation_id:
+        raise SubstituteError(
+            str(
+                _l(
+                    "This email address belongs to someone from another organisation. "
+                    "A substitute must work for %(organisation)s.",
+                    organisation=original.organisation.name,
+                )
+            )
+        )
+    if not contact.active:
+        raise SubstituteError(
+            str(_l("This person cannot be invited. Please contact the secretariat."))
+        )
+    return contact
+
+
+def delegate_to_substitute(
+    invitation: Invitation,
+    *,
+    name: str,
+    email: str,
+    position: str | None,
+    recorded_by: User | None = None,
+) -> Invitation:
+    """Hand the invitation on to a colleague of the same organisation, who gets their
+    own invitation (and email). The original becomes DELEGATED and frees its seat."""
+    from coordapp.invitations.service import invite_contacts
+
+    _check_can_answer(invitation, recorded_by)
+    meeting = _lock_meeting(invitation.meeting_id)
+    contact = _substitute_contact(invitation, name=name, email=email, position=position)
+    result = invite_contacts(meeting, [contact], by=recorded_by)
+    if not result.invited:
+        raise SubstituteError(
+            str(_l("%(name)s is already invited to this meeting.", name=contact.name))
+        )
+    substitute = result.invited[0]
+    substitute.delegated_from_id = invitation.id
+
+    previous = invitation.status
+    invitation.status = InvitationStatus.DELEGATED
+    invitation.substitute_id = substitute.id
+    invitation.waitlisted_at = None
+    invitation.responded_at = utcnow()
+    invitation.response_recorded_by_id = recorded_by.id if recorded_by else None
+    db.session.flush()
+    if previous == InvitationStatus.ACCEPTED:
+        _fill_free_seats(meeting)
+
+    audit.record(
+        "invitation.delegate",
+        invitation,
+        meeting_id=meeting.id,
+        changes={"status": [previous.value, "delegated"], "substitute": [None, contact.email]},
+        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        user_id=recorded_by.id if recorded_by else None,
+    )
+    queue_confirmation_email(invitation)
+    return substitute
+
+
+def answer_summary(invitation: Invitation) -> str:
+    """One sentence saying what is recorded, for the page and the confirmation email."""
+    status = invitation.status
+    if status == InvitationStatus.ACCEPTED:
+        return _("You accepted: you will attend.")
+    if status == InvitationStatus.TENTATIVE:
+        return _("You answered maybe (tentative).")
+    if status == InvitationStatus.DECLINED:
+        return _("You declined: you will not attend.")
+    if status == InvitationStatus.WAITLISTED:
+        return _(
+            "You are on the waiting list (position %(position)s): the meeting is full. "
+            "You will get an email if a seat frees up.",
+            position=waitlist_position(invitation) or "?",
+        )
+    if status == InvitationStatus.DELEGATED:
+        name = invitation.substitute.contact.name if invitation.substitute else "?"
+        return _("Delegated to %(name)s, who receives their own invitation.", name=name)
+    return _("You have not answered yet.")
+
+
+# --- emails -------------------------------------------------------------------------------
+
+
+def _invitation_email(invitation: Invitation, template: str, kind: MessageKind, ics: bool):
+    from coordapp.calendar.ics import meeting_calendar
+    from coordapp.invitations.service import rsvp_url
+
+    meeting, contact = invitation.meeting, invitation.contact
+    subject, text, html = render_email(
+        template,
+        contact.language,
+        meeting=meeting,
+        contact=contact,
+        invitation=invitation,
+        answer_summary=answer_summary,
+        link=rsvp_url(invitation),
+    )
+    return queue_email(
+        kind=kind,
+        to_email=contact.email,
+        to_name=contact.name,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        ics=("REQUEST", meeting_calendar(meeting, "REQUEST", attendee=invitation)) if ics else None,
+        meeting=meeting,
+        invitation=invitation,
+    )
+
+
+def queue_confirmation_email(invitation: Invitation):
+    """The plain summary of what was recorded, with the calendar for a yes or maybe."""
+    return _invitation_email(
+        invitation,
+        "confirmation",
+        MessageKind.CONFIRMATION,
+        ics=invitation.status in CALENDAR_ANSWERS,
+    )
+
+
+def _queue_promotion_email(invitation: Invitation):
+    return _invitation_email(invitation, "waitlist_promoted", MessageKind.WAITLIST, ics=True)

@@ -1,0 +1,57 @@
+"""Forms for inviting contacts and acting on invitations."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
+
+
+class InviteForm(FlaskForm):
+    contact_ids = SelectMultipleField(_l("Contacts"), coerce=int, validate_choice=False)
+    organisation_ids = SelectMultipleField(
+        _l("Everyone at these organisations"), coerce=int, validate_choice=False
+    )
+    categories = SelectMultipleField(
+        _l("Everyone in these categories"),
+        choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
+    )
+    series_default_list = BooleanField(_l("The series' default invitation list"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not (
+            self.contact_ids.data
+            or self.organisation_ids.data
+            or self.categories.data
+            or self.series_default_list.data
+        ):
+            self.contact_ids.errors.append(
+                _l("Choose at least one contact, organisation, category or the default list.")
+            )
+            ok = False
+        return ok
+
+    @property
+    def chosen_categories(self) -> list[Category]:
+        return [Category(value) for value in self.categories.data or ()]
+
+
+ANSWER_STATUSES = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
+ANSWER_CHOICES = [SelectChoice(s.value, INVITATION_STATUS_LABELS[s]) for s in ANSWER_STATUSES]
+
+
+class AnswerOnBehalfForm(FlaskForm):
+    status = SelectField(_l("Answer"), choices=ANSWER_CHOICES)
+    needs = TextAreaField(
+        _l("Accessibility or dietary needs"), validators=[Length(max=2000)]
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

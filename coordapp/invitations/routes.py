@@ -1,0 +1,330 @@
+"""The secretariat's invitation pages: invite, follow answers and delivery, act on one."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from coordapp.access import secretariat_required
+from coordapp.extensions import db
+from coordapp.invitations import reminders, service
+from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
+from coordapp.models import (
+    Category,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    MeetingChair,
+    Organisation,
+    OutgoingMessage,
+)
+
+bp = Blueprint("invitations", __name__)
+
+PER_PAGE = 100
+
+
+def _get_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.series),
+            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+        )
+    )
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    return meeting
+
+
+def _get_invitation(invitation_id: int) -> Invitation:
+    invitation = service.get_invitation(invitation_id)
+    if invitation is None:
+        abort(404, _("This invitation does not exist."))
+    return invitation
+
+
+def _closed_message(meeting: Meeting) -> str:
+    return _(
+        "This meeting is %(status)s: it cannot take new invitations.",
+        status=meeting.status.label.lower(),
+    )
+
+
+# --- inviting ----------------------------------------------------------------------------
+
+
+def _fill_invite_choices(form: InviteForm) -> None:
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .join(Contact.organisation)
+        .where(Contact.active.is_(True))
+        .options(joinedload(Contact.organisation))
+        .order_by(Contact.name, Contact.id)
+    )
+    form.contact_ids.choices = [
+        (c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts
+    ]
+    organisations = db.session.scalars(
+        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
+    )
+    form.organisation_ids.choices = [(o.id, o.display_name) for o in organisations]
+
+
+@bp.route("/meetings/<int:meeting_id>/invitations/new", methods=["GET", "POST"])
+@secretariat_required
+def new(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    form = InviteForm()
+    if not service.can_invite_to(meeting):
+        if request.method == "POST":
+            flash(_closed_message(meeting), "error")
+        return (
+            render_template("invitations/new.html", meeting=meeting, form=None,
+                            closed_message=_closed_message(meeting)),
+            409,
+        )
+    if form.validate_on_submit():
+        contacts = service.contacts_to_invite(
+            meeting,
+            contact_ids=form.contact_ids.data or (),
+            organisation_ids=form.organisation_ids.data or (),
+            categories=form.chosen_categories,
+            series_default_list=form.series_default_list.data,
+        )
+        try:
+            result = service.invite_contacts(meeting, contacts, by=current_user)
+            db.session.commit()
+        except IntegrityError:
+            # Someone invited some of the same people at the same moment.
+            db.session.rollback()
+            abort(409, _("These invitations changed meanwhile. Please try again."))
+        flash(
+            ngettext(
+                "%(num)s contact invited.", "%(num)s contacts invited.", len(result.invited)
+            ),
+            "success" if result.invited else "info",
+        )
+        if result.already_invited or result.inactive_skipped:
+            return render_template("invitations/invite_result.html", meeting=meeting,
+                                   result=result)
+        return redirect(url_for("invitations.index", meeting_id=meeting.id))
+    _fill_invite_choices(form)
+    code = 400 if request.method == "POST" else 200
+    return render_template("invitations/new.html", meeting=meeting, form=form), code
+
+
+# --- the list ----------------------------------------------------------------------------
+
+
+def _filters() -> service.ListFilter:
+    try:
+        return service.ListFilter.parse(request.args.get("status"), request.args.get("category"))
+    except ValueError:
+        abort(400, _("Unknown status or category in the filter."))
+
+
+@bp.get("/meetings/<int:meeting_id>/invitations")
+@secretariat_required
+def index(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    filters = _filters()
+    pagination = db.paginate(
+        service.invitations_query(meeting, filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    invitations = pagination.items
+    counts = service.invitation_counts(meeting.id)
+    return render_template(
+        "invitations/index.html",
+        meeting=meeting,
+        filters=filters,
+        args=filters.args(),
+        pagination=pagination,
+        invitations=invitations,
+        counts=counts,
+        pending_count=counts.by_status[InvitationStatus.PENDING],
+        deliveries=service.latest_delivery(meeting.id) if invitations else {},
+        waiting=service.waiting_positions(meeting.id),
+        recorders=service.users_by_id(i.response_recorded_by_id for i in invitations),
+        statuses=list(InvitationStatus),
+        categories=list(Category),
+        action_form=ActionForm(),
+        invite_open=service.can_invite_to(meeting),
+        status_text=service.status_text,
+        rsvp_url=service.rsvp_url,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/invitations.csv")
+@secretariat_required
+def export(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    filters = _filters()
+    invitations = db.session.scalars(service.invitations_query(meeting, filters)).unique()
+    body = service.invitations_csv(invitations, service.waiting_positions(meeting.id))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename=meeting-{meeting.id}-invitations.csv"
+        },
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/invitations/remind")
+@secretariat_required
+def remind(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        count = reminders.remind_pending_now(meeting, current_user)
+    except reminders.ReminderNotPossible as error:
+        db.session.rollback()
+        abort(409, str(error))
+    db.session.commit()
+    flash(
+        ngettext(
+            "A reminder was queued for %(num)s invitee who has not answered.",
+            "Reminders were queued for %(num)s invitees who have not answered.",
+            count,
+        ),
+        "success" if count else "info",
+    )
+    return redirect(url_for("invitations.index", meeting_id=meeting.id))
+
+
+# --- one invitation ----------------------------------------------------------------------
+
+
+def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200):
+    messages = db.session.scalars(
+        sa.select(OutgoingMessage)
+        .where(OutgoingMessage.invitation_id == invitation.id)
+        .order_by(OutgoingMessage.id.desc())
+    ).all()
+    recorder = service.users_by_id([invitation.response_recorded_by_id])
+    form = answer_form or AnswerOnBehalfForm()
+    if answer_form is None:
+        if invitation.status in ANSWER_STATUSES:
+            form.status.data = invitation.status.value
+        form.needs.data = invitation.needs
+        form.comment.data = invitation.comment
+    return (
+        render_template(
+            "invitations/show.html",
+            invitation=invitation,
+            meeting=invitation.meeting,
+            link=service.rsvp_url(invitation),
+            messages=messages,
+            recorded_by=recorder.get(invitation.response_recorded_by_id),
+            waiting=service.waiting_positions(invitation.meeting_id),
+            status_text=service.status_text,
+            answer_form=form,
+            action_form=ActionForm(),
+            is_open=service.can_invite_to(invitation.meeting) and not invitation.is_withdrawn,
+        ),
+        code,
+    )
+
+
+@bp.get("/invitations/<int:invitation_id>")
+@secretariat_required
+def show(invitation_id: int):
+    return _render_invitation(_get_invitation(invitation_id))
+
+
+def _refused(invitation: Invitation, message: str):
+    db.session.rollback()
+    flash(message, "error")
+    return _render_invitation(_get_invitation(invitation.id), code=409)
+
+
+def _not_open_message(invitation: Invitation) -> str:
+    if invitation.is_withdrawn:
+        return _("This invitation was withdrawn.")
+    return _(
+        "This meeting is %(status)s: invitations can no longer change.",
+        status=invitation.meeting.status.label.lower(),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@secretariat_required
+def resend(invitation_id: int):
+    invitation = _get_invitation(invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.resend_invitation(invitation, by=current_user)
+    except service.InvitationError:
+        return _refused(invitation, _not_open_message(invitation))
+    db.session.commit()
+    flash(_("The invitation to %(name)s was queued again.", name=invitation.contact.name),
+          "success")
+    return redirect(url_for("invitations.show", invitation_id=invitation.id))
+
+
+@bp.post("/invitations/<int:invitation_id>/withdraw")
+@secretariat_required
+def withdraw(invitation_id: int):
+    invitation = _get_invitation(invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.withdraw_invitation(invitation, by=current_user)
+    except service.InvitationError:
+        return _refused(invitation, _("This invitation was already withdrawn."))
+    db.session.commit()
+    flash(
+        _("The invitation to %(name)s was withdrawn; the personal link no longer works.",
+          name=invitation.contact.name),
+        "success",
+    )
+    return redirect(url_for("invitations.index", meeting_id=invitation.meeting_id))
+
+
+@bp.post("/invitations/<int:invitation_id>/answer")
+@secretariat_required
+def answer(invitation_id: int):
+    invitation = _get_invitation(invitation_id)
+    form = AnswerOnBehalfForm()
+    if not form.validate_on_submit():
+        flash(_("The answer was not recorded: please correct the fields marked below."), "error")
+        return _render_invitation(invitation, answer_form=form, code=400)
+    try:
+        recorded = service.answer_on_behalf(
+            invitation,
+            InvitationStatus(form.status.data),
+            needs=form.needs.data or "",
+            comment=form.comment.data or "",
+            by=current_user,
+        )
+    except service.InvitationError as error:
+        return _refused(invitation, str(error) or _not_open_message(invitation))
+    db.session.commit()
+    flash(
+        _("Answer recorded on behalf of %(name)s: %(status)s.",
+          name=invitation.contact.name, status=recorded.label),
+        "success",
+    )
+    return redirect(url_for("invitations.show", invitation_id=invitation.id))

@@ -1,0 +1,495 @@
+"""Inviting contacts to a meeting and sending them their invitation; the secretariat's
+view of who was invited, what they answered and whether their email arrived."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from coordapp import audit
+from coordapp.extensions import db
+from coordapp.links import make_token
+from coordapp.mail.compose import absolute_url, render_email
+from coordapp.mail.queue import queue_composed_later, queue_email
+from coordapp.models import (
+    Category,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    MeetingStatus,
+    MessageKind,
+    Organisation,
+    OutgoingMessage,
+    User,
+    utcnow,
+)
+from coordapp.models.meeting import series_default_contacts, series_default_organisations
+
+RSVP_PURPOSE = "rsvp"
+
+# Meetings that can no longer receive invitations (or resends, or answers).
+CLOSED_FOR_INVITATIONS = {MeetingStatus.CANCELLED, MeetingStatus.CLOSED}
+# The messages whose delivery the invitation list shows.
+DELIVERY_KINDS = (MessageKind.INVITATION, MessageKind.REMINDER)
+
+
+class InvitationError(ValueError):
+    """An action the state of the meeting or invitation does not allow (HTTP 409)."""
+
+
+def rsvp_token(invitation: Invitation) -> str:
+    return make_token(invitation.link_id, RSVP_PURPOSE)
+
+
+def rsvp_url(invitation: Invitation) -> str:
+    """The invitee's personal link, absolute (for emails and for copying)."""
+    # Built from the URL map, not `url_for`: the worker (reminders) has no request.
+    path = current_app.url_map.bind("").build("rsvp.show", {"token": rsvp_token(invitation)})
+    return absolute_url(path)
+
+
+def can_invite_to(meeting: Meeting) -> bool:
+    return meeting.status not in CLOSED_FOR_INVITATIONS
+
+
+# --- choosing whom to invite -------------------------------------------------------------
+
+
+def contacts_to_invite(
+    meeting: Meeting,
+    *,
+    contact_ids: Iterable[int] = (),
+    organisation_ids: Iterable[int] = (),
+    categories: Iterable[Category] = (),
+    series_default_list: bool = False,
+) -> list[Contact]:
+    """Every contact the secretariat's choices cover, with its organisation, in one query.
+
+    Inactive contacts are included on purpose: `invite_contacts` skips and reports them.
+    """
+    conditions = []
+    if contact_ids := list(contact_ids):
+        conditions.append(Contact.id.in_(contact_ids))
+    if organisation_ids := list(organisation_ids):
+        conditions.append(Contact.organisation_id.in_(organisation_ids))
+    if categories := list(categories):
+        conditions.append(Organisation.category.in_(categories))
+    if series_default_list and meeting.series_id is not None:
+        conditions.append(
+            Contact.id.in_(
+                sa.select(series_default_contacts.c.contact_id).where(
+                    series_default_contacts.c.series_id == meeting.series_id
+                )
+            )
+        )
+        conditions.append(
+            Contact.organisation_id.in_(
+                sa.select(series_default_organisations.c.organisation_id).where(
+                    series_default_organisations.c.series_id == meeting.series_id
+                )
+            )
+        )
+    if not conditions:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Contact)
+            .join(Contact.organisation)
+            .where(sa.or_(*conditions))
+            .options(contains_eager(Contact.organisation))
+            .order_by(Contact.name, Contact.id)
+        )
+    )
+
+
+@dataclass
+class InviteResult:
+    invited: list[Invitation] = field(default_factory=list)
+    already_invited: list[Contact] = field(default_factory=list)
+    inactive_skipped: list[Contact] = field(default_factory=list)
+
+
+def invite_contacts(
+    meeting: Meeting, contacts: Iterable[Contact], *, by: User | None, send: bool = True
+) -> InviteResult:
+    """Create one invitation per new active contact and queue their emails.
+
+    Contacts already invited are left alone, inactive ones skipped; both are reported.
+    Only rows are written here: the worker sends the emails after commit.
+    """
+    result = InviteResult()
+    unique = {contact.id: contact for contact in contacts}
+    existing = (
+        set(
+            db.session.scalars(
+                db.select(Invitation.contact_id).where(
+                    Invitation.meeting_id == meeting.id,
+                    Invitation.contact_id.in_(list(unique)),
+                )
+            )
+        )
+        if unique
+        else set()
+    )
+    now = utcnow()
+    new_contacts = []
+    for contact in unique.values():
+        if contact.id in existing:
+            result.already_invited.append(contact)
+        elif not contact.active:
+            result.inactive_skipped.append(contact)
+        else:
+            new_contacts.append(contact)
+    if new_contacts:
+        # One multi-row INSERT (the ORM would write self-referencing rows one by one).
+        db.session.flush()
+        created = list(
+            db.session.scalars(
+                sa.insert(Invitation).returning(Invitation),
+                [
+                    {
+                        "meeting_id": meeting.id,
+                        "contact_id": contact.id,
+                        "invited_by_id": by.id if by else None,
+                        "invited_at": now,
+                        "status": InvitationStatus.PENDING,
+                        "reminders_sent": 0,
+                    }
+                    for contact in new_contacts
+                ],
+            )
+        )
+        order = {contact.id: n for n, contact in enumerate(new_contacts)}
+        result.invited = sorted(created, key=lambda i: order[i.contact_id])
+        if send:
+            # Rows only: the worker writes each email just before sending it.
+            queue_composed_later(
+                kind=MessageKind.INVITATION,
+                compose_with="invitation",
+                meeting=meeting,
+                invitations=result.invited,
+            )
+        audit.record(
+            "invitations.create",
+            meeting,
+            meeting_id=meeting.id,
+            changes={"invited": len(result.invited)},
+            note=", ".join(i.contact.email for i in result.invited[:50]),
+            user_id=by.id if by else None,
+        )
+    return result
+
+
+def invitation_email_content(invitation: Invitation) -> dict:
+    """Subject, bodies and calendar request of the invitation email for `invitation`."""
+    from coordapp.calendar.ics import meeting_calendar
+
+    meeting, contact = invitation.meeting, invitation.contact
+    subject, text, html = render_email(
+        "invitation",
+        contact.language,
+        meeting=meeting,
+        contact=contact,
+        invitation=invitation,
+        link=rsvp_url(invitation),
+    )
+    return {
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "ics_method": "REQUEST",
+        "ics_body": meeting_calendar(meeting, "REQUEST", attendee=invitation),
+    }
+
+
+def queue_invitation_email(invitation: Invitation, *, kind: MessageKind = MessageKind.INVITATION):
+    """Queue the invitation email (with its calendar request) for `invitation`."""
+    content = invitation_email_content(invitation)
+    return queue_email(
+        kind=kind,
+        to_email=invitation.contact.email,
+        to_name=invitation.contact.name,
+        subject=content["subject"],
+        text_body=content["text_body"],
+        html_body=content["html_body"],
+        ics=(content["ics_method"], content["ics_body"]),
+        meeting=invitation.meeting,
+        invitation=invitation,
+    )
+
+
+# --- one invitation ----------------------------------------------------------------------
+
+
+def get_invitation(invitation_id: int) -> Invitation | None:
+    return db.session.scalar(
+        sa.select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .options(
+            joinedload(Invitation.contact).joinedload(Contact.organisation),
+            joinedload(Invitation.meeting),
+            joinedload(Invitation.substitute).joinedload(Invitation.contact),
+        )
+    )
+
+
+def _check_open(invitation: Invitation) -> None:
+    if invitation.meeting.status in CLOSED_FOR_INVITATIONS:
+        raise InvitationError()
+    if invitation.is_withdrawn:
+        raise InvitationError()
+
+
+def resend_invitation(invitation: Invitation, *, by: User | None) -> OutgoingMessage:
+    """Queue the invitation email again (same personal link)."""
+    _check_open(invitation)
+    message = queue_invitation_email(invitation)
+    audit.record(
+        "invitation.resend",
+        invitation,
+        meeting_id=invitation.meeting_id,
+        note=invitation.contact.email,
+        user_id=by.id if by else None,
+    )
+    return message
+
+
+def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
+    """Withdraw: the personal link stops working (410) and any seat is freed."""
+    if invitation.is_withdrawn:
+        raise InvitationError()
+    from coordapp.invitations import answers
+
+    invitation.withdrawn_at = utcnow()
+    release_seat = getattr(answers, "release_seat", None)
+    if release_seat is not None:
+        release_seat(invitation)
+    audit.record(
+        "invitation.withdraw",
+        invitation,
+        meeting_id=invitation.meeting_id,
+        changes={"withdrawn_at": [None, invitation.withdrawn_at.isoformat()]},
+        note=invitation.contact.email,
+        user_id=by.id if by else None,
+    )
+
+
+def answer_on_behalf(
+    invitation: Invitation,
+    status: InvitationStatus,
+    *,
+    needs: str | None,
+    comment: str | None,
+    by: User,
+) -> InvitationStatus:
+    """Record a reply given by phone or email; the audit log says who recorded it."""
+    _check_open(invitation)
+    from coordapp.invitations.answers import AnswerError, record_answer
+
+    before = invitation.status
+    try:
+        recorded = record_answer(
+            invitation, status, needs=needs, comment=comment, recorded_by=by
+        )
+    except AnswerError as error:
+        raise InvitationError(str(error)) from error
+    audit.record(
+        "invitation.answer_on_behalf",
+        invitation,
+        meeting_id=invitation.meeting_id,
+        changes={"status": [before.value, (recorded or status).value]},
+        note=f"{invitation.contact.email}: recorded on behalf by {by.name}",
+        user_id=by.id,
+    )
+    return recorded or status
+
+
+# --- the invitation list -----------------------------------------------------------------
+
+WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class ListFilter:
+    status: InvitationStatus | None = None
+    category: Category | None = None
+    withdrawn: bool = False  # show the withdrawn invitations instead of the live ones
+
+    @classmethod
+    def parse(cls, status: str | None, category: str | None) -> ListFilter:
+        """From query-string values; raises ValueError on an unknown one."""
+        result = cls()
+        if status == WITHDRAWN:
+            result.withdrawn = True
+        elif status:
+            result.status = InvitationStatus(status)
+        if category:
+            result.category = Category(category)
+        return result
+
+    def args(self) -> dict[str, str]:
+        args = {}
+        if self.withdrawn:
+            args["status"] = WITHDRAWN
+        elif self.status:
+            args["status"] = self.status.value
+        if self.category:
+            args["category"] = self.category.value
+        return args
+
+
+def invitations_query(meeting: Meeting, filters: ListFilter):
+    """The meeting's invitations with contact, organisation and substitute, one query."""
+    substitute = aliased(Invitation)
+    query = (
+        sa.select(Invitation)
+        .join(Invitation.contact)
+        .join(Contact.organisation)
+        .where(Invitation.meeting_id == meeting.id)
+        .options(
+            contains_eager(Invitation.contact).contains_eager(Contact.organisation),
+            joinedload(Invitation.substitute.of_type(substitute)).joinedload(
+                substitute.contact
+            ),
+        )
+        .order_by(Organisation.name, Contact.name, Invitation.id)
+    )
+    if filters.withdrawn:
+        query = query.where(Invitation.withdrawn_at.is_not(None))
+    else:
+        query = query.where(Invitation.withdrawn_at.is_(None))
+    if filters.status:
+        query = query.where(Invitation.status == filters.status)
+    if filters.category:
+        query = query.where(Organisation.category == filters.category)
+    return query
+
+
+@dataclass
+class Counts:
+    by_status: dict[InvitationStatus, int]
+    by_category: dict[Category, int]
+    withdrawn: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def invitation_counts(meeting_id: int) -> Counts:
+    """Live invitations per status and per category, and the withdrawn apart (2 queries)."""
+    withdrawn = Invitation.withdrawn_at.is_not(None)
+    by_status: dict[InvitationStatus, int] = {status: 0 for status in InvitationStatus}
+    withdrawn_count = 0
+    rows = db.session.execute(
+        sa.select(Invitation.status, withdrawn, sa.func.count(Invitation.id))
+        .where(Invitation.meeting_id == meeting_id)
+        .group_by(Invitation.status, withdrawn)
+    )
+    for status, is_withdrawn, count in rows:
+        if is_withdrawn:
+            withdrawn_count += count
+        else:
+            by_status[status] += count
+    by_category: dict[Category, int] = {}
+    rows = db.session.execute(
+        sa.select(Organisation.category, sa.func.count(Invitation.id))
+        .join(Invitation.contact)
+        .join(Contact.organisation)
+        .where(Invitation.meeting_id == meeting_id, Invitation.withdrawn_at.is_(None))
+        .group_by(Organisation.category)
+    )
+    for category, count in rows:
+        by_category[category] = count
+    ordered = {c: by_category[c] for c in Category if by_category.get(c)}
+    return Counts(by_status=by_status, by_category=ordered, withdrawn=withdrawn_count)
+
+
+def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
+    """{invitation id: its latest invitation or reminder email}, one query."""
+    from coordapp.mail.delivery import latest_delivery_by_invitation
+
+    return latest_delivery_by_invitation(meeting_id, kinds=DELIVERY_KINDS)
+
+
+def waiting_positions(meeting_id: int) -> dict[int, int]:
+    """{invitation id: place on the waiting list, from 1}, one query."""
+    ids = db.session.scalars(
+        sa.select(Invitation.id)
+        .where(
+            Invitation.meeting_id == meeting_id,
+            Invitation.status == InvitationStatus.WAITLISTED,
+            Invitation.withdrawn_at.is_(None),
+        )
+        .order_by(Invitation.waitlisted_at, Invitation.id)
+    )
+    return {invitation_id: place for place, invitation_id in enumerate(ids, start=1)}
+
+
+def users_by_id(ids: Iterable[int | None]) -> dict[int, User]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}
+
+
+@dataclass
+class Summary:
+    counts: Counts
+    invite_open: bool
+
+
+def meeting_summary(meeting: Meeting) -> Summary:
+    """What the meeting page shows about invitations (2 queries)."""
+    return Summary(counts=invitation_counts(meeting.id), invite_open=can_invite_to(meeting))
+
+
+# --- CSV for the venue -------------------------------------------------------------------
+
+CSV_COLUMNS = ["name", "organisation", "category", "status", "needs"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: str | None) -> str:
+    """Stop a spreadsheet from running a cell as a formula."""
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def status_text(invitation: Invitation, waiting: dict[int, int]) -> str:
+    from flask_babel import gettext as _
+
+    if invitation.status is InvitationStatus.DELEGATED and invitation.substitute is not None:
+        return _("Delegated to %(name)s", name=invitation.substitute.contact.name)
+    if invitation.status is InvitationStatus.WAITLISTED and invitation.id in waiting:
+        return _("Waiting list #%(place)s", place=waiting[invitation.id])
+    return invitation.status.label
+
+
+def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for invitation in invitations:
+        organisation = invitation.contact.organisation
+        writer.writerow(
+            [
+                _csv_safe(value)
+                for value in (
+                    invitation.contact.name,
+                    organisation.display_name,
+                    organisation.category.label,
+                    status_text(invitation, waiting),
+                    invitation.needs,
+                )
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,418 @@
+"""Delivering the outbox: claim a due message, send it, record the outcome.
+
+Each message is claimed with a conditional UPDATE that is committed before sending, and
+marked SENT in its own commit right after the server accepted it. So:
+
+- two workers never send the same message: only one UPDATE can move it from QUEUED to
+  SENDING (on PostgreSQL the second one waits for the row lock, then finds it taken);
+- a worker that dies leaves at most the one message it was sending in SENDING; another
+  run takes it over once its claim is older than CLAIM_LEASE (so at most that message
+  may reach its recipient twice, with the same Message-ID), and loses none.
+
+Temporary problems (server down, timeouts, disconnects, 4xx replies) put the message
+back in the queue with an exponential delay; a 5xx reply fails it at once with the
+server's reason. When the server cannot be reached the batch stops: the next run (the
+periodic sweep runs every minute) tries again.
+
+Backends: SMTP when MAIL_SERVER is set, else one `.eml` file per message in MAIL_FILE_DIR.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import defer
+
+from coordapp.extensions import db
+from coordapp.mail.deferred import compose
+from coordapp.mail.mime import build_message, envelope_sender
+from coordapp.models import (
+    Invitation,
+    MessageKind,
+    MessageStatus,
+    OutgoingMessage,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died mid-send.
+CLAIM_LEASE = timedelta(minutes=10)
+FIRST_RETRY_DELAY = timedelta(seconds=30)
+MAX_RETRY_DELAY = timedelta(hours=1)
+# SQLite allows one writer at a time: how often to retry a write that found it locked.
+LOCKED_RETRIES = 20
+
+
+class DeliveryError(Exception):
+    """Sending one message failed. `permanent`: retrying will not help (5xx reply).
+    `server_down`: the server (or mail directory) is unusable, stop the batch."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, server_down: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.server_down = server_down
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s after the first failed attempt, doubling each time, at most an hour."""
+    return min(FIRST_RETRY_DELAY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+
+
+# --- backends ------------------------------------------------------------------------------
+
+
+class FileBackend:
+    """Writes `<id>-<kind>.eml` into a directory (`make run` without a mail server)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+        path = self.directory / f"{row.id}-{row.kind.value}.eml"
+        partial = path.with_name(path.name + ".part")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(message.as_bytes())
+            os.replace(partial, path)  # readers never see half a file
+        except OSError as error:
+            raise DeliveryError(f"cannot write {path}: {error}", server_down=True) from error
+
+    def close(self) -> None:
+        pass
+
+
+def _reply_text(code: int, reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return f"{code} {reply}".strip()
+
+
+def _classify(error: Exception) -> DeliveryError:
+    """What an smtplib / socket error means for the message and for the batch."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        return DeliveryError(_reply_text(code, reply), permanent=code >= 500)
+    if isinstance(
+        error,
+        smtplib.SMTPConnectError
+        | smtplib.SMTPHeloError
+        | smtplib.SMTPAuthenticationError
+        | smtplib.SMTPSenderRefused,
+    ):
+        # Our side or the server's, not this recipient's: every message would fail alike.
+        return DeliveryError(_reply_text(error.smtp_code, error.smtp_error), server_down=True)
+    if isinstance(error, smtplib.SMTPResponseException):
+        if error.smtp_code == 421:  # "service not available, closing channel"
+            return DeliveryError(_reply_text(421, error.smtp_error), server_down=True)
+        return DeliveryError(
+            _reply_text(error.smtp_code, error.smtp_error), permanent=error.smtp_code >= 500
+        )
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return DeliveryError(f"server disconnected: {error}", server_down=True)
+    if isinstance(error, TimeoutError):
+        return DeliveryError("timed out talking to the mail server", server_down=True)
+    if isinstance(error, OSError):
+        return DeliveryError(f"cannot reach the mail server: {error}", server_down=True)
+    return DeliveryError(f"{type(error).__name__}: {error}", server_down=True)
+
+
+class SMTPBackend:
+    """One SMTP connection for the whole batch, opened on first use."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self._connection: smtplib.SMTP | None = None
+        self._used = False  # has the open connection already carried a message?
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        host, port, timeout = c["MAIL_SERVER"], c["MAIL_PORT"], c["MAIL_TIMEOUT"]
+        if c.get("MAIL_USE_SSL"):
+            connection = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            connection = smtplib.SMTP(host, port, timeout=timeout)
+        try:
+            if c.get("MAIL_USE_TLS") and not c.get("MAIL_USE_SSL"):
+                connection.starttls(context=ssl.create_default_context())
+            if c.get("MAIL_USERNAME"):
+                connection.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _send_once(self, row: OutgoingMessage, message: EmailMessage) -> None:
+        if self._connection is None:
+            self._connection = self._connect()
+            self._used = False
+        self._connection.send_message(message, from_addr=envelope_sender(), to_addrs=[row.to_email])
+        self._used = True
+
+    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+        try:
+            try:
+                self._send_once(row, message)
+            except smtplib.SMTPServerDisconnected:
+                if not self._used:
+                    raise
+                # The server dropped a connection we had kept open: reconnect once.
+                self._drop()
+                self._send_once(row, message)
+        except (smtplib.SMTPException, OSError) as error:
+            problem = _classify(error)
+            if problem.server_down:
+                self._drop()
+            raise problem from error
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+
+
+def _backend():
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return SMTPBackend(config)
+    return FileBackend(config["MAIL_FILE_DIR"])
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+def _is_due(at: datetime):
+    """Waiting and due, or claimed by a worker that has been silent too long."""
+    return sa.or_(
+        sa.and_(
+            OutgoingMessage.status == MessageStatus.QUEUED,
+            OutgoingMessage.next_attempt_at <= at,
+        ),
+        sa.and_(
+            OutgoingMessage.status == MessageStatus.SENDING,
+            OutgoingMessage.claimed_at < at - CLAIM_LEASE,
+        ),
+    )
+
+
+def _is_locked(error: OperationalError) -> bool:
+    return "database is locked" in str(error.orig) or "database table is locked" in str(error.orig)
+
+
+def _write(*statements: Callable[[], sa.Executable]) -> int:
+    """Run the statements and commit; on SQLite's "database is locked" start over (a
+    colleague worker holds the write lock for a moment). Returns the first rowcount."""
+    for attempt in range(LOCKED_RETRIES):
+        try:
+            results = [db.session.execute(make()) for make in statements]
+            db.session.commit()
+            return results[0].rowcount
+        except OperationalError as error:
+            db.session.rollback()
+            if not _is_locked(error) or attempt == LOCKED_RETRIES - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _update(message_id: int, *conditions, **values) -> sa.Executable:
+    return (
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id == message_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _claim(message_id: int, at: datetime) -> OutgoingMessage | None:
+    """Take the message for this worker, or None if another one has it (or it was sent)."""
+    claimed = _write(
+        lambda: _update(
+            message_id, _is_due(at), status=MessageStatus.SENDING, claimed_at=at
+        )
+    )
+    if claimed != 1:
+        return None
+    row = db.session.get(OutgoingMessage, message_id, populate_existing=True)
+    # Keep the loaded values but end the transaction: none stays open during the send.
+    db.session.expunge(row)
+    db.session.commit()
+    return row
+
+
+def _compose(row: OutgoingMessage) -> OutgoingMessage:
+    """Write a message queued without its text (see mail/deferred.py) and store it."""
+    content = compose(row)
+    message_id = row.id
+    _write(lambda: _update(message_id, **content))
+    for name, value in content.items():
+        setattr(row, name, value)
+    return row
+
+
+def _record_sent(row: OutgoingMessage, at: datetime) -> None:
+    # Plain values: a retried write starts with a rolled-back (expired) session.
+    message_id, attempts, invitation_id = row.id, row.attempts + 1, row.invitation_id
+    statements = [
+        lambda: _update(
+            message_id,
+            status=MessageStatus.SENT,
+            sent_at=at,
+            attempts=attempts,
+            claimed_at=None,
+            last_error=None,
+        )
+    ]
+    if row.kind == MessageKind.INVITATION and invitation_id is not None:
+        statements.append(
+            lambda: sa.update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.sent_at.is_(None))
+            .values(sent_at=at)
+            .execution_options(synchronize_session=False)
+        )
+    _write(*statements)
+
+
+def _record_failure(row: OutgoingMessage, problem: DeliveryError, at: datetime) -> MessageStatus:
+    message_id, attempts = row.id, row.attempts + 1
+    reason = problem.reason[:2000]
+    if problem.permanent:
+        status = MessageStatus.FAILED
+    elif attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        status = MessageStatus.FAILED
+        reason = f"{reason} (gave up after {attempts} attempts)"
+    else:
+        status = MessageStatus.QUEUED
+    _write(
+        lambda: _update(
+            message_id,
+            status=status,
+            attempts=attempts,
+            last_error=reason,
+            claimed_at=None,
+            next_attempt_at=at + retry_delay(attempts),
+        )
+    )
+    return status
+
+
+def due_message_ids(now: datetime, limit: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingMessage.id)
+            .where(_is_due(now))
+            .order_by(OutgoingMessage.next_attempt_at, OutgoingMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> dict:
+    """Deliver up to `limit` due messages. Safe to run in several workers at once.
+
+    `now` fixes the clock (tests); by default the real time is read at each step.
+    Returns counts: sent, retrying, failed, skipped (taken by another worker), and
+    `stopped_early` when the server could not be used.
+    """
+    clock = (lambda: now) if now is not None else utcnow
+    summary = {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0, "stopped_early": False}
+    message_ids = due_message_ids(clock(), limit)
+    db.session.commit()  # hold no transaction open while talking to the server
+    if not message_ids:
+        return summary
+
+    backend = _backend()
+    try:
+        for message_id in message_ids:
+            row = _claim(message_id, clock())
+            if row is None:
+                summary["skipped"] += 1
+                continue
+            try:
+                if row.text_body is None and row.compose_with:
+                    row = _compose(row)
+                message = build_message(row, date=clock())
+            except ValueError as error:
+                _record_failure(row, DeliveryError(str(error), permanent=True), clock())
+                summary["failed"] += 1
+                continue
+            try:
+                backend.send(row, message)
+            except DeliveryError as problem:
+                status = _record_failure(row, problem, clock())
+                summary["failed" if status == MessageStatus.FAILED else "retrying"] += 1
+                log.warning("mail %s to %s not delivered: %s", row.id, row.to_email, problem)
+                if problem.server_down:
+                    summary["stopped_early"] = True
+                    break
+            else:
+                _record_sent(row, clock())
+                summary["sent"] += 1
+    finally:
+        backend.close()
+    return summary
+
+
+def retry_failed(message: OutgoingMessage) -> bool:
+    """Put a FAILED message back in the queue with fresh attempts, in the current
+    transaction (the caller commits). False if it is no longer FAILED."""
+    result = db.session.execute(
+        _update(
+            message.id,
+            OutgoingMessage.status == MessageStatus.FAILED,
+            status=MessageStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=utcnow(),
+            claimed_at=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def latest_delivery_by_invitation(
+    meeting_id: int, kinds: Iterable[MessageKind] = (MessageKind.INVITATION,)
+) -> dict[int, OutgoingMessage]:
+    """invitation id -> its most recent invitation email (status, last_error, sent_at),
+    for a whole meeting in one query. Bodies are not loaded."""
+    kinds = list(kinds)
+    latest_ids = (
+        sa.select(sa.func.max(OutgoingMessage.id))
+        .where(
+            OutgoingMessage.meeting_id == meeting_id,
+            OutgoingMessage.kind.in_(kinds),
+            OutgoingMessage.invitation_id.is_not(None),
+        )
+        .group_by(OutgoingMessage.invitation_id)
+    )
+    messages = db.session.scalars(
+        sa.select(OutgoingMessage)
+        .options(
+            defer(OutgoingMessage.text_body),
+            defer(OutgoingMessage.html_body),
+            defer(OutgoingMessage.ics_body),
+        )
+        .where(OutgoingMessage.id.in_(latest_ids))
+    )
+    return {message.invitation_id: message for message in messages}

@@ -1,0 +1,130 @@
+"""Invitations: one per (meeting, contact), answered through a personal link."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+
+
+class InvitationStatus(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    TENTATIVE = "tentative"
+    DECLINED = "declined"
+    DELEGATED = "delegated"
+    # Accepted while the meeting was full: moves up, in order, when a seat frees.
+    WAITLISTED = "waitlisted"
+
+    @property
+    def label(self) -> str:
+        return str(INVITATION_STATUS_LABELS[self])
+
+
+INVITATION_STATUS_LABELS = {
+    InvitationStatus.PENDING: _l("No answer yet"),
+    InvitationStatus.ACCEPTED: _l("Accepted"),
+    InvitationStatus.TENTATIVE: _l("Tentative"),
+    InvitationStatus.DECLINED: _l("Declined"),
+    InvitationStatus.DELEGATED: _l("Delegated"),
+    InvitationStatus.WAITLISTED: _l("Waiting list"),
+}
+
+
+class Attendance(enum.Enum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_LABELS[self])
+
+
+ATTENDANCE_LABELS = {
+    Attendance.PRESENT: _l("Present"),
+    Attendance.ABSENT: _l("Absent"),
+    Attendance.EXCUSED: _l("Excused"),
+}
+
+
+def new_link_id() -> str:
+    """128 bits of randomness; the database half of a personal link (see links.py)."""
+    return secrets.token_hex(16)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "contact_id"),
+        check_in("status", InvitationStatus, "status"),
+        check_in("attendance", Attendance, "attendance"),
+        sa.Index("ix_invitations_meeting_status", "meeting_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="RESTRICT"), index=True
+    )
+    link_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_link_id)
+    status: Mapped[InvitationStatus] = mapped_column(
+        enum_column(InvitationStatus), default=InvitationStatus.PENDING
+    )
+    needs: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    # "Send a substitute": this invitation was handed on to `substitute`.
+    substitute_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="SET NULL")
+    )
+    delegated_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="SET NULL")
+    )
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the secretariat recorded the answer on the invitee's behalf.
+    response_recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The RSVP deadline / start time a reminder was sent for: a reschedule makes them stale.
+    reminded_for_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_for_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance: Mapped[Attendance | None] = mapped_column(enum_column(Attendance))
+    # Came on the day without an invitation (added by the secretariat at the door).
+    walk_in: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The organisation this person spoke for, when not their own (e.g. a consultant
+    # representing a ministry); empty means their own organisation.
+    represents_organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+
+    meeting = relationship("Meeting")
+    contact = relationship("Contact")
+    represents_organisation = relationship("Organisation")
+    substitute: Mapped[Invitation | None] = relationship(
+        foreign_keys=[substitute_id], remote_side=[id]
+    )
+    delegated_from: Mapped[Invitation | None] = relationship(
+        foreign_keys=[delegated_from_id], remote_side=[id]
+    )
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.meeting_id}/{self.contact_id} {self.status.value}>"

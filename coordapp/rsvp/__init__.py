@@ -1,0 +1,1 @@
+"""The participant's personal RSVP page (no account)."""

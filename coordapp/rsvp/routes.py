@@ -1,0 +1,205 @@
+"""The participant's personal RSVP page: no account, just the link from the invitation.
+
+The token in the URL is checked (links.py) before anything else; a wrong one counts
+against the client's address, so guessing is throttled while a real invitee, whose
+token is right, is never blocked.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from coordapp import ratelimit
+from coordapp.access import public
+from coordapp.calendar.ics import meeting_calendar
+from coordapp.extensions import db
+from coordapp.invitations import answers
+from coordapp.invitations.service import RSVP_PURPOSE
+from coordapp.links import link_id_from_token
+from coordapp.models import Contact, Invitation, Meeting, MeetingChair, MeetingStatus
+from coordapp.rsvp.forms import AnswerForm, SubstituteForm
+
+bp = Blueprint("rsvp", __name__)
+
+BAD_TOKEN_BUCKET = "rsvp-bad-token"
+BAD_TOKEN_LIMIT = 30
+BAD_TOKEN_WINDOW_SECONDS = 600
+
+
+@bp.after_request
+def _keep_personal_pages_private(response: Response) -> Response:
+    # The page carries a personal link: no caches, and no Referer to outside sites
+    # (the online meeting link, for one).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _problem(code: int, message: str):
+    return render_template("rsvp/problem.html", code=code, message=message), code
+
+
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+@bp.errorhandler(409)
+@bp.errorhandler(410)
+@bp.errorhandler(429)
+def _problem_page(error):
+    return _problem(error.code, error.description)
+
+
+def _load_invitation(token: str) -> Invitation:
+    """The invitation behind `token`, or abort with 404 (wrong), 410 (withdrawn) or 429."""
+    link_id = link_id_from_token(token, RSVP_PURPOSE)
+    invitation = None
+    if link_id is not None:
+        invitation = db.session.scalar(
+            db.select(Invitation)
+            .where(Invitation.link_id == link_id)
+            .options(
+                joinedload(Invitation.meeting).joinedload(Meeting.series),
+                joinedload(Invitation.meeting)
+                .selectinload(Meeting.chairs)
+                .joinedload(MeetingChair.user),
+                joinedload(Invitation.contact).joinedload(Contact.organisation),
+                joinedload(Invitation.substitute).joinedload(Invitation.contact),
+            )
+        )
+    if invitation is None:
+        allowed = ratelimit.hit_and_check(
+            BAD_TOKEN_BUCKET,
+            request.remote_addr or "unknown",
+            BAD_TOKEN_LIMIT,
+            BAD_TOKEN_WINDOW_SECONDS,
+        )
+        if not allowed:
+            abort(429, _("Too many wrong links from your address. Please wait ten minutes."))
+        abort(
+            404,
+            _(
+                "This link is not valid. Please check that you copied the whole link "
+                "from your invitation email, or ask the secretariat for a new one."
+            ),
+        )
+    if invitation.is_withdrawn:
+        abort(
+            410,
+            _(
+                "This invitation was withdrawn. Please contact the secretariat "
+                "if you think this is a mistake."
+            ),
+        )
+    return invitation
+
+
+def _render_page(
+    invitation: Invitation,
+    *,
+    answer_form: AnswerForm | None = None,
+    substitute_form: SubstituteForm | None = None,
+    error: str | None = None,
+    code: int = 200,
+):
+    meeting = invitation.meeting
+    if answer_form is None:
+        answer_form = AnswerForm()
+        if invitation.status in answers.ANSWERS:
+            answer_form.status.data = invitation.status.value
+        elif invitation.status.value == "waitlisted":
+            answer_form.status.data = "accepted"
+        answer_form.needs.data = invitation.needs
+        answer_form.comment.data = invitation.comment
+    return (
+        render_template(
+            "rsvp/show.html",
+            token=request.view_args["token"],
+            invitation=invitation,
+            meeting=meeting,
+            contact=invitation.contact,
+            closed_reason=answers.answers_closed_reason(invitation),
+            deadline=answers.answer_deadline(meeting),
+            cancelled=meeting.status == MeetingStatus.CANCELLED,
+            summary=answers.answer_summary(invitation),
+            answer_form=answer_form,
+            substitute_form=substitute_form or SubstituteForm(),
+            done=request.args.get("done") if request.method == "GET" else None,
+            error=error,
+        ),
+        code,
+    )
+
+
+@bp.route("/rsvp/<token>", methods=["GET", "POST"])
+@public
+def show(token: str):
+    invitation = _load_invitation(token)
+    if request.method == "GET":
+        return _render_page(invitation)
+
+    closed = answers.answers_closed_reason(invitation)
+    if closed:
+        return _render_page(invitation, error=closed, code=409)
+    form = AnswerForm()
+    if not form.validate():
+        return _render_page(
+            invitation,
+            answer_form=form,
+            error=_("Your answer was not saved. Please correct the marked fields."),
+            code=400,
+        )
+    try:
+        answers.record_answer(
+            invitation, form.answer, needs=form.needs.data or "", comment=form.comment.data or ""
+        )
+    except answers.AnswerError as error:
+        db.session.rollback()
+        return _render_page(invitation, answer_form=form, error=str(error), code=409)
+    db.session.commit()
+    return redirect(url_for("rsvp.show", token=token, done="answer"), code=303)
+
+
+@bp.post("/rsvp/<token>/substitute")
+@public
+def substitute(token: str):
+    invitation = _load_invitation(token)
+    closed = answers.answers_closed_reason(invitation)
+    if closed:
+        return _render_page(invitation, error=closed, code=409)
+    form = SubstituteForm()
+    if not form.validate():
+        return _render_page(
+            invitation,
+            substitute_form=form,
+            error=_("Your substitute was not saved. Please correct the marked fields."),
+            code=400,
+        )
+    try:
+        answers.delegate_to_substitute(
+            invitation, name=form.name.data, email=form.email.data, position=form.position.data
+        )
+    except answers.SubstituteError as error:
+        db.session.rollback()
+        form.email.errors = list(form.email.errors) + [str(error)]
+        return _render_page(invitation, substitute_form=form, error=str(error), code=400)
+    except answers.AnswerError as error:
+        db.session.rollback()
+        return _render_page(invitation, substitute_form=form, error=str(error), code=409)
+    db.session.commit()
+    return redirect(url_for("rsvp.show", token=token, done="substitute"), code=303)
+
+
+@bp.get("/rsvp/<token>/calendar.ics")
+@public
+def calendar(token: str):
+    invitation = _load_invitation(token)
+    meeting = invitation.meeting
+    method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
+    body = meeting_calendar(meeting, method, attendee=invitation)
+    return Response(
+        body,
+        content_type=f"text/calendar; charset=utf-8; method={method}",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )

@@ -1,0 +1,82 @@
+"""Never over capacity, even when many invitees accept at the same moment (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from coordapp.extensions import db
+from coordapp.invitations.answers import record_answer
+from coordapp.models import Invitation, InvitationStatus, MessageKind, OutgoingMessage
+from tests.factories import make_contact, make_meeting, make_organisation
+
+CAPACITY = 20
+INVITEES = 50
+
+
+@pytest.mark.postgres_only
+def test_fifty_simultaneous_acceptances_leave_exactly_twenty_accepted_and_thirty_waiting(app):
+    meeting = make_meeting(capacity=CAPACITY)
+    organisation = make_organisation()
+    invitations = []
+    for n in range(INVITEES):
+        invitation = Invitation(
+            meeting=meeting, contact=make_contact(organisation, email=f"rush{n}@example.org")
+        )
+        db.session.add(invitation)
+        invitations.append(invitation)
+    db.session.commit()
+    invitation_ids = [i.id for i in invitations]
+    meeting_id = meeting.id
+    db.session.close()  # hold no transaction while the threads work
+
+    barrier = threading.Barrier(INVITEES)
+    results: dict[int, InvitationStatus] = {}
+    errors: list[BaseException] = []
+
+    def accept(invitation_id: int) -> None:
+        # Each thread: its own app context, hence its own session and connection.
+        # (A request context too: the confirmation email carries the personal link.)
+        with app.app_context(), app.test_request_context():
+            try:
+                invitation = db.session.get(Invitation, invitation_id)
+                # Give the connection back while waiting: the pool is smaller than 50.
+                db.session.commit()
+                barrier.wait(timeout=30)
+                results[invitation_id] = record_answer(invitation, InvitationStatus.ACCEPTED)
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                db.session.rollback()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in invitation_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    statuses = list(
+        db.session.scalars(db.select(Invitation.status).where(Invitation.meeting_id == meeting_id))
+    )
+    assert statuses.count(InvitationStatus.ACCEPTED) == CAPACITY
+    assert statuses.count(InvitationStatus.WAITLISTED) == INVITEES - CAPACITY
+    # What each request was told matches what was stored.
+    assert sorted(s.value for s in results.values()) == sorted(s.value for s in statuses)
+    # Everyone got a confirmation; the waiting list is in a strict order.
+    confirmations = db.session.scalar(
+        db.select(db.func.count(OutgoingMessage.id)).where(
+            OutgoingMessage.kind == MessageKind.CONFIRMATION
+        )
+    )
+    assert confirmations == INVITEES
+    waited = db.session.scalars(
+        db.select(Invitation.waitlisted_at).where(
+            Invitation.meeting_id == meeting_id,
+            Invitation.status == InvitationStatus.WAITLISTED,
+        )
+    ).all()
+    assert None not in waited
