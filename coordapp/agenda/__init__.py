@@ -1,0 +1,1 @@
+"""The agenda builder: items, their order and times, attachments, print and PDF."""

@@ -1,0 +1,478 @@
+"""The agenda builder: the list with planned times, item forms, ordering, copying,
+attachments (also for invitees through their RSVP link), print view and PDF."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload, undefer
+from werkzeug.utils import secure_filename
+
+from coordapp.access import login_required, public, secretariat_required
+from coordapp.agenda import service, uploads
+from coordapp.agenda.forms import ConfirmForm, CopyForm, ItemForm, MoveForm, UploadForm
+from coordapp.errors import render_error
+from coordapp.extensions import db
+from coordapp.models import Meeting, MeetingChair
+from coordapp.models.agenda import AgendaItem, Attachment
+from coordapp.models.document import DocumentStatus, GeneratedDocument
+
+bp = Blueprint("agenda", __name__)
+
+DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+PDF_REFRESH_SECONDS = 3
+
+
+# --- loading and access ------------------------------------------------------------------
+
+
+def _get_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.series),
+            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+        )
+    )
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    return meeting
+
+
+def _get_item(item_id: int) -> AgendaItem:
+    item = db.session.scalar(
+        sa.select(AgendaItem)
+        .where(AgendaItem.id == item_id)
+        .options(joinedload(AgendaItem.meeting), selectinload(AgendaItem.presenters))
+    )
+    if item is None:
+        abort(404, _("This agenda item does not exist."))
+    return item
+
+
+def _get_attachment(attachment_id: int, *, with_data: bool = False) -> Attachment:
+    options = [joinedload(Attachment.agenda_item).joinedload(AgendaItem.meeting)]
+    if with_data:
+        options.append(undefer(Attachment.data))
+    attachment = db.session.scalar(
+        sa.select(Attachment).where(Attachment.id == attachment_id).options(*options)
+    )
+    if attachment is None:
+        abort(404, _("This attachment does not exist."))
+    return attachment
+
+
+def _ensure_editable(meeting: Meeting) -> None:
+    reason = service.read_only_reason(meeting)
+    if reason:
+        abort(409, reason)
+
+
+def _max_bytes() -> int:
+    return current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES)
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    return render_error(
+        413,
+        _(
+            "The file you sent is too large. Attachments may be at most %(limit)s.",
+            limit=uploads.human_size(_max_bytes()),
+        ),
+    )
+
+
+@bp.app_template_global("public_agenda")
+def public_agenda(meeting: Meeting) -> service.Agenda:
+    """The meeting's agenda for pages outside this blueprint (the RSVP page)."""
+    return service.agenda_of(meeting)
+
+
+# --- the agenda page ------------------------------------------------------------------------
+
+
+def _render_index(
+    meeting: Meeting,
+    *,
+    error: str | None = None,
+    error_item_id: int | None = None,
+    code: int = 200,
+):
+    return (
+        render_template(
+            "agenda/index.html",
+            meeting=meeting,
+            agenda=service.agenda_of(meeting),
+            can_edit=service.can_edit_agenda(current_user, meeting),
+            read_only_reason=service.read_only_reason(meeting),
+            document=service.latest_agenda_pdf(meeting.id) if current_user.is_secretariat else None,
+            error=error,
+            error_item_id=error_item_id,
+            allowed_extensions=", ".join(uploads.ALLOWED_EXTENSIONS),
+            max_size=uploads.human_size(_max_bytes()),
+        ),
+        code,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/agenda")
+@login_required
+def index(meeting_id: int):
+    return _render_index(_get_meeting(meeting_id))
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+def _item_form(item: AgendaItem | None = None) -> ItemForm:
+    form = ItemForm(obj=item) if item is not None and request.method == "GET" else ItemForm()
+    if item is not None and request.method == "GET":
+        form.kind.data = item.kind.value
+        form.presenters.data = [p.contact_id for p in item.presenters]
+    selected = form.presenters.data or []
+    form.presenters.choices = service.presenter_choices(selected)
+    return form
+
+
+def _render_form(meeting: Meeting, form: ItemForm, item: AgendaItem | None, code: int = 200):
+    return render_template("agenda/form.html", meeting=meeting, form=form, item=item), code
+
+
+def _save_failed(meeting, form, item, message):
+    db.session.rollback()
+    flash(message, "error")
+    return _render_form(meeting, form, item, 409)
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
+@secretariat_required
+def new(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    _ensure_editable(meeting)
+    form = _item_form()
+    if request.method == "GET":
+        return _render_form(meeting, form, None)
+    if not form.validate():
+        return _render_form(meeting, form, None, 400)
+    try:
+        item = service.create_item(
+            meeting,
+            title=form.title.data,
+            description=form.description.data,
+            kind=form.kind_value,
+            duration_minutes=form.duration_minutes.data,
+            presenter_ids=form.presenters.data or [],
+        )
+    except service.AgendaError as error:
+        return _save_failed(meeting, form, None, str(error))
+    db.session.commit()
+    flash(_("Agenda item added."), "success")
+    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+
+
+@bp.route("/agenda/items/<int:item_id>/edit", methods=["GET", "POST"])
+@secretariat_required
+def edit(item_id: int):
+    item = _get_item(item_id)
+    meeting = _get_meeting(item.meeting_id)
+    _ensure_editable(meeting)
+    form = _item_form(item)
+    if request.method == "GET":
+        return _render_form(meeting, form, item)
+    if not form.validate():
+        return _render_form(meeting, form, item, 400)
+    try:
+        service.update_item(
+            item,
+            title=form.title.data,
+            description=form.description.data,
+            kind=form.kind_value,
+            duration_minutes=form.duration_minutes.data,
+            presenter_ids=form.presenters.data or [],
+        )
+    except service.AgendaError as error:
+        return _save_failed(meeting, form, item, str(error))
+    db.session.commit()
+    flash(_("Agenda item saved."), "success")
+    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+
+
+@bp.post("/agenda/items/<int:item_id>/delete")
+@secretariat_required
+def delete(item_id: int):
+    item = _get_item(item_id)
+    _ensure_editable(item.meeting)
+    if not ConfirmForm().validate():
+        abort(400)
+    meeting_id = item.meeting_id
+    service.delete_item(item)
+    db.session.commit()
+    flash(_("Agenda item deleted."), "success")
+    return redirect(url_for("agenda.index", meeting_id=meeting_id))
+
+
+@bp.post("/agenda/items/<int:item_id>/move")
+@secretariat_required
+def move(item_id: int):
+    item = _get_item(item_id)
+    _ensure_editable(item.meeting)
+    form = MoveForm()
+    if not form.validate():
+        abort(400, _("Move the item up or down."))
+    service.move_item(item, form.direction.data)
+    db.session.commit()
+    return redirect(
+        url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"), code=303
+    )
+
+
+def _posted_order() -> list[int] | None:
+    """The ids sent by the drag-and-drop script: `order` repeated, or comma-separated."""
+    values = request.form.getlist("order")
+    if len(values) == 1 and "," in values[0]:
+        values = values[0].split(",")
+    try:
+        return [int(value) for value in values]
+    except ValueError:
+        return None
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/order")
+@secretariat_required
+def reorder(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    reason = service.read_only_reason(meeting)
+    if reason:
+        if _wants_json():
+            return jsonify(ok=False, message=reason), 409
+        abort(409, reason)
+    order = _posted_order()
+    try:
+        if order is None:
+            raise service.AgendaOrderError(_("The new order could not be read."))
+        service.reorder(meeting, order)
+    except service.AgendaOrderError as error:
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(ok=False, message=str(error)), 400
+        abort(400, str(error))
+    db.session.commit()
+    if _wants_json():
+        return jsonify(ok=True, message=_("New order saved."))
+    flash(_("New order saved."), "success")
+    return redirect(url_for("agenda.index", meeting_id=meeting.id), code=303)
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/copy", methods=["GET", "POST"])
+@secretariat_required
+def copy(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    _ensure_editable(meeting)
+    sources = service.other_meetings_of_series(meeting)
+    form = CopyForm()
+    form.source.choices = [
+        (m.id, f"{m.number or '–'} · {m.title} · {m.starts_at:%Y-%m-%d}") for m in sources
+    ]
+    code = 200
+    if request.method == "POST":
+        if form.validate():
+            source = next(m for m in sources if m.id == form.source.data)
+            copied = service.copy_agenda(meeting, source)
+            db.session.commit()
+            flash(
+                ngettext(
+                    "%(num)d item copied from “%(title)s”.",
+                    "%(num)d items copied from “%(title)s”.",
+                    copied,
+                    title=source.title,
+                ),
+                "success",
+            )
+            return redirect(url_for("agenda.index", meeting_id=meeting.id))
+        code = 400
+    return render_template("agenda/copy.html", meeting=meeting, form=form, sources=sources), code
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+@bp.post("/agenda/items/<int:item_id>/attachments")
+@secretariat_required
+def upload(item_id: int):
+    item = _get_item(item_id)
+    meeting = _get_meeting(item.meeting_id)
+    _ensure_editable(meeting)
+    form = UploadForm()
+    if not form.validate():
+        message = " ".join(form.file.errors) or _("Choose a file.")
+        return _render_index(meeting, error=message, error_item_id=item.id, code=400)
+    storage = form.file.data
+    limit = _max_bytes()
+    data = storage.stream.read(limit + 1)
+    try:
+        checked = uploads.check_upload(storage.filename, data, limit)
+    except uploads.UploadError as error:
+        code = 413 if len(data) > limit else 400
+        return _render_index(meeting, error=str(error), error_item_id=item.id, code=code)
+    service.add_attachment(
+        item,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        data=checked.data,
+        user_id=current_user.id,
+    )
+    db.session.commit()
+    flash(
+        _("“%(name)s” attached to “%(title)s”.", name=checked.filename, title=item.title), "success"
+    )
+    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+@secretariat_required
+def delete_attachment(attachment_id: int):
+    attachment = _get_attachment(attachment_id)
+    item = attachment.agenda_item
+    _ensure_editable(item.meeting)
+    if not ConfirmForm().validate():
+        abort(400)
+    name = attachment.filename
+    service.delete_attachment(attachment)
+    db.session.commit()
+    flash(_("“%(name)s” removed.", name=name), "success")
+    return redirect(url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
+
+
+def _content_disposition(name: str) -> str:
+    """attachment; filename="ascii fallback"; filename*=UTF-8''original (RFC 6266/5987)."""
+    fallback = secure_filename(name) or "download"
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
+
+
+def _send_stored(data: bytes, content_type: str, filename: str, *, private: bool) -> Response:
+    response = Response(data, mimetype=content_type)
+    response.headers["Content-Disposition"] = _content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store" if private else "private, max-age=0"
+    return response
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = _get_attachment(attachment_id, with_data=True)
+    return _send_stored(
+        attachment.data, attachment.content_type, attachment.filename, private=False
+    )
+
+
+@bp.get("/rsvp/<token>/attachments/<int:attachment_id>")
+@public
+def rsvp_download(token: str, attachment_id: int):
+    # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
+    from coordapp.rsvp.routes import _load_invitation
+
+    invitation = _load_invitation(token)
+    attachment = _get_attachment(attachment_id, with_data=True)
+    if attachment.agenda_item.meeting_id != invitation.meeting_id:
+        abort(404, _("This attachment does not exist."))
+    response = _send_stored(
+        attachment.data, attachment.content_type, attachment.filename, private=True
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- print view and PDF ---------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/agenda/print")
+@login_required
+def print_view(meeting_id: int):
+    meeting = _get_meeting(meeting_id)
+    return render_template("agenda/print.html", meeting=meeting, agenda=service.agenda_of(meeting))
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/pdf")
+@secretariat_required
+def generate_pdf(meeting_id: int):
+    from coordapp.agenda import tasks
+
+    meeting = _get_meeting(meeting_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    document = service.request_agenda_pdf(meeting, current_user.id)
+    db.session.commit()
+    # Enqueued after the commit, so the worker finds the row.
+    tasks.render_agenda_pdf(document.id)
+    return redirect(url_for("agenda.document_status", document_id=document.id), code=303)
+
+
+def _get_document(document_id: int) -> GeneratedDocument:
+    document = db.session.get(GeneratedDocument, document_id)
+    if document is None:
+        abort(404, _("This document does not exist."))
+    return document
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document_status(document_id: int):
+    document = _get_document(document_id)
+    meeting = _get_meeting(document.meeting_id)
+    pending = document.status == DocumentStatus.PENDING
+    response = Response(
+        render_template(
+            "agenda/document.html",
+            document=document,
+            meeting=meeting,
+            pending=pending,
+            refresh_seconds=PDF_REFRESH_SECONDS,
+        )
+    )
+    if pending:
+        response.headers["Refresh"] = str(PDF_REFRESH_SECONDS)
+    return response
+
+
+@bp.get("/documents/<int:document_id>/download")
+@login_required
+def document_download(document_id: int):
+    document = db.session.scalar(
+        sa.select(GeneratedDocument)
+        .where(GeneratedDocument.id == document_id)
+        .options(undefer(GeneratedDocument.data))
+    )
+    if document is None:
+        abort(404, _("This document does not exist."))
+    if document.status != DocumentStatus.READY or document.data is None:
+        abort(409, _("This document is not ready yet. Please try again in a moment."))
+    return _send_stored(document.data, document.content_type, document.filename, private=False)

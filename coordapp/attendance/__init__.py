@@ -1,0 +1,1 @@
+"""The meeting day: who came, walk-ins, and marking the meeting held."""

@@ -1,0 +1,1 @@
+"""Commitments partners make at meetings, tracked until done (see routes.py)."""

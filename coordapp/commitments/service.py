@@ -1,0 +1,520 @@
+"""Commitments: capturing them, their status history, the tracker, carry-over to the
+next meeting of the series, and asking the responsible contact for news.
+
+The one rule that matters: a commitment's `status` is always its latest update's
+status. Only `add_update` changes a status, so it is the one place that keeps it so.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from coordapp import audit
+from coordapp.extensions import db
+from coordapp.links import make_token
+from coordapp.mail.compose import absolute_url, render_email
+from coordapp.mail.queue import queue_email
+from coordapp.models import Contact, Meeting, MessageKind, Organisation, User, utcnow
+from coordapp.models.agenda import AgendaItem, AgendaItemKind
+from coordapp.models.commitment import (
+    Commitment,
+    CommitmentSDG,
+    CommitmentStatus,
+    CommitmentUpdate,
+    commitment_organisations,
+)
+from coordapp.models.directory import Category
+from coordapp.models.outbox import OutgoingMessage
+
+STATUS_PURPOSE = "commitment-status"
+ACTIVE_STATUSES = (CommitmentStatus.OPEN, CommitmentStatus.IN_PROGRESS)
+# "Q2 2027", nothing more and nothing less.
+QUARTER_TEXT = re.compile(r"^Q([1-4]) (\d{4})$")
+
+
+class CommitmentError(ValueError):
+    """A change the state of the meeting or commitment does not allow (HTTP 409)."""
+
+
+# --- due dates ---------------------------------------------------------------------------
+
+
+def parse_quarter(text: str) -> tuple[int, int]:
+    """(quarter, year) from "Q2 2027"; ValueError for anything else."""
+    match = QUARTER_TEXT.match(text or "")
+    if not match:
+        raise ValueError(text)
+    quarter, year = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 9999:
+        raise ValueError(text)
+    return quarter, year
+
+
+def quarter_last_day(quarter: int, year: int) -> date:
+    month = quarter * 3
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def quarter_text(commitment: Commitment) -> str | None:
+    if commitment.due_quarter and commitment.due_date:
+        return f"Q{commitment.due_quarter} {commitment.due_date.year}"
+    return None
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def is_overdue(commitment: Commitment, on: date | None = None) -> bool:
+    return (
+        commitment.due_date is not None
+        and commitment.due_date < (on or today())
+        and commitment.status in ACTIVE_STATUSES
+    )
+
+
+def overdue_condition(on: date | None = None):
+    return sa.and_(
+        Commitment.due_date.is_not(None),
+        Commitment.due_date < (on or today()),
+        Commitment.status.in_(ACTIVE_STATUSES),
+    )
+
+
+# --- the status rule ---------------------------------------------------------------------
+
+
+def add_update(
+    commitment: Commitment,
+    status: CommitmentStatus,
+    note: str | None,
+    *,
+    meeting: Meeting | None = None,
+    by_user: User | None = None,
+    by_contact: Contact | None = None,
+) -> CommitmentUpdate:
+    """Record a dated status update; the commitment's status becomes `status`."""
+    update = CommitmentUpdate(
+        status=status,
+        note=(note or "").strip() or None,
+        at=utcnow(),
+        meeting=meeting,
+        by_user=by_user,
+        by_contact=by_contact,
+    )
+    before = commitment.status
+    commitment.updates.append(update)
+    commitment.status = status
+    audit.record(
+        "commitment_status_updated",
+        commitment,
+        meeting_id=commitment.meeting_id,
+        changes={"status": [before.value if before else None, status.value]},
+        note=update.note,
+        user_id=by_user.id if by_user else None,
+    )
+    return update
+
+
+# --- capture -----------------------------------------------------------------------------
+
+
+@dataclass
+class CommitmentValues:
+    description: str
+    organisations: list[Organisation]
+    responsible: Contact | None
+    due_date: date | None
+    due_quarter: int | None
+    goals: list[int]
+    agenda_item: AgendaItem | None
+
+
+AUDITED_FIELDS = ["description", "responsible_contact_id", "due_date", "due_quarter",
+                  "agenda_item_id"]
+
+
+def _snapshot(commitment: Commitment) -> dict:
+    values = audit.snapshot(commitment, AUDITED_FIELDS)
+    values["due_date"] = commitment.due_date.isoformat() if commitment.due_date else None
+    values["organisations"] = sorted(org.id for org in commitment.organisations)
+    values["goals"] = list(commitment.goals)
+    return values
+
+
+def _apply(commitment: Commitment, values: CommitmentValues) -> None:
+    commitment.description = values.description.strip()
+    commitment.organisations = list(values.organisations)
+    commitment.responsible = values.responsible
+    commitment.due_date = values.due_date
+    commitment.due_quarter = values.due_quarter
+    commitment.agenda_item = values.agenda_item
+    wanted = sorted(set(values.goals))
+    if commitment.goals != wanted:
+        commitment.sdgs = [CommitmentSDG(goal=goal) for goal in wanted]
+
+
+def create_commitment(meeting: Meeting, values: CommitmentValues, *, by_user: User | None
+                      ) -> Commitment:
+    commitment = Commitment(meeting=meeting, created_by_id=by_user.id if by_user else None,
+                            status=CommitmentStatus.OPEN)
+    _apply(commitment, values)
+    db.session.add(commitment)
+    db.session.flush()
+    audit.record("commitment_created", commitment, meeting_id=meeting.id,
+                 changes={k: [None, v] for k, v in _snapshot(commitment).items() if v})
+    add_update(commitment, CommitmentStatus.OPEN,
+               _("Committed at %(meeting)s", meeting=meeting.full_title),
+               meeting=meeting, by_user=by_user)
+    return commitment
+
+
+def update_commitment(commitment: Commitment, values: CommitmentValues) -> None:
+    """Edit what was committed (not the status: that goes through `add_update`)."""
+    before = _snapshot(commitment)
+    previous_responsible = commitment.responsible_contact_id
+    _apply(commitment, values)
+    db.session.flush()
+    if commitment.responsible_contact_id != previous_responsible:
+        # A link sent to the previous responsible person must stop working.
+        commitment.link_id = secrets.token_hex(16)
+    changes = audit.diff(before, _snapshot(commitment))
+    if changes:
+        audit.record("commitment_updated", commitment, meeting_id=commitment.meeting_id,
+                     changes=changes)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _list_options():
+    return (
+        joinedload(Commitment.meeting).joinedload(Meeting.series),
+        joinedload(Commitment.responsible).joinedload(Contact.organisation),
+        joinedload(Commitment.agenda_item),
+        selectinload(Commitment.organisations),
+        selectinload(Commitment.sdgs),
+    )
+
+
+def get_commitment(commitment_id: int, *, with_history: bool = False) -> Commitment | None:
+    query = sa.select(Commitment).where(Commitment.id == commitment_id).options(*_list_options())
+    if with_history:
+        query = query.options(
+            selectinload(Commitment.updates).options(
+                joinedload(CommitmentUpdate.by_user),
+                joinedload(CommitmentUpdate.by_contact),
+                joinedload(CommitmentUpdate.meeting),
+            )
+        )
+    return db.session.scalar(query)
+
+
+def get_commitment_by_link(link_id: str) -> Commitment | None:
+    return db.session.scalar(
+        sa.select(Commitment).where(Commitment.link_id == link_id).options(*_list_options())
+    )
+
+
+def commitments_of_meeting(meeting_id: int) -> list[Commitment]:
+    """The commitments made at a meeting, in the order they were captured (for the
+    meeting page, the minutes preview and the minutes PDF)."""
+    return list(
+        db.session.scalars(
+            sa.select(Commitment)
+            .where(Commitment.meeting_id == meeting_id)
+            .options(*_list_options())
+            .order_by(Commitment.id)
+        )
+    )
+
+
+def organisation_choices(keep_ids: Iterable[int] = ()) -> list[Organisation]:
+    keep_ids = list(keep_ids)
+    condition = Organisation.active.is_(True)
+    if keep_ids:
+        condition = condition | Organisation.id.in_(keep_ids)
+    return list(db.session.scalars(sa.select(Organisation).where(condition)
+                                   .order_by(Organisation.name)))
+
+
+def contact_choices(keep_id: int | None = None) -> list[Contact]:
+    condition = Contact.active.is_(True)
+    if keep_id:
+        condition = condition | (Contact.id == keep_id)
+    return list(db.session.scalars(
+        sa.select(Contact).where(condition).options(joinedload(Contact.organisation))
+        .order_by(Contact.name)))
+
+
+def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:
+    return list(db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position, AgendaItem.id)))
+
+
+# --- the tracker -------------------------------------------------------------------------
+
+
+@dataclass
+class TrackerFilters:
+    series_id: int | None = None
+    meeting_id: int | None = None
+    status: CommitmentStatus | None = None
+    organisation_id: int | None = None
+    category: Category | None = None
+    sdg: int | None = None
+    overdue: bool = False
+
+
+SORTS = {"due", "status", "organisation", "meeting", "created"}
+STATUS_ORDER = {status: n for n, status in enumerate(CommitmentStatus)}
+
+
+def tracker_conditions(filters: TrackerFilters) -> list:
+    """WHERE clauses on Commitment alone (EXISTS/IN, no joins), so that counts and
+    lists built on them never see a commitment twice."""
+    conditions = []
+    if filters.series_id:
+        conditions.append(Commitment.meeting_id.in_(
+            sa.select(Meeting.id).where(Meeting.series_id == filters.series_id)))
+    if filters.meeting_id:
+        conditions.append(Commitment.meeting_id == filters.meeting_id)
+    if filters.status:
+        conditions.append(Commitment.status == filters.status)
+    if filters.organisation_id:
+        conditions.append(Commitment.id.in_(
+            sa.select(commitment_organisations.c.commitment_id).where(
+                commitment_organisations.c.organisation_id == filters.organisation_id)))
+    if filters.category:
+        conditions.append(Commitment.id.in_(
+            sa.select(commitment_organisations.c.commitment_id)
+            .join(Organisation, Organisation.id == commitment_organisations.c.organisation_id)
+            .where(Organisation.category == filters.category)))
+    if filters.sdg:
+        conditions.append(Commitment.id.in_(
+            sa.select(CommitmentSDG.commitment_id).where(CommitmentSDG.goal == filters.sdg)))
+    if filters.overdue:
+        conditions.append(overdue_condition())
+    return conditions
+
+
+def _sort_columns(sort: str, descending: bool) -> list:
+    def direction(column):
+        return column.desc() if descending else column.asc()
+
+    if sort == "status":
+        keys = [direction(sa.case(
+            *[(Commitment.status == status, n) for status, n in STATUS_ORDER.items()]))]
+    elif sort == "organisation":
+        first_name = (
+            sa.select(sa.func.min(Organisation.name))
+            .join(commitment_organisations,
+                  commitment_organisations.c.organisation_id == Organisation.id)
+            .where(commitment_organisations.c.commitment_id == Commitment.id)
+            .scalar_subquery()
+        )
+        keys = [direction(first_name)]
+    elif sort == "meeting":
+        starts = sa.select(Meeting.starts_at).where(Meeting.id == Commitment.meeting_id)
+        keys = [direction(starts.scalar_subquery())]
+    elif sort == "created":
+        keys = [direction(Commitment.created_at)]
+    else:  # due: commitments without a due date last, whichever the direction
+        keys = [Commitment.due_date.is_(None).asc(), direction(Commitment.due_date)]
+    return [*keys, direction(Commitment.id)]
+
+
+def tracker_query(filters: TrackerFilters, sort: str = "due", descending: bool = False):
+    if sort not in SORTS:
+        sort = "due"
+    return (
+        sa.select(Commitment)
+        .where(*tracker_conditions(filters))
+        .options(*_list_options())
+        .order_by(*_sort_columns(sort, descending))
+    )
+
+
+def counts_by_status(filters: TrackerFilters) -> dict[CommitmentStatus, int]:
+    rows = db.session.execute(
+        sa.select(Commitment.status, sa.func.count(Commitment.id))
+        .where(*tracker_conditions(filters))
+        .group_by(Commitment.status)
+    )
+    counts = dict.fromkeys(CommitmentStatus, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def counts_by_sdg(filters: TrackerFilters) -> dict[int, int]:
+    rows = db.session.execute(
+        sa.select(CommitmentSDG.goal, sa.func.count(CommitmentSDG.commitment_id))
+        .join(Commitment, Commitment.id == CommitmentSDG.commitment_id)
+        .where(*tracker_conditions(filters))
+        .group_by(CommitmentSDG.goal)
+        .order_by(CommitmentSDG.goal)
+    )
+    return {goal: count for goal, count in rows}
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["id", "series", "meeting", "meeting_date", "agenda_item", "organisations",
+               "categories", "responsible", "responsible_email", "description", "due_date",
+               "due_quarter", "sdgs", "status", "overdue", "created_at"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value) -> str:
+    """Stop a spreadsheet from running a cell as a formula."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def export_csv(commitments: Iterable[Commitment]) -> str:
+    """The commitments as CSV (UTF-8 with BOM, for spreadsheets)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    on = today()
+    for c in commitments:
+        meeting = c.meeting
+        writer.writerow([_csv_safe(value) for value in (
+            c.id,
+            meeting.series.name if meeting.series else "",
+            meeting.title,
+            meeting.local(meeting.starts_at).date().isoformat(),
+            c.agenda_item.title if c.agenda_item else "",
+            "; ".join(org.name for org in c.organisations),
+            "; ".join(sorted({org.category.value for org in c.organisations})),
+            c.responsible.name if c.responsible else "",
+            c.responsible.email if c.responsible else "",
+            c.description,
+            c.due_date.isoformat() if c.due_date else "",
+            quarter_text(c) or "",
+            " ".join(str(goal) for goal in c.goals),
+            c.status.value,
+            "yes" if is_overdue(c, on) else "",
+            c.created_at.isoformat(timespec="seconds"),
+        )])
+    return "\ufeff" + out.getvalue()
+
+
+# --- carry-over to the next meeting ------------------------------------------------------
+
+
+def follow_up_commitments(meeting: Meeting) -> list[Commitment]:
+    """Open or in-progress commitments made at earlier meetings of the meeting's series,
+    plus those already reviewed at this meeting (so one closed during the meeting stays
+    on its list, with its new status)."""
+    if meeting.series_id is None:
+        return []
+    earlier = sa.select(Meeting.id).where(
+        Meeting.series_id == meeting.series_id,
+        Meeting.id != meeting.id,
+        Meeting.starts_at < meeting.starts_at,
+    )
+    reviewed_here = sa.select(CommitmentUpdate.commitment_id).where(
+        CommitmentUpdate.meeting_id == meeting.id)
+    return list(db.session.scalars(
+        sa.select(Commitment)
+        .join(Meeting, Meeting.id == Commitment.meeting_id)
+        .where(
+            Commitment.meeting_id.in_(earlier),
+            Commitment.status.in_(ACTIVE_STATUSES) | Commitment.id.in_(reviewed_here),
+        )
+        .options(*_list_options(), selectinload(Commitment.updates))
+        .order_by(Meeting.starts_at, Commitment.id)
+    ))
+
+
+def latest_review_at(commitment: Commitment, meeting: Meeting) -> CommitmentUpdate | None:
+    """The latest update recorded for `commitment` at `meeting` (updates must be loaded)."""
+    reviews = [update for update in commitment.updates if update.meeting_id == meeting.id]
+    return reviews[-1] if reviews else None
+
+
+def follow_up_item(meeting: Meeting) -> AgendaItem | None:
+    return db.session.scalar(
+        sa.select(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.kind == AgendaItemKind.FOLLOW_UP)
+        .order_by(AgendaItem.id)
+        .limit(1)
+    )
+
+
+def add_follow_up_item(meeting: Meeting) -> tuple[AgendaItem, bool]:
+    """The meeting's "Follow-up of commitments" item, added at the end of the agenda if
+    missing. Returns (item, created)."""
+    if meeting.series_id is None:
+        raise CommitmentError(
+            _("Only a meeting of a series can follow up the commitments of earlier meetings."))
+    existing = follow_up_item(meeting)
+    if existing is not None:
+        return existing, False
+    last = db.session.scalar(
+        sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id))
+    with force_locale(meeting.language or "en"):
+        title = _("Follow-up of commitments")
+    item = AgendaItem(meeting_id=meeting.id, position=(last + 1) if last is not None else 0,
+                      title=title, kind=AgendaItemKind.FOLLOW_UP)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("follow_up_item_added", item, meeting_id=meeting.id)
+    return item, True
+
+
+# --- asking the responsible contact for news ---------------------------------------------
+
+
+def status_token(commitment: Commitment) -> str:
+    return make_token(commitment.link_id, STATUS_PURPOSE)
+
+
+def status_url(commitment: Commitment) -> str:
+    path = current_app.url_map.bind("").build(
+        "commitments.status_form", {"token": status_token(commitment)})
+    return absolute_url(path)
+
+
+def queue_status_request(commitment: Commitment, *, by_user: User | None = None
+                         ) -> OutgoingMessage:
+    contact = commitment.responsible
+    if contact is None:
+        raise CommitmentError(_("This commitment has no responsible contact to ask."))
+    subject, text, html = render_email(
+        "status_request",
+        contact.language,
+        commitment=commitment,
+        contact=contact,
+        meeting=commitment.meeting,
+        due=quarter_text(commitment) or (commitment.due_date and commitment.due_date.isoformat()),
+        overdue=is_overdue(commitment),
+        link=status_url(commitment),
+    )
+    message = queue_email(
+        kind=MessageKind.OTHER,
+        to_email=contact.email,
+        to_name=contact.name,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        meeting=commitment.meeting,
+    )
+    audit.record("commitment_status_requested", commitment, meeting_id=commitment.meeting_id,
+                 note=contact.email, user_id=by_user.id if by_user else None)
+    return message

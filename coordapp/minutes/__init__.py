@@ -1,0 +1,1 @@
+"""Writing the minutes of a meeting, and the preview of the minutes document."""
