@@ -1,0 +1,1 @@
+"""Approval of minutes by the meeting's chairs: submit, approve, return, amend."""

@@ -1,0 +1,131 @@
+"""Worker jobs: render the minutes PDF of a submitted version once, and sign it for each
+chair's approval. The approval workflow (coordapp.approval.service) enqueues both.
+
+Neither job raises: a failure is stored on the row it concerns (the document or the
+approval) with its message, so the pages can show it and offer "Try again".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from coordapp.extensions import db
+from coordapp.jobs import task
+from coordapp.minutes_pdf import signing
+from coordapp.minutes_pdf.render import fields_key, render_unsigned
+from coordapp.models import User
+from coordapp.models.approval import (
+    DocumentStatus,
+    MinutesApproval,
+    MinutesDocument,
+    SignatureStatus,
+)
+from coordapp.models.minutes import MinutesStatus, MinutesVersion
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def render_minutes_pdf(version_id: int) -> None:
+    """Render the version's PDF with an empty signature field per chair and store it.
+
+    Once per version: a document that is READY with bytes is left alone. When done,
+    approvals that chairs gave while it rendered are sent on to signing."""
+    version = db.session.get(MinutesVersion, version_id)
+    if version is None or version.status is not MinutesStatus.SUBMITTED:
+        return  # returned to draft meanwhile (or never submitted): nothing to render
+    document = signing.document_of(version_id)
+    if document is None:
+        document = MinutesDocument(version_id=version_id, status=DocumentStatus.PENDING)
+        db.session.add(document)
+        db.session.commit()
+    elif document.status is DocumentStatus.READY and document.pdf:
+        return
+    # Identifies this submission: if the version is returned and submitted again while
+    # we render, our (stale) bytes must not be stored.
+    submitted_at = version.submitted_at
+
+    try:
+        pdf, fields = render_unsigned(version)
+    except Exception as error:  # anything at all: store it for the secretariat to see
+        log.exception("rendering the minutes PDF of version %s failed", version_id)
+        db.session.rollback()
+        document = signing.document_of(version_id, lock=True)
+        if document is not None and document.status is not DocumentStatus.READY:
+            document.status = DocumentStatus.FAILED
+            document.error = signing.error_text(error)
+        db.session.commit()
+        return
+
+    document = signing.document_of(version_id, lock=True)
+    db.session.refresh(version)
+    if (
+        document is None
+        or (document.status is DocumentStatus.READY and document.pdf)
+        or version.status is not MinutesStatus.SUBMITTED
+        or version.submitted_at != submitted_at
+    ):
+        # Another worker rendered it meanwhile (keep theirs), or the version was returned
+        # (and perhaps submitted again, which asks for a fresh rendering).
+        db.session.rollback()
+        return
+    digest = hashlib.sha256(pdf).hexdigest()
+    document.pdf = pdf
+    document.sha256 = digest
+    document.unsigned_sha256 = digest
+    document.size = len(pdf)
+    document.signature_count = 0
+    document.fields = {fields_key(user_id): name for user_id, name in fields.items()}
+    document.rendered_at = datetime.now(UTC)
+    document.status = DocumentStatus.READY
+    document.error = None
+    db.session.commit()
+
+    for approval_id in pending_approval_ids(version_id):
+        sign_approval(approval_id)
+
+
+def pending_approval_ids(version_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(MinutesApproval.id)
+            .where(
+                MinutesApproval.version_id == version_id,
+                MinutesApproval.status == SignatureStatus.PENDING,
+            )
+            .order_by(MinutesApproval.position, MinutesApproval.id)
+        )
+    )
+
+
+@task()
+def sign_approval(approval_id: int) -> None:
+    """Sign the chair's field for a PENDING approval with the chair's certificate (issued
+    by the deployment's CA on first use), then let the workflow close the version when
+    every chair has signed.
+
+    If the PDF is not rendered yet this does nothing: `render_minutes_pdf` sends every
+    pending approval on to signing when it finishes (so this never loops)."""
+    from coordapp.signing.identities import identity_for
+
+    approval = db.session.get(MinutesApproval, approval_id)
+    if approval is None or approval.status is not SignatureStatus.PENDING:
+        return
+    document = signing.document_of(approval.version_id)
+    if document is None or document.status is not DocumentStatus.READY:
+        db.session.rollback()
+        return
+    try:
+        cert, key, chain = identity_for(db.session.get(User, approval.user_id))
+        signing.sign_approval_with(approval, cert, key, chain)
+        db.session.commit()
+    except signing.AlreadySigned:
+        db.session.rollback()
+    except Exception as error:  # stored on the approval, shown with "Try again"
+        log.exception("signing approval %s failed", approval_id)
+        db.session.rollback()
+        signing.record_failure(approval_id, error)

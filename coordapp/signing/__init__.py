@@ -1,0 +1,56 @@
+"""PAdES signing of minutes PDFs and their verification.
+
+- ca.py: the deployment's signing CA (in the database, or configured from files) and the
+  encryption of private keys at rest;
+- identities.py: the chairs' certificates (issued on first use, or uploaded as PKCS#12);
+- pdfsign.py: signature fields and PAdES B-B signatures, one incremental update each;
+- verify.py: what a PDF's signatures say, for the public verification page;
+- cli.py: `flask signing init-ca`.
+
+This module stays light (no pyHanko import) so that the CLI can be registered cheaply.
+"""
+
+from __future__ import annotations
+
+
+class SigningError(Exception):
+    """Signing could not be done; the message says why."""
+
+
+class SigningConfigError(SigningError):
+    """The signing set-up (CA, key passphrase, files) is missing or inconsistent."""
+
+
+class CAAlreadyExists(SigningError):
+    """An active CA exists; creating another needs `force`."""
+
+
+class InvalidCertificateFile(ValueError):
+    """An uploaded PKCS#12 file cannot be used; the message is meant for the user."""
+
+
+def gettext_anywhere(message: str, **variables) -> str:
+    """flask_babel's gettext, also usable in the worker and the CLI: outside a request
+    the app's default locale is used (the app's locale selector needs a request)."""
+    from flask import current_app, has_app_context, has_request_context
+    from flask_babel import force_locale, gettext
+
+    if has_request_context() or not has_app_context():
+        return gettext(message, **variables)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"):
+        return gettext(message, **variables)
+
+
+def outside_event_loop(fn, *args, **kwargs):
+    """Call `fn`, which may use asyncio.run inside (pyHanko's sync API does), also from a
+    thread where an event loop is already running (e.g. under a Playwright test or an
+    async server): then it runs in a short-lived thread of its own."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()

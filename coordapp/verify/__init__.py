@@ -1,0 +1,1 @@
+"""The public page where anyone holding a minutes PDF checks that it is authentic."""

@@ -1,0 +1,174 @@
+"""The signing CA and the chairs' identities: created once, kept encrypted, reused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from coordapp.extensions import db
+from coordapp.models import SigningAuthority, SigningIdentity
+from coordapp.signing import CAAlreadyExists, InvalidCertificateFile, SigningConfigError
+from coordapp.signing.ca import current_ca, fingerprint, init_ca, trust_roots
+from coordapp.signing.identities import identity_for, identity_from_pkcs12
+from tests.factories import make_contact, make_organisation, make_user
+
+
+@pytest.fixture
+def ca(app):
+    authority = init_ca("Test network signing CA", "Test network")
+    db.session.commit()
+    return authority
+
+
+def _name(cert, oid) -> str:
+    return cert.subject.get_attributes_for_oid(oid)[0].value
+
+
+def test_init_ca_command_creates_the_ca_and_publishes_its_certificate(app, tmp_path):
+    app.instance_path = str(tmp_path)
+    result = app.test_cli_runner().invoke(args=["signing", "init-ca"])
+    assert result.exit_code == 0, result.output
+
+    [authority] = db.session.scalars(sa.select(SigningAuthority)).all()
+    assert authority.active
+    published = x509.load_pem_x509_certificate((tmp_path / "signing" / "ca.pem").read_bytes())
+    assert fingerprint(published) in result.output
+    assert published == current_ca()[0]
+    assert b"PRIVATE KEY" not in (tmp_path / "signing" / "ca.pem").read_bytes()
+    constraints = published.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca
+    usage = published.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign
+    assert published.not_valid_after_utc - published.not_valid_before_utc > timedelta(days=3650)
+
+    again = app.test_cli_runner().invoke(args=["signing", "init-ca"])
+    assert again.exit_code != 0 and "--force" in again.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningAuthority)) == 1
+
+
+def test_a_forced_new_ca_retires_the_old_one_which_stays_trusted(ca):
+    old_cert = current_ca()[0]
+    with pytest.raises(CAAlreadyExists):
+        init_ca()
+    init_ca(force=True)
+    db.session.commit()
+    authorities = db.session.scalars(sa.select(SigningAuthority).order_by("id")).all()
+    assert [a.active for a in authorities] == [False, True]
+    assert current_ca()[0] != old_cert
+    assert old_cert in trust_roots()
+
+
+def test_chair_identity_is_issued_once_and_reused(app, ca):
+    organisation = make_organisation(name="International Organization for Migration")
+    chair = make_user(name="Алесь Чарнавус", email="ales@example.org")
+    chair.contact = make_contact(organisation=organisation, email="ales@example.org")
+    db.session.commit()
+
+    cert, key, chain = identity_for(chair)
+    db.session.commit()
+    again_cert, again_key, _chain = identity_for(chair)
+
+    assert again_cert == cert
+    assert again_key.private_numbers() == key.private_numbers()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningIdentity)) == 1
+    assert chain == [current_ca()[0]]
+    cert.verify_directly_issued_by(chain[0])
+    assert _name(cert, NameOID.COMMON_NAME) == "Алесь Чарнавус"
+    assert _name(cert, NameOID.EMAIL_ADDRESS) == "ales@example.org"
+    assert _name(cert, NameOID.ORGANIZATION_NAME) == "International Organization for Migration"
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical and usage.value.digital_signature and usage.value.content_commitment
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.RFC822Name) == ["ales@example.org"]
+
+
+def test_chair_without_contact_is_named_with_the_network(app, ca):
+    app.config["NETWORK_NAME"] = "Country Network on Migration"
+    cert, _key, _chain = identity_for(make_user(name="Jane Roe"))
+    assert _name(cert, NameOID.ORGANIZATION_NAME) == "Country Network on Migration"
+
+
+def test_a_new_ca_or_a_renamed_chair_gets_a_new_certificate(app, ca):
+    chair = make_user(name="Jane Roe")
+    first, _key, _chain = identity_for(chair)
+    chair.name = "Jane Roe-Smith"
+    renamed, _key, _chain = identity_for(chair)
+    init_ca(force=True)
+    reissued, _key, chain = identity_for(chair)
+    db.session.commit()
+
+    assert len({first.serial_number, renamed.serial_number, reissued.serial_number}) == 3
+    assert _name(renamed, NameOID.COMMON_NAME) == "Jane Roe-Smith"
+    reissued.verify_directly_issued_by(chain[0])
+    identities = db.session.scalars(sa.select(SigningIdentity).order_by("id")).all()
+    assert [i.active for i in identities] == [False, False, True]
+
+
+def test_private_keys_are_stored_encrypted_under_the_passphrase(app, ca):
+    identity_for(make_user())
+    db.session.commit()
+    stored = [ca.encrypted_key_pem, db.session.scalar(sa.select(SigningIdentity)).encrypted_key_pem]
+    for pem in stored:
+        assert pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        with pytest.raises(TypeError):  # "password was not given but key is encrypted"
+            serialization.load_pem_private_key(pem.encode(), None)
+        with pytest.raises(ValueError):
+            serialization.load_pem_private_key(pem.encode(), b"a guess")
+
+    # Keys made under the SECRET_KEY-derived passphrase do not open with another one.
+    app.config["SIGNING_KEY_PASSPHRASE"] = "another passphrase entirely"
+    with pytest.raises(SigningConfigError, match="cannot be decrypted"):
+        current_ca()
+
+
+def _foreign_pkcs12(password: bytes, *, expired: bool = False) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign Chair")])
+    now = datetime.now(UTC)
+    start = now - timedelta(days=400 if expired else 1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"chair", key, cert, None, serialization.BestAvailableEncryption(password)
+    )
+
+
+def test_pkcs12_upload_gives_a_usable_identity_and_stores_nothing(app):
+    cert, key, chain = identity_from_pkcs12(_foreign_pkcs12(b"s3cret"), "s3cret")
+    assert _name(cert, NameOID.COMMON_NAME) == "Foreign Chair"
+    assert key.public_key().public_numbers() == cert.public_key().public_numbers()
+    assert chain == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningIdentity)) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "password", "message"),
+    [
+        (b"not a certificate at all", "x", "not a PKCS#12"),
+        ("good", "wrong password", "password is wrong"),
+        ("expired", "s3cret", "not now"),
+    ],
+)
+def test_pkcs12_upload_refuses_bad_files_with_a_clear_message(app, data, password, message):
+    if data == "good":
+        data = _foreign_pkcs12(b"s3cret")
+    elif data == "expired":
+        data = _foreign_pkcs12(b"s3cret", expired=True)
+    with pytest.raises(InvalidCertificateFile, match=message) as caught:
+        identity_from_pkcs12(data, password)
+    assert isinstance(caught.value, ValueError)
