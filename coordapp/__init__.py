@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,12 +15,23 @@ BLUEPRINTS = [
     "coordapp.admin",
     "coordapp.directory",
     "coordapp.meetings",
+    "coordapp.invitations.routes",
+    "coordapp.rsvp.routes",
+    "coordapp.mail.routes",
+    "coordapp.calendar.routes",
+    "coordapp.agenda.routes",
+    "coordapp.minutes.routes",
+    "coordapp.commitments.routes",
+    "coordapp.attendance.routes",
+    "coordapp.approval.routes",
+    "coordapp.verify.routes",
+    "coordapp.minutes_pdf.routes",
 ]
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, timefmt
+    from coordapp import access, errors, richtext, timefmt
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -50,7 +61,11 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(
         app,
-        locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"]),
+        locale_selector=lambda: (
+            request.accept_languages.best_match(app.config["LANGUAGES"])
+            if has_request_context()
+            else None
+        ),
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
     login_manager.init_app(app)
@@ -64,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.register(app)
     timefmt.register(app)
+    richtext.register(app)
     from coordapp import cli
 
     cli.register(app)

@@ -9,9 +9,11 @@ from flask import Flask
 
 from coordapp.extensions import db
 from coordapp.models import Role, User
+from coordapp.signing.cli import signing_cli
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(signing_cli)
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", required=True, help="Full name shown in the app.")

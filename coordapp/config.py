@@ -56,6 +56,36 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 900)),
         # How many reverse proxies sit in front of the app (0: none, trust no headers).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", 0)),
+        # Mail: SMTP when MAIL_SERVER is set, else .eml files under instance/mail/.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS")),  # STARTTLS
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL")),  # implicit TLS (port 465)
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", 20)),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Secretariat <secretariat@coordapp.localhost>"
+        ),
+        "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", str(Path(instance_path) / "mail")),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 8)),
+        "MAIL_DELIVER_AFTER_COMMIT": True,
+        # Agenda attachments: largest accepted file.
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
+        # Signing: private keys are encrypted with this passphrase (default: derived from
+        # SECRET_KEY). A deployment may bring its own CA as files instead.
+        "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE") or None,
+        "SIGNING_CA_CERT_FILE": os.environ.get("SIGNING_CA_CERT_FILE") or None,
+        "SIGNING_CA_KEY_FILE": os.environ.get("SIGNING_CA_KEY_FILE") or None,
+        "SIGNING_CA_KEY_PASSPHRASE": os.environ.get("SIGNING_CA_KEY_PASSPHRASE") or None,
+        "SIGNING_STAMP_FONT": os.environ.get(
+            "SIGNING_STAMP_FONT",
+            str(
+                Path(__file__).resolve().parent.parent / "static" / "fonts" / "DejaVuSans-stamp.ttf"
+            ),
+        ),
+        # Absolute links in emails and calendar files.
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),
         "PER_PAGE": 25,
     }

@@ -5,17 +5,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coordapp.extensions import db
 from coordapp.models import (
+    AgendaItem,
+    AgendaItemKind,
+    AgendaItemPresenter,
+    Attendance,
     Category,
+    Commitment,
+    CommitmentSDG,
+    CommitmentStatus,
+    CommitmentUpdate,
     Contact,
+    Invitation,
+    InvitationStatus,
     Meeting,
     MeetingChair,
     MeetingKind,
     MeetingStatus,
+    MinutesItem,
+    MinutesStatus,
+    MinutesVersion,
     Organisation,
     Role,
     Series,
@@ -249,17 +262,18 @@ def seed_demo_data() -> bool:
         MeetingStatus.CLOSED,
         chairs,
     )
-    _meeting(
+    # Held, minutes written but not yet submitted: try the approval and signing here.
+    third = _meeting(
         series,
         3,
         "Third extended meeting",
         MeetingKind.EXTENDED,
-        today - timedelta(days=180),
+        today - timedelta(days=14),
         3,
-        MeetingStatus.CLOSED,
+        MeetingStatus.HELD,
         chairs,
     )
-    _meeting(
+    fourth = _meeting(
         series,
         4,
         "Fourth extended meeting: migration and the SDGs",
@@ -269,5 +283,206 @@ def seed_demo_data() -> bool:
         MeetingStatus.SCHEDULED,
         chairs,
     )
+    db.session.flush()
+    _third_meeting_content(third, contacts, orgs)
+    _fourth_meeting_content(fourth, contacts)
     db.session.commit()
+    _ensure_signing_ca()
     return True
+
+
+def _items(meeting: Meeting, rows) -> list[AgendaItem]:
+    items = []
+    for position, (title, kind, minutes, presenters, description) in enumerate(rows):
+        item = AgendaItem(
+            meeting=meeting,
+            position=position,
+            title=title,
+            kind=kind,
+            duration_minutes=minutes,
+            description=description,
+        )
+        for order, contact in enumerate(presenters):
+            item.presenters.append(AgendaItemPresenter(contact=contact, position=order))
+        db.session.add(item)
+        items.append(item)
+    return items
+
+
+def _third_meeting_content(meeting: Meeting, contacts: dict, orgs: dict) -> None:
+    c = contacts
+    items = _items(
+        meeting,
+        [
+            (
+                "Opening remarks",
+                AgendaItemKind.OPENING,
+                15,
+                [c["rc@demo.coordapp.org"], c["iom.com@demo.coordapp.org"]],
+                None,
+            ),
+            (
+                "Labour migration and skills partnerships",
+                AgendaItemKind.PRESENTATION,
+                30,
+                [c["k.okafor@demo.coordapp.org"]],
+                None,
+            ),
+            (
+                "Migration in local development plans",
+                AgendaItemKind.DISCUSSION,
+                45,
+                [c["s.baranau@demo.coordapp.org"]],
+                None,
+            ),
+            ("Closing", AgendaItemKind.CLOSING, 10, [], None),
+        ],
+    )
+    for n, contact in enumerate(c.values()):
+        present = n < 14
+        db.session.add(
+            Invitation(
+                meeting=meeting,
+                contact=contact,
+                status=InvitationStatus.ACCEPTED if present or n % 2 else InvitationStatus.DECLINED,
+                attendance=Attendance.PRESENT if present else Attendance.EXCUSED,
+            )
+        )
+    version = MinutesVersion(
+        meeting=meeting,
+        number=1,
+        status=MinutesStatus.DRAFT,
+        opening_summary="The co-chairs welcomed the partners, including local authorities "
+        "attending for the first time.",
+        closing_summary="The co-chairs thanked the partners and proposed to meet again "
+        "in about six months.",
+    )
+    texts = [
+        (
+            "The Resident Coordinator recalled that well managed migration contributes to "
+            "positive development outcomes for migrants and their communities.",
+            [],
+        ),
+        (
+            "ILO presented **skills partnerships** with countries of destination.\n\n"
+            "- recognition of qualifications\n- pre-departure orientation",
+            ["The network will map existing skills partnerships."],
+        ),
+        (
+            "Local authorities described how migration could be reflected in *local "
+            "development plans*.",
+            ["Partners will support two pilot regions in mainstreaming migration."],
+        ),
+        ("", []),
+    ]
+    for item, (text, decisions) in zip(items, texts, strict=True):
+        version.items.append(MinutesItem(agenda_item=item, text=text, decisions=decisions))
+    db.session.add(version)
+
+    year = date.today().year + 1
+    for description, organisations, responsible, due, quarter, goals, status in (
+        (
+            "Partners commit to mainstream migration in the local development plans of two "
+            "pilot regions.",
+            ["Minsk CEC", "Grodno REC", "IOM"],
+            c["s.baranau@demo.coordapp.org"],
+            date(year, 12, 31),
+            None,
+            [10, 17],
+            CommitmentStatus.IN_PROGRESS,
+        ),
+        (
+            "The statistics office will publish a migration data dashboard.",
+            ["Belstat"],
+            c["a.shostak@demo.coordapp.org"],
+            date(year, 6, 30),
+            2,
+            [10, 17],
+            CommitmentStatus.OPEN,
+        ),
+    ):
+        commitment = Commitment(
+            meeting=meeting,
+            agenda_item=items[2],
+            description=description,
+            responsible=responsible,
+            due_date=due,
+            due_quarter=quarter,
+            status=status,
+            organisations=[orgs[acronym] for acronym in organisations],
+        )
+        commitment.sdgs = [CommitmentSDG(goal=goal) for goal in goals]
+        commitment.updates.append(
+            CommitmentUpdate(
+                status=CommitmentStatus.OPEN, meeting=meeting, note="Committed at the meeting."
+            )
+        )
+        if status is not CommitmentStatus.OPEN:
+            commitment.updates.append(
+                CommitmentUpdate(status=status, note="Pilot regions selected: Minsk and Grodno.")
+            )
+        db.session.add(commitment)
+
+
+def _fourth_meeting_content(meeting: Meeting, contacts: dict) -> None:
+    c = contacts
+    _items(
+        meeting,
+        [
+            (
+                "Opening remarks",
+                AgendaItemKind.OPENING,
+                15,
+                [c["rc@demo.coordapp.org"], c["iom.com@demo.coordapp.org"]],
+                "Migration as an opportunity to achieve the Sustainable Development Goals.",
+            ),
+            (
+                "Presentation of the Concept of Migration Policy 2024-2028",
+                AgendaItemKind.PRESENTATION,
+                30,
+                [c["v.hrynevich@demo.coordapp.org"]],
+                "The new national policy and its implementation plan.",
+            ),
+            (
+                "Migration data management: practices in the region",
+                AgendaItemKind.DISCUSSION,
+                60,
+                [c["a.shostak@demo.coordapp.org"], c["s.almeida@demo.coordapp.org"]],
+                "How migration data is collected and analysed, and how to strengthen capacity.",
+            ),
+            ("Follow-up of commitments", AgendaItemKind.FOLLOW_UP, 30, [], None),
+            ("Any other business", AgendaItemKind.AOB, 15, [], None),
+            ("Closing", AgendaItemKind.CLOSING, 10, [], None),
+        ],
+    )
+    answers = [
+        InvitationStatus.ACCEPTED,
+        InvitationStatus.ACCEPTED,
+        InvitationStatus.PENDING,
+        InvitationStatus.TENTATIVE,
+        InvitationStatus.ACCEPTED,
+        InvitationStatus.DECLINED,
+    ]
+    for n, contact in enumerate(c.values()):
+        if contact.email == "o.sidarenka@demo.coordapp.org":
+            continue
+        db.session.add(
+            Invitation(
+                meeting=meeting,
+                contact=contact,
+                status=answers[n % len(answers)],
+                needs="Vegetarian meal" if n == 4 else None,
+            )
+        )
+
+
+def _ensure_signing_ca() -> None:
+    """The demo signs minutes: create the deployment's signing CA once."""
+    from coordapp.signing import SigningConfigError
+    from coordapp.signing.ca import current_ca, init_ca
+
+    try:
+        current_ca()
+    except SigningConfigError:
+        init_ca()
+        db.session.commit()

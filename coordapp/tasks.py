@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from coordapp.agenda import tasks as agenda_tasks  # noqa: F401
 from coordapp.extensions import db
+from coordapp.invitations import reminders  # noqa: F401
 from coordapp.jobs import crontab, periodic_task
+from coordapp.mail import tasks as mail_tasks  # noqa: F401  (registers the mail jobs)
+from coordapp.minutes_pdf import tasks as minutes_pdf_tasks  # noqa: F401
 from coordapp.models import LoginAttempt, utcnow
 
 

@@ -47,6 +47,10 @@ def test_config(**overrides) -> dict:
         "SERVER_NAME": None,
         # Fast hashes: the suite sets many passwords; production keeps scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Tests deliver the outbox explicitly (coordapp.mail.delivery), with a real SMTP
+        # server where they need one.
+        "MAIL_DELIVER_AFTER_COMMIT": False,
+        "MAIL_FILE_DIR": tempfile.mkdtemp(prefix="coordapp-mail-"),
     }
     config.update(overrides)
     return config
@@ -242,3 +246,14 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback; the app is configured to deliver to it."""
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer().start()
+    app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_USE_TLS=False)
+    yield server
+    server.stop()

@@ -53,6 +53,8 @@ def test_upgrade_builds_the_schema_and_check_finds_nothing_to_add(empty_database
     engine.dispose()
     assert {"users", "organisations", "contacts", "series", "meetings", "audit_events"} <= tables
 
+    _approved_minutes_never_change(empty_database_url)
+
     downgrade = _flask("db", "downgrade", "base", database_url=empty_database_url)
     assert downgrade.returncode == 0, downgrade.stderr
 
@@ -61,3 +63,39 @@ def test_there_is_one_history_with_a_single_head():
     heads = _flask("db", "heads", database_url="sqlite://")
     assert heads.returncode == 0, heads.stderr
     assert len([line for line in heads.stdout.splitlines() if "(head)" in line]) == 1
+
+
+def _approved_minutes_never_change(url: str) -> None:
+    """The database itself refuses edits of approved minutes (triggers), but lets an
+    approved version become superseded."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO meetings (id, title, kind, starts_at, ends_at, timezone, language, "
+            "status, created_at, updated_at, ics_sequence, reminder_days) VALUES (1, 'M', "
+            "'regular', '2027-01-01 10:00:00', '2027-01-01 12:00:00', 'UTC', 'en', 'held', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 3)"))
+        conn.execute(sa.text(
+            "INSERT INTO agenda_items (id, meeting_id, position, title, kind, duration_minutes, "
+            "created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"))
+        conn.execute(sa.text(
+            "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
+            "created_at, opening_summary) VALUES (1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', "
+            "'Signed text')"))
+        conn.execute(sa.text(
+            "INSERT INTO minutes_items (id, version_id, agenda_item_id, text, decisions, "
+            "lock_version, updated_at) VALUES (1, 1, 1, 'Said', '[]', 1, '2026-01-01 00:00:00')"))
+    for statement in (
+        "UPDATE minutes_items SET text = 'Rewritten' WHERE id = 1",
+        "DELETE FROM minutes_items WHERE id = 1",
+        "UPDATE minutes_versions SET opening_summary = 'Rewritten' WHERE id = 1",
+        "UPDATE minutes_versions SET status = 'draft' WHERE id = 1",
+        "DELETE FROM minutes_versions WHERE id = 1",
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
+            with engine.begin() as conn:
+                conn.execute(sa.text(statement))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE minutes_versions SET status = 'superseded' WHERE id = 1"))
+        assert conn.execute(sa.text("SELECT text FROM minutes_items")).scalar() == "Said"
+    engine.dispose()

@@ -161,6 +161,14 @@ class MeetingForm(ChairsMixin, FlaskForm):
         validators=[Optional(), NumberRange(min=1, message=_l("Enter a number of 1 or more."))],
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
+    reminder_days = IntegerField(
+        _l("Remind pending invitees N days before the RSVP deadline"),
+        default=3,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=60, message=_l("Enter a number of days from 0 to 60.")),
+        ],
+    )
     chairs = FieldList(FormField(ChairRowForm), label=_l("Chairs"))
 
     def __init__(self, *args, series_choices=(), meeting_id: int | None = None, **kwargs):

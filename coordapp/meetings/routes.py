@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
+from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
 from coordapp.models import (
@@ -56,6 +57,7 @@ FIELD_LABELS = {
     "rsvp_deadline": _l("Reply by"),
     "capacity": _l("Capacity"),
     "language": _l("Language"),
+    "reminder_days": _l("Reminder days before the reply deadline"),
     "status": _l("Status"),
     "cancel_reason": _l("Reason for cancelling"),
     "chairs": _l("Chairs"),
@@ -229,6 +231,7 @@ def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, cod
             status_actions=STATUS_ACTIONS,
             cancel_form=cancel_form or StatusForm(),
             audit_rows=_audit_rows(meeting) if can_manage else [],
+            invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
         ),
         code,
     )
@@ -295,6 +298,7 @@ def _details_from(form: MeetingForm, series_by_id: dict[int, Series]) -> service
         rsvp_deadline=form.rsvp_deadline_utc,
         capacity=form.capacity.data,
         language=form.language.data,
+        reminder_days=3 if form.reminder_days.data is None else form.reminder_days.data,
         chairs=_chairs_from(form),
     )
 
@@ -355,6 +359,7 @@ def edit(meeting_id: int):
         form.online_url.data = meeting.online_url
         form.capacity.data = meeting.capacity
         form.language.data = meeting.language
+        form.reminder_days.data = meeting.reminder_days
         form.fill_chair_rows([(c.user_id, c.role_label) for c in meeting.chairs])
     form.add_spare_chair_rows()
     form.set_user_choices(_chair_candidates({c.user_id for c in meeting.chairs}))

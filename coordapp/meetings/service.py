@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from coordapp import audit
 from coordapp.extensions import db
+from coordapp.invitations.notify import notify_meeting_cancelled, notify_meeting_changed
 from coordapp.models import (
     Contact,
     Meeting,
@@ -36,6 +37,7 @@ AUDITED_MEETING_FIELDS = [
     "rsvp_deadline",
     "capacity",
     "language",
+    "reminder_days",
     "status",
 ]
 AUDITED_DATETIME_FIELDS = {"starts_at", "ends_at", "rsvp_deadline"}
@@ -180,6 +182,7 @@ class MeetingDetails:
     rsvp_deadline: datetime | None = None
     capacity: int | None = None
     language: str = "en"
+    reminder_days: int = 3
     chairs: list[tuple[User, str]] = field(default_factory=list)
 
 
@@ -229,6 +232,7 @@ def _apply(meeting: Meeting, details: MeetingDetails) -> None:
     meeting.rsvp_deadline = details.rsvp_deadline
     meeting.capacity = details.capacity
     meeting.language = details.language
+    meeting.reminder_days = details.reminder_days
 
 
 def create_meeting(details: MeetingDetails, created_by: User | None = None) -> Meeting:
@@ -263,6 +267,9 @@ def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[
     changes = audit.diff(before, meeting_snapshot(meeting))
     if changes:
         audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes)
+        # Invitees hear about a new time, place or link (and their calendars update).
+        previous = {name: old for name, (old, _new) in changes.items()}
+        notify_meeting_changed(meeting, set(changes), previous)
     return changes
 
 
@@ -278,6 +285,7 @@ def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | Non
     if new_status is MeetingStatus.CANCELLED:
         changes["cancel_reason"] = [meeting.cancel_reason, reason]
         meeting.cancel_reason = reason
+        notify_meeting_cancelled(meeting)
     audit.record(
         "meeting_cancelled" if new_status is MeetingStatus.CANCELLED else "status_changed",
         meeting,

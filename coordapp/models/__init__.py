@@ -1,9 +1,31 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
+from coordapp.models.approval import (
+    MinutesApproval,
+    MinutesDocument,
+    MinutesReturn,
+    SignatureStatus,
+)
 from coordapp.models.audit import AuditEvent
 from coordapp.models.base import Base, UTCDateTime, utcnow
+from coordapp.models.commitment import (
+    SDG_NAMES,
+    Commitment,
+    CommitmentSDG,
+    CommitmentStatus,
+    CommitmentUpdate,
+)
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
+from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.imports import PendingImport
+from coordapp.models.invitation import (
+    ATTENDANCE_LABELS,
+    INVITATION_STATUS_LABELS,
+    Attendance,
+    Invitation,
+    InvitationStatus,
+)
 from coordapp.models.meeting import (
     ALLOWED_TRANSITIONS,
     Meeting,
@@ -13,9 +35,41 @@ from coordapp.models.meeting import (
     Series,
     SeriesChair,
 )
+from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
+from coordapp.models.ratelimit import RateLimitHit
+from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, Role, User
 
 __all__ = [
+    "DocumentStatus",
+    "GeneratedDocument",
+    "MinutesApproval",
+    "MinutesDocument",
+    "MinutesReturn",
+    "SignatureStatus",
+    "AgendaItem",
+    "AgendaItemKind",
+    "AgendaItemPresenter",
+    "Attachment",
+    "Commitment",
+    "CommitmentSDG",
+    "CommitmentStatus",
+    "CommitmentUpdate",
+    "MinutesItem",
+    "MinutesRevision",
+    "MinutesStatus",
+    "MinutesVersion",
+    "SDG_NAMES",
+    "ATTENDANCE_LABELS",
+    "Attendance",
+    "INVITATION_STATUS_LABELS",
+    "Invitation",
+    "InvitationStatus",
+    "MessageKind",
+    "MessageStatus",
+    "OutgoingMessage",
+    "RateLimitHit",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",
@@ -32,6 +86,8 @@ __all__ = [
     "Role",
     "Series",
     "SeriesChair",
+    "SigningAuthority",
+    "SigningIdentity",
     "User",
     "UTCDateTime",
     "utcnow",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,10 @@ class Series(Base):
     name: Mapped[str] = mapped_column(sa.String(300), unique=True)
     description: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The database half of the calendar subscription link (see links.py).
+    feed_link_id: Mapped[str] = mapped_column(
+        sa.String(32), unique=True, default=lambda: secrets.token_hex(16)
+    )
 
     default_chairs: Mapped[list[SeriesChair]] = relationship(
         order_by="SeriesChair.position", cascade="all, delete-orphan", back_populates="series"
@@ -130,6 +135,7 @@ class Meeting(Base):
             "rsvp_deadline IS NULL OR rsvp_deadline <= starts_at", name="rsvp_before_start"
         ),
         sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint("reminder_days >= 0", name="reminder_days_not_negative"),
         check_in("status", MeetingStatus, "status"),
         check_in("kind", MeetingKind, "kind"),
     )
@@ -154,6 +160,10 @@ class Meeting(Base):
         enum_column(MeetingStatus), default=MeetingStatus.DRAFT, index=True
     )
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # iCalendar SEQUENCE: bumped whenever time, place or link change, and on cancelling.
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Pending invitees are reminded this many days before the RSVP deadline.
+    reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
