@@ -437,3 +437,30 @@ def test_follow_up_page_query_count_is_constant(app, client):
     few = queries()
     add(190)
     assert queries() == few
+
+
+def test_the_follow_up_agenda_item_lists_the_open_commitments(secretariat_client):
+    """Carry-over: the next meeting's "Follow-up of commitments" item shows every open or
+    in-progress commitment of the series on the agenda, in print and to invitees."""
+    from coordapp.invitations.service import invite_contacts, rsvp_token
+
+    _series, first, second = _series_with_two_meetings()
+    statistics = make_organisation(name="National Statistical Committee", acronym="Belstat")
+    add_commitment(first, [statistics], description="Publish a migration data dashboard")
+    add_commitment(first, [statistics], description="An old finished task",
+                   status=CommitmentStatus.DONE)
+    service.add_follow_up_item(second)
+    invitation = invite_contacts(second, [make_contact(statistics)], by=None).invited[0]
+    db.session.commit()
+
+    pages = [
+        secretariat_client.get(f"/meetings/{second.id}/agenda"),
+        secretariat_client.get(f"/meetings/{second.id}/agenda/print"),
+        secretariat_client.application.test_client().get(f"/rsvp/{rsvp_token(invitation)}"),
+    ]
+    for response in pages:
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Follow-up of commitments" in text
+        assert "Publish a migration data dashboard" in text
+        assert "An old finished task" not in text

@@ -29,7 +29,8 @@ from coordapp.agenda import service, uploads
 from coordapp.agenda.forms import ConfirmForm, CopyForm, ItemForm, MoveForm, UploadForm
 from coordapp.errors import render_error
 from coordapp.extensions import db
-from coordapp.models import Meeting, MeetingChair
+from coordapp.meetings.service import get_meeting_or_404
+from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 
@@ -42,18 +43,6 @@ PDF_REFRESH_SECONDS = 3
 # --- loading and access ------------------------------------------------------------------
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _get_item(item_id: int) -> AgendaItem:
@@ -141,7 +130,7 @@ def _render_index(
 @bp.get("/meetings/<int:meeting_id>/agenda")
 @login_required
 def index(meeting_id: int):
-    return _render_index(_get_meeting(meeting_id))
+    return _render_index(get_meeting_or_404(meeting_id))
 
 
 # --- items --------------------------------------------------------------------------------
@@ -170,7 +159,7 @@ def _save_failed(meeting, form, item, message):
 @bp.route("/meetings/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     _ensure_editable(meeting)
     form = _item_form()
     if request.method == "GET":
@@ -197,7 +186,7 @@ def new(meeting_id: int):
 @secretariat_required
 def edit(item_id: int):
     item = _get_item(item_id)
-    meeting = _get_meeting(item.meeting_id)
+    meeting = get_meeting_or_404(item.meeting_id)
     _ensure_editable(meeting)
     form = _item_form(item)
     if request.method == "GET":
@@ -263,7 +252,7 @@ def _posted_order() -> list[int] | None:
 @bp.post("/meetings/<int:meeting_id>/agenda/order")
 @secretariat_required
 def reorder(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     reason = service.read_only_reason(meeting)
     if reason:
         if _wants_json():
@@ -289,7 +278,7 @@ def reorder(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/agenda/copy", methods=["GET", "POST"])
 @secretariat_required
 def copy(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     _ensure_editable(meeting)
     sources = service.other_meetings_of_series(meeting)
     form = CopyForm()
@@ -323,7 +312,7 @@ def copy(meeting_id: int):
 @secretariat_required
 def upload(item_id: int):
     item = _get_item(item_id)
-    meeting = _get_meeting(item.meeting_id)
+    meeting = get_meeting_or_404(item.meeting_id)
     _ensure_editable(meeting)
     form = UploadForm()
     if not form.validate():
@@ -417,7 +406,7 @@ def rsvp_download(token: str, attachment_id: int):
 @bp.get("/meetings/<int:meeting_id>/agenda/print")
 @login_required
 def print_view(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     return render_template("agenda/print.html", meeting=meeting, agenda=service.agenda_of(meeting))
 
 
@@ -426,7 +415,7 @@ def print_view(meeting_id: int):
 def generate_pdf(meeting_id: int):
     from coordapp.agenda import tasks
 
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     if not ConfirmForm().validate():
         abort(400)
     document = service.request_agenda_pdf(meeting, current_user.id)
@@ -447,7 +436,7 @@ def _get_document(document_id: int) -> GeneratedDocument:
 @login_required
 def document_status(document_id: int):
     document = _get_document(document_id)
-    meeting = _get_meeting(document.meeting_id)
+    meeting = get_meeting_or_404(document.meeting_id)
     pending = document.status == DocumentStatus.PENDING
     response = Response(
         render_template(

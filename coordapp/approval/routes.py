@@ -21,6 +21,7 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, ApproveForm, ReturnForm, SubmitForm
 from coordapp.extensions import db
+from coordapp.meetings.service import get_meeting_or_404
 from coordapp.minutes import service as minutes_service
 from coordapp.models import Meeting
 from coordapp.models.approval import MinutesDocument, SignatureStatus
@@ -44,11 +45,6 @@ def _get_version(version_id: int) -> MinutesVersion:
     return version
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = minutes_service.load_meeting(meeting_id)
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 @bp.app_template_global()
@@ -91,7 +87,7 @@ def _render_version(
     return_form: ReturnForm | None = None,
     amend_form: AmendForm | None = None,
 ):
-    meeting = _get_meeting(version.meeting_id)
+    meeting = get_meeting_or_404(version.meeting_id)
     user = _user()
     status = service.version_status(meeting, version)
     my_line = next((line for line in status.chairs if line.chair.user_id == user.id), None)
@@ -143,7 +139,7 @@ def version(version_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/submit")
 @secretariat_required
 def submit(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     version = minutes_service.latest_version(meeting)
     if version is None:
         abort(409, _("Nobody has written these minutes yet."))

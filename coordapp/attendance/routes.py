@@ -17,30 +17,18 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp.access import secretariat_required
 from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
 from coordapp.extensions import db
 from coordapp.meetings import service as meetings_service
-from coordapp.models import Attendance, Meeting, MeetingChair, MeetingStatus, Organisation
+from coordapp.meetings.service import get_meeting_or_404
+from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
 
 bp = Blueprint("attendance", __name__)
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _wants_json() -> bool:
@@ -119,13 +107,13 @@ def _counts_html(meeting: Meeting) -> str:
 @bp.get("/meetings/<int:meeting_id>/attendance")
 @secretariat_required
 def index(meeting_id: int):
-    return _render(_get_meeting(meeting_id))
+    return _render(get_meeting_or_404(meeting_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/attendance")
 @secretariat_required
 def save(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = AttendanceSheetForm()
     if not form.validate_on_submit():
         abort(400)
@@ -179,7 +167,7 @@ def _closed_message(meeting: Meeting) -> str:
 @bp.post("/meetings/<int:meeting_id>/attendance/walk-in")
 @secretariat_required
 def walk_in(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = WalkInForm()
     form.set_organisation_choices([])  # checked by the service, not by the select
     form.organisation_id.validate_choice = False
@@ -225,7 +213,7 @@ def walk_in(meeting_id: int):
             db.session.rollback()
             if attempt:
                 abort(409, _("This person was being added by someone else. Please try again."))
-            meeting = _get_meeting(meeting_id)
+            meeting = get_meeting_or_404(meeting_id)
     if result.new_invitation:
         flash(_("%(name)s was added as a walk-in and marked present.", name=result.contact.name),
               "success")
@@ -238,7 +226,7 @@ def walk_in(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/attendance/held")
 @secretariat_required
 def mark_held(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     if not MarkHeldForm().validate_on_submit():
         abort(400)
     try:

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from coordapp import ratelimit
 from coordapp.access import login_required, public, secretariat_required
@@ -31,6 +30,7 @@ from coordapp.commitments.forms import (
 )
 from coordapp.extensions import db
 from coordapp.links import link_id_from_token
+from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import SDG_NAMES, Commitment, CommitmentStatus
@@ -88,13 +88,6 @@ def follow_up_form(commitment: Commitment) -> StatusUpdateForm:
 # --- loading -----------------------------------------------------------------------------
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        db.select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.series))
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _get_commitment(commitment_id: int, *, with_history: bool = False) -> Commitment:
@@ -161,7 +154,7 @@ def _values_from(form: CommitmentForm) -> service.CommitmentValues:
 @bp.route("/meetings/<int:meeting_id>/commitments", methods=["GET", "POST"])
 @secretariat_required
 def meeting_index(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = _commitment_form(meeting)
     if request.method == "POST":
         if form.validate():
@@ -360,7 +353,7 @@ def export_csv():
 @bp.post("/meetings/<int:meeting_id>/commitments/follow-up")
 @secretariat_required
 def add_follow_up_item(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     if not ConfirmForm().validate():
         abort(400)
     try:
@@ -391,13 +384,13 @@ def _render_follow_up(meeting: Meeting, failed: tuple[int, StatusUpdateForm] | N
 @bp.get("/meetings/<int:meeting_id>/follow-up")
 @login_required
 def follow_up(meeting_id: int):
-    return _render_follow_up(_get_meeting(meeting_id))
+    return _render_follow_up(get_meeting_or_404(meeting_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/follow-up/<int:commitment_id>")
 @secretariat_required
 def record_follow_up(meeting_id: int, commitment_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     commitment = _get_commitment(commitment_id)
     made_at = commitment.meeting
     if (meeting.series_id is None or made_at.series_id != meeting.series_id

@@ -17,19 +17,19 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
 from coordapp.invitations import reminders, service
 from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
+from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import (
     Category,
     Contact,
     Invitation,
     InvitationStatus,
     Meeting,
-    MeetingChair,
     Organisation,
     OutgoingMessage,
 )
@@ -39,18 +39,6 @@ bp = Blueprint("invitations", __name__)
 PER_PAGE = 100
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _get_invitation(invitation_id: int) -> Invitation:
@@ -90,7 +78,7 @@ def _fill_invite_choices(form: InviteForm) -> None:
 @bp.route("/meetings/<int:meeting_id>/invitations/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = InviteForm()
     if not service.can_invite_to(meeting):
         if request.method == "POST":
@@ -143,7 +131,7 @@ def _filters() -> service.ListFilter:
 @bp.get("/meetings/<int:meeting_id>/invitations")
 @secretariat_required
 def index(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     filters = _filters()
     pagination = db.paginate(
         service.invitations_query(meeting, filters),
@@ -177,7 +165,7 @@ def index(meeting_id: int):
 @bp.get("/meetings/<int:meeting_id>/invitations.csv")
 @secretariat_required
 def export(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     filters = _filters()
     invitations = db.session.scalars(service.invitations_query(meeting, filters)).unique()
     body = service.invitations_csv(invitations, service.waiting_positions(meeting.id))
@@ -193,7 +181,7 @@ def export(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/invitations/remind")
 @secretariat_required
 def remind(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -18,6 +18,7 @@ from coordapp.extensions import db
 from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
+from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import (
     AuditEvent,
     Contact,
@@ -82,18 +83,6 @@ def _meeting_list_query():
     )
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _get_series(series_id: int) -> Series:
@@ -240,13 +229,13 @@ def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, cod
 @bp.get("/meetings/<int:meeting_id>")
 @login_required
 def show(meeting_id: int):
-    return _render_meeting(_get_meeting(meeting_id))
+    return _render_meeting(get_meeting_or_404(meeting_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/status")
 @secretariat_required
 def change_status(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = StatusForm()
     if not form.validate():
         abort(400)
@@ -341,7 +330,7 @@ def new():
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     series_list = _all_series()
     series_by_id = {s.id: s for s in series_list}
     form = MeetingForm(series_choices=series_list, meeting_id=meeting.id)

@@ -8,6 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import abort
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
 from coordapp.extensions import db
@@ -293,3 +296,22 @@ def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | Non
         changes=changes,
         note=reason,
     )
+
+
+def load_meeting(meeting_id: int) -> Meeting | None:
+    """A meeting with its series and chairs (what every meeting page shows)."""
+    return db.session.scalar(
+        sa.select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(
+            joinedload(Meeting.series),
+            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+        )
+    )
+
+
+def get_meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = load_meeting(meeting_id)
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    return meeting

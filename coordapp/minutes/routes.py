@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
+from coordapp.meetings.service import get_meeting_or_404
 from coordapp.minutes import service
 from coordapp.minutes.forms import MeetingFieldsForm, MinutesItemForm
 from coordapp.models import Meeting
@@ -23,11 +24,6 @@ def sdg_name(goal: int) -> str:
     return str(SDG_NAMES.get(goal, ""))
 
 
-def _get_meeting(meeting_id: int) -> Meeting:
-    meeting = service.load_meeting(meeting_id)
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
 
 
 def _get_item(item_id: int) -> MinutesItem:
@@ -96,7 +92,7 @@ def _render_index(
 @bp.get("/meetings/<int:meeting_id>/minutes")
 @secretariat_required
 def index(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     version = service.current_version(meeting, by=_user())
     db.session.commit()
     return _render_index(meeting, version)
@@ -142,7 +138,7 @@ def save_item(item_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/meeting-fields")
 @secretariat_required
 def save_meeting_fields(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     form = MeetingFieldsForm()
     valid = form.validate()
     version = db.session.get(MinutesVersion, form.version_id.data or 0)
@@ -198,7 +194,7 @@ def item_history(item_id: int):
 @bp.get("/meetings/<int:meeting_id>/minutes/history")
 @secretariat_required
 def meeting_fields_history(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     version = service.latest_version(meeting)
     if version is None:
         abort(404, _("Nobody has written these minutes yet."))
@@ -214,7 +210,7 @@ def meeting_fields_history(meeting_id: int):
 @bp.get("/meetings/<int:meeting_id>/minutes/preview")
 @login_required
 def preview(meeting_id: int):
-    meeting = _get_meeting(meeting_id)
+    meeting = get_meeting_or_404(meeting_id)
     if not service.can_view_minutes(current_user, meeting):
         abort(403)
     version = service.current_version(meeting, by=_user())

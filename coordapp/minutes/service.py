@@ -23,13 +23,13 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordapp.extensions import db
+from coordapp.meetings.service import load_meeting  # noqa: F401  (used by approval, PDF)
 from coordapp.models import (
     Contact,
     Meeting,
-    MeetingChair,
     User,
     utcnow,
 )
@@ -503,15 +503,6 @@ def commitments_for_minutes(meeting: Meeting) -> list[Commitment]:
     return sorted(commitments, key=lambda c: positions[c.id])
 
 
-def load_meeting(meeting_id: int) -> Meeting | None:
-    return db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
-    )
 
 
 def document_context(meeting: Meeting, version: MinutesVersion) -> dict:
