@@ -2,7 +2,8 @@
 takes to deliver the invitations to a loopback SMTP server.
 
     .venv/bin/python bench/invite_bulk.py            # SQLite in a temp dir
-    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/invite_bulk.py
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/invite_bulk.py
 
 The request only writes rows (invitations + outbox); delivery is the worker's job,
 timed here by calling the same function the worker runs. Last line: the figures.
@@ -67,7 +68,8 @@ def main() -> None:
             for n in range(INVITEES)
         ])
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-        meeting = Meeting(title="Bench meeting", starts_at=start, ends_at=start + timedelta(hours=3),
+        meeting = Meeting(title="Bench meeting", starts_at=start,
+                          ends_at=start + timedelta(hours=3),
                           timezone="Europe/Minsk", venue="UN House", status=MeetingStatus.SCHEDULED,
                           rsvp_deadline=start - timedelta(days=5))
         db.session.add(meeting)

@@ -55,7 +55,9 @@ class SMTPServer:
         """The messages received for `address`."""
         return [
             m
-            for m, (_sender, rcpts) in zip(self.handler.messages, self.handler.envelopes)
+            for m, (_sender, rcpts) in zip(
+                self.handler.messages, self.handler.envelopes, strict=True
+            )
             if address.lower() in (r.lower() for r in rcpts)
         ]
 
