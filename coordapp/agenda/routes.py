@@ -386,9 +386,9 @@ def download(attachment_id: int):
 @public
 def rsvp_download(token: str, attachment_id: int):
     # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
-    from coordapp.rsvp.routes import _load_invitation
+    from coordapp.rsvp.routes import load_invitation_from_token
 
-    invitation = _load_invitation(token)
+    invitation = load_invitation_from_token(token)
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))

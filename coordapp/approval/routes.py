@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -29,9 +28,6 @@ from coordapp.models.minutes import MinutesStatus, MinutesVersion
 
 bp = Blueprint("approval", __name__)
 
-DOWNLOAD_ENDPOINT = "minutes_pdf.download"
-
-
 def _user():
     return current_user._get_current_object()
 
@@ -43,17 +39,6 @@ def _get_version(version_id: int) -> MinutesVersion:
     if version is None:
         abort(404, _("This version of the minutes does not exist."))
     return version
-
-
-
-
-@bp.app_template_global()
-def minutes_download_url(version: MinutesVersion) -> str | None:
-    """The signed PDF of an approved or superseded version (None until the PDF module
-    that serves it is installed)."""
-    if DOWNLOAD_ENDPOINT not in current_app.view_functions:
-        return None
-    return url_for(DOWNLOAD_ENDPOINT, version_id=version.id)
 
 
 @bp.app_template_global()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, abort
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
@@ -11,7 +11,7 @@ from coordapp.access import login_required, public
 from coordapp.calendar import ics
 from coordapp.extensions import db
 from coordapp.links import link_id_from_token, make_token
-from coordapp.mail.compose import absolute_url
+from coordapp.mail.compose import external_url
 from coordapp.models import Meeting, Series
 
 bp = Blueprint("calendar", __name__)
@@ -27,7 +27,7 @@ def series_feed_token(series: Series) -> str:
 @bp.app_template_global()
 def series_feed_url(series: Series) -> str:
     """The absolute subscription link of `series` (for the series page and emails)."""
-    return absolute_url(url_for("calendar.series_feed", token=series_feed_token(series)))
+    return external_url("calendar.series_feed", token=series_feed_token(series))
 
 
 def _calendar_response(text: str, filename: str, *, download: bool) -> Response:

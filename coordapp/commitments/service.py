@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
@@ -25,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordapp import audit
 from coordapp.extensions import db
 from coordapp.links import make_token
-from coordapp.mail.compose import absolute_url, render_email
+from coordapp.mail.compose import external_url, render_email
 from coordapp.mail.queue import queue_email
 from coordapp.models import Contact, Meeting, MessageKind, Organisation, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
@@ -486,9 +485,7 @@ def status_token(commitment: Commitment) -> str:
 
 
 def status_url(commitment: Commitment) -> str:
-    path = current_app.url_map.bind("").build(
-        "commitments.status_form", {"token": status_token(commitment)})
-    return absolute_url(path)
+    return external_url("commitments.status_form", token=status_token(commitment))
 
 
 def queue_status_request(commitment: Commitment, *, by_user: User | None = None

@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordapp import audit
 from coordapp.extensions import db
 from coordapp.links import make_token
-from coordapp.mail.compose import absolute_url, render_email
+from coordapp.mail.compose import external_url, render_email
 from coordapp.mail.queue import queue_composed_later, queue_email
 from coordapp.models import (
     Category,
@@ -50,9 +49,7 @@ def rsvp_token(invitation: Invitation) -> str:
 
 def rsvp_url(invitation: Invitation) -> str:
     """The invitee's personal link, absolute (for emails and for copying)."""
-    # Built from the URL map, not `url_for`: the worker (reminders) has no request.
-    path = current_app.url_map.bind("").build("rsvp.show", {"token": rsvp_token(invitation)})
-    return absolute_url(path)
+    return external_url("rsvp.show", token=rsvp_token(invitation))
 
 
 def can_invite_to(meeting: Meeting) -> bool:

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -73,13 +72,6 @@ def _pdf_response(meeting: Meeting, version: MinutesVersion, pdf: bytes) -> Resp
     return response
 
 
-def _version_or_404(version_id: int) -> MinutesVersion:
-    version = db.session.get(MinutesVersion, version_id)
-    if version is None:
-        abort(404)
-    return version
-
-
 def _downloadable_or_404(version: MinutesVersion):
     document = signing.downloadable_document(version)
     if document is None:
@@ -90,7 +82,7 @@ def _downloadable_or_404(version: MinutesVersion):
 @bp.get("/minutes/versions/<int:version_id>/minutes.pdf")
 @login_required
 def download(version_id: int):
-    version = _version_or_404(version_id)
+    version = db.get_or_404(MinutesVersion, version_id)
     if not signing.can_download(current_user, version):
         abort(403)
     document = _downloadable_or_404(version)
@@ -100,9 +92,9 @@ def download(version_id: int):
 @bp.get("/rsvp/<token>/minutes/<int:version_id>.pdf")
 @public
 def rsvp_download(token: str, version_id: int):
-    from coordapp.rsvp.routes import _load_invitation
+    from coordapp.rsvp.routes import load_invitation_from_token
 
-    invitation = _load_invitation(token)  # 404 wrong link, 410 withdrawn, 429 guessing
+    invitation = load_invitation_from_token(token)  # 404 wrong link, 410 withdrawn, 429 guessing
     version = db.session.get(MinutesVersion, version_id)
     if version is None or version.meeting_id != invitation.meeting_id:
         abort(404)
@@ -116,19 +108,8 @@ def rsvp_download(token: str, version_id: int):
 # --- signing with one's own certificate, and "Try again" ----------------------------------
 
 
-def _approval_or_404(approval_id: int) -> MinutesApproval:
-    approval = db.session.get(MinutesApproval, approval_id)
-    if approval is None:
-        abort(404)
-    return approval
-
-
 def _back_to_version(version_id: int):
-    """The approval page of the version (coordapp.approval), else the meeting page."""
-    if "approval.version" in current_app.view_functions:
-        return redirect(url_for("approval.version", version_id=version_id), code=303)
-    version = db.session.get(MinutesVersion, version_id)
-    return redirect(url_for("meetings.show", meeting_id=version.meeting_id), code=303)
+    return redirect(url_for("approval.version", version_id=version_id), code=303)
 
 
 def _certificate_page(
@@ -153,7 +134,7 @@ def _certificate_page(
 def sign_with_certificate(approval_id: int):
     """The chair signs their approval with their own PKCS#12 certificate, here and now:
     the file and its password are used in this request only, never stored or queued."""
-    approval = _approval_or_404(approval_id)
+    approval = db.get_or_404(MinutesApproval, approval_id)
     if not signing.can_sign(current_user, approval):
         abort(403)
     form = CertificateSignForm()
@@ -218,7 +199,7 @@ def sign_with_certificate(approval_id: int):
 @login_required
 def retry_signature(approval_id: int):
     """A failed signature: the worker tries again (with the deployment's certificate)."""
-    approval = _approval_or_404(approval_id)
+    approval = db.get_or_404(MinutesApproval, approval_id)
     if not signing.can_retry_signature(current_user, approval):
         abort(403)
     if not RetryForm().validate():
@@ -240,7 +221,7 @@ def retry_signature(approval_id: int):
 @secretariat_required
 def retry_render(version_id: int):
     """The PDF could not be rendered: the worker tries again (once the cause is fixed)."""
-    version = _version_or_404(version_id)
+    version = db.get_or_404(MinutesVersion, version_id)
     if not RetryForm().validate():
         abort(400)
     document = signing.document_of(version.id)

@@ -51,7 +51,7 @@ def _problem_page(error):
     return _problem(error.code, error.description)
 
 
-def _load_invitation(token: str) -> Invitation:
+def load_invitation_from_token(token: str) -> Invitation:
     """The invitation behind `token`, or abort with 404 (wrong), 410 (withdrawn) or 429."""
     link_id = link_id_from_token(token, RSVP_PURPOSE)
     invitation = None
@@ -135,7 +135,7 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = _load_invitation(token)
+    invitation = load_invitation_from_token(token)
     if request.method == "GET":
         return _render_page(invitation)
 
@@ -164,7 +164,7 @@ def show(token: str):
 @bp.post("/rsvp/<token>/substitute")
 @public
 def substitute(token: str):
-    invitation = _load_invitation(token)
+    invitation = load_invitation_from_token(token)
     closed = answers.answers_closed_reason(invitation)
     if closed:
         return _render_page(invitation, error=closed, code=409)
@@ -194,7 +194,7 @@ def substitute(token: str):
 @bp.get("/rsvp/<token>/calendar.ics")
 @public
 def calendar(token: str):
-    invitation = _load_invitation(token)
+    invitation = load_invitation_from_token(token)
     meeting = invitation.meeting
     method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
     body = meeting_calendar(meeting, method, attendee=invitation)
