@@ -28,6 +28,14 @@ BLUEPRINTS = [
     "coordapp.minutes_pdf.routes",
 ]
 
+# Each feature's emails: importing the module registers its writers with the mail
+# infrastructure (coordapp/mail/writers.py), in the web app and in the worker alike.
+NOTIFICATIONS = [
+    "coordapp.invitations.notifications",
+    "coordapp.approval.notifications",
+    "coordapp.commitments.notifications",
+]
+
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
@@ -75,6 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
+    for module_name in NOTIFICATIONS:
+        importlib.import_module(module_name)
     access.check_every_route_declares_access(app)
 
     errors.register(app)

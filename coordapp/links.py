@@ -37,3 +37,32 @@ def link_id_from_token(token: str, purpose: str) -> str | None:
     if not hmac.compare_digest(mac, _mac(link_id, purpose)):
         return None
     return link_id
+
+
+# --- absolute links --------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    """A link for an email or calendar file: BASE_URL + path."""
+    return current_app.config["BASE_URL"] + path
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The absolute URL of `endpoint`, inside a request or not (the worker builds links
+    for emails too): BASE_URL + the route's path."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return absolute_url(path)
+
+
+# --- the personal links themselves -----------------------------------------------------------
+
+RSVP_PURPOSE = "rsvp"
+
+
+def rsvp_token(invitation) -> str:
+    return make_token(invitation.link_id, RSVP_PURPOSE)
+
+
+def rsvp_url(invitation) -> str:
+    """The invitee's personal page, absolute (for emails, calendar files and copying)."""
+    return external_url("rsvp.show", token=rsvp_token(invitation))

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from coordapp.extensions import db
-from coordapp.invitations.service import rsvp_token
+from coordapp.links import rsvp_token
 from coordapp.models import AuditEvent, Invitation, MeetingStatus
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument

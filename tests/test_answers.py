@@ -28,6 +28,7 @@ from coordapp.models import (
     utcnow,
 )
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
+from tests.outbox import written
 
 ACCEPTED = InvitationStatus.ACCEPTED
 DECLINED = InvitationStatus.DECLINED
@@ -59,7 +60,7 @@ def messages(kind: MessageKind, to: str | None = None) -> list[OutgoingMessage]:
     query = db.select(OutgoingMessage).where(OutgoingMessage.kind == kind)
     if to:
         query = query.where(OutgoingMessage.to_email == to)
-    return list(db.session.scalars(query.order_by(OutgoingMessage.id)))
+    return [written(m) for m in db.session.scalars(query.order_by(OutgoingMessage.id))]
 
 
 def test_accepting_records_the_answer_needs_and_time():

@@ -18,7 +18,7 @@ from flask_login import login_user
 
 from coordapp.approval import service
 from coordapp.extensions import db
-from coordapp.invitations.service import rsvp_url
+from coordapp.links import rsvp_url
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
     AuditEvent,
@@ -42,6 +42,7 @@ from coordapp.models.invitation import Attendance
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
 from tests.conftest import count_queries, login_as
 from tests.factories import make_contact, make_meeting, make_user
+from tests.outbox import written
 
 
 class Recorder:
@@ -150,13 +151,14 @@ def approvals_of(version) -> list[MinutesApproval]:
 
 
 def mail_to(address: str) -> list[OutgoingMessage]:
-    return list(
-        db.session.scalars(
+    return [
+        written(m)
+        for m in db.session.scalars(
             sa.select(OutgoingMessage)
             .where(OutgoingMessage.to_email == address)
             .order_by(OutgoingMessage.id)
         )
-    )
+    ]
 
 
 def sign(approval: MinutesApproval) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from coordapp.agenda import uploads
 from coordapp.extensions import db
-from coordapp.invitations.service import rsvp_token
+from coordapp.links import rsvp_token
 from coordapp.models import AuditEvent, Invitation, MeetingStatus
 from coordapp.models.agenda import AgendaItem, Attachment
 from tests.factories import make_contact, make_meeting

@@ -31,6 +31,7 @@ from tests.factories import (
     make_series,
     make_user,
 )
+from tests.outbox import written
 from tests.smtp import body_text, calendar_part
 
 
@@ -53,18 +54,12 @@ def _invited_emails(meeting) -> set[str]:
 
 def _messages(kind=None):
     """The queued messages, written out as the worker will write them before sending
-    (invitations are queued as rows only; see coordapp/mail/deferred.py)."""
-    from coordapp.mail.deferred import compose
-
+    (emails are queued as rows only; see coordapp/mail/writers.py)."""
     query = sa.select(OutgoingMessage).order_by(OutgoingMessage.id)
     if kind is not None:
         query = query.where(OutgoingMessage.kind == kind)
     messages = list(db.session.scalars(query))
-    for message in messages:
-        if message.text_body is None and message.compose_with:
-            for name, value in compose(message).items():
-                setattr(message, name, value)
-    return messages
+    return [written(message) for message in messages]
 
 
 def _invite(client, meeting, **data):

@@ -18,7 +18,6 @@ from coordapp.mail.delivery import (
     deliver_due_messages,
     latest_delivery_by_invitation,
 )
-from coordapp.mail.queue import queue_email
 from coordapp.models import (
     Invitation,
     MessageKind,
@@ -28,6 +27,7 @@ from coordapp.models import (
 )
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting
+from tests.outbox import queue_email
 from tests.smtp import body_text, calendar_part
 
 ICS = (

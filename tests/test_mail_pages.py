@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from coordapp.extensions import db
 from coordapp.mail.delivery import deliver_due_messages
-from coordapp.mail.queue import queue_email
 from coordapp.models import AuditEvent, MessageKind, MessageStatus, OutgoingMessage, utcnow
 from tests.conftest import count_queries
 from tests.factories import make_meeting
+from tests.outbox import queue_email, written
 
 ICS = (
     "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:m-1@test\r\n"
@@ -22,6 +22,7 @@ ICS = (
 
 
 def queue(to_email="ana@example.org", subject="Invitation: fourth extended meeting", **kwargs):
+    """A message as the outbox holds it once the worker has written it."""
     kwargs.setdefault("kind", MessageKind.INVITATION)
     message = queue_email(
         to_email=to_email,
@@ -30,6 +31,8 @@ def queue(to_email="ana@example.org", subject="Invitation: fourth extended meeti
         text_body=kwargs.pop("text_body", "Please answer through your personal link.\n"),
         **kwargs,
     )
+    db.session.flush()
+    written(message)
     db.session.commit()
     return message
 

@@ -671,7 +671,7 @@ def test_a_version_not_yet_approved_has_no_download(secretariat_client, approved
 
 
 def test_an_invitee_downloads_with_their_link_and_nobody_else(client, approved, signed):
-    from coordapp.invitations.service import rsvp_token
+    from coordapp.links import rsvp_token
 
     invitation = db.session.get(Invitation, approved.invitation_id)
     token = rsvp_token(invitation)

@@ -21,6 +21,7 @@ from coordapp.models import (
 )
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_organisation
+from tests.outbox import written
 
 NOW = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -52,13 +53,14 @@ def _invite(
 
 
 def _reminders_to(email: str) -> list[OutgoingMessage]:
-    return list(
-        db.session.scalars(
+    return [
+        written(m)
+        for m in db.session.scalars(
             sa.select(OutgoingMessage)
             .where(OutgoingMessage.kind == MessageKind.REMINDER, OutgoingMessage.to_email == email)
             .order_by(OutgoingMessage.id)
         )
-    )
+    ]
 
 
 def test_pending_invitees_get_one_reminder_n_days_before_the_deadline(app):
@@ -140,6 +142,8 @@ def test_a_new_deadline_brings_a_new_reminder_and_none_for_the_old_one(app):
     _invite(meeting, make_contact(email="anna@example.org"))
     first_deadline = meeting.rsvp_deadline
     assert send_due_reminders(now=first_deadline - timedelta(days=2)) == 1
+    [first_reminder] = _reminders_to("anna@example.org")  # written as the worker sends it
+    db.session.commit()
 
     # The meeting moves a week later, with a new deadline.
     meeting.starts_at += timedelta(days=7)
@@ -173,19 +177,23 @@ def _many_pending(meeting, count: int) -> None:
     db.session.execute(
         sa.insert(Contact),
         [
-            {"name": f"P{meeting.id}-{n}", "email": f"p{meeting.id}-{n}@example.org",
-             "organisation_id": org.id}
+            {
+                "name": f"P{meeting.id}-{n}",
+                "email": f"p{meeting.id}-{n}@example.org",
+                "organisation_id": org.id,
+            }
             for n in range(count)
         ],
     )
-    ids = db.session.scalars(
-        sa.select(Contact.id).where(Contact.organisation_id == org.id)
-    ).all()
+    ids = db.session.scalars(sa.select(Contact.id).where(Contact.organisation_id == org.id)).all()
     db.session.execute(
         sa.insert(Invitation),
         [
-            {"meeting_id": meeting.id, "contact_id": contact_id,
-             "invited_at": NOW - timedelta(days=20)}
+            {
+                "meeting_id": meeting.id,
+                "contact_id": contact_id,
+                "invited_at": NOW - timedelta(days=20),
+            }
             for contact_id in ids
         ],
     )
@@ -193,8 +201,10 @@ def _many_pending(meeting, count: int) -> None:
 
 
 def test_a_reminder_run_reads_a_constant_number_of_times(app):
-    few, many = _meeting(), _meeting(starts_at=NOW + timedelta(days=40),
-                                     rsvp_deadline=NOW + timedelta(days=35))
+    few, many = (
+        _meeting(),
+        _meeting(starts_at=NOW + timedelta(days=40), rsvp_deadline=NOW + timedelta(days=35)),
+    )
     _many_pending(few, 5)
     _many_pending(many, 100)
 
@@ -210,8 +220,10 @@ def test_a_reminder_run_reads_a_constant_number_of_times(app):
 
 
 def test_remind_now_button_reminds_every_pending_invitee(secretariat_client):
-    meeting = _meeting(rsvp_deadline=datetime.now(UTC) + timedelta(days=10),
-                       starts_at=datetime.now(UTC) + timedelta(days=12))
+    meeting = _meeting(
+        rsvp_deadline=datetime.now(UTC) + timedelta(days=10),
+        starts_at=datetime.now(UTC) + timedelta(days=12),
+    )
     _invite(meeting, make_contact(email="p1@example.org"), make_contact(email="p2@example.org"))
     _invite(meeting, make_contact(email="yes@example.org"), status=InvitationStatus.ACCEPTED)
 
@@ -232,11 +244,15 @@ def test_remind_now_button_reminds_every_pending_invitee(secretariat_client):
 
 
 def test_remind_now_is_refused_after_the_deadline_or_for_a_cancelled_meeting(secretariat_client):
-    past = _meeting(rsvp_deadline=datetime.now(UTC) - timedelta(hours=1),
-                    starts_at=datetime.now(UTC) + timedelta(days=1))
-    cancelled = _meeting(status=MeetingStatus.CANCELLED,
-                         rsvp_deadline=datetime.now(UTC) + timedelta(days=3),
-                         starts_at=datetime.now(UTC) + timedelta(days=5))
+    past = _meeting(
+        rsvp_deadline=datetime.now(UTC) - timedelta(hours=1),
+        starts_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    cancelled = _meeting(
+        status=MeetingStatus.CANCELLED,
+        rsvp_deadline=datetime.now(UTC) + timedelta(days=3),
+        starts_at=datetime.now(UTC) + timedelta(days=5),
+    )
     for meeting in (past, cancelled):
         _invite(meeting, make_contact())
 
@@ -245,9 +261,12 @@ def test_remind_now_is_refused_after_the_deadline_or_for_a_cancelled_meeting(sec
     assert "The reply deadline has passed" in response.get_data(as_text=True)
     response = secretariat_client.post(f"/meetings/{cancelled.id}/invitations/remind")
     assert response.status_code == 409
-    assert db.session.scalars(
-        sa.select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.REMINDER)
-    ).all() == []
+    assert (
+        db.session.scalars(
+            sa.select(OutgoingMessage).where(OutgoingMessage.kind == MessageKind.REMINDER)
+        ).all()
+        == []
+    )
 
 
 def test_the_worker_job_runs_the_reminders(app):
@@ -257,7 +276,10 @@ def test_the_worker_job_runs_the_reminders(app):
         starts_at=datetime.now(UTC) + timedelta(days=3),
         rsvp_deadline=datetime.now(UTC) + timedelta(days=1),
     )
-    _invite(meeting, make_contact(email="anna@example.org"),
-            invited_at=datetime.now(UTC) - timedelta(days=5))
+    _invite(
+        meeting,
+        make_contact(email="anna@example.org"),
+        invited_at=datetime.now(UTC) - timedelta(days=5),
+    )
     send_due_reminders_job()
     assert len(_reminders_to("anna@example.org")) == 1

@@ -7,8 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from coordapp.extensions import db
-from coordapp.invitations.service import rsvp_token
-from coordapp.links import make_token
+from coordapp.links import make_token, rsvp_token
 from coordapp.models import (
     Contact,
     Invitation,
@@ -26,6 +25,7 @@ from tests.factories import (
     make_series,
     make_user,
 )
+from tests.outbox import written
 
 # Thursday 7 March 2030, 10:00 in Minsk (UTC+3).
 STARTS = datetime(2030, 3, 7, 7, 0, tzinfo=UTC)
@@ -47,13 +47,14 @@ def url(invitation, suffix="") -> str:
 
 
 def outbox(kind: MessageKind) -> list[OutgoingMessage]:
-    return list(
-        db.session.scalars(
+    return [
+        written(m)
+        for m in db.session.scalars(
             db.select(OutgoingMessage)
             .where(OutgoingMessage.kind == kind)
             .order_by(OutgoingMessage.id)
         )
-    )
+    ]
 
 
 def fresh(invitation) -> Invitation:

@@ -23,24 +23,23 @@ import importlib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from coordapp import audit
+from coordapp.approval.notifications import (
+    announce_approval,
+    attendee_invitations,  # noqa: F401  (the minutes PDF lists them)
+    notify_chairs_of_submission,
+    notify_secretariat_of_return,
+    secretariat_users,  # noqa: F401
+)
 from coordapp.extensions import db
-from coordapp.mail.compose import external_url, render_email
-from coordapp.mail.queue import queue_email
 from coordapp.models import (
-    Attendance,
-    Invitation,
-    InvitationStatus,
     Meeting,
     MeetingChair,
     MeetingStatus,
-    MessageKind,
-    Role,
     User,
     utcnow,
 )
@@ -219,34 +218,6 @@ def _clean(text: str | None, limit: int, required_message: str, too_long_message
     return text
 
 
-def _language_of(user: User) -> str | None:
-    return user.contact.language if user.contact is not None else None
-
-
-def secretariat_users() -> list[User]:
-    """Who hears about returns and approvals: the active secretariat accounts."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role == Role.SECRETARIAT, User.active.is_(True))
-            .options(joinedload(User.contact))
-            .order_by(User.id)
-        )
-    )
-
-
-def _secretariat_recipients() -> list[tuple[str, str | None, str | None]]:
-    """(email, name, language) of the secretariat; the sender address if nobody has
-    a secretariat account, so that the message is never silently dropped."""
-    users = secretariat_users()
-    if users:
-        return [(u.email, u.name, _language_of(u)) for u in users]
-    from email.utils import parseaddr
-
-    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    return [(address, name or None, None)] if address else []
-
-
 def _chairs(meeting_id: int) -> list[MeetingChair]:
     return list(
         db.session.scalars(
@@ -255,22 +226,6 @@ def _chairs(meeting_id: int) -> list[MeetingChair]:
             .options(joinedload(MeetingChair.user).joinedload(User.contact))
             .order_by(MeetingChair.position, MeetingChair.id)
         )
-    )
-
-
-def _queue(name: str, meeting: Meeting, to: tuple[str, str | None, str | None], **ctx) -> None:
-    email, recipient_name, language = to
-    subject, text, html = render_email(
-        name, language, meeting=meeting, recipient_name=recipient_name, **ctx
-    )
-    queue_email(
-        kind=MessageKind.OTHER,
-        to_email=email,
-        to_name=recipient_name,
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        meeting=meeting,
     )
 
 
@@ -343,16 +298,7 @@ def submit_for_approval(version: MinutesVersion, by: User) -> MinutesVersion:
     else:
         _reset_document(document)
 
-    url = external_url("approval.version", version_id=version.id)
-    for chair in chairs:
-        _queue(
-            "minutes_submitted",
-            meeting,
-            (chair.user.email, chair.user.name, _language_of(chair.user)),
-            version=version,
-            url=url,
-            submitted_by=by.name,
-        )
+    notify_chairs_of_submission(version, chairs, by)
     audit.record(
         "minutes_submitted",
         version,
@@ -474,42 +420,12 @@ def return_version(version: MinutesVersion, chair: User, comment: str | None) ->
         note=comment,
         user_id=chair.id,
     )
-    meeting = version.meeting
-    url = external_url("minutes.index", meeting_id=meeting.id)
-    for recipient in _secretariat_recipients():
-        _queue(
-            "minutes_returned",
-            meeting,
-            recipient,
-            version=version,
-            chair_name=chair.name,
-            comment=comment,
-            url=url,
-        )
+    notify_secretariat_of_return(version, chair, comment)
     db.session.flush()
     return returned
 
 
 # --- the end of the approval --------------------------------------------------------------
-
-
-def attendee_invitations(meeting_id: int) -> list[Invitation]:
-    """Invitations of people who accepted or attended (not withdrawn), with contacts."""
-    return list(
-        db.session.scalars(
-            sa.select(Invitation)
-            .where(
-                Invitation.meeting_id == meeting_id,
-                Invitation.withdrawn_at.is_(None),
-                sa.or_(
-                    Invitation.attendance == Attendance.PRESENT,
-                    Invitation.status == InvitationStatus.ACCEPTED,
-                ),
-            )
-            .options(joinedload(Invitation.contact))
-            .order_by(Invitation.id)
-        )
-    )
 
 
 def finish_if_all_signed(version: MinutesVersion) -> bool:
@@ -568,43 +484,9 @@ def finish_if_all_signed(version: MinutesVersion) -> bool:
                 changes={"status": [MinutesStatus.APPROVED.value, MinutesStatus.SUPERSEDED.value]},
                 note=_("Superseded by version %(number)s", number=version.number),
             )
-    _announce_approval(meeting, version, superseded)
+    announce_approval(version, superseded)
     db.session.flush()
     return True
-
-
-def _announce_approval(
-    meeting: Meeting, version: MinutesVersion, superseded: MinutesVersion | None
-) -> None:
-    sent: set[str] = set()
-    staff_url = external_url("meetings.show", meeting_id=meeting.id) + "#minutes"
-    for recipient in _secretariat_recipients():
-        if recipient[0].lower() in sent:
-            continue
-        sent.add(recipient[0].lower())
-        _queue(
-            "minutes_approved",
-            meeting,
-            recipient,
-            version=version,
-            superseded=superseded,
-            url=staff_url,
-        )
-    from coordapp.invitations.service import rsvp_url
-
-    for invitation in attendee_invitations(meeting.id):
-        contact = invitation.contact
-        if contact.email.lower() in sent:
-            continue
-        sent.add(contact.email.lower())
-        _queue(
-            "minutes_approved",
-            meeting,
-            (contact.email, contact.name, contact.language),
-            version=version,
-            superseded=superseded,
-            url=rsvp_url(invitation),
-        )
 
 
 # --- amendments ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 
 A meeting keeps one UID for life; calendar programs match updates and cancellations
 to the event they already hold by UID and take the one with the highest SEQUENCE
-(`Meeting.ics_sequence`, bumped by coordapp/invitations/notify.py).
+(`Meeting.ics_sequence`, bumped by coordapp/invitations/notifications.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from coordapp.extensions import db
+from coordapp.links import rsvp_url
 from coordapp.models import Invitation, InvitationStatus, Meeting, MeetingStatus, Series
 
 METHODS = {"REQUEST", "CANCEL", "PUBLISH"}
@@ -97,8 +98,6 @@ def _organizer() -> vCalAddress:
 
 
 def _event(meeting: Meeting, method: str, attendee: Invitation | None, stamp: datetime) -> Event:
-    from coordapp.invitations.service import rsvp_url
-
     rsvp_link = rsvp_url(attendee) if attendee is not None else None
     zone = ZoneInfo(meeting.timezone)
     event = Event()

@@ -11,7 +11,7 @@ from coordapp.access import login_required, public
 from coordapp.calendar import ics
 from coordapp.extensions import db
 from coordapp.links import link_id_from_token, make_token
-from coordapp.mail.compose import external_url
+from coordapp.links import external_url
 from coordapp.models import Meeting, Series
 
 bp = Blueprint("calendar", __name__)

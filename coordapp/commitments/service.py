@@ -7,10 +7,8 @@ status. Only `add_update` changes a status, so it is the one place that keeps it
 
 from __future__ import annotations
 
-import calendar
 import csv
 import io
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,11 +20,24 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.commitments.dates import (  # noqa: F401  (part of this module's interface)
+    ACTIVE_STATUSES,
+    QUARTER_TEXT,
+    is_overdue,
+    overdue_condition,
+    parse_quarter,
+    quarter_last_day,
+    quarter_text,
+    today,
+)
+from coordapp.commitments.notifications import (  # noqa: F401
+    STATUS_PURPOSE,
+    queue_status_request_email,
+    status_token,
+    status_url,
+)
 from coordapp.extensions import db
-from coordapp.links import make_token
-from coordapp.mail.compose import external_url, render_email
-from coordapp.mail.queue import queue_email
-from coordapp.models import Contact, Meeting, MessageKind, Organisation, User, utcnow
+from coordapp.models import Contact, Meeting, Organisation, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
     Commitment,
@@ -38,59 +49,9 @@ from coordapp.models.commitment import (
 from coordapp.models.directory import Category
 from coordapp.models.outbox import OutgoingMessage
 
-STATUS_PURPOSE = "commitment-status"
-ACTIVE_STATUSES = (CommitmentStatus.OPEN, CommitmentStatus.IN_PROGRESS)
-# "Q2 2027", nothing more and nothing less.
-QUARTER_TEXT = re.compile(r"^Q([1-4]) (\d{4})$")
-
 
 class CommitmentError(ValueError):
     """A change the state of the meeting or commitment does not allow (HTTP 409)."""
-
-
-# --- due dates ---------------------------------------------------------------------------
-
-
-def parse_quarter(text: str) -> tuple[int, int]:
-    """(quarter, year) from "Q2 2027"; ValueError for anything else."""
-    match = QUARTER_TEXT.match(text or "")
-    if not match:
-        raise ValueError(text)
-    quarter, year = int(match.group(1)), int(match.group(2))
-    if not 1900 <= year <= 9999:
-        raise ValueError(text)
-    return quarter, year
-
-
-def quarter_last_day(quarter: int, year: int) -> date:
-    month = quarter * 3
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def quarter_text(commitment: Commitment) -> str | None:
-    if commitment.due_quarter and commitment.due_date:
-        return f"Q{commitment.due_quarter} {commitment.due_date.year}"
-    return None
-
-
-def today() -> date:
-    return utcnow().date()
-
-
-def is_overdue(commitment: Commitment, on: date | None = None) -> bool:
-    return (
-        commitment.due_date is not None
-        and commitment.due_date < (on or today())
-        and commitment.status in ACTIVE_STATUSES
-    )
-
-
-def overdue_condition(on: date | None = None):
-    return sa.and_(
-        Commitment.due_date.is_not(None),
-        Commitment.due_date < (on or today()),
-        Commitment.status.in_(ACTIVE_STATUSES),
-    )
 
 
 # --- the status rule ---------------------------------------------------------------------
@@ -480,38 +441,12 @@ def add_follow_up_item(meeting: Meeting) -> tuple[AgendaItem, bool]:
 # --- asking the responsible contact for news ---------------------------------------------
 
 
-def status_token(commitment: Commitment) -> str:
-    return make_token(commitment.link_id, STATUS_PURPOSE)
-
-
-def status_url(commitment: Commitment) -> str:
-    return external_url("commitments.status_form", token=status_token(commitment))
-
-
 def queue_status_request(commitment: Commitment, *, by_user: User | None = None
                          ) -> OutgoingMessage:
     contact = commitment.responsible
     if contact is None:
         raise CommitmentError(_("This commitment has no responsible contact to ask."))
-    subject, text, html = render_email(
-        "status_request",
-        contact.language,
-        commitment=commitment,
-        contact=contact,
-        meeting=commitment.meeting,
-        due=quarter_text(commitment) or (commitment.due_date and commitment.due_date.isoformat()),
-        overdue=is_overdue(commitment),
-        link=status_url(commitment),
-    )
-    message = queue_email(
-        kind=MessageKind.OTHER,
-        to_email=contact.email,
-        to_name=contact.name,
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        meeting=commitment.meeting,
-    )
+    message = queue_status_request_email(commitment)
     audit.record("commitment_status_requested", commitment, meeting_id=commitment.meeting_id,
                  note=contact.email, user_id=by_user.id if by_user else None)
     return message

@@ -22,27 +22,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
 from coordapp.extensions import db
-from coordapp.mail.compose import render_email
-from coordapp.mail.queue import queue_email
+from coordapp.invitations.invite import invite_contacts
+from coordapp.invitations.notifications import (
+    queue_confirmation,
+    queue_waitlist_promotion,
+)
+from coordapp.invitations.summary import answer_summary, waitlist_position  # noqa: F401
 from coordapp.models import (
     Contact,
     Invitation,
     InvitationStatus,
     Meeting,
     MeetingStatus,
-    MessageKind,
     User,
     utcnow,
 )
 
 ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
-# Answers that put the meeting in the invitee's calendar.
-CALENDAR_ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE)
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
 
 
@@ -136,27 +136,6 @@ def _waiting_query(meeting_id: int):
     )
 
 
-def waitlist_position(invitation: Invitation) -> int | None:
-    """1 for the first person waiting; None if `invitation` is not on the waiting list."""
-    if invitation.status != InvitationStatus.WAITLISTED or invitation.is_withdrawn:
-        return None
-    ahead = db.session.scalar(
-        db.select(db.func.count(Invitation.id)).where(
-            Invitation.meeting_id == invitation.meeting_id,
-            Invitation.status == InvitationStatus.WAITLISTED,
-            Invitation.withdrawn_at.is_(None),
-            db.or_(
-                Invitation.waitlisted_at < invitation.waitlisted_at,
-                db.and_(
-                    Invitation.waitlisted_at == invitation.waitlisted_at,
-                    Invitation.id < invitation.id,
-                ),
-            ),
-        )
-    )
-    return (ahead or 0) + 1
-
-
 def _fill_free_seats(meeting: Meeting, *, skip: Invitation | None = None) -> list[Invitation]:
     """Move waiting people up, oldest first, while seats are free. The meeting row must
     be locked. `skip` is left waiting (it is being answered right now)."""
@@ -175,7 +154,7 @@ def _fill_free_seats(meeting: Meeting, *, skip: Invitation | None = None) -> lis
         invitation.status = InvitationStatus.ACCEPTED
         invitation.waitlisted_at = None
         promoted.append(invitation)
-        _queue_promotion_email(invitation)
+        queue_waitlist_promotion(invitation)
         audit.record(
             "invitation.promoted",
             invitation,
@@ -256,7 +235,7 @@ def record_answer(
         note="recorded by the secretariat" if recorded_by else "by the invitee",
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation_email(invitation)
+    queue_confirmation(invitation)
     return recorded
 
 
@@ -317,8 +296,6 @@ def delegate_to_substitute(
 ) -> Invitation:
     """Hand the invitation on to a colleague of the same organisation, who gets their
     own invitation (and email). The original becomes DELEGATED and frees its seat."""
-    from coordapp.invitations.service import invite_contacts
-
     _check_can_answer(invitation, recorded_by)
     meeting = _lock_meeting(invitation.meeting_id)
     contact = _substitute_contact(invitation, name=name, email=email, position=position)
@@ -348,70 +325,5 @@ def delegate_to_substitute(
         note="recorded by the secretariat" if recorded_by else "by the invitee",
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation_email(invitation)
+    queue_confirmation(invitation)
     return substitute
-
-
-def answer_summary(invitation: Invitation) -> str:
-    """One sentence saying what is recorded, for the page and the confirmation email."""
-    status = invitation.status
-    if status == InvitationStatus.ACCEPTED:
-        return _("You accepted: you will attend.")
-    if status == InvitationStatus.TENTATIVE:
-        return _("You answered maybe (tentative).")
-    if status == InvitationStatus.DECLINED:
-        return _("You declined: you will not attend.")
-    if status == InvitationStatus.WAITLISTED:
-        return _(
-            "You are on the waiting list (position %(position)s): the meeting is full. "
-            "You will get an email if a seat frees up.",
-            position=waitlist_position(invitation) or "?",
-        )
-    if status == InvitationStatus.DELEGATED:
-        name = invitation.substitute.contact.name if invitation.substitute else "?"
-        return _("Delegated to %(name)s, who receives their own invitation.", name=name)
-    return _("You have not answered yet.")
-
-
-# --- emails -------------------------------------------------------------------------------
-
-
-def _invitation_email(invitation: Invitation, template: str, kind: MessageKind, ics: bool):
-    from coordapp.calendar.ics import meeting_calendar
-    from coordapp.invitations.service import rsvp_url
-
-    meeting, contact = invitation.meeting, invitation.contact
-    subject, text, html = render_email(
-        template,
-        contact.language,
-        meeting=meeting,
-        contact=contact,
-        invitation=invitation,
-        answer_summary=answer_summary,
-        link=rsvp_url(invitation),
-    )
-    return queue_email(
-        kind=kind,
-        to_email=contact.email,
-        to_name=contact.name,
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        ics=("REQUEST", meeting_calendar(meeting, "REQUEST", attendee=invitation)) if ics else None,
-        meeting=meeting,
-        invitation=invitation,
-    )
-
-
-def queue_confirmation_email(invitation: Invitation):
-    """The plain summary of what was recorded, with the calendar for a yes or maybe."""
-    return _invitation_email(
-        invitation,
-        "confirmation",
-        MessageKind.CONFIRMATION,
-        ics=invitation.status in CALENDAR_ANSWERS,
-    )
-
-
-def _queue_promotion_email(invitation: Invitation):
-    return _invitation_email(invitation, "waitlist_promoted", MessageKind.WAITLIST, ics=True)

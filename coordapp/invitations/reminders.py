@@ -16,10 +16,12 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from coordapp import audit
 from coordapp.extensions import db
-from coordapp.invitations.service import rsvp_url
+from coordapp.invitations.notifications import (
+    DAY_BEFORE_REMINDER,
+    PENDING_REMINDER,
+    queue_reminder,
+)
 from coordapp.jobs import crontab, periodic_task
-from coordapp.mail.compose import render_email
-from coordapp.mail.queue import queue_email
 from coordapp.models import (
     Contact,
     Invitation,
@@ -27,7 +29,6 @@ from coordapp.models import (
     Meeting,
     MeetingChair,
     MeetingStatus,
-    MessageKind,
     User,
     utcnow,
 )
@@ -36,8 +37,8 @@ DAY_BEFORE = timedelta(hours=24)
 # Someone invited less than this long ago is not reminded yet: the invitation is news.
 FRESH_INVITATION = timedelta(hours=24)
 
-PENDING = "pending"
-DAY_BEFORE_KIND = "day_before"
+PENDING = PENDING_REMINDER
+DAY_BEFORE_KIND = DAY_BEFORE_REMINDER
 
 
 class ReminderNotPossible(ValueError):
@@ -45,26 +46,7 @@ class ReminderNotPossible(ValueError):
 
 
 def _queue_reminder(invitation: Invitation, which: str, now: datetime) -> None:
-    meeting, contact = invitation.meeting, invitation.contact
-    subject, text, html = render_email(
-        "reminder",
-        contact.language,
-        which=which,
-        meeting=meeting,
-        contact=contact,
-        invitation=invitation,
-        link=rsvp_url(invitation),
-    )
-    queue_email(
-        kind=MessageKind.REMINDER,
-        to_email=contact.email,
-        to_name=contact.name,
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        meeting=meeting,
-        invitation=invitation,
-    )
+    queue_reminder(invitation, which)
     invitation.reminders_sent = (invitation.reminders_sent or 0) + 1
     invitation.last_reminded_at = now
 

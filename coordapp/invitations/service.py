@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordapp import audit
 from coordapp.extensions import db
-from coordapp.links import make_token
-from coordapp.mail.compose import external_url, render_email
-from coordapp.mail.queue import queue_composed_later, queue_email
+from coordapp.invitations import answers
+from coordapp.invitations.invite import InviteResult, invite_contacts  # noqa: F401
+from coordapp.invitations.notifications import queue_invitation
+from coordapp.links import RSVP_PURPOSE, rsvp_token, rsvp_url  # noqa: F401
+from coordapp.mail.delivery import latest_delivery_by_invitation
 from coordapp.models import (
     Category,
     Contact,
@@ -31,8 +33,6 @@ from coordapp.models import (
 )
 from coordapp.models.meeting import series_default_contacts, series_default_organisations
 
-RSVP_PURPOSE = "rsvp"
-
 # Meetings that can no longer receive invitations (or resends, or answers).
 CLOSED_FOR_INVITATIONS = {MeetingStatus.CANCELLED, MeetingStatus.CLOSED}
 # The messages whose delivery the invitation list shows.
@@ -41,15 +41,6 @@ DELIVERY_KINDS = (MessageKind.INVITATION, MessageKind.REMINDER)
 
 class InvitationError(ValueError):
     """An action the state of the meeting or invitation does not allow (HTTP 409)."""
-
-
-def rsvp_token(invitation: Invitation) -> str:
-    return make_token(invitation.link_id, RSVP_PURPOSE)
-
-
-def rsvp_url(invitation: Invitation) -> str:
-    """The invitee's personal link, absolute (for emails and for copying)."""
-    return external_url("rsvp.show", token=rsvp_token(invitation))
 
 
 def can_invite_to(meeting: Meeting) -> bool:
@@ -106,122 +97,6 @@ def contacts_to_invite(
     )
 
 
-@dataclass
-class InviteResult:
-    invited: list[Invitation] = field(default_factory=list)
-    already_invited: list[Contact] = field(default_factory=list)
-    inactive_skipped: list[Contact] = field(default_factory=list)
-
-
-def invite_contacts(
-    meeting: Meeting, contacts: Iterable[Contact], *, by: User | None, send: bool = True
-) -> InviteResult:
-    """Create one invitation per new active contact and queue their emails.
-
-    Contacts already invited are left alone, inactive ones skipped; both are reported.
-    Only rows are written here: the worker sends the emails after commit.
-    """
-    result = InviteResult()
-    unique = {contact.id: contact for contact in contacts}
-    existing = (
-        set(
-            db.session.scalars(
-                db.select(Invitation.contact_id).where(
-                    Invitation.meeting_id == meeting.id,
-                    Invitation.contact_id.in_(list(unique)),
-                )
-            )
-        )
-        if unique
-        else set()
-    )
-    now = utcnow()
-    new_contacts = []
-    for contact in unique.values():
-        if contact.id in existing:
-            result.already_invited.append(contact)
-        elif not contact.active:
-            result.inactive_skipped.append(contact)
-        else:
-            new_contacts.append(contact)
-    if new_contacts:
-        # One multi-row INSERT (the ORM would write self-referencing rows one by one).
-        db.session.flush()
-        created = list(
-            db.session.scalars(
-                sa.insert(Invitation).returning(Invitation),
-                [
-                    {
-                        "meeting_id": meeting.id,
-                        "contact_id": contact.id,
-                        "invited_by_id": by.id if by else None,
-                        "invited_at": now,
-                        "status": InvitationStatus.PENDING,
-                        "reminders_sent": 0,
-                    }
-                    for contact in new_contacts
-                ],
-            )
-        )
-        order = {contact.id: n for n, contact in enumerate(new_contacts)}
-        result.invited = sorted(created, key=lambda i: order[i.contact_id])
-        if send:
-            # Rows only: the worker writes each email just before sending it.
-            queue_composed_later(
-                kind=MessageKind.INVITATION,
-                compose_with="invitation",
-                meeting=meeting,
-                invitations=result.invited,
-            )
-        audit.record(
-            "invitations.create",
-            meeting,
-            meeting_id=meeting.id,
-            changes={"invited": len(result.invited)},
-            note=", ".join(i.contact.email for i in result.invited[:50]),
-            user_id=by.id if by else None,
-        )
-    return result
-
-
-def invitation_email_content(invitation: Invitation) -> dict:
-    """Subject, bodies and calendar request of the invitation email for `invitation`."""
-    from coordapp.calendar.ics import meeting_calendar
-
-    meeting, contact = invitation.meeting, invitation.contact
-    subject, text, html = render_email(
-        "invitation",
-        contact.language,
-        meeting=meeting,
-        contact=contact,
-        invitation=invitation,
-        link=rsvp_url(invitation),
-    )
-    return {
-        "subject": subject,
-        "text_body": text,
-        "html_body": html,
-        "ics_method": "REQUEST",
-        "ics_body": meeting_calendar(meeting, "REQUEST", attendee=invitation),
-    }
-
-
-def queue_invitation_email(invitation: Invitation, *, kind: MessageKind = MessageKind.INVITATION):
-    """Queue the invitation email (with its calendar request) for `invitation`."""
-    content = invitation_email_content(invitation)
-    return queue_email(
-        kind=kind,
-        to_email=invitation.contact.email,
-        to_name=invitation.contact.name,
-        subject=content["subject"],
-        text_body=content["text_body"],
-        html_body=content["html_body"],
-        ics=(content["ics_method"], content["ics_body"]),
-        meeting=invitation.meeting,
-        invitation=invitation,
-    )
-
-
 # --- one invitation ----------------------------------------------------------------------
 
 
@@ -247,7 +122,7 @@ def _check_open(invitation: Invitation) -> None:
 def resend_invitation(invitation: Invitation, *, by: User | None) -> OutgoingMessage:
     """Queue the invitation email again (same personal link)."""
     _check_open(invitation)
-    message = queue_invitation_email(invitation)
+    message = queue_invitation(invitation)
     audit.record(
         "invitation.resend",
         invitation,
@@ -262,12 +137,8 @@ def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     """Withdraw: the personal link stops working (410) and any seat is freed."""
     if invitation.is_withdrawn:
         raise InvitationError()
-    from coordapp.invitations import answers
-
     invitation.withdrawn_at = utcnow()
-    release_seat = getattr(answers, "release_seat", None)
-    if release_seat is not None:
-        release_seat(invitation)
+    answers.release_seat(invitation)
     audit.record(
         "invitation.withdraw",
         invitation,
@@ -288,14 +159,12 @@ def answer_on_behalf(
 ) -> InvitationStatus:
     """Record a reply given by phone or email; the audit log says who recorded it."""
     _check_open(invitation)
-    from coordapp.invitations.answers import AnswerError, record_answer
-
     before = invitation.status
     try:
-        recorded = record_answer(
+        recorded = answers.record_answer(
             invitation, status, needs=needs, comment=comment, recorded_by=by
         )
-    except AnswerError as error:
+    except answers.AnswerError as error:
         raise InvitationError(str(error)) from error
     audit.record(
         "invitation.answer_on_behalf",
@@ -411,8 +280,6 @@ def invitation_counts(meeting_id: int) -> Counts:
 
 def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
     """{invitation id: its latest invitation or reminder email}, one query."""
-    from coordapp.mail.delivery import latest_delivery_by_invitation
-
     return latest_delivery_by_invitation(meeting_id, kinds=DELIVERY_KINDS)
 
 

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import defer
 
 from coordapp.extensions import db
-from coordapp.mail.deferred import compose
 from coordapp.mail.mime import build_message, envelope_sender
+from coordapp.mail.writers import CannotWrite, write
 from coordapp.models import (
     Invitation,
     MessageKind,
@@ -262,9 +262,11 @@ def _claim(message_id: int, at: datetime) -> OutgoingMessage | None:
     return row
 
 
-def _compose(row: OutgoingMessage) -> OutgoingMessage:
-    """Write a message queued without its text (see mail/deferred.py) and store it."""
-    content = compose(row)
+def _write_email(row: OutgoingMessage) -> OutgoingMessage:
+    """Have the row's writer write it (coordapp/mail/writers.py) and store the text, so
+    the outgoing-mail page and any retry show exactly what is sent."""
+    content = write(row).columns()
+    db.session.rollback()  # the writer's reads end here: no transaction during the send
     message_id = row.id
     _write(lambda: _update(message_id, **content))
     for name, value in content.items():
@@ -351,10 +353,15 @@ def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> di
                 summary["skipped"] += 1
                 continue
             try:
-                if row.text_body is None and row.compose_with:
-                    row = _compose(row)
+                if row.text_body is None:
+                    row = _write_email(row)
                 message = build_message(row, date=clock())
-            except ValueError as error:
+            except SQLAlchemyError:
+                raise  # the database, not the message: the claim lapses and it is retried
+            except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
+                db.session.rollback()
+                if not isinstance(error, CannotWrite | ValueError):
+                    log.exception("mail %s (%s) could not be written", row.id, row.writer)
                 _record_failure(row, DeliveryError(str(error), permanent=True), clock())
                 summary["failed"] += 1
                 continue

@@ -1,9 +1,17 @@
 """Putting an email in the outbox. Call inside the transaction of the change that
-causes it; the worker delivers it after commit (coordapp/mail/delivery.py)."""
+causes it; the worker writes and delivers it after commit (coordapp/mail/delivery.py).
+
+A queued row holds the recipient, the name of the writer that will write it
+(coordapp/mail/writers.py) and the ids and facts that writer needs (`params`): never
+rendered text. So queuing a thousand updates is one INSERT.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,16 +19,21 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
-from coordapp.models import (
-    Invitation,
-    Meeting,
-    MessageKind,
-    MessageStatus,
-    OutgoingMessage,
-    utcnow,
-)
+from coordapp.mail import writers
+from coordapp.models import MessageKind, MessageStatus, OutgoingMessage, utcnow
 
 _PENDING_FLAG = "coordapp_outbox_has_new_messages"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One email to queue: whom to, and what the writer needs to write it."""
+
+    email: str
+    name: str | None = None
+    meeting_id: int | None = None
+    invitation_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def new_message_id() -> str:
@@ -28,67 +41,56 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def queue_email(
-    *,
-    kind: MessageKind,
-    to_email: str,
-    to_name: str | None,
-    subject: str,
-    text_body: str,
-    html_body: str | None = None,
-    ics: tuple[str, str] | None = None,
-    meeting: Meeting | None = None,
-    invitation: Invitation | None = None,
-) -> OutgoingMessage:
-    """Add a message to the outbox in the current transaction (nothing is sent yet).
+def _check_writer(writer: str) -> None:
+    if not writers.is_registered(writer):
+        raise ValueError(f"no email writer named {writer!r} is registered")
 
-    `ics` is (METHOD, iCalendar text) for a calendar part, e.g. ("REQUEST", "...").
-    """
+
+def queue(writer: str, kind: MessageKind, to: Recipient) -> OutgoingMessage:
+    """Queue one email in the current transaction (nothing is written or sent yet)."""
+    _check_writer(writer)
     message = OutgoingMessage(
         kind=kind,
+        writer=writer,
+        params=to.params or None,
         message_id=new_message_id(),
-        to_email=to_email,
-        to_name=to_name,
-        subject=subject,
-        text_body=text_body,
-        html_body=html_body,
-        ics_method=ics[0] if ics else None,
-        ics_body=ics[1] if ics else None,
-        meeting=meeting,
-        invitation=invitation,
+        to_email=to.email,
+        to_name=to.name,
+        meeting_id=to.meeting_id,
+        invitation_id=to.invitation_id,
     )
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True
     return message
 
 
-def queue_composed_later(
-    *, kind: MessageKind, compose_with: str, meeting: Meeting, invitations: list[Invitation]
-) -> None:
-    """Queue one message per invitation in a single INSERT; the worker composes each
-    (subject, bodies, calendar) with `compose_with` just before sending it."""
-    if not invitations:
-        return
-    db.session.execute(
-        sa.insert(OutgoingMessage),
-        [
-            {
-                "kind": kind,
-                "compose_with": compose_with,
-                "message_id": new_message_id(),
-                "to_email": invitation.contact.email,
-                "to_name": invitation.contact.name,
-                "meeting_id": meeting.id,
-                "invitation_id": invitation.id,
-                "status": MessageStatus.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": utcnow(),
-                "created_at": utcnow(),
-            }
-            for invitation in invitations
-        ],
-    )
+def queue_many(writer: str, kind: MessageKind, recipients: Iterable[Recipient]) -> int:
+    """Queue one email per recipient in a single INSERT; returns how many."""
+    _check_writer(writer)
+    now = utcnow()
+    rows = [
+        {
+            "kind": kind,
+            "writer": writer,
+            "params": to.params or None,
+            "message_id": new_message_id(),
+            "to_email": to.email,
+            "to_name": to.name,
+            "meeting_id": to.meeting_id,
+            "invitation_id": to.invitation_id,
+            "status": MessageStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for to in recipients
+    ]
+    if not rows:
+        return 0
+    db.session.flush()  # the rows the messages point to must exist first
+    db.session.execute(sa.insert(OutgoingMessage), rows)
     db.session.info[_PENDING_FLAG] = True
+    return len(rows)
 
 
 @event.listens_for(Session, "after_commit")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
 from coordapp.extensions import db
-from coordapp.invitations.notify import notify_meeting_cancelled, notify_meeting_changed
+from coordapp.invitations.notifications import notify_meeting_cancelled, notify_meeting_changed
 from coordapp.models import (
     Contact,
     Meeting,

@@ -59,11 +59,13 @@ class OutgoingMessage(Base):
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     to_email: Mapped[str] = mapped_column(sa.String(254))
     to_name: Mapped[str | None] = mapped_column(sa.String(200))
-    # Empty while `compose_with` is set: the worker writes the message just before
-    # sending it (inviting 1,000 people then only writes rows in the request).
+    # The registered writer (coordapp/mail/writers.py) that writes this email, and the
+    # ids and facts it needs. The worker writes the text just before sending and
+    # stores it here: subject and bodies stay empty until then.
+    writer: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
     subject: Mapped[str | None] = mapped_column(sa.String(500))
     text_body: Mapped[str | None] = mapped_column(sa.Text)
-    compose_with: Mapped[str | None] = mapped_column(sa.String(40))
     html_body: Mapped[str | None] = mapped_column(sa.Text)
     # A calendar attachment: METHOD (REQUEST / CANCEL) and the iCalendar text.
     ics_method: Mapped[str | None] = mapped_column(sa.String(16))

@@ -16,7 +16,7 @@ from coordapp.access import public
 from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
 from coordapp.invitations import answers
-from coordapp.invitations.service import RSVP_PURPOSE
+from coordapp.links import RSVP_PURPOSE
 from coordapp.links import link_id_from_token
 from coordapp.models import Contact, Invitation, Meeting, MeetingChair, MeetingStatus
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
