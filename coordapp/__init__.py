@@ -86,10 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.register(app)
 
-    if app.config.get("HUEY_IMMEDIATE"):
-        from coordapp.jobs import huey
+    from coordapp import jobs
 
-        huey.immediate = True
+    jobs.configure_queue(app)
     return app
 
 
