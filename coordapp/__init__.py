@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -43,7 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
-    load_dotenv(PROJECT_ROOT / ".env")
+    # COORDAPP_DOTENV points at another file (tests use a throw-away one).
+    load_dotenv(os.environ.get("COORDAPP_DOTENV") or PROJECT_ROOT / ".env")
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
@@ -94,10 +96,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.register(app)
 
-    if app.config.get("HUEY_IMMEDIATE"):
-        from coordapp.jobs import huey
+    from coordapp import jobs
 
-        huey.immediate = True
+    jobs.configure_queue(app)
     return app
 
 

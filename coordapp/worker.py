@@ -1,7 +1,13 @@
 """The background worker's entry point: `huey_consumer coordapp.worker.huey`.
 
-Importing this module registers every task; tasks build their own app context.
+Builds the app first: `create_app` loads `.env` and points `huey` at the queue the
+configuration names, the one the web app uses. Importing `tasks` registers every job;
+jobs run in this app's context.
 """
 
-from coordapp import tasks  # noqa: F401  (registers the tasks)
-from coordapp.jobs import huey  # noqa: F401
+from coordapp import create_app
+
+app = create_app()
+
+from coordapp import tasks  # noqa: E402, F401  (registers the tasks)
+from coordapp.jobs import huey  # noqa: E402, F401

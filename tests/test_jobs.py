@@ -8,32 +8,41 @@ from coordapp import jobs
 from coordapp.extensions import db
 from coordapp.models import LoginAttempt, utcnow
 
-
-def test_queue_is_sqlite_by_default_and_redis_when_configured(monkeypatch, tmp_path):
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("HUEY_SQLITE_PATH", str(tmp_path / "q.sqlite"))
-    assert isinstance(jobs._make_huey(), SqliteHuey)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    queue = jobs._make_huey()
-    assert isinstance(queue, RedisHuey)
+REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
-def test_a_task_queued_on_redis_is_run_by_a_consumer(monkeypatch):
-    """The real round trip through Redis: enqueue, then let a worker execute it."""
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    queue = jobs._make_huey()
-    queue.flush()
+def test_each_new_app_puts_jobs_on_the_queue_its_configuration_names(app, tmp_path):
+    """Tests build many apps in one process: the queue follows the app built last, and
+    HUEY_IMMEDIATE still runs jobs at once."""
+    from coordapp import create_app
+    from coordapp.tasks import purge_old_login_attempts
+    from tests.conftest import test_config
 
-    @queue.task()
-    def add(a, b):
-        return a + b
+    queue_path = tmp_path / "queue" / "huey.sqlite"
+    redis_queue = RedisHuey("coordapp", url=REDIS_URL)
+    redis_queue.flush()
+    try:
+        create_app(
+            test_config(HUEY_IMMEDIATE=False, REDIS_URL=None, HUEY_SQLITE_PATH=str(queue_path))
+        )
+        purge_old_login_attempts()
+        assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 1
 
-    result = add(2, 3)
-    assert queue.pending_count() == 1
-    task = queue.dequeue()
-    queue.execute(task)
-    assert result.get() == 5
-    queue.flush()
+        create_app(test_config(HUEY_IMMEDIATE=False, REDIS_URL=REDIS_URL))
+        purge_old_login_attempts()
+        assert redis_queue.pending_count() == 1
+
+        create_app(test_config())
+        db.session.add(
+            LoginAttempt(email="a@example.org", ip="127.0.0.1", at=utcnow() - timedelta(days=3))
+        )
+        db.session.commit()
+        purge_old_login_attempts()
+        assert db.session.scalars(db.select(LoginAttempt)).all() == []
+        assert redis_queue.pending_count() == 1
+    finally:
+        jobs.configure_queue(app)
+        redis_queue.flush()
 
 
 def test_worker_module_registers_the_periodic_jobs():
