@@ -10,8 +10,7 @@ from sqlalchemy.orm import joinedload
 from coordapp.access import login_required, public
 from coordapp.calendar import ics
 from coordapp.extensions import db
-from coordapp.links import link_id_from_token, make_token
-from coordapp.links import external_url
+from coordapp.links import external_url, link_id_from_token, make_token
 from coordapp.models import Meeting, Series
 
 bp = Blueprint("calendar", __name__)

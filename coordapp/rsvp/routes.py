@@ -16,8 +16,7 @@ from coordapp.access import public
 from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
 from coordapp.invitations import answers
-from coordapp.links import RSVP_PURPOSE
-from coordapp.links import link_id_from_token
+from coordapp.links import RSVP_PURPOSE, link_id_from_token
 from coordapp.models import Contact, Invitation, Meeting, MeetingChair, MeetingStatus
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
 
