@@ -45,5 +45,8 @@ worker: $(VENV)/.installed
 test: $(VENV)/.installed-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Format, lint and the architecture contracts (pyproject.toml, [tool.importlinter]).
 lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports

@@ -23,12 +23,11 @@ from urllib.request import DataHandler, Request
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from coordapp import PROJECT_ROOT
-
 ASSET_HOST = "coordapp-assets.invalid"
 STATIC_URL_PATH = "/static/"
 ASSET_BASE_URL = f"https://{ASSET_HOST}{STATIC_URL_PATH}"
-STATIC_FOLDER = PROJECT_ROOT / "static"
+# The app's own assets (coordapp/pdf/fetcher.py -> the project root's static/).
+STATIC_FOLDER = Path(__file__).resolve().parents[2] / "static"
 
 # mimetypes does not know every font type on every system; WeasyPrint sniffs fonts and
 # images anyway, but it insists on text/css for linked stylesheets.
