@@ -1,12 +1,14 @@
-"""Delivering the outbox: claim a due message, send it, record the outcome.
+"""Delivering the outbox: claim due messages, write each, send it, record the outcome.
 
-Each message is claimed with a conditional UPDATE that is committed before sending, and
-marked SENT in its own commit right after the server accepted it. So:
+A run claims up to CLAIM_BATCH due messages with one conditional UPDATE that is
+committed before sending (each row gets the run's claim token), then for each message:
+the writer it names writes it (coordapp/mail/writers.py), it is sent, and the outcome,
+with the text that was sent, is committed right after the server answered. So:
 
-- two workers never send the same message: only one UPDATE can move it from QUEUED to
-  SENDING (on PostgreSQL the second one waits for the row lock, then finds it taken);
-- a worker that dies leaves at most the one message it was sending in SENDING; another
-  run takes it over once its claim is older than CLAIM_LEASE (so at most that message
+- two workers never send the same message: only one UPDATE can move a row from QUEUED
+  to SENDING (on PostgreSQL the second one waits for the row lock, then finds it taken);
+- a worker that dies leaves the messages it had claimed in SENDING; another run takes
+  them over once their claim is older than CLAIM_LEASE (so at most the one being sent
   may reach its recipient twice, with the same Message-ID), and loses none.
 
 Temporary problems (server down, timeouts, disconnects, 4xx replies) put the message
@@ -24,6 +26,7 @@ import os
 import smtplib
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -53,6 +56,9 @@ FIRST_RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # SQLite allows one writer at a time: how often to retry a write that found it locked.
 LOCKED_RETRIES = 20
+# Messages claimed in one UPDATE: fewer commits per message, and a lease that a
+# batch finishes well within.
+CLAIM_BATCH = 50
 
 
 class DeliveryError(Exception):
@@ -246,35 +252,57 @@ def _update(message_id: int, *conditions, **values) -> sa.Executable:
     )
 
 
-def _claim(message_id: int, at: datetime) -> OutgoingMessage | None:
-    """Take the message for this worker, or None if another one has it (or it was sent)."""
-    claimed = _write(
-        lambda: _update(
-            message_id, _is_due(at), status=MessageStatus.SENDING, claimed_at=at
+def _claim(message_ids: list[int], at: datetime) -> list[OutgoingMessage]:
+    """Take the due ones of `message_ids` for this worker in one UPDATE and return them
+    (loaded, detached); messages another worker took meanwhile are left out."""
+    token = uuid.uuid4().hex
+    _write(
+        lambda: sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id.in_(message_ids), _is_due(at))
+        .values(status=MessageStatus.SENDING, claimed_at=at, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list(
+        db.session.scalars(
+            sa.select(OutgoingMessage)
+            .where(OutgoingMessage.claim_token == token)
+            .order_by(OutgoingMessage.next_attempt_at, OutgoingMessage.id)
+            .execution_options(populate_existing=True)
         )
     )
-    if claimed != 1:
-        return None
-    row = db.session.get(OutgoingMessage, message_id, populate_existing=True)
-    # Keep the loaded values but end the transaction: none stays open during the send.
-    db.session.expunge(row)
+    # Keep the loaded values but end the transaction: none stays open during the sends.
+    for row in rows:
+        db.session.expunge(row)
     db.session.commit()
-    return row
+    return rows
 
 
-def _write_email(row: OutgoingMessage) -> OutgoingMessage:
-    """Have the row's writer write it (coordapp/mail/writers.py) and store the text, so
-    the outgoing-mail page and any retry show exactly what is sent."""
+def _release(rows: list[OutgoingMessage]) -> None:
+    """Hand claimed messages that this run will not try back to the queue, untouched."""
+    if rows:
+        ids = [row.id for row in rows]
+        _write(
+            lambda: sa.update(OutgoingMessage)
+            .where(
+                OutgoingMessage.id.in_(ids), OutgoingMessage.status == MessageStatus.SENDING
+            )
+            .values(status=MessageStatus.QUEUED, claimed_at=None, claim_token=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _write_email(row: OutgoingMessage) -> dict:
+    """Have the row's writer write it (coordapp/mail/writers.py). The text is stored
+    with the outcome of the send, so the outgoing-mail page and any retry show exactly
+    what was sent."""
     content = write(row).columns()
     db.session.rollback()  # the writer's reads end here: no transaction during the send
-    message_id = row.id
-    _write(lambda: _update(message_id, **content))
     for name, value in content.items():
         setattr(row, name, value)
-    return row
+    return content
 
 
-def _record_sent(row: OutgoingMessage, at: datetime) -> None:
+def _record_sent(row: OutgoingMessage, at: datetime, content: dict) -> None:
     # Plain values: a retried write starts with a rolled-back (expired) session.
     message_id, attempts, invitation_id = row.id, row.attempts + 1, row.invitation_id
     statements = [
@@ -284,7 +312,9 @@ def _record_sent(row: OutgoingMessage, at: datetime) -> None:
             sent_at=at,
             attempts=attempts,
             claimed_at=None,
+            claim_token=None,
             last_error=None,
+            **content,
         )
     ]
     if row.kind == MessageKind.INVITATION and invitation_id is not None:
@@ -297,7 +327,9 @@ def _record_sent(row: OutgoingMessage, at: datetime) -> None:
     _write(*statements)
 
 
-def _record_failure(row: OutgoingMessage, problem: DeliveryError, at: datetime) -> MessageStatus:
+def _record_failure(
+    row: OutgoingMessage, problem: DeliveryError, at: datetime, content: dict | None = None
+) -> MessageStatus:
     message_id, attempts = row.id, row.attempts + 1
     reason = problem.reason[:2000]
     if problem.permanent:
@@ -314,7 +346,9 @@ def _record_failure(row: OutgoingMessage, problem: DeliveryError, at: datetime) 
             attempts=attempts,
             last_error=reason,
             claimed_at=None,
+            claim_token=None,
             next_attempt_at=at + retry_delay(attempts),
+            **(content or {}),
         )
     )
     return status
@@ -347,39 +381,47 @@ def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> di
 
     backend = _backend()
     try:
-        for message_id in message_ids:
-            row = _claim(message_id, clock())
-            if row is None:
-                summary["skipped"] += 1
-                continue
-            try:
-                if row.text_body is None:
-                    row = _write_email(row)
-                message = build_message(row, date=clock())
-            except SQLAlchemyError:
-                raise  # the database, not the message: the claim lapses and it is retried
-            except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
-                db.session.rollback()
-                if not isinstance(error, CannotWrite | ValueError):
-                    log.exception("mail %s (%s) could not be written", row.id, row.writer)
-                _record_failure(row, DeliveryError(str(error), permanent=True), clock())
-                summary["failed"] += 1
-                continue
-            try:
-                backend.send(row, message)
-            except DeliveryError as problem:
-                status = _record_failure(row, problem, clock())
-                summary["failed" if status == MessageStatus.FAILED else "retrying"] += 1
-                log.warning("mail %s to %s not delivered: %s", row.id, row.to_email, problem)
-                if problem.server_down:
+        for start in range(0, len(message_ids), CLAIM_BATCH):
+            chunk = message_ids[start : start + CLAIM_BATCH]
+            rows = _claim(chunk, clock())
+            summary["skipped"] += len(chunk) - len(rows)
+            for n, row in enumerate(rows):
+                if not _deliver_one(row, backend, clock, summary):
+                    _release(rows[n + 1 :])
                     summary["stopped_early"] = True
-                    break
-            else:
-                _record_sent(row, clock())
-                summary["sent"] += 1
+                    return summary
     finally:
         backend.close()
     return summary
+
+
+def _deliver_one(row: OutgoingMessage, backend, clock: Callable[[], datetime], summary) -> bool:
+    """Write (if need be), send and record one claimed message. False when the server
+    cannot be used: the batch stops there."""
+    content: dict = {}
+    try:
+        if row.text_body is None:
+            content = _write_email(row)
+        message = build_message(row, date=clock())
+    except SQLAlchemyError:
+        raise  # the database, not the message: the claim lapses and it is retried
+    except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
+        db.session.rollback()
+        if not isinstance(error, CannotWrite | ValueError):
+            log.exception("mail %s (%s) could not be written", row.id, row.writer)
+        _record_failure(row, DeliveryError(str(error), permanent=True), clock(), content)
+        summary["failed"] += 1
+        return True
+    try:
+        backend.send(row, message)
+    except DeliveryError as problem:
+        status = _record_failure(row, problem, clock(), content)
+        summary["failed" if status == MessageStatus.FAILED else "retrying"] += 1
+        log.warning("mail %s to %s not delivered: %s", row.id, row.to_email, problem)
+        return not problem.server_down
+    _record_sent(row, clock(), content)
+    summary["sent"] += 1
+    return True
 
 
 def retry_failed(message: OutgoingMessage) -> bool:

@@ -1,4 +1,4 @@
-"""Outbox rows name the writer that writes them and carry its params
+"""Outbox rows name the writer that writes them and carry its params; batch claims
 
 Revision ID: 3a7c2e91d4b0
 Revises: 20b15a8373ea
@@ -23,10 +23,12 @@ def upgrade():
             "compose_with", new_column_name="writer", existing_type=sa.String(length=40)
         )
         batch_op.add_column(sa.Column("params", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("outgoing_messages", schema=None) as batch_op:
+        batch_op.drop_column("claim_token")
         batch_op.drop_column("params")
         batch_op.alter_column(
             "writer", new_column_name="compose_with", existing_type=sa.String(length=40)
