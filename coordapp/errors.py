@@ -27,18 +27,21 @@ def render_error(code: int, message: str | None = None):
     )
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return render_error(
-            400,
-            _l("Your form expired or came from elsewhere. Please go back, reload and try again."),
-        )
+def http_error(error: HTTPException):
+    code = error.code or 500
+    # abort(404, "That meeting does not exist.") shows its own words; a bare
+    # abort(404) shows our standard message.
+    custom = error.description if error.description != type(error).description else None
+    return render_error(code, custom)
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        code = error.code or 500
-        # abort(404, "That meeting does not exist.") shows its own words; a bare
-        # abort(404) shows our standard message.
-        custom = error.description if error.description != type(error).description else None
-        return render_error(code, custom)
+
+def csrf_error(error: CSRFError):
+    return render_error(
+        400,
+        _l("Your form expired or came from elsewhere. Please go back, reload and try again."),
+    )
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)

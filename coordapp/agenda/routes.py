@@ -29,10 +29,10 @@ from coordapp.agenda import service, uploads
 from coordapp.agenda.forms import ConfirmForm, CopyForm, ItemForm, MoveForm, UploadForm
 from coordapp.errors import render_error
 from coordapp.extensions import db
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404
 
 bp = Blueprint("agenda", __name__)
 
@@ -41,8 +41,6 @@ PDF_REFRESH_SECONDS = 3
 
 
 # --- loading and access ------------------------------------------------------------------
-
-
 
 
 def _get_item(item_id: int) -> AgendaItem:
@@ -386,9 +384,7 @@ def download(attachment_id: int):
 @public
 def rsvp_download(token: str, attachment_id: int):
     # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
-    from coordapp.rsvp.routes import load_invitation_from_token
-
-    invitation = load_invitation_from_token(token)
+    invitation = get_invitation_by_token_or_404(token)
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))

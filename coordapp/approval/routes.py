@@ -20,11 +20,11 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, ApproveForm, ReturnForm, SubmitForm
 from coordapp.extensions import db
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.minutes import service as minutes_service
 from coordapp.models import Meeting
 from coordapp.models.approval import MinutesDocument, SignatureStatus
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("approval", __name__)
 

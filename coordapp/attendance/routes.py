@@ -23,8 +23,8 @@ from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
 from coordapp.extensions import db
 from coordapp.meetings import service as meetings_service
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("attendance", __name__)
 

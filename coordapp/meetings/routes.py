@@ -18,7 +18,6 @@ from coordapp.extensions import db
 from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import (
     AuditEvent,
     Contact,
@@ -33,6 +32,7 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.timefmt import local_datetime
+from coordapp.web import get_meeting_or_404, get_series_or_404
 
 bp = Blueprint("meetings", __name__)
 
@@ -81,23 +81,6 @@ def _meeting_list_query():
         joinedload(Meeting.series),
         selectinload(Meeting.chairs).joinedload(MeetingChair.user),
     )
-
-
-
-
-def _get_series(series_id: int) -> Series:
-    series = db.session.scalar(
-        sa.select(Series)
-        .where(Series.id == series_id)
-        .options(
-            selectinload(Series.default_chairs).joinedload(SeriesChair.user),
-            selectinload(Series.default_contacts).joinedload(Contact.organisation),
-            selectinload(Series.default_organisations),
-        )
-    )
-    if series is None:
-        abort(404, _("This series does not exist."))
-    return series
 
 
 def _chair_candidates(keep_ids: set[int] = frozenset()) -> list[User]:
@@ -391,7 +374,7 @@ def series_list():
 @bp.get("/series/<int:series_id>")
 @secretariat_required
 def series_show(series_id: int):
-    series = _get_series(series_id)
+    series = get_series_or_404(series_id)
     meetings = db.session.scalars(
         sa.select(Meeting)
         .where(Meeting.series_id == series.id)
@@ -466,7 +449,7 @@ def series_new():
 @bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def series_edit(series_id: int):
-    series = _get_series(series_id)
+    series = get_series_or_404(series_id)
     form = SeriesForm(series_id=series.id)
     if request.method == "GET":
         form.name.data = series.name
@@ -479,6 +462,6 @@ def series_edit(series_id: int):
         if _save_series(form, series) is not None:
             flash(_("Series saved."), "success")
             return redirect(url_for("meetings.series_show", series_id=series.id))
-        series = _get_series(series_id)
+        series = get_series_or_404(series_id)
     code = 400 if request.method == "POST" else 200
     return render_template("meetings/series_form.html", form=form, series=series), code

@@ -8,8 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
@@ -308,10 +306,3 @@ def load_meeting(meeting_id: int) -> Meeting | None:
             selectinload(Meeting.chairs).joinedload(MeetingChair.user),
         )
     )
-
-
-def get_meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = load_meeting(meeting_id)
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting
