@@ -80,6 +80,12 @@ def get_commitment_or_404(commitment_id: int, *, with_history: bool = False) -> 
     return commitment
 
 
+def wants_json() -> bool:
+    """The page's script asked (Accept: application/json) rather than the browser."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
 # --- personal links ------------------------------------------------------------------------
 
 

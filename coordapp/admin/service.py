@@ -6,13 +6,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Role, User
 
 AUDITED_FIELDS = ["email", "name", "role", "active"]
 
 
-class AccountRuleError(Exception):
+class AccountRuleError(DomainError):
     """A change an administrator may not make; the message says why."""
 
 

@@ -32,7 +32,7 @@ from coordapp.extensions import db
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
-from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404
+from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404, wants_json
 
 bp = Blueprint("agenda", __name__)
 
@@ -74,11 +74,6 @@ def _ensure_editable(meeting: Meeting) -> None:
 
 def _max_bytes() -> int:
     return current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES)
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 @bp.errorhandler(413)
@@ -253,21 +248,15 @@ def reorder(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     reason = service.read_only_reason(meeting)
     if reason:
-        if _wants_json():
+        if wants_json():
             return jsonify(ok=False, message=reason), 409
         abort(409, reason)
     order = _posted_order()
-    try:
-        if order is None:
-            raise service.AgendaOrderError(_("The new order could not be read."))
-        service.reorder(meeting, order)
-    except service.AgendaOrderError as error:
-        db.session.rollback()
-        if _wants_json():
-            return jsonify(ok=False, message=str(error)), 400
-        abort(400, str(error))
+    if order is None:
+        raise service.AgendaOrderError(_("The new order could not be read."))
+    service.reorder(meeting, order)  # a refused order: 400, as JSON to the page's script
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=True, message=_("New order saved."))
     flash(_("New order saved."), "success")
     return redirect(url_for("agenda.index", meeting_id=meeting.id), code=303)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Contact, Meeting, MeetingStatus
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
@@ -23,12 +24,12 @@ READ_ONLY_STATUSES = {MeetingStatus.CLOSED, MeetingStatus.CANCELLED}
 ITEM_FIELDS = ["title", "description", "kind", "duration_minutes"]
 
 
-class AgendaError(Exception):
+class AgendaError(DomainError):
     """A change that is refused; the message is for the user."""
 
 
 class AgendaOrderError(AgendaError):
-    pass
+    status = 400
 
 
 def read_only_reason(meeting: Meeting) -> str | None:

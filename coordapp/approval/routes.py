@@ -135,7 +135,7 @@ def submit(meeting_id: int):
         service.submit_for_approval(version, _user())
     except service.ApprovalError as refused:
         db.session.rollback()
-        return _render_version(version, code=refused.status_code, error=refused.message)
+        return _render_version(version, code=refused.status, error=refused.message)
     db.session.commit()
     service.request_rendering(version.id)
     flash(
@@ -162,7 +162,7 @@ def approve(version_id: int):
         approval = service.approve(version, _user())
     except service.ApprovalError as refused:
         db.session.rollback()
-        return _render_version(version, code=refused.status_code, error=refused.message)
+        return _render_version(version, code=refused.status, error=refused.message)
     db.session.commit()
     approval_id = approval.id
     service.request_signature(approval_id)
@@ -184,7 +184,7 @@ def return_version(version_id: int):
     except service.ApprovalError as refused:
         db.session.rollback()
         return _render_version(
-            version, code=refused.status_code, error=refused.message, return_form=form
+            version, code=refused.status, error=refused.message, return_form=form
         )
     db.session.commit()
     flash(
@@ -206,7 +206,7 @@ def amend(version_id: int):
     except service.ApprovalError as refused:
         db.session.rollback()
         return _render_version(
-            version, code=refused.status_code, error=refused.message, amend_form=form
+            version, code=refused.status, error=refused.message, amend_form=form
         )
     db.session.commit()
     flash(

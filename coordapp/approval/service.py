@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.mail.compose import external_url, render_email
 from coordapp.mail.queue import queue_email
@@ -62,24 +63,18 @@ MAX_REASON_LENGTH = 2000
 PDF_TASKS_MODULE = "coordapp.minutes_pdf.tasks"
 
 
-class ApprovalError(Exception):
+class ApprovalError(DomainError):
     """A transition the rules do not allow; `message` is shown to the user with
-    `status_code` (409: the state does not allow it, 400: what was typed is wrong,
+    `status` (409: the state does not allow it, 400: what was typed is wrong,
     403: this user may not)."""
-
-    status_code = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotAllowed(ApprovalError):
-    status_code = 403
+    status = 403
 
 
 class InvalidInput(ApprovalError):
-    status_code = 400
+    status = 400
 
 
 class VersionIsFinal(ApprovalError):

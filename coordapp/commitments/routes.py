@@ -339,10 +339,7 @@ def add_follow_up_item(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        _item, created = service.add_follow_up_item(meeting)
-    except service.CommitmentError as error:
-        abort(409, str(error))
+    _item, created = service.add_follow_up_item(meeting)
     db.session.commit()
     if created:
         flash(_("The item “Follow-up of commitments” was added at the end of the agenda."),

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.links import make_token
 from coordapp.mail.compose import external_url, render_email
@@ -44,7 +45,7 @@ ACTIVE_STATUSES = (CommitmentStatus.OPEN, CommitmentStatus.IN_PROGRESS)
 QUARTER_TEXT = re.compile(r"^Q([1-4]) (\d{4})$")
 
 
-class CommitmentError(ValueError):
+class CommitmentError(DomainError):
     """A change the state of the meeting or commitment does not allow (HTTP 409)."""
 
 

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
@@ -236,8 +237,10 @@ def export_contacts_csv(contacts: Iterable[Contact]) -> str:
 
 # --- CSV import --------------------------------------------------------------------------
 
-class ImportFileError(ValueError):
+class ImportFileError(DomainError):
     """The file as a whole cannot be read; the message says why, for the user."""
+
+    status = 400
 
 
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.mail.compose import render_email
 from coordapp.mail.queue import queue_email
@@ -46,7 +47,7 @@ CALENDAR_ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE)
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
 
 
-class AnswerError(ValueError):
+class AnswerError(DomainError):
     """An answer that cannot be recorded; str(error) is a message for the person."""
 
 
@@ -56,6 +57,8 @@ class AnswersClosed(AnswerError):
 
 class SubstituteError(AnswerError):
     """The substitute cannot be invited (other organisation, already invited…)."""
+
+    status = 400
 
 
 # --- when answers are taken ---------------------------------------------------------------

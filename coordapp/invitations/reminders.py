@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.service import rsvp_url
 from coordapp.jobs import crontab, periodic_task
@@ -40,7 +41,7 @@ PENDING = "pending"
 DAY_BEFORE_KIND = "day_before"
 
 
-class ReminderNotPossible(ValueError):
+class ReminderNotPossible(DomainError):
     """The meeting's state does not allow reminding now (the message says why)."""
 
 

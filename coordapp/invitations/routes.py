@@ -175,11 +175,7 @@ def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        count = reminders.remind_pending_now(meeting, current_user)
-    except reminders.ReminderNotPossible as error:
-        db.session.rollback()
-        abort(409, str(error))
+    count = reminders.remind_pending_now(meeting, current_user)
     db.session.commit()
     flash(
         ngettext(

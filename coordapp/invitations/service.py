@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.links import make_token
 from coordapp.mail.compose import external_url, render_email
@@ -39,7 +40,7 @@ CLOSED_FOR_INVITATIONS = {MeetingStatus.CANCELLED, MeetingStatus.CLOSED}
 DELIVERY_KINDS = (MessageKind.INVITATION, MessageKind.REMINDER)
 
 
-class InvitationError(ValueError):
+class InvitationError(DomainError):
     """An action the state of the meeting or invitation does not allow (HTTP 409)."""
 
 

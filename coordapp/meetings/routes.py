@@ -233,15 +233,8 @@ def change_status(meeting_id: int):
         form.reason.errors = [_("Say why the meeting is cancelled.")]
         flash(_("The meeting was not cancelled: a reason is required."), "error")
         return _render_meeting(meeting, cancel_form=form, code=400)
-    except service.TransitionNotAllowed:
-        flash(
-            _(
-                "A meeting that is %(current)s cannot become %(new)s.",
-                current=meeting.status.label.lower(),
-                new=new_status.label.lower(),
-            ),
-            "error",
-        )
+    except service.TransitionNotAllowed as error:
+        flash(error.message, "error")
         return _render_meeting(meeting, code=409)
     db.session.commit()
     flash(_("Status changed to %(status)s.", status=new_status.label), "success")

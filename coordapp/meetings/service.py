@@ -8,9 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.notify import notify_meeting_cancelled, notify_meeting_changed
 from coordapp.models import (
@@ -44,11 +46,13 @@ AUDITED_MEETING_FIELDS = [
 AUDITED_DATETIME_FIELDS = {"starts_at", "ends_at", "rsvp_deadline"}
 
 
-class NonexistentLocalTime(ValueError):
+class NonexistentLocalTime(DomainError):
     """The wall-clock time never happens in that zone (skipped by a DST change)."""
 
+    status = 400
 
-class StatusChangeError(ValueError):
+
+class StatusChangeError(DomainError):
     """A status change the rules do not allow."""
 
 
@@ -57,7 +61,7 @@ class TransitionNotAllowed(StatusChangeError):
 
 
 class ReasonRequired(StatusChangeError):
-    pass
+    status = 400
 
 
 # --- times -----------------------------------------------------------------
@@ -73,7 +77,13 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
     aware = local.replace(tzinfo=zone, fold=0)
     in_utc = aware.astimezone(UTC)
     if in_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NonexistentLocalTime(local)
+        raise NonexistentLocalTime(
+            _(
+                "This time does not exist in %(zone)s: the clocks skip it when "
+                "daylight saving time starts. Choose another time.",
+                zone=tz_name,
+            )
+        )
     return in_utc
 
 
@@ -277,10 +287,16 @@ def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[
 def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | None = None) -> None:
     """Move the meeting along its life cycle; cancelling needs a reason."""
     if not meeting.status.can_become(new_status):
-        raise TransitionNotAllowed(new_status)
+        raise TransitionNotAllowed(
+            _(
+                "A meeting that is %(current)s cannot become %(new)s.",
+                current=meeting.status.label.lower(),
+                new=new_status.label.lower(),
+            )
+        )
     reason = (reason or "").strip() or None
     if new_status is MeetingStatus.CANCELLED and not reason:
-        raise ReasonRequired(new_status)
+        raise ReasonRequired(_("Say why the meeting is cancelled."))
     changes = {"status": [meeting.status.value, new_status.value]}
     meeting.status = new_status
     if new_status is MeetingStatus.CANCELLED:

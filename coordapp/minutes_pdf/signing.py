@@ -37,9 +37,13 @@ SIGNABLE = (SignatureStatus.PENDING, SignatureStatus.FAILED)
 class AlreadySigned(SigningError):
     """The chair's field is signed already (by the worker, or by an earlier upload)."""
 
+    status = 409
+
 
 class DocumentNotReady(SigningError):
     """The PDF has not been rendered yet (or its rendering failed)."""
+
+    status = 409
 
 
 # --- access --------------------------------------------------------------------------------
