@@ -24,7 +24,9 @@ def email_taken(email: str, except_user: User | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def create_user(email: str, name: str, role: Role, password: str) -> User:
+def create_user(
+    email: str, name: str, role: Role, password: str, *, by: User | None = None,
+) -> User:
     """Add an account (flushed, not committed); the caller commits."""
     user = User(email=User.normalise_email(email), name=name.strip(), role=role, active=True)
     user.set_password(password)
@@ -36,6 +38,7 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
         changes={
             field: [None, value] for field, value in audit.snapshot(user, AUDITED_FIELDS).items()
         },
+        by=by,
     )
     return user
 
@@ -49,7 +52,7 @@ def update_user(admin: User, user: User, name: str, role: Role) -> dict:
     user.role = role
     changes = audit.diff(before, audit.snapshot(user, AUDITED_FIELDS))
     if changes:
-        audit.record("user_updated", user, changes=changes)
+        audit.record("user_updated", user, changes=changes, by=admin)
     return changes
 
 
@@ -68,5 +71,6 @@ def set_active(admin: User, user: User, active: bool) -> bool:
         "user_reactivated" if active else "user_deactivated",
         user,
         changes={"active": [not active, active]},
+        by=admin,
     )
     return True

@@ -167,6 +167,7 @@ def new(meeting_id: int):
             kind=form.kind_value,
             duration_minutes=form.duration_minutes.data,
             presenter_ids=form.presenters.data or [],
+            by=current_user,
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, None, str(error))
@@ -194,6 +195,7 @@ def edit(item_id: int):
             kind=form.kind_value,
             duration_minutes=form.duration_minutes.data,
             presenter_ids=form.presenters.data or [],
+            by=current_user,
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, item, str(error))
@@ -210,7 +212,7 @@ def delete(item_id: int):
     if not ConfirmForm().validate():
         abort(400)
     meeting_id = item.meeting_id
-    service.delete_item(item)
+    service.delete_item(item, by=current_user)
     db.session.commit()
     flash(_("Agenda item deleted."), "success")
     return redirect(url_for("agenda.index", meeting_id=meeting_id))
@@ -224,7 +226,7 @@ def move(item_id: int):
     form = MoveForm()
     if not form.validate():
         abort(400, _("Move the item up or down."))
-    service.move_item(item, form.direction.data)
+    service.move_item(item, form.direction.data, by=current_user)
     db.session.commit()
     return redirect(
         url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"), code=303
@@ -254,7 +256,8 @@ def reorder(meeting_id: int):
     order = _posted_order()
     if order is None:
         raise service.AgendaOrderError(_("The new order could not be read."))
-    service.reorder(meeting, order)  # a refused order: 400, as JSON to the page's script
+    # A refused order answers 400 (as JSON to the page's script).
+    service.reorder(meeting, order, by=current_user)
     db.session.commit()
     if wants_json():
         return jsonify(ok=True, message=_("New order saved."))
@@ -276,7 +279,7 @@ def copy(meeting_id: int):
     if request.method == "POST":
         if form.validate():
             source = next(m for m in sources if m.id == form.source.data)
-            copied = service.copy_agenda(meeting, source)
+            copied = service.copy_agenda(meeting, source, by=current_user)
             db.session.commit()
             flash(
                 ngettext(
@@ -336,7 +339,7 @@ def delete_attachment(attachment_id: int):
     if not ConfirmForm().validate():
         abort(400)
     name = attachment.filename
-    service.delete_attachment(attachment)
+    service.delete_attachment(attachment, by=current_user)
     db.session.commit()
     flash(_("“%(name)s” removed.", name=name), "success")
     return redirect(url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))

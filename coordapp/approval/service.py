@@ -507,7 +507,7 @@ def attendee_invitations(meeting_id: int) -> list[Invitation]:
     )
 
 
-def finish_if_all_signed(version: MinutesVersion) -> bool:
+def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> bool:
     """Called by the signing task after each signature, in its transaction: once every
     chair of the meeting has a SIGNED approval, the version is approved, the meeting
     closed, the version it amends superseded, and the secretariat and participants
@@ -543,6 +543,7 @@ def finish_if_all_signed(version: MinutesVersion) -> bool:
         meeting_id=version.meeting_id,
         changes={"status": [MinutesStatus.SUBMITTED.value, MinutesStatus.APPROVED.value]},
         note=_("Version %(number)s", number=version.number),
+        by=by,
     )
     meeting = db.session.get(Meeting, version.meeting_id)
     if meeting.status is MeetingStatus.HELD:
@@ -562,6 +563,7 @@ def finish_if_all_signed(version: MinutesVersion) -> bool:
                 meeting_id=version.meeting_id,
                 changes={"status": [MinutesStatus.APPROVED.value, MinutesStatus.SUPERSEDED.value]},
                 note=_("Superseded by version %(number)s", number=version.number),
+                by=by,
             )
     _announce_approval(meeting, version, superseded)
     db.session.flush()

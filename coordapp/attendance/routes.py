@@ -223,7 +223,7 @@ def mark_held(meeting_id: int):
     if not MarkHeldForm().validate_on_submit():
         abort(400)
     try:
-        meetings_service.change_status(meeting, MeetingStatus.HELD)
+        meetings_service.change_status(meeting, MeetingStatus.HELD, by=current_user)
     except meetings_service.StatusChangeError:
         db.session.rollback()
         return _render(

@@ -169,7 +169,7 @@ def edit(commitment_id: int):
     form = _commitment_form(meeting, commitment)
     if request.method == "POST":
         if form.validate():
-            service.update_commitment(commitment, _values_from(form))
+            service.update_commitment(commitment, _values_from(form), by=current_user)
             db.session.commit()
             flash(_("Commitment saved."), "success")
             return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
@@ -339,7 +339,7 @@ def add_follow_up_item(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     if not ConfirmForm().validate():
         abort(400)
-    _item, created = service.add_follow_up_item(meeting)
+    _item, created = service.add_follow_up_item(meeting, by=current_user)
     db.session.commit()
     if created:
         flash(_("The item “Follow-up of commitments” was added at the end of the agenda."),

@@ -268,7 +268,7 @@ def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     invitation.withdrawn_at = utcnow()
     release_seat = getattr(answers, "release_seat", None)
     if release_seat is not None:
-        release_seat(invitation)
+        release_seat(invitation, by=by)
     audit.record(
         "invitation.withdraw",
         invitation,

@@ -228,7 +228,7 @@ def change_status(meeting_id: int):
         flash(_("Unknown status."), "error")
         return _render_meeting(meeting, code=400)
     try:
-        service.change_status(meeting, new_status, form.reason.data)
+        service.change_status(meeting, new_status, form.reason.data, by=current_user)
     except service.ReasonRequired:
         form.reason.errors = [_("Say why the meeting is cancelled.")]
         flash(_("The meeting was not cancelled: a reason is required."), "error")
@@ -329,7 +329,9 @@ def edit(meeting_id: int):
     form.add_spare_chair_rows()
     form.set_user_choices(_chair_candidates({c.user_id for c in meeting.chairs}))
     if form.validate_on_submit():
-        changes = service.update_meeting(meeting, _details_from(form, series_by_id))
+        changes = service.update_meeting(
+            meeting, _details_from(form, series_by_id), by=current_user,
+        )
         try:
             db.session.commit()
         except IntegrityError:
@@ -415,6 +417,7 @@ def _save_series(form: SeriesForm, series: Series | None):
             chairs=_chairs_from(form),
             contacts=list(contacts),
             organisations=list(organisations),
+            by=current_user,
         )
     try:
         db.session.commit()

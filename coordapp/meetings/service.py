@@ -152,6 +152,7 @@ def save_series(
     chairs: list[tuple[User, str]],
     contacts: list[Contact],
     organisations: list[Organisation],
+    by: User | None = None,
 ) -> Series:
     """Create (when `series` is None) or update a series, with an audit event."""
     creating = series is None
@@ -169,7 +170,9 @@ def save_series(
     after = _series_snapshot(series)
     changes = audit.diff(before, after)
     if creating or changes:
-        audit.record("series_created" if creating else "series_updated", series, changes=changes)
+        audit.record(
+            "series_created" if creating else "series_updated", series, changes=changes, by=by,
+        )
     return series
 
 
@@ -265,11 +268,14 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
         meeting,
         meeting_id=meeting.id,
         changes=audit.diff({}, meeting_snapshot(meeting)),
+        by=created_by,
     )
     return meeting
 
 
-def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[Any]]:
+def update_meeting(
+    meeting: Meeting, details: MeetingDetails, *, by: User | None = None,
+) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
     before = meeting_snapshot(meeting)
     with db.session.no_autoflush:
@@ -277,14 +283,20 @@ def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[
         _replace_chairs(meeting.chairs, details.chairs, MeetingChair)
     changes = audit.diff(before, meeting_snapshot(meeting))
     if changes:
-        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes)
+        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes, by=by)
         # Invitees hear about a new time, place or link (and their calendars update).
         previous = {name: old for name, (old, _new) in changes.items()}
         notify_meeting_changed(meeting, set(changes), previous)
     return changes
 
 
-def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | None = None) -> None:
+def change_status(
+    meeting: Meeting,
+    new_status: MeetingStatus,
+    reason: str | None = None,
+    *,
+    by: User | None = None,
+) -> None:
     """Move the meeting along its life cycle; cancelling needs a reason."""
     if not meeting.status.can_become(new_status):
         raise TransitionNotAllowed(
@@ -309,6 +321,7 @@ def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | Non
         meeting_id=meeting.id,
         changes=changes,
         note=reason,
+        by=by,
     )
 
 

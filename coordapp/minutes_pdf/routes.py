@@ -180,7 +180,7 @@ def sign_with_certificate(approval_id: int):
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         when = signing.now_in(meeting)  # a certificate newer than the approval: sign now
     try:
-        signing.sign_approval_with(approval, cert, key, chain, when=when)
+        signing.sign_approval_with(approval, cert, key, chain, when=when, by=current_user)
     except signing.AlreadySigned:
         db.session.rollback()
         return _certificate_page(

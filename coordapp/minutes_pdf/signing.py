@@ -143,7 +143,13 @@ def now_in(meeting: Meeting) -> datetime:
 
 
 def sign_approval_with(
-    approval: MinutesApproval, cert, key, chain, *, when: datetime | None = None
+    approval: MinutesApproval,
+    cert,
+    key,
+    chain,
+    *,
+    when: datetime | None = None,
+    by: User | None = None,
 ) -> MinutesDocument:
     """Sign `approval`'s chair field with (cert, key, chain) and store the new bytes;
     mark the approval SIGNED and let the workflow finish the version when every chair has
@@ -209,7 +215,7 @@ def sign_approval_with(
     approval.error = None
     approval.revision_sha256 = digest
     db.session.flush()
-    finish_if_all_signed(version)
+    finish_if_all_signed(version, by=by)
     return document
 
 
