@@ -15,7 +15,7 @@ BLUEPRINTS = [
     "coordapp.auth",
     "coordapp.admin",
     "coordapp.directory",
-    "coordapp.meetings",
+    "coordapp.meetings.routes",
     "coordapp.invitations.routes",
     "coordapp.rsvp.routes",
     "coordapp.mail.routes",

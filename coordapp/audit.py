@@ -6,10 +6,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from flask_login import current_user
-
 from coordapp.extensions import db
-from coordapp.models import AuditEvent
+from coordapp.models import AuditEvent, User
 
 
 def _plain(value: Any) -> Any:
@@ -43,13 +41,17 @@ def record(
     meeting_id: int | None = None,
     changes: dict[str, Any] | None = None,
     note: str | None = None,
+    by: User | None = None,
     user_id: int | None = None,
 ) -> AuditEvent:
-    """Add an audit event for `obj` to the session (flushes to get the object's id)."""
+    """Add an audit event for `obj` to the session (flushes to get the object's id).
+
+    Who acted is `by` (or `user_id`), passed in by the caller; nobody means the system.
+    """
     if getattr(obj, "id", None) is None:
         db.session.flush()
-    if user_id is None and current_user and current_user.is_authenticated:
-        user_id = current_user.id
+    if user_id is None and by is not None:
+        user_id = by.id
     event = AuditEvent(
         action=action,
         object_type=type(obj).__name__,

@@ -1,11 +1,31 @@
-"""Error pages: a clear message and the right 4xx, never a bare 500."""
+"""Error pages: a clear message and the right 4xx, never a bare 500.
+
+Services refuse what the rules do not allow by raising a `DomainError` (each feature
+has its own subclass): it carries the message for the user and the HTTP status. A view
+that has a better page to show (the form again, with the message) catches it; anything
+else reaches the one handler here, which rolls the session back, so nothing half-done
+is ever committed, and shows the error page.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the domain refused what was asked. `message` is for the user; `status`
+    is what the page answers (409: the state does not allow it, 400: what was typed is
+    wrong, 403: this person may not)."""
+
+    status = 409
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(*(() if message is None else (message,)))
+        self.message = message
+
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -27,18 +47,35 @@ def render_error(code: int, message: str | None = None):
     )
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        return render_error(
-            400,
-            _l("Your form expired or came from elsewhere. Please go back, reload and try again."),
-        )
+def http_error(error: HTTPException):
+    code = error.code or 500
+    # abort(404, "That meeting does not exist.") shows its own words; a bare
+    # abort(404) shows our standard message.
+    custom = error.description if error.description != type(error).description else None
+    return render_error(code, custom)
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        code = error.code or 500
-        # abort(404, "That meeting does not exist.") shows its own words; a bare
-        # abort(404) shows our standard message.
-        custom = error.description if error.description != type(error).description else None
-        return render_error(code, custom)
+
+def csrf_error(error: CSRFError):
+    return render_error(
+        400,
+        _l("Your form expired or came from elsewhere. Please go back, reload and try again."),
+    )
+
+
+def domain_error(error: DomainError):
+    from coordapp.extensions import db
+    from coordapp.web import wants_json
+
+    db.session.rollback()
+    message = str(error.message) if error.message else None
+    if wants_json():
+        return jsonify(ok=False, message=message or str(MESSAGES.get(error.status, ""))), (
+            error.status
+        )
+    return render_error(error.status, message)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DomainError, domain_error)

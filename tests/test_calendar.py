@@ -8,6 +8,7 @@ import pytest
 from flask import render_template_string
 from icalendar import Calendar
 
+from coordapp import web
 from coordapp.calendar.ics import meeting_calendar, series_feed
 from coordapp.calendar.routes import series_feed_url
 from coordapp.extensions import db
@@ -264,6 +265,29 @@ def test_tampered_feed_link_is_404(app, client, tamper):
     response = client.get(f"/feeds/series/{tamper(token)}.ics")
     assert response.status_code == 404
     assert "calendar feed does not exist" in response.get_data(as_text=True)
+
+
+def test_guessing_feed_links_is_throttled_but_the_real_feed_still_opens(app, client):
+    """A feed link is as secret as an RSVP link: wrong ones are counted per address."""
+    series = make_series()
+    minsk_meeting(series=series)
+    with app.test_request_context():
+        path = series_feed_url(series).removeprefix(app.config["BASE_URL"])
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    for n in range(web.BAD_LINK_LIMIT):
+        bad = f"/feeds/series/{'a' * 32}.wrongwrongwrongwrongwrong{n}.ics"
+        assert client.get(bad, environ_base=guesser).status_code == 404, n
+
+    response = client.get(f"/feeds/series/{'b' * 32}.wrongwrongwrongwrong.ics",
+                          environ_base=guesser)
+    assert response.status_code == 429
+    assert "Too many wrong links" in response.get_data(as_text=True)
+    # The same address guessing RSVP links now waits too: one budget for every kind of link.
+    assert client.get("/rsvp/x", environ_base=guesser).status_code == 429
+    # The subscribed calendar keeps working, from there and from anywhere else.
+    assert client.get(path, environ_base=guesser).status_code == 200
+    other = {"REMOTE_ADDR": "198.51.100.2"}
+    assert client.get(f"/feeds/series/{'b' * 32}.wrong.ics", environ_base=other).status_code == 404
 
 
 def test_a_series_feed_token_does_not_open_an_rsvp_page(app, client):

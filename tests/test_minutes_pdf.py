@@ -191,8 +191,8 @@ def signed(_schema):
     finished: list[tuple[int, bool]] = []
     real_finish = approval_service.finish_if_all_signed
 
-    def finish_spy(version):
-        result = real_finish(version)
+    def finish_spy(version, **kwargs):
+        result = real_finish(version, **kwargs)
         finished.append((version.id, result))
         return result
 

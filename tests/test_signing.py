@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import SigningAuthority, SigningIdentity
 from coordapp.signing import CAAlreadyExists, InvalidCertificateFile, SigningConfigError
@@ -171,4 +172,5 @@ def test_pkcs12_upload_refuses_bad_files_with_a_clear_message(app, data, passwor
         data = _foreign_pkcs12(b"s3cret", expired=True)
     with pytest.raises(InvalidCertificateFile, match=message) as caught:
         identity_from_pkcs12(data, password)
-    assert isinstance(caught.value, ValueError)
+    # Unhandled, it still answers 400 with its message, not a 500.
+    assert isinstance(caught.value, DomainError) and caught.value.status == 400

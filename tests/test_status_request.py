@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from coordapp.commitments import routes, service
+from coordapp import web
+from coordapp.commitments import service
 from coordapp.extensions import db
 from coordapp.links import make_token
 from coordapp.models import MessageKind, OutgoingMessage
@@ -129,7 +130,7 @@ def test_changing_the_responsible_contact_retires_the_old_link(secretariat_clien
 
 def test_too_many_wrong_links_are_throttled_while_a_right_one_still_works(client, app):
     commitment = _overdue_commitment()
-    for _ in range(routes.BAD_TOKEN_LIMIT):
+    for _ in range(web.BAD_LINK_LIMIT):
         assert client.get(f"/commitments/status/{'a' * 32}.wrongwrongwrongwrongwrong"
                           ).status_code == 404
 

@@ -45,7 +45,11 @@ def create_user():
             form.email.errors.append(DUPLICATE_EMAIL)
         else:
             user = service.create_user(
-                form.email.data, form.name.data, Role(form.role.data), form.password.data
+                form.email.data,
+                form.name.data,
+                Role(form.role.data),
+                form.password.data,
+                by=current_user,
             )
             try:
                 db.session.commit()

@@ -6,13 +6,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Role, User
 
 AUDITED_FIELDS = ["email", "name", "role", "active"]
 
 
-class AccountRuleError(Exception):
+class AccountRuleError(DomainError):
     """A change an administrator may not make; the message says why."""
 
 
@@ -23,7 +24,9 @@ def email_taken(email: str, except_user: User | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def create_user(email: str, name: str, role: Role, password: str) -> User:
+def create_user(
+    email: str, name: str, role: Role, password: str, *, by: User | None = None,
+) -> User:
     """Add an account (flushed, not committed); the caller commits."""
     user = User(email=User.normalise_email(email), name=name.strip(), role=role, active=True)
     user.set_password(password)
@@ -35,6 +38,7 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
         changes={
             field: [None, value] for field, value in audit.snapshot(user, AUDITED_FIELDS).items()
         },
+        by=by,
     )
     return user
 
@@ -48,7 +52,7 @@ def update_user(admin: User, user: User, name: str, role: Role) -> dict:
     user.role = role
     changes = audit.diff(before, audit.snapshot(user, AUDITED_FIELDS))
     if changes:
-        audit.record("user_updated", user, changes=changes)
+        audit.record("user_updated", user, changes=changes, by=admin)
     return changes
 
 
@@ -67,5 +71,6 @@ def set_active(admin: User, user: User, active: bool) -> bool:
         "user_reactivated" if active else "user_deactivated",
         user,
         changes={"active": [not active, active]},
+        by=admin,
     )
     return True

@@ -29,10 +29,10 @@ from coordapp.agenda import service, uploads
 from coordapp.agenda.forms import ConfirmForm, CopyForm, ItemForm, MoveForm, UploadForm
 from coordapp.errors import render_error
 from coordapp.extensions import db
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404, wants_json
 
 bp = Blueprint("agenda", __name__)
 
@@ -41,8 +41,6 @@ PDF_REFRESH_SECONDS = 3
 
 
 # --- loading and access ------------------------------------------------------------------
-
-
 
 
 def _get_item(item_id: int) -> AgendaItem:
@@ -76,11 +74,6 @@ def _ensure_editable(meeting: Meeting) -> None:
 
 def _max_bytes() -> int:
     return current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES)
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 @bp.errorhandler(413)
@@ -174,6 +167,7 @@ def new(meeting_id: int):
             kind=form.kind_value,
             duration_minutes=form.duration_minutes.data,
             presenter_ids=form.presenters.data or [],
+            by=current_user,
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, None, str(error))
@@ -201,6 +195,7 @@ def edit(item_id: int):
             kind=form.kind_value,
             duration_minutes=form.duration_minutes.data,
             presenter_ids=form.presenters.data or [],
+            by=current_user,
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, item, str(error))
@@ -217,7 +212,7 @@ def delete(item_id: int):
     if not ConfirmForm().validate():
         abort(400)
     meeting_id = item.meeting_id
-    service.delete_item(item)
+    service.delete_item(item, by=current_user)
     db.session.commit()
     flash(_("Agenda item deleted."), "success")
     return redirect(url_for("agenda.index", meeting_id=meeting_id))
@@ -231,7 +226,7 @@ def move(item_id: int):
     form = MoveForm()
     if not form.validate():
         abort(400, _("Move the item up or down."))
-    service.move_item(item, form.direction.data)
+    service.move_item(item, form.direction.data, by=current_user)
     db.session.commit()
     return redirect(
         url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"), code=303
@@ -255,21 +250,16 @@ def reorder(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     reason = service.read_only_reason(meeting)
     if reason:
-        if _wants_json():
+        if wants_json():
             return jsonify(ok=False, message=reason), 409
         abort(409, reason)
     order = _posted_order()
-    try:
-        if order is None:
-            raise service.AgendaOrderError(_("The new order could not be read."))
-        service.reorder(meeting, order)
-    except service.AgendaOrderError as error:
-        db.session.rollback()
-        if _wants_json():
-            return jsonify(ok=False, message=str(error)), 400
-        abort(400, str(error))
+    if order is None:
+        raise service.AgendaOrderError(_("The new order could not be read."))
+    # A refused order answers 400 (as JSON to the page's script).
+    service.reorder(meeting, order, by=current_user)
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=True, message=_("New order saved."))
     flash(_("New order saved."), "success")
     return redirect(url_for("agenda.index", meeting_id=meeting.id), code=303)
@@ -289,7 +279,7 @@ def copy(meeting_id: int):
     if request.method == "POST":
         if form.validate():
             source = next(m for m in sources if m.id == form.source.data)
-            copied = service.copy_agenda(meeting, source)
+            copied = service.copy_agenda(meeting, source, by=current_user)
             db.session.commit()
             flash(
                 ngettext(
@@ -349,7 +339,7 @@ def delete_attachment(attachment_id: int):
     if not ConfirmForm().validate():
         abort(400)
     name = attachment.filename
-    service.delete_attachment(attachment)
+    service.delete_attachment(attachment, by=current_user)
     db.session.commit()
     flash(_("“%(name)s” removed.", name=name), "success")
     return redirect(url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
@@ -386,9 +376,7 @@ def download(attachment_id: int):
 @public
 def rsvp_download(token: str, attachment_id: int):
     # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
-    from coordapp.rsvp.routes import load_invitation_from_token
-
-    invitation = load_invitation_from_token(token)
+    invitation = get_invitation_by_token_or_404(token)
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))

@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.models import Contact, Meeting, MeetingStatus
+from coordapp.models import Contact, Meeting, MeetingStatus, User
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 
@@ -23,12 +24,12 @@ READ_ONLY_STATUSES = {MeetingStatus.CLOSED, MeetingStatus.CANCELLED}
 ITEM_FIELDS = ["title", "description", "kind", "duration_minutes"]
 
 
-class AgendaError(Exception):
+class AgendaError(DomainError):
     """A change that is refused; the message is for the user."""
 
 
 class AgendaOrderError(AgendaError):
-    pass
+    status = 400
 
 
 def read_only_reason(meeting: Meeting) -> str | None:
@@ -190,6 +191,7 @@ def create_item(
     kind: AgendaItemKind,
     duration_minutes: int,
     presenter_ids: Sequence[int] = (),
+    by: User | None = None,
 ) -> AgendaItem:
     _ensure_editable(meeting)
     item = AgendaItem(
@@ -211,6 +213,7 @@ def create_item(
             **audit.snapshot(item, ITEM_FIELDS),
             "presenters": _presenter_ids(item),
         },
+        by=by,
     )
     return item
 
@@ -223,6 +226,7 @@ def update_item(
     kind: AgendaItemKind,
     duration_minutes: int,
     presenter_ids: Sequence[int] = (),
+    by: User | None = None,
 ) -> None:
     _ensure_editable(item.meeting)
     before = {**audit.snapshot(item, ITEM_FIELDS), "presenters": _presenter_ids(item)}
@@ -234,10 +238,12 @@ def update_item(
     after = {**audit.snapshot(item, ITEM_FIELDS), "presenters": _presenter_ids(item)}
     changes = audit.diff(before, after)
     if changes:
-        audit.record("agenda_item_updated", item, meeting_id=item.meeting_id, changes=changes)
+        audit.record(
+            "agenda_item_updated", item, meeting_id=item.meeting_id, changes=changes, by=by,
+        )
 
 
-def delete_item(item: AgendaItem) -> None:
+def delete_item(item: AgendaItem, *, by: User | None = None) -> None:
     meeting = item.meeting
     _ensure_editable(meeting)
     audit.record(
@@ -245,6 +251,7 @@ def delete_item(item: AgendaItem) -> None:
         item,
         meeting_id=meeting.id,
         changes=audit.snapshot(item, ITEM_FIELDS),
+        by=by,
     )
     db.session.delete(item)
     db.session.flush()
@@ -267,7 +274,7 @@ def _renumber(ordered_ids: Sequence[int], meeting_id: int) -> None:
         items[item_id].position = position
 
 
-def move_item(item: AgendaItem, direction: str) -> bool:
+def move_item(item: AgendaItem, direction: str, *, by: User | None = None) -> bool:
     """Swap the item with its neighbour ("up" or "down"); False if it is already at the end."""
     meeting = item.meeting
     _ensure_editable(meeting)
@@ -284,11 +291,12 @@ def move_item(item: AgendaItem, direction: str) -> bool:
         meeting_id=meeting.id,
         changes={"order": ids},
         note=f"{item.title} {direction}",
+        by=by,
     )
     return True
 
 
-def reorder(meeting: Meeting, ordered_ids: Sequence[int]) -> None:
+def reorder(meeting: Meeting, ordered_ids: Sequence[int], *, by: User | None = None) -> None:
     """Put the items in the given order; the ids must be exactly this meeting's items."""
     _ensure_editable(meeting)
     current = [i.id for i in _ordered(meeting.id)]
@@ -304,10 +312,11 @@ def reorder(meeting: Meeting, ordered_ids: Sequence[int]) -> None:
         meeting,
         meeting_id=meeting.id,
         changes={"order": [current, list(ordered_ids)]},
+        by=by,
     )
 
 
-def copy_agenda(meeting: Meeting, source: Meeting) -> int:
+def copy_agenda(meeting: Meeting, source: Meeting, *, by: User | None = None) -> int:
     """Append copies of `source`'s items (not their attachments); returns how many."""
     _ensure_editable(meeting)
     if (
@@ -340,6 +349,7 @@ def copy_agenda(meeting: Meeting, source: Meeting) -> int:
         meeting,
         meeting_id=meeting.id,
         changes={"from_meeting": source.id, "items": copied},
+        by=by,
     )
     return copied
 
@@ -369,11 +379,12 @@ def add_attachment(
             "sha256": attachment.sha256,
             "agenda_item": item.id,
         },
+        user_id=user_id,
     )
     return attachment
 
 
-def delete_attachment(attachment: Attachment) -> None:
+def delete_attachment(attachment: Attachment, *, by: User | None = None) -> None:
     item = attachment.agenda_item
     _ensure_editable(item.meeting)
     audit.record(
@@ -385,6 +396,7 @@ def delete_attachment(attachment: Attachment) -> None:
             "sha256": attachment.sha256,
             "agenda_item": item.id,
         },
+        by=by,
     )
     db.session.delete(attachment)
 
@@ -404,7 +416,7 @@ def request_agenda_pdf(meeting: Meeting, user_id: int | None) -> GeneratedDocume
     )
     db.session.add(document)
     db.session.flush()
-    audit.record("agenda_pdf_requested", document, meeting_id=meeting.id)
+    audit.record("agenda_pdf_requested", document, meeting_id=meeting.id, user_id=user_id)
     return document
 
 

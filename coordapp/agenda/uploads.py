@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from coordapp.errors import DomainError
+
 MAX_DISPLAY_NAME = 150
 
 # Detected kind → (content type, extensions that may carry it).
@@ -57,8 +59,10 @@ ODF_MIMETYPES = {
 }
 
 
-class UploadError(ValueError):
+class UploadError(DomainError):
     """The file is refused; the message says why, for the person who uploaded it."""
+
+    status = 400
 
 
 @dataclass(frozen=True)

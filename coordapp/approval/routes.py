@@ -20,11 +20,11 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, ApproveForm, ReturnForm, SubmitForm
 from coordapp.extensions import db
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.minutes import service as minutes_service
 from coordapp.models import Meeting
 from coordapp.models.approval import MinutesDocument, SignatureStatus
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("approval", __name__)
 
@@ -135,7 +135,7 @@ def submit(meeting_id: int):
         service.submit_for_approval(version, _user())
     except service.ApprovalError as refused:
         db.session.rollback()
-        return _render_version(version, code=refused.status_code, error=refused.message)
+        return _render_version(version, code=refused.status, error=refused.message)
     db.session.commit()
     service.request_rendering(version.id)
     flash(
@@ -162,7 +162,7 @@ def approve(version_id: int):
         approval = service.approve(version, _user())
     except service.ApprovalError as refused:
         db.session.rollback()
-        return _render_version(version, code=refused.status_code, error=refused.message)
+        return _render_version(version, code=refused.status, error=refused.message)
     db.session.commit()
     approval_id = approval.id
     service.request_signature(approval_id)
@@ -184,7 +184,7 @@ def return_version(version_id: int):
     except service.ApprovalError as refused:
         db.session.rollback()
         return _render_version(
-            version, code=refused.status_code, error=refused.message, return_form=form
+            version, code=refused.status, error=refused.message, return_form=form
         )
     db.session.commit()
     flash(
@@ -206,7 +206,7 @@ def amend(version_id: int):
     except service.ApprovalError as refused:
         db.session.rollback()
         return _render_version(
-            version, code=refused.status_code, error=refused.message, amend_form=form
+            version, code=refused.status, error=refused.message, amend_form=form
         )
     db.session.commit()
     flash(

@@ -35,6 +35,7 @@ from coordapp.approval.notifications import (
     notify_secretariat_of_return,
     secretariat_users,  # noqa: F401
 )
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import (
     Meeting,
@@ -61,24 +62,18 @@ MAX_REASON_LENGTH = 2000
 PDF_TASKS_MODULE = "coordapp.minutes_pdf.tasks"
 
 
-class ApprovalError(Exception):
+class ApprovalError(DomainError):
     """A transition the rules do not allow; `message` is shown to the user with
-    `status_code` (409: the state does not allow it, 400: what was typed is wrong,
+    `status` (409: the state does not allow it, 400: what was typed is wrong,
     403: this user may not)."""
-
-    status_code = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotAllowed(ApprovalError):
-    status_code = 403
+    status = 403
 
 
 class InvalidInput(ApprovalError):
-    status_code = 400
+    status = 400
 
 
 class VersionIsFinal(ApprovalError):
@@ -428,7 +423,7 @@ def return_version(version: MinutesVersion, chair: User, comment: str | None) ->
 # --- the end of the approval --------------------------------------------------------------
 
 
-def finish_if_all_signed(version: MinutesVersion) -> bool:
+def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> bool:
     """Called by the signing task after each signature, in its transaction: once every
     chair of the meeting has a SIGNED approval, the version is approved, the meeting
     closed, the version it amends superseded, and the secretariat and participants
@@ -464,6 +459,7 @@ def finish_if_all_signed(version: MinutesVersion) -> bool:
         meeting_id=version.meeting_id,
         changes={"status": [MinutesStatus.SUBMITTED.value, MinutesStatus.APPROVED.value]},
         note=_("Version %(number)s", number=version.number),
+        by=by,
     )
     meeting = db.session.get(Meeting, version.meeting_id)
     if meeting.status is MeetingStatus.HELD:
@@ -483,6 +479,7 @@ def finish_if_all_signed(version: MinutesVersion) -> bool:
                 meeting_id=version.meeting_id,
                 changes={"status": [MinutesStatus.APPROVED.value, MinutesStatus.SUPERSEDED.value]},
                 note=_("Superseded by version %(number)s", number=version.number),
+                by=by,
             )
     announce_approval(version, superseded)
     db.session.flush()

@@ -23,17 +23,10 @@ from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
 from coordapp.extensions import db
 from coordapp.meetings import service as meetings_service
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
+from coordapp.web import get_meeting_or_404, wants_json
 
 bp = Blueprint("attendance", __name__)
-
-
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 def _organisations() -> list[Organisation]:
@@ -121,12 +114,12 @@ def save(meeting_id: int):
         changed = service.save_sheet(meeting, request.form, by=current_user)
     except service.AttendanceClosed as error:
         db.session.rollback()
-        if _wants_json():
+        if wants_json():
             return jsonify(ok=False, message=str(error)), 409
         return _render(meeting, message=str(error), code=409)
     except service.SheetError as error:
         db.session.rollback()
-        if _wants_json():
+        if wants_json():
             first = next(iter(error.errors.values()))
             return jsonify(ok=False, message=first, errors=error.errors), 400
         return _render(
@@ -137,7 +130,7 @@ def save(meeting_id: int):
         "Attendance saved for %(num)s person.", "Attendance saved for %(num)s people.",
         len(changed),
     ) if changed else _("Nothing was changed.")
-    if _wants_json():
+    if wants_json():
         return jsonify(
             ok=True,
             message=message,
@@ -230,7 +223,7 @@ def mark_held(meeting_id: int):
     if not MarkHeldForm().validate_on_submit():
         abort(400)
     try:
-        meetings_service.change_status(meeting, MeetingStatus.HELD)
+        meetings_service.change_status(meeting, MeetingStatus.HELD, by=current_user)
     except meetings_service.StatusChangeError:
         db.session.rollback()
         return _render(

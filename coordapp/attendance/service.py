@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from coordapp import audit
 from coordapp.directory import service as directory_service
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import (
     Attendance,
@@ -40,7 +41,7 @@ TOTAL = "total"
 COUNT_KEYS = [*(state.value for state in Attendance), UNMARKED, TOTAL]
 
 
-class AttendanceError(ValueError):
+class AttendanceError(DomainError):
     """Something the secretariat asked for that cannot be done; str() says why."""
 
 
@@ -51,6 +52,8 @@ class AttendanceClosed(AttendanceError):
 class SheetError(AttendanceError):
     """Some rows of the sheet were wrong: {invitation id: message}. Nothing was saved."""
 
+    status = 400
+
     def __init__(self, errors: dict[int, str]):
         super().__init__(_l("Some rows could not be saved: see the messages in the list."))
         self.errors = errors
@@ -58,6 +61,8 @@ class SheetError(AttendanceError):
 
 class WalkInError(AttendanceError):
     """A walk-in field was wrong: `field` names the form field."""
+
+    status = 400
 
     def __init__(self, field_name: str, message: str):
         super().__init__(message)

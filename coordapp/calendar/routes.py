@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from coordapp.access import login_required, public
 from coordapp.calendar import ics
 from coordapp.extensions import db
-from coordapp.links import external_url, link_id_from_token, make_token
-from coordapp.models import Meeting, Series
+from coordapp.links import external_url, make_token
+from coordapp.models import Series
+from coordapp.web import get_meeting_or_404, load_by_link
 
 bp = Blueprint("calendar", __name__)
 
@@ -42,11 +42,7 @@ def _calendar_response(text: str, filename: str, *, download: bool) -> Response:
 @bp.get("/meetings/<int:meeting_id>/calendar.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    meeting = db.session.scalar(
-        sa.select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.series))
-    )
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
+    meeting = get_meeting_or_404(meeting_id)
     text = ics.meeting_calendar(meeting, "PUBLISH")
     return _calendar_response(text, ics.ics_filename(meeting.title), download=True)
 
@@ -54,14 +50,14 @@ def meeting_ics(meeting_id: int):
 @bp.get("/feeds/series/<token>.ics")
 @public
 def series_feed(token: str):
-    link_id = link_id_from_token(token, FEED_PURPOSE)
-    series = (
-        db.session.scalar(sa.select(Series).where(Series.feed_link_id == link_id))
-        if link_id
-        else None
+    series = load_by_link(
+        token,
+        FEED_PURPOSE,
+        lambda link_id: db.session.scalar(sa.select(Series).where(Series.feed_link_id == link_id)),
+        invalid_message=_(
+            "This calendar feed does not exist. Ask the secretariat for a new link."
+        ),
     )
-    if series is None:
-        abort(404, _("This calendar feed does not exist. Ask the secretariat for a new link."))
     return _calendar_response(
         ics.series_feed(series), ics.ics_filename(series.name, "series"), download=False
     )

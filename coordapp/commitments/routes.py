@@ -19,7 +19,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from coordapp import ratelimit
+from coordapp import errors
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.commitments import chart, service
 from coordapp.commitments.forms import (
@@ -29,18 +29,13 @@ from coordapp.commitments.forms import (
     TrackerFilterForm,
 )
 from coordapp.extensions import db
-from coordapp.links import link_id_from_token
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import SDG_NAMES, Commitment, CommitmentStatus
 from coordapp.models.directory import Category
+from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
 
 bp = Blueprint("commitments", __name__)
-
-BAD_TOKEN_BUCKET = "commitment-status-bad-token"
-BAD_TOKEN_LIMIT = 30
-BAD_TOKEN_WINDOW_SECONDS = 600
 
 
 # --- template helpers --------------------------------------------------------------------
@@ -83,18 +78,6 @@ def follow_up_form(commitment: Commitment) -> StatusUpdateForm:
     form = StatusUpdateForm(prefix=f"c{commitment.id}", formdata=None)
     form.status.data = commitment.status.value
     return form
-
-
-# --- loading -----------------------------------------------------------------------------
-
-
-
-
-def _get_commitment(commitment_id: int, *, with_history: bool = False) -> Commitment:
-    commitment = service.get_commitment(commitment_id, with_history=with_history)
-    if commitment is None:
-        abort(404, _("This commitment does not exist."))
-    return commitment
 
 
 # --- capture at a meeting ----------------------------------------------------------------
@@ -181,12 +164,12 @@ def meeting_index(meeting_id: int):
 @bp.route("/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(commitment_id: int):
-    commitment = _get_commitment(commitment_id)
+    commitment = get_commitment_or_404(commitment_id)
     meeting = commitment.meeting
     form = _commitment_form(meeting, commitment)
     if request.method == "POST":
         if form.validate():
-            service.update_commitment(commitment, _values_from(form))
+            service.update_commitment(commitment, _values_from(form), by=current_user)
             db.session.commit()
             flash(_("Commitment saved."), "success")
             return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
@@ -217,13 +200,13 @@ def _render_show(commitment: Commitment, update_form: StatusUpdateForm | None = 
 @bp.get("/commitments/<int:commitment_id>")
 @login_required
 def show(commitment_id: int):
-    return _render_show(_get_commitment(commitment_id, with_history=True))
+    return _render_show(get_commitment_or_404(commitment_id, with_history=True))
 
 
 @bp.post("/commitments/<int:commitment_id>/updates")
 @secretariat_required
 def add_status_update(commitment_id: int):
-    commitment = _get_commitment(commitment_id, with_history=True)
+    commitment = get_commitment_or_404(commitment_id, with_history=True)
     form = StatusUpdateForm()
     if not form.validate():
         flash(_("The update was not recorded. Please correct the marked fields."), "error")
@@ -238,7 +221,7 @@ def add_status_update(commitment_id: int):
 @bp.post("/commitments/<int:commitment_id>/status-request")
 @secretariat_required
 def request_status(commitment_id: int):
-    commitment = _get_commitment(commitment_id, with_history=True)
+    commitment = get_commitment_or_404(commitment_id, with_history=True)
     if not ConfirmForm().validate():
         abort(400)
     try:
@@ -356,10 +339,7 @@ def add_follow_up_item(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        _item, created = service.add_follow_up_item(meeting)
-    except service.CommitmentError as error:
-        abort(409, str(error))
+    _item, created = service.add_follow_up_item(meeting, by=current_user)
     db.session.commit()
     if created:
         flash(_("The item “Follow-up of commitments” was added at the end of the agenda."),
@@ -391,7 +371,7 @@ def follow_up(meeting_id: int):
 @secretariat_required
 def record_follow_up(meeting_id: int, commitment_id: int):
     meeting = get_meeting_or_404(meeting_id)
-    commitment = _get_commitment(commitment_id)
+    commitment = get_commitment_or_404(commitment_id)
     made_at = commitment.meeting
     if (meeting.series_id is None or made_at.series_id != meeting.series_id
             or made_at.id == meeting.id or made_at.starts_at >= meeting.starts_at):
@@ -416,22 +396,30 @@ def _problem(code: int, message: str):
                     status=code)
 
 
-def _load_by_token(token: str) -> Commitment:
-    """The commitment behind a status link, or abort with 404 (wrong link) or 429."""
-    link_id = link_id_from_token(token, service.STATUS_PURPOSE)
-    commitment = service.get_commitment_by_link(link_id) if link_id else None
+def _commitment_with_responsible(link_id: str) -> Commitment | None:
+    commitment = service.get_commitment_by_link(link_id)
     # Only the responsible contact's link exists.
-    if commitment is None or commitment.responsible is None:
-        allowed = ratelimit.hit_and_check(
-            BAD_TOKEN_BUCKET, request.remote_addr or "unknown",
-            BAD_TOKEN_LIMIT, BAD_TOKEN_WINDOW_SECONDS,
-        )
-        if not allowed:
-            abort(_problem(429, _("Too many wrong links from your address. "
-                                  "Please wait ten minutes.")))
-        abort(_problem(404, _("This link is not valid. Please check that you copied the whole "
-                              "link from the email, or ask the secretariat for a new one.")))
-    return commitment
+    return commitment if commitment is not None and commitment.responsible else None
+
+
+def _load_by_token(token: str) -> Commitment:
+    """The commitment behind a status link: 404 (wrong link) or 429 (guessing)."""
+    return load_by_link(
+        token,
+        service.STATUS_PURPOSE,
+        _commitment_with_responsible,
+        invalid_message=_("This link is not valid. Please check that you copied the whole "
+                          "link from the email, or ask the secretariat for a new one."),
+    )
+
+
+@bp.errorhandler(404)
+@bp.errorhandler(429)
+def _problem_page(error):
+    # The personal page has its own problem page (no navigation for a logged-in user).
+    if request.endpoint == "commitments.status_form":
+        return _problem(error.code, error.description)
+    return errors.http_error(error)
 
 
 @bp.after_request

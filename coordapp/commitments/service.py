@@ -36,6 +36,7 @@ from coordapp.commitments.notifications import (  # noqa: F401
     status_token,
     status_url,
 )
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Contact, Meeting, Organisation, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
@@ -50,7 +51,7 @@ from coordapp.models.directory import Category
 from coordapp.models.outbox import OutgoingMessage
 
 
-class CommitmentError(ValueError):
+class CommitmentError(DomainError):
     """A change the state of the meeting or commitment does not allow (HTTP 409)."""
 
 
@@ -135,14 +136,17 @@ def create_commitment(meeting: Meeting, values: CommitmentValues, *, by_user: Us
     db.session.add(commitment)
     db.session.flush()
     audit.record("commitment_created", commitment, meeting_id=meeting.id,
-                 changes={k: [None, v] for k, v in _snapshot(commitment).items() if v})
+                 changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
+                 by=by_user)
     add_update(commitment, CommitmentStatus.OPEN,
                _("Committed at %(meeting)s", meeting=meeting.full_title),
                meeting=meeting, by_user=by_user)
     return commitment
 
 
-def update_commitment(commitment: Commitment, values: CommitmentValues) -> None:
+def update_commitment(
+    commitment: Commitment, values: CommitmentValues, *, by: User | None = None,
+) -> None:
     """Edit what was committed (not the status: that goes through `add_update`)."""
     before = _snapshot(commitment)
     previous_responsible = commitment.responsible_contact_id
@@ -154,7 +158,7 @@ def update_commitment(commitment: Commitment, values: CommitmentValues) -> None:
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
         audit.record("commitment_updated", commitment, meeting_id=commitment.meeting_id,
-                     changes=changes)
+                     changes=changes, by=by)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -417,7 +421,7 @@ def follow_up_item(meeting: Meeting) -> AgendaItem | None:
     )
 
 
-def add_follow_up_item(meeting: Meeting) -> tuple[AgendaItem, bool]:
+def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[AgendaItem, bool]:
     """The meeting's "Follow-up of commitments" item, added at the end of the agenda if
     missing. Returns (item, created)."""
     if meeting.series_id is None:
@@ -434,7 +438,7 @@ def add_follow_up_item(meeting: Meeting) -> tuple[AgendaItem, bool]:
                       title=title, kind=AgendaItemKind.FOLLOW_UP)
     db.session.add(item)
     db.session.flush()
-    audit.record("follow_up_item_added", item, meeting_id=meeting.id)
+    audit.record("follow_up_item_added", item, meeting_id=meeting.id, by=by)
     return item, True
 
 

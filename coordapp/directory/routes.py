@@ -122,7 +122,7 @@ def _organisation_values(form: OrganisationForm) -> dict:
 def new_organisation():
     form = _organisation_form(None)
     if _validate_organisation(form, None):
-        org = service.create_organisation(**_organisation_values(form))
+        org = service.create_organisation(**_organisation_values(form), by=current_user)
         if _commit_or_explain(form.name, _("An organisation with this name already exists.")):
             flash(_("Organisation “%(name)s” created.", name=org.name), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
@@ -136,7 +136,7 @@ def edit_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
     form = _organisation_form(org)
     if _validate_organisation(form, org):
-        service.update_organisation(org, **_organisation_values(form))
+        service.update_organisation(org, **_organisation_values(form), by=current_user)
         if _commit_or_explain(form.name, _("An organisation with this name already exists.")):
             flash(_("Organisation “%(name)s” saved.", name=org.name), "success")
             return redirect(url_for("directory.organisation", org_id=org.id))
@@ -148,7 +148,7 @@ def edit_organisation(org_id: int):
 @secretariat_required
 def deactivate_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
-    service.set_organisation_active(org, False)
+    service.set_organisation_active(org, False, by=current_user)
     db.session.commit()
     flash(_("Organisation “%(name)s” deactivated.", name=org.name), "success")
     return redirect(url_for("directory.organisation", org_id=org.id))
@@ -158,7 +158,7 @@ def deactivate_organisation(org_id: int):
 @secretariat_required
 def reactivate_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
-    service.set_organisation_active(org, True)
+    service.set_organisation_active(org, True, by=current_user)
     db.session.commit()
     flash(_("Organisation “%(name)s” reactivated.", name=org.name), "success")
     return redirect(url_for("directory.organisation", org_id=org.id))
@@ -222,7 +222,7 @@ def _commit_or_explain(form_field, message: str) -> bool:
 def new_contact():
     form = _contact_form(None)
     if _validate_contact(form, None):
-        contact = service.create_contact(**_contact_values(form))
+        contact = service.create_contact(**_contact_values(form), by=current_user)
         if _commit_or_explain(form.email, _("A contact with this email address already exists.")):
             flash(_("Contact “%(name)s” created.", name=contact.name), "success")
             return redirect(url_for("directory.contacts"))
@@ -236,7 +236,7 @@ def edit_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
     form = _contact_form(contact)
     if _validate_contact(form, contact):
-        service.update_contact(contact, **_contact_values(form))
+        service.update_contact(contact, **_contact_values(form), by=current_user)
         if _commit_or_explain(form.email, _("A contact with this email address already exists.")):
             flash(_("Contact “%(name)s” saved.", name=contact.name), "success")
             return redirect(url_for("directory.contacts"))
@@ -248,7 +248,7 @@ def edit_contact(contact_id: int):
 @secretariat_required
 def deactivate_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
-    service.set_contact_active(contact, False)
+    service.set_contact_active(contact, False, by=current_user)
     db.session.commit()
     flash(_("Contact “%(name)s” deactivated.", name=contact.name), "success")
     return redirect(url_for("directory.edit_contact", contact_id=contact.id))
@@ -258,7 +258,7 @@ def deactivate_contact(contact_id: int):
 @secretariat_required
 def reactivate_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
-    service.set_contact_active(contact, True)
+    service.set_contact_active(contact, True, by=current_user)
     db.session.commit()
     flash(_("Contact “%(name)s” reactivated.", name=contact.name), "success")
     return redirect(url_for("directory.edit_contact", contact_id=contact.id))
@@ -330,7 +330,7 @@ def confirm_import(import_id: int):
                 "and upload it again."), "error")
         return _render_preview(pending, plan, 400)
     try:
-        counts = service.confirm_import(pending, plan)
+        counts = service.confirm_import(pending, plan, by=current_user)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
@@ -143,44 +144,48 @@ def would_make_cycle(organisation: Organisation, parent: Organisation | None) ->
 
 # --- Saving, with the audit trail --------------------------------------------------------
 
-def create_organisation(**values: Any) -> Organisation:
+def create_organisation(*, by: User | None = None, **values: Any) -> Organisation:
     org = Organisation(**values)
     db.session.add(org)
     db.session.flush()
     audit.record("organisation.create", org, changes=audit.diff({}, audit.snapshot(
-        org, ORGANISATION_FIELDS)))
+        org, ORGANISATION_FIELDS)), by=by)
     return org
 
 
-def update_organisation(org: Organisation, **values: Any) -> dict[str, list[Any]]:
+def update_organisation(
+    org: Organisation, *, by: User | None = None, **values: Any,
+) -> dict[str, list[Any]]:
     before = audit.snapshot(org, ORGANISATION_FIELDS)
     for name, value in values.items():
         setattr(org, name, value)
     changes = audit.diff(before, audit.snapshot(org, ORGANISATION_FIELDS))
     if changes:
-        audit.record("organisation.edit", org, changes=changes)
+        audit.record("organisation.edit", org, changes=changes, by=by)
     return changes
 
 
-def set_organisation_active(org: Organisation, active: bool) -> None:
+def set_organisation_active(org: Organisation, active: bool, *, by: User | None = None) -> None:
     if org.active == active:
         return
     org.active = active
     audit.record("organisation.reactivate" if active else "organisation.deactivate", org,
-                 changes={"active": [not active, active]})
+                 changes={"active": [not active, active]}, by=by)
 
 
-def create_contact(**values: Any) -> Contact:
+def create_contact(*, by: User | None = None, **values: Any) -> Contact:
     values["email"] = Contact.normalise_email(values["email"])
     contact = Contact(**values)
     db.session.add(contact)
     db.session.flush()
     audit.record("contact.create", contact,
-                 changes=audit.diff({}, audit.snapshot(contact, CONTACT_FIELDS)))
+                 changes=audit.diff({}, audit.snapshot(contact, CONTACT_FIELDS)), by=by)
     return contact
 
 
-def update_contact(contact: Contact, **values: Any) -> dict[str, list[Any]]:
+def update_contact(
+    contact: Contact, *, by: User | None = None, **values: Any,
+) -> dict[str, list[Any]]:
     if "email" in values:
         values["email"] = Contact.normalise_email(values["email"])
     before = audit.snapshot(contact, CONTACT_FIELDS)
@@ -188,16 +193,16 @@ def update_contact(contact: Contact, **values: Any) -> dict[str, list[Any]]:
         setattr(contact, name, value)
     changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
     if changes:
-        audit.record("contact.edit", contact, changes=changes)
+        audit.record("contact.edit", contact, changes=changes, by=by)
     return changes
 
 
-def set_contact_active(contact: Contact, active: bool) -> None:
+def set_contact_active(contact: Contact, active: bool, *, by: User | None = None) -> None:
     if contact.active == active:
         return
     contact.active = active
     audit.record("contact.reactivate" if active else "contact.deactivate", contact,
-                 changes={"active": [not active, active]})
+                 changes={"active": [not active, active]}, by=by)
 
 
 # --- CSV export --------------------------------------------------------------------------
@@ -236,8 +241,10 @@ def export_contacts_csv(contacts: Iterable[Contact]) -> str:
 
 # --- CSV import --------------------------------------------------------------------------
 
-class ImportFileError(ValueError):
+class ImportFileError(DomainError):
     """The file as a whole cannot be read; the message says why, for the user."""
+
+    status = 400
 
 
 ADD, UPDATE, UNCHANGED, ERROR = "add", "update", "unchanged", "error"
@@ -553,7 +560,9 @@ def can_use_import(user: User, pending: PendingImport) -> bool:
     return pending.user_id == user.id
 
 
-def confirm_import(pending: PendingImport, plan: ImportPlan) -> dict[str, int]:
+def confirm_import(
+    pending: PendingImport, plan: ImportPlan, *, by: User | None = None,
+) -> dict[str, int]:
     counts = apply_import(plan)
     audit.record("contacts.import", pending,
                  changes={"filename": pending.filename, **counts},
@@ -561,6 +570,6 @@ def confirm_import(pending: PendingImport, plan: ImportPlan) -> dict[str, int]:
                         "%(unchanged)s unchanged, %(organisations)s organisations created.",
                         file=pending.filename, added=counts["added"],
                         updated=counts["updated"], unchanged=counts["unchanged"],
-                        organisations=counts["organisations_created"]))
+                        organisations=counts["organisations_created"]), by=by)
     db.session.delete(pending)
     return counts

@@ -25,6 +25,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.invite import invite_contacts
 from coordapp.invitations.notifications import (
@@ -46,7 +47,7 @@ ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStat
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
 
 
-class AnswerError(ValueError):
+class AnswerError(DomainError):
     """An answer that cannot be recorded; str(error) is a message for the person."""
 
 
@@ -56,6 +57,8 @@ class AnswersClosed(AnswerError):
 
 class SubstituteError(AnswerError):
     """The substitute cannot be invited (other organisation, already invited…)."""
+
+    status = 400
 
 
 # --- when answers are taken ---------------------------------------------------------------
@@ -136,7 +139,9 @@ def _waiting_query(meeting_id: int):
     )
 
 
-def _fill_free_seats(meeting: Meeting, *, skip: Invitation | None = None) -> list[Invitation]:
+def _fill_free_seats(
+    meeting: Meeting, *, skip: Invitation | None = None, by: User | None = None,
+) -> list[Invitation]:
     """Move waiting people up, oldest first, while seats are free. The meeting row must
     be locked. `skip` is left waiting (it is being answered right now)."""
     if meeting.status not in OPEN_MEETING:
@@ -161,17 +166,18 @@ def _fill_free_seats(meeting: Meeting, *, skip: Invitation | None = None) -> lis
             meeting_id=meeting.id,
             changes={"status": ["waitlisted", "accepted"]},
             note="moved up from the waiting list",
+            by=by,
         )
     return promoted
 
 
-def release_seat(invitation: Invitation) -> list[Invitation]:
+def release_seat(invitation: Invitation, *, by: User | None = None) -> list[Invitation]:
     """Call after `invitation` gave up its seat (withdrawn, declined…): the first people
     on the waiting list move up into the free seats and are told. Returns them."""
     meeting = _lock_meeting(invitation.meeting_id)
     if invitation.is_withdrawn and invitation.status == InvitationStatus.WAITLISTED:
         invitation.waitlisted_at = None
-    return _fill_free_seats(meeting)
+    return _fill_free_seats(meeting, by=by)
 
 
 # --- answering ----------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def record_answer(
     recorded = status
     if status == InvitationStatus.ACCEPTED and previous != InvitationStatus.ACCEPTED:
         # Anyone already waiting for a seat freed meanwhile goes first.
-        _fill_free_seats(meeting, skip=invitation)
+        _fill_free_seats(meeting, skip=invitation, by=recorded_by)
         if meeting.capacity is not None and (
             _accepted_count(meeting.id, excluding=invitation) >= meeting.capacity
         ):
@@ -225,7 +231,7 @@ def record_answer(
 
     if previous == InvitationStatus.ACCEPTED and recorded != InvitationStatus.ACCEPTED:
         db.session.flush()
-        _fill_free_seats(meeting)
+        _fill_free_seats(meeting, by=recorded_by)
 
     audit.record(
         "invitation.answer",
@@ -243,7 +249,7 @@ def record_answer(
 
 
 def _substitute_contact(
-    invitation: Invitation, *, name: str, email: str, position: str | None
+    invitation: Invitation, *, name: str, email: str, position: str | None, by: User | None = None
 ) -> Contact:
     """The contact for the substitute: an existing one of the same organisation, or a
     new one there."""
@@ -265,6 +271,7 @@ def _substitute_contact(
             contact,
             meeting_id=invitation.meeting_id,
             note=f"named as a substitute by {original.email}",
+            by=by,
         )
         return contact
     if contact.id == original.id:
@@ -298,7 +305,9 @@ def delegate_to_substitute(
     own invitation (and email). The original becomes DELEGATED and frees its seat."""
     _check_can_answer(invitation, recorded_by)
     meeting = _lock_meeting(invitation.meeting_id)
-    contact = _substitute_contact(invitation, name=name, email=email, position=position)
+    contact = _substitute_contact(
+        invitation, name=name, email=email, position=position, by=recorded_by
+    )
     result = invite_contacts(meeting, [contact], by=recorded_by)
     if not result.invited:
         raise SubstituteError(
@@ -315,7 +324,7 @@ def delegate_to_substitute(
     invitation.response_recorded_by_id = recorded_by.id if recorded_by else None
     db.session.flush()
     if previous == InvitationStatus.ACCEPTED:
-        _fill_free_seats(meeting)
+        _fill_free_seats(meeting, by=recorded_by)
 
     audit.record(
         "invitation.delegate",

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.notifications import (
     DAY_BEFORE_REMINDER,
@@ -41,7 +42,7 @@ PENDING = PENDING_REMINDER
 DAY_BEFORE_KIND = DAY_BEFORE_REMINDER
 
 
-class ReminderNotPossible(ValueError):
+class ReminderNotPossible(DomainError):
     """The meeting's state does not allow reminding now (the message says why)."""
 
 

@@ -23,7 +23,6 @@ from coordapp.access import secretariat_required
 from coordapp.extensions import db
 from coordapp.invitations import reminders, service
 from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import (
     Category,
     Contact,
@@ -33,19 +32,11 @@ from coordapp.models import (
     Organisation,
     OutgoingMessage,
 )
+from coordapp.web import get_invitation_or_404, get_meeting_or_404
 
 bp = Blueprint("invitations", __name__)
 
 PER_PAGE = 100
-
-
-
-
-def _get_invitation(invitation_id: int) -> Invitation:
-    invitation = service.get_invitation(invitation_id)
-    if invitation is None:
-        abort(404, _("This invitation does not exist."))
-    return invitation
 
 
 def _closed_message(meeting: Meeting) -> str:
@@ -184,11 +175,7 @@ def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        count = reminders.remind_pending_now(meeting, current_user)
-    except reminders.ReminderNotPossible as error:
-        db.session.rollback()
-        abort(409, str(error))
+    count = reminders.remind_pending_now(meeting, current_user)
     db.session.commit()
     flash(
         ngettext(
@@ -238,13 +225,13 @@ def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200
 @bp.get("/invitations/<int:invitation_id>")
 @secretariat_required
 def show(invitation_id: int):
-    return _render_invitation(_get_invitation(invitation_id))
+    return _render_invitation(get_invitation_or_404(invitation_id))
 
 
 def _refused(invitation: Invitation, message: str):
     db.session.rollback()
     flash(message, "error")
-    return _render_invitation(_get_invitation(invitation.id), code=409)
+    return _render_invitation(get_invitation_or_404(invitation.id), code=409)
 
 
 def _not_open_message(invitation: Invitation) -> str:
@@ -259,7 +246,7 @@ def _not_open_message(invitation: Invitation) -> str:
 @bp.post("/invitations/<int:invitation_id>/resend")
 @secretariat_required
 def resend(invitation_id: int):
-    invitation = _get_invitation(invitation_id)
+    invitation = get_invitation_or_404(invitation_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -275,7 +262,7 @@ def resend(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/withdraw")
 @secretariat_required
 def withdraw(invitation_id: int):
-    invitation = _get_invitation(invitation_id)
+    invitation = get_invitation_or_404(invitation_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -294,7 +281,7 @@ def withdraw(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/answer")
 @secretariat_required
 def answer(invitation_id: int):
-    invitation = _get_invitation(invitation_id)
+    invitation = get_invitation_or_404(invitation_id)
     form = AnswerOnBehalfForm()
     if not form.validate_on_submit():
         flash(_("The answer was not recorded: please correct the fields marked below."), "error")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations import answers
 from coordapp.invitations.invite import InviteResult, invite_contacts  # noqa: F401
@@ -39,7 +40,7 @@ CLOSED_FOR_INVITATIONS = {MeetingStatus.CANCELLED, MeetingStatus.CLOSED}
 DELIVERY_KINDS = (MessageKind.INVITATION, MessageKind.REMINDER)
 
 
-class InvitationError(ValueError):
+class InvitationError(DomainError):
     """An action the state of the meeting or invitation does not allow (HTTP 409)."""
 
 
@@ -138,7 +139,7 @@ def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     if invitation.is_withdrawn:
         raise InvitationError()
     invitation.withdrawn_at = utcnow()
-    answers.release_seat(invitation)
+    answers.release_seat(invitation, by=by)
     audit.record(
         "invitation.withdraw",
         invitation,

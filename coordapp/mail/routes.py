@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import defer, joinedload, load_only
 from wtforms import Form, SelectChoice, SelectField, SubmitField
@@ -124,7 +125,9 @@ def retry(message_id: int):
     elif msg.status != MessageStatus.FAILED:
         flash(_("Only a message whose delivery failed can be sent again."), "error")
     elif retry_failed(msg):
-        audit.record("mail.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email)
+        audit.record(
+            "mail.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
+        )
         db.session.commit()
         flash(_("The message to %(email)s is queued again.", email=msg.to_email), "success")
         _wake_the_worker()

@@ -1,1 +1,1 @@
-from coordapp.meetings.routes import bp  # noqa: F401
+"""Series and meetings: numbering, local times, status changes and their pages."""

@@ -18,7 +18,6 @@ from coordapp.extensions import db
 from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.models import (
     AuditEvent,
     Contact,
@@ -33,6 +32,7 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.timefmt import local_datetime
+from coordapp.web import get_meeting_or_404, get_series_or_404
 
 bp = Blueprint("meetings", __name__)
 
@@ -81,23 +81,6 @@ def _meeting_list_query():
         joinedload(Meeting.series),
         selectinload(Meeting.chairs).joinedload(MeetingChair.user),
     )
-
-
-
-
-def _get_series(series_id: int) -> Series:
-    series = db.session.scalar(
-        sa.select(Series)
-        .where(Series.id == series_id)
-        .options(
-            selectinload(Series.default_chairs).joinedload(SeriesChair.user),
-            selectinload(Series.default_contacts).joinedload(Contact.organisation),
-            selectinload(Series.default_organisations),
-        )
-    )
-    if series is None:
-        abort(404, _("This series does not exist."))
-    return series
 
 
 def _chair_candidates(keep_ids: set[int] = frozenset()) -> list[User]:
@@ -245,20 +228,13 @@ def change_status(meeting_id: int):
         flash(_("Unknown status."), "error")
         return _render_meeting(meeting, code=400)
     try:
-        service.change_status(meeting, new_status, form.reason.data)
+        service.change_status(meeting, new_status, form.reason.data, by=current_user)
     except service.ReasonRequired:
         form.reason.errors = [_("Say why the meeting is cancelled.")]
         flash(_("The meeting was not cancelled: a reason is required."), "error")
         return _render_meeting(meeting, cancel_form=form, code=400)
-    except service.TransitionNotAllowed:
-        flash(
-            _(
-                "A meeting that is %(current)s cannot become %(new)s.",
-                current=meeting.status.label.lower(),
-                new=new_status.label.lower(),
-            ),
-            "error",
-        )
+    except service.TransitionNotAllowed as error:
+        flash(error.message, "error")
         return _render_meeting(meeting, code=409)
     db.session.commit()
     flash(_("Status changed to %(status)s.", status=new_status.label), "success")
@@ -353,7 +329,9 @@ def edit(meeting_id: int):
     form.add_spare_chair_rows()
     form.set_user_choices(_chair_candidates({c.user_id for c in meeting.chairs}))
     if form.validate_on_submit():
-        changes = service.update_meeting(meeting, _details_from(form, series_by_id))
+        changes = service.update_meeting(
+            meeting, _details_from(form, series_by_id), by=current_user,
+        )
         try:
             db.session.commit()
         except IntegrityError:
@@ -391,7 +369,7 @@ def series_list():
 @bp.get("/series/<int:series_id>")
 @secretariat_required
 def series_show(series_id: int):
-    series = _get_series(series_id)
+    series = get_series_or_404(series_id)
     meetings = db.session.scalars(
         sa.select(Meeting)
         .where(Meeting.series_id == series.id)
@@ -439,6 +417,7 @@ def _save_series(form: SeriesForm, series: Series | None):
             chairs=_chairs_from(form),
             contacts=list(contacts),
             organisations=list(organisations),
+            by=current_user,
         )
     try:
         db.session.commit()
@@ -466,7 +445,7 @@ def series_new():
 @bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def series_edit(series_id: int):
-    series = _get_series(series_id)
+    series = get_series_or_404(series_id)
     form = SeriesForm(series_id=series.id)
     if request.method == "GET":
         form.name.data = series.name
@@ -479,6 +458,6 @@ def series_edit(series_id: int):
         if _save_series(form, series) is not None:
             flash(_("Series saved."), "success")
             return redirect(url_for("meetings.series_show", series_id=series.id))
-        series = _get_series(series_id)
+        series = get_series_or_404(series_id)
     code = 400 if request.method == "POST" else 200
     return render_template("meetings/series_form.html", form=form, series=series), code

@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.notifications import notify_meeting_cancelled, notify_meeting_changed
 from coordapp.models import (
@@ -46,11 +46,13 @@ AUDITED_MEETING_FIELDS = [
 AUDITED_DATETIME_FIELDS = {"starts_at", "ends_at", "rsvp_deadline"}
 
 
-class NonexistentLocalTime(ValueError):
+class NonexistentLocalTime(DomainError):
     """The wall-clock time never happens in that zone (skipped by a DST change)."""
 
+    status = 400
 
-class StatusChangeError(ValueError):
+
+class StatusChangeError(DomainError):
     """A status change the rules do not allow."""
 
 
@@ -59,7 +61,7 @@ class TransitionNotAllowed(StatusChangeError):
 
 
 class ReasonRequired(StatusChangeError):
-    pass
+    status = 400
 
 
 # --- times -----------------------------------------------------------------
@@ -75,7 +77,13 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
     aware = local.replace(tzinfo=zone, fold=0)
     in_utc = aware.astimezone(UTC)
     if in_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NonexistentLocalTime(local)
+        raise NonexistentLocalTime(
+            _(
+                "This time does not exist in %(zone)s: the clocks skip it when "
+                "daylight saving time starts. Choose another time.",
+                zone=tz_name,
+            )
+        )
     return in_utc
 
 
@@ -144,6 +152,7 @@ def save_series(
     chairs: list[tuple[User, str]],
     contacts: list[Contact],
     organisations: list[Organisation],
+    by: User | None = None,
 ) -> Series:
     """Create (when `series` is None) or update a series, with an audit event."""
     creating = series is None
@@ -161,7 +170,9 @@ def save_series(
     after = _series_snapshot(series)
     changes = audit.diff(before, after)
     if creating or changes:
-        audit.record("series_created" if creating else "series_updated", series, changes=changes)
+        audit.record(
+            "series_created" if creating else "series_updated", series, changes=changes, by=by,
+        )
     return series
 
 
@@ -257,11 +268,14 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
         meeting,
         meeting_id=meeting.id,
         changes=audit.diff({}, meeting_snapshot(meeting)),
+        by=created_by,
     )
     return meeting
 
 
-def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[Any]]:
+def update_meeting(
+    meeting: Meeting, details: MeetingDetails, *, by: User | None = None,
+) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
     before = meeting_snapshot(meeting)
     with db.session.no_autoflush:
@@ -269,20 +283,32 @@ def update_meeting(meeting: Meeting, details: MeetingDetails) -> dict[str, list[
         _replace_chairs(meeting.chairs, details.chairs, MeetingChair)
     changes = audit.diff(before, meeting_snapshot(meeting))
     if changes:
-        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes)
+        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes, by=by)
         # Invitees hear about a new time, place or link (and their calendars update).
         previous = {name: old for name, (old, _new) in changes.items()}
         notify_meeting_changed(meeting, set(changes), previous)
     return changes
 
 
-def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | None = None) -> None:
+def change_status(
+    meeting: Meeting,
+    new_status: MeetingStatus,
+    reason: str | None = None,
+    *,
+    by: User | None = None,
+) -> None:
     """Move the meeting along its life cycle; cancelling needs a reason."""
     if not meeting.status.can_become(new_status):
-        raise TransitionNotAllowed(new_status)
+        raise TransitionNotAllowed(
+            _(
+                "A meeting that is %(current)s cannot become %(new)s.",
+                current=meeting.status.label.lower(),
+                new=new_status.label.lower(),
+            )
+        )
     reason = (reason or "").strip() or None
     if new_status is MeetingStatus.CANCELLED and not reason:
-        raise ReasonRequired(new_status)
+        raise ReasonRequired(_("Say why the meeting is cancelled."))
     changes = {"status": [meeting.status.value, new_status.value]}
     meeting.status = new_status
     if new_status is MeetingStatus.CANCELLED:
@@ -295,6 +321,7 @@ def change_status(meeting: Meeting, new_status: MeetingStatus, reason: str | Non
         meeting_id=meeting.id,
         changes=changes,
         note=reason,
+        by=by,
     )
 
 
@@ -308,10 +335,3 @@ def load_meeting(meeting_id: int) -> Meeting | None:
             selectinload(Meeting.chairs).joinedload(MeetingChair.user),
         )
     )
-
-
-def get_meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = load_meeting(meeting_id)
-    if meeting is None:
-        abort(404, _("This meeting does not exist."))
-    return meeting

@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
-from coordapp.meetings.service import get_meeting_or_404
 from coordapp.minutes import service
 from coordapp.minutes.forms import MeetingFieldsForm, MinutesItemForm
 from coordapp.models import Meeting
 from coordapp.models.commitment import SDG_NAMES
 from coordapp.models.minutes import MinutesItem, MinutesVersion
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("minutes", __name__)
 

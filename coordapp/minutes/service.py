@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.meetings.service import load_meeting  # noqa: F401  (used by approval, PDF)
 from coordapp.models import (
@@ -44,12 +45,8 @@ MEETING_FIELDS = ("opening_summary", "closing_summary", "next_meeting_date", "ne
 EDITABLE_STATUSES = frozenset({MinutesStatus.DRAFT})
 
 
-class MinutesError(Exception):
+class MinutesError(DomainError):
     """A save the rules do not allow; `message` is shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class MinutesFrozen(MinutesError):
@@ -501,8 +498,6 @@ def commitments_for_minutes(meeting: Meeting) -> list[Commitment]:
             commitment.id,
         )
     return sorted(commitments, key=lambda c: positions[c.id])
-
-
 
 
 def document_context(meeting: Meeting, version: MinutesVersion) -> dict:

@@ -30,6 +30,7 @@ from coordapp.models import Meeting, Series
 from coordapp.models.approval import DocumentStatus, MinutesApproval, SignatureStatus
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing import InvalidCertificateFile, SigningError
+from coordapp.web import get_invitation_by_token_or_404
 
 bp = Blueprint("minutes_pdf", __name__)
 
@@ -92,9 +93,8 @@ def download(version_id: int):
 @bp.get("/rsvp/<token>/minutes/<int:version_id>.pdf")
 @public
 def rsvp_download(token: str, version_id: int):
-    from coordapp.rsvp.routes import load_invitation_from_token
-
-    invitation = load_invitation_from_token(token)  # 404 wrong link, 410 withdrawn, 429 guessing
+    # 404 wrong link, 410 withdrawn, 429 guessing
+    invitation = get_invitation_by_token_or_404(token)
     version = db.session.get(MinutesVersion, version_id)
     if version is None or version.meeting_id != invitation.meeting_id:
         abort(404)
@@ -180,7 +180,7 @@ def sign_with_certificate(approval_id: int):
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         when = signing.now_in(meeting)  # a certificate newer than the approval: sign now
     try:
-        signing.sign_approval_with(approval, cert, key, chain, when=when)
+        signing.sign_approval_with(approval, cert, key, chain, when=when, by=current_user)
     except signing.AlreadySigned:
         db.session.rollback()
         return _certificate_page(

@@ -37,9 +37,13 @@ SIGNABLE = (SignatureStatus.PENDING, SignatureStatus.FAILED)
 class AlreadySigned(SigningError):
     """The chair's field is signed already (by the worker, or by an earlier upload)."""
 
+    status = 409
+
 
 class DocumentNotReady(SigningError):
     """The PDF has not been rendered yet (or its rendering failed)."""
+
+    status = 409
 
 
 # --- access --------------------------------------------------------------------------------
@@ -139,7 +143,13 @@ def now_in(meeting: Meeting) -> datetime:
 
 
 def sign_approval_with(
-    approval: MinutesApproval, cert, key, chain, *, when: datetime | None = None
+    approval: MinutesApproval,
+    cert,
+    key,
+    chain,
+    *,
+    when: datetime | None = None,
+    by: User | None = None,
 ) -> MinutesDocument:
     """Sign `approval`'s chair field with (cert, key, chain) and store the new bytes;
     mark the approval SIGNED and let the workflow finish the version when every chair has
@@ -205,7 +215,7 @@ def sign_approval_with(
     approval.error = None
     approval.revision_sha256 = digest
     db.session.flush()
-    finish_if_all_signed(version)
+    finish_if_all_signed(version, by=by)
     return document
 
 

@@ -1,30 +1,24 @@
 """The participant's personal RSVP page: no account, just the link from the invitation.
 
-The token in the URL is checked (links.py) before anything else; a wrong one counts
+The token in the URL is checked (web.py) before anything else; a wrong one counts
 against the client's address, so guessing is throttled while a real invitee, whose
 token is right, is never blocked.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
-from coordapp import ratelimit
 from coordapp.access import public
 from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
 from coordapp.invitations import answers
-from coordapp.links import RSVP_PURPOSE, link_id_from_token
-from coordapp.models import Contact, Invitation, Meeting, MeetingChair, MeetingStatus
+from coordapp.models import Invitation, MeetingStatus
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
+from coordapp.web import get_invitation_by_token_or_404
 
 bp = Blueprint("rsvp", __name__)
-
-BAD_TOKEN_BUCKET = "rsvp-bad-token"
-BAD_TOKEN_LIMIT = 30
-BAD_TOKEN_WINDOW_SECONDS = 600
 
 
 @bp.after_request
@@ -48,50 +42,6 @@ def _problem(code: int, message: str):
 @bp.errorhandler(429)
 def _problem_page(error):
     return _problem(error.code, error.description)
-
-
-def load_invitation_from_token(token: str) -> Invitation:
-    """The invitation behind `token`, or abort with 404 (wrong), 410 (withdrawn) or 429."""
-    link_id = link_id_from_token(token, RSVP_PURPOSE)
-    invitation = None
-    if link_id is not None:
-        invitation = db.session.scalar(
-            db.select(Invitation)
-            .where(Invitation.link_id == link_id)
-            .options(
-                joinedload(Invitation.meeting).joinedload(Meeting.series),
-                joinedload(Invitation.meeting)
-                .selectinload(Meeting.chairs)
-                .joinedload(MeetingChair.user),
-                joinedload(Invitation.contact).joinedload(Contact.organisation),
-                joinedload(Invitation.substitute).joinedload(Invitation.contact),
-            )
-        )
-    if invitation is None:
-        allowed = ratelimit.hit_and_check(
-            BAD_TOKEN_BUCKET,
-            request.remote_addr or "unknown",
-            BAD_TOKEN_LIMIT,
-            BAD_TOKEN_WINDOW_SECONDS,
-        )
-        if not allowed:
-            abort(429, _("Too many wrong links from your address. Please wait ten minutes."))
-        abort(
-            404,
-            _(
-                "This link is not valid. Please check that you copied the whole link "
-                "from your invitation email, or ask the secretariat for a new one."
-            ),
-        )
-    if invitation.is_withdrawn:
-        abort(
-            410,
-            _(
-                "This invitation was withdrawn. Please contact the secretariat "
-                "if you think this is a mistake."
-            ),
-        )
-    return invitation
 
 
 def _render_page(
@@ -134,7 +84,7 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = load_invitation_from_token(token)
+    invitation = get_invitation_by_token_or_404(token)
     if request.method == "GET":
         return _render_page(invitation)
 
@@ -163,7 +113,7 @@ def show(token: str):
 @bp.post("/rsvp/<token>/substitute")
 @public
 def substitute(token: str):
-    invitation = load_invitation_from_token(token)
+    invitation = get_invitation_by_token_or_404(token)
     closed = answers.answers_closed_reason(invitation)
     if closed:
         return _render_page(invitation, error=closed, code=409)
@@ -193,7 +143,7 @@ def substitute(token: str):
 @bp.get("/rsvp/<token>/calendar.ics")
 @public
 def calendar(token: str):
-    invitation = load_invitation_from_token(token)
+    invitation = get_invitation_by_token_or_404(token)
     meeting = invitation.meeting
     method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
     body = meeting_calendar(meeting, method, attendee=invitation)

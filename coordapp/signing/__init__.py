@@ -12,21 +12,31 @@ This module stays light (no pyHanko import) so that the CLI can be registered ch
 
 from __future__ import annotations
 
+from coordapp.errors import DomainError
 
-class SigningError(Exception):
+
+class SigningError(DomainError):
     """Signing could not be done; the message says why."""
+
+    status = 400
 
 
 class SigningConfigError(SigningError):
     """The signing set-up (CA, key passphrase, files) is missing or inconsistent."""
 
+    status = 503
+
 
 class CAAlreadyExists(SigningError):
     """An active CA exists; creating another needs `force`."""
 
+    status = 409
 
-class InvalidCertificateFile(ValueError):
+
+class InvalidCertificateFile(DomainError):
     """An uploaded PKCS#12 file cannot be used; the message is meant for the user."""
+
+    status = 400
 
 
 def gettext_anywhere(message: str, **variables) -> str:

@@ -165,7 +165,7 @@ def _issue(user: User, ca_cert: x509.Certificate, ca_key) -> tuple[x509.Certific
 def identity_from_pkcs12(data: bytes, password: str) -> Identity:
     """(certificate, private key, chain) from a chair's own PKCS#12 (.p12/.pfx) file.
 
-    Nothing is stored. Raises InvalidCertificateFile (a ValueError) with a message for the
+    Nothing is stored. Raises InvalidCertificateFile (a 400 DomainError) with a message for the
     user when the file or password is wrong or the certificate cannot sign now."""
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(

@@ -1,0 +1,146 @@
+"""What every blueprint's views share: loading the object a URL names (404 when it does
+not exist) and opening personal links (RSVP, commitment status, calendar feed).
+
+A personal link works without an account, so its token is the only secret: a wrong one
+counts against the client's address and, past the limit, the address waits (429) while
+anyone holding a right token is never blocked. Services never see any of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import abort, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from coordapp import ratelimit
+from coordapp.commitments.service import get_commitment
+from coordapp.extensions import db
+from coordapp.invitations.service import RSVP_PURPOSE, get_invitation
+from coordapp.links import link_id_from_token
+from coordapp.meetings.service import load_meeting
+from coordapp.models import (
+    Commitment,
+    Contact,
+    Invitation,
+    Meeting,
+    MeetingChair,
+    Series,
+    SeriesChair,
+)
+
+T = TypeVar("T")
+
+BAD_LINK_BUCKET = "bad-personal-link"
+BAD_LINK_LIMIT = 30
+BAD_LINK_WINDOW_SECONDS = 600
+
+
+# --- objects named in the URL --------------------------------------------------------------
+
+
+def get_meeting_or_404(meeting_id: int) -> Meeting:
+    """The meeting with its series and chairs (what every meeting page shows)."""
+    meeting = load_meeting(meeting_id)
+    if meeting is None:
+        abort(404, _("This meeting does not exist."))
+    return meeting
+
+
+def get_series_or_404(series_id: int) -> Series:
+    """The series with its default chairs, contacts and organisations."""
+    series = db.session.scalar(
+        sa.select(Series)
+        .where(Series.id == series_id)
+        .options(
+            selectinload(Series.default_chairs).joinedload(SeriesChair.user),
+            selectinload(Series.default_contacts).joinedload(Contact.organisation),
+            selectinload(Series.default_organisations),
+        )
+    )
+    if series is None:
+        abort(404, _("This series does not exist."))
+    return series
+
+
+def get_invitation_or_404(invitation_id: int) -> Invitation:
+    invitation = get_invitation(invitation_id)
+    if invitation is None:
+        abort(404, _("This invitation does not exist."))
+    return invitation
+
+
+def get_commitment_or_404(commitment_id: int, *, with_history: bool = False) -> Commitment:
+    commitment = get_commitment(commitment_id, with_history=with_history)
+    if commitment is None:
+        abort(404, _("This commitment does not exist."))
+    return commitment
+
+
+def wants_json() -> bool:
+    """The page's script asked (Accept: application/json) rather than the browser."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+# --- personal links ------------------------------------------------------------------------
+
+
+def load_by_link(
+    token: str, purpose: str, find: Callable[[str], T | None], *, invalid_message: str
+) -> T:
+    """What `find(link_id)` returns for a right `token`; else 404 with `invalid_message`,
+    or 429 once the client's address has sent too many wrong tokens (of any kind)."""
+    link_id = link_id_from_token(token, purpose)
+    found = find(link_id) if link_id is not None else None
+    if found is None:
+        allowed = ratelimit.hit_and_check(
+            BAD_LINK_BUCKET,
+            request.remote_addr or "unknown",
+            BAD_LINK_LIMIT,
+            BAD_LINK_WINDOW_SECONDS,
+        )
+        if not allowed:
+            abort(429, _("Too many wrong links from your address. Please wait ten minutes."))
+        abort(404, invalid_message)
+    return found
+
+
+def _invitation_by_link(link_id: str) -> Invitation | None:
+    return db.session.scalar(
+        sa.select(Invitation)
+        .where(Invitation.link_id == link_id)
+        .options(
+            joinedload(Invitation.meeting).joinedload(Meeting.series),
+            joinedload(Invitation.meeting)
+            .selectinload(Meeting.chairs)
+            .joinedload(MeetingChair.user),
+            joinedload(Invitation.contact).joinedload(Contact.organisation),
+            joinedload(Invitation.substitute).joinedload(Invitation.contact),
+        )
+    )
+
+
+def get_invitation_by_token_or_404(token: str) -> Invitation:
+    """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing)."""
+    invitation = load_by_link(
+        token,
+        RSVP_PURPOSE,
+        _invitation_by_link,
+        invalid_message=_(
+            "This link is not valid. Please check that you copied the whole link "
+            "from your invitation email, or ask the secretariat for a new one."
+        ),
+    )
+    if invitation.is_withdrawn:
+        abort(
+            410,
+            _(
+                "This invitation was withdrawn. Please contact the secretariat "
+                "if you think this is a mistake."
+            ),
+        )
+    return invitation

@@ -1,0 +1,41 @@
+"""A rule that refuses an action: the person reads why, with the right status, and
+nothing the action had already changed is saved."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from coordapp.access import public
+from coordapp.agenda.service import AgendaOrderError
+from coordapp.commitments.service import CommitmentError
+from coordapp.extensions import db
+from coordapp.models import Category, Organisation
+
+
+def _refusing_route(app, error):
+    @app.post("/test-refusal")
+    @public
+    def refuse():
+        db.session.add(Organisation(name="Half-done Ltd", category=Category.UN_AGENCY))
+        db.session.flush()
+        raise error
+
+
+def test_a_refused_action_shows_its_message_and_saves_nothing(app, client):
+    _refusing_route(app, CommitmentError("This commitment cannot change now."))
+
+    response = client.post("/test-refusal")
+
+    assert response.status_code == 409
+    assert "This commitment cannot change now." in response.get_data(as_text=True)
+    db.session.commit()  # what the next request in this session would commit
+    assert db.session.scalar(sa.select(Organisation).filter_by(name="Half-done Ltd")) is None
+
+
+def test_a_script_gets_the_refusal_as_json_with_its_status(app, client):
+    _refusing_route(app, AgendaOrderError("The new order could not be read."))
+
+    response = client.post("/test-refusal", headers={"Accept": "application/json"})
+
+    assert response.status_code == 400
+    assert response.get_json() == {"ok": False, "message": "The new order could not be read."}

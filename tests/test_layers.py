@@ -1,0 +1,55 @@
+"""Where things live: services know nothing of the web request, and a feature never
+reaches into another feature's views."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "coordapp"
+
+# What only a view may read: the request, the logged-in user, the session, HTTP aborts.
+WEB_ONLY = {
+    ("flask", "request"),
+    ("flask", "abort"),
+    ("flask", "session"),
+    ("flask", "g"),
+    ("flask_login", "current_user"),
+}
+
+SERVICE_MODULES = sorted(
+    [*PACKAGE.glob("*/service.py"), PACKAGE / "audit.py", *PACKAGE.glob("invitations/*.py")],
+)
+
+
+def _imports(path: Path) -> list[tuple[str, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, "") for alias in node.names]
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in SERVICE_MODULES if p.name != "routes.py"], ids=lambda p: str(p.name)
+)
+def test_services_never_read_the_request_or_the_logged_in_user(path):
+    assert [name for name in _imports(path) if name in WEB_ONLY] == []
+
+
+def test_no_feature_imports_another_features_routes():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        own = path.relative_to(PACKAGE).parts[0]
+        for module, name in _imports(path):
+            target = f"{module}.{name}" if name else module
+            parts = target.split(".")
+            if len(parts) >= 3 and parts[0] == "coordapp" and parts[2] == "routes":
+                if parts[1] != own:
+                    offenders.append(f"{path.relative_to(PACKAGE)} imports {target}")
+    assert offenders == []
