@@ -51,22 +51,29 @@ def _problem_page(error):
     return _problem(error.code, error.description)
 
 
-def load_invitation_from_token(token: str) -> Invitation:
-    """The invitation behind `token`, or abort with 404 (wrong), 410 (withdrawn) or 429."""
+# What the personal page shows, loaded with the invitation in two queries.
+PAGE_OPTIONS = (
+    joinedload(Invitation.meeting).joinedload(Meeting.series),
+    joinedload(Invitation.meeting).selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+    joinedload(Invitation.contact).joinedload(Contact.organisation),
+    joinedload(Invitation.substitute).joinedload(Invitation.contact),
+)
+# What recording an answer reads first (the meeting row is then locked and read afresh).
+ANSWER_OPTIONS = (joinedload(Invitation.meeting), joinedload(Invitation.contact))
+
+
+def load_invitation_from_token(token: str, *, for_page: bool = True) -> Invitation:
+    """The invitation behind `token`, or abort with 404 (wrong), 410 (withdrawn) or 429.
+
+    `for_page=False` leaves out what only the page shows (chairs, series, organisation,
+    substitute): a request that answers and redirects needs none of it."""
     link_id = link_id_from_token(token, RSVP_PURPOSE)
     invitation = None
     if link_id is not None:
         invitation = db.session.scalar(
             db.select(Invitation)
             .where(Invitation.link_id == link_id)
-            .options(
-                joinedload(Invitation.meeting).joinedload(Meeting.series),
-                joinedload(Invitation.meeting)
-                .selectinload(Meeting.chairs)
-                .joinedload(MeetingChair.user),
-                joinedload(Invitation.contact).joinedload(Contact.organisation),
-                joinedload(Invitation.substitute).joinedload(Invitation.contact),
-            )
+            .options(*(PAGE_OPTIONS if for_page else ANSWER_OPTIONS))
         )
     if invitation is None:
         allowed = ratelimit.hit_and_check(
@@ -135,7 +142,7 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = load_invitation_from_token(token)
+    invitation = load_invitation_from_token(token, for_page=request.method == "GET")
     if request.method == "GET":
         return _render_page(invitation)
 
