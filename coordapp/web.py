@@ -109,27 +109,34 @@ def load_by_link(
     return found
 
 
-def _invitation_by_link(link_id: str) -> Invitation | None:
+# What the personal page shows, loaded with the invitation in two queries.
+_PAGE_OPTIONS = (
+    joinedload(Invitation.meeting).joinedload(Meeting.series),
+    joinedload(Invitation.meeting).selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+    joinedload(Invitation.contact).joinedload(Contact.organisation),
+    joinedload(Invitation.substitute).joinedload(Invitation.contact),
+)
+# What recording an answer reads first (the meeting row is then locked and read afresh).
+_ANSWER_OPTIONS = (joinedload(Invitation.meeting), joinedload(Invitation.contact))
+
+
+def _invitation_by_link(link_id: str, options=_PAGE_OPTIONS) -> Invitation | None:
     return db.session.scalar(
-        sa.select(Invitation)
-        .where(Invitation.link_id == link_id)
-        .options(
-            joinedload(Invitation.meeting).joinedload(Meeting.series),
-            joinedload(Invitation.meeting)
-            .selectinload(Meeting.chairs)
-            .joinedload(MeetingChair.user),
-            joinedload(Invitation.contact).joinedload(Contact.organisation),
-            joinedload(Invitation.substitute).joinedload(Invitation.contact),
-        )
+        sa.select(Invitation).where(Invitation.link_id == link_id).options(*options)
     )
 
 
-def get_invitation_by_token_or_404(token: str) -> Invitation:
-    """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing)."""
+def get_invitation_by_token_or_404(token: str, *, for_page: bool = True) -> Invitation:
+    """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing).
+
+    `for_page=False` leaves out what only the page shows (chairs, series, organisation,
+    substitute): a request that answers and redirects needs none of it."""
     invitation = load_by_link(
         token,
         RSVP_PURPOSE,
-        _invitation_by_link,
+        lambda link_id: _invitation_by_link(
+            link_id, _PAGE_OPTIONS if for_page else _ANSWER_OPTIONS
+        ),
         invalid_message=_(
             "This link is not valid. Please check that you copied the whole link "
             "from your invitation email, or ask the secretariat for a new one."

@@ -18,6 +18,7 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.models.invitation import new_link_id
+from tests.conftest import count_queries
 from tests.factories import (
     make_contact,
     make_meeting,
@@ -195,6 +196,35 @@ def test_bad_input_is_refused_with_a_message_and_the_typed_values_kept(client):
 
     assert fresh(invitation).status == InvitationStatus.PENDING
     assert outbox(MessageKind.CONFIRMATION) == []
+
+
+def test_answering_reads_only_what_the_answer_needs_and_a_refused_answer_shows_the_page(client):
+    chair = make_user(name="Jane Chair")
+    meeting = make_meeting(
+        starts_at=STARTS,
+        series=make_series("Country Network"),
+        number=4,
+        chairs=[(chair, "Co-chair")],
+    )
+    invitation = invite(meeting)
+    link = url(invitation)
+    db.session.expire_all()  # the request must load what it uses, as in production
+
+    with count_queries() as queries:
+        response = client.post(link, data={"status": "accepted"})
+
+    assert response.status_code == 303
+    page_only = [s for s in queries.statements if "meeting_chairs" in s or "organisations" in s]
+    assert page_only == []  # the chairs and the organisation are on the page, not the answer
+    [confirmation] = outbox(MessageKind.CONFIRMATION)
+    assert "Country Network — " in confirmation.text_body  # the series is still read
+
+    db.session.expire_all()
+    response = client.post(link, data={"status": "maybe-later"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Jane Chair — Co-chair" in page
+    assert "Irina Invitee" in page
 
 
 def test_after_the_deadline_the_answer_is_shown_read_only_and_posts_are_refused(client):

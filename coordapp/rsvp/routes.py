@@ -84,7 +84,7 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = get_invitation_by_token_or_404(token, for_page=request.method == "GET")
     if request.method == "GET":
         return _render_page(invitation)
 
