@@ -19,7 +19,8 @@ def free_port() -> int:
 
 class RecordingHandler:
     def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
+        self._parsed: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         # address (lower-case) -> SMTP reply, e.g. "550 5.1.1 No such user"
         self.refuse: dict[str, str] = {}
@@ -32,10 +33,18 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        """The received messages, parsed when first asked for (parsing while receiving
+        would compete with the sender for the CPU in benchmarks)."""
         with self._lock:
-            self.messages.append(message)
+            for raw in self.raw[len(self._parsed) :]:
+                self._parsed.append(email.message_from_bytes(raw, policy=email.policy.default))
+            return list(self._parsed)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.raw.append(envelope.content)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
@@ -56,7 +65,7 @@ class SMTPServer:
         return [
             m
             for m, (_sender, rcpts) in zip(
-                self.handler.messages, self.handler.envelopes, strict=True
+                self.messages, self.handler.envelopes, strict=True
             )
             if address.lower() in (r.lower() for r in rcpts)
         ]

@@ -454,3 +454,18 @@ def test_retry_delay_doubles_up_to_an_hour(attempts, seconds):
     from coordapp.mail.delivery import retry_delay
 
     assert retry_delay(attempts) == timedelta(seconds=seconds)
+
+
+def test_a_long_subject_with_a_dash_arrives_exactly_as_written(app, smtp_server):
+    """Folding a long header must not add or drop a character (it once put two spaces
+    before the dash of "For your approval: … — …")."""
+    subject = (
+        "For your approval: minutes of Country Network on Migration — Fourth extended "
+        "meeting of the network in Minsk (version 2)"
+    )
+    queue(subject=subject)
+    deliver_due_messages()
+    [received] = smtp_server.messages
+    assert received["Subject"] == subject
+    raw = smtp_server.handler.raw[0]
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))

@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,7 +37,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import defer
 
 from coordapp.extensions import db
-from coordapp.mail.mime import build_message, envelope_sender
+from coordapp.mail.mime import as_bytes, build_message, envelope_sender
 from coordapp.mail.writers import CannotWrite, write
 from coordapp.models import (
     Invitation,
@@ -86,12 +85,12 @@ class FileBackend:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
 
-    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+    def send(self, row: OutgoingMessage, message: bytes) -> None:
         path = self.directory / f"{row.id}-{row.kind.value}.eml"
         partial = path.with_name(path.name + ".part")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(message.as_bytes())
+            partial.write_bytes(message)
             os.replace(partial, path)  # readers never see half a file
         except OSError as error:
             raise DeliveryError(f"cannot write {path}: {error}", server_down=True) from error
@@ -162,14 +161,14 @@ class SMTPBackend:
             raise
         return connection
 
-    def _send_once(self, row: OutgoingMessage, message: EmailMessage) -> None:
+    def _send_once(self, row: OutgoingMessage, message: bytes) -> None:
         if self._connection is None:
             self._connection = self._connect()
             self._used = False
-        self._connection.send_message(message, from_addr=envelope_sender(), to_addrs=[row.to_email])
+        self._connection.sendmail(envelope_sender(), [row.to_email], message)
         self._used = True
 
-    def send(self, row: OutgoingMessage, message: EmailMessage) -> None:
+    def send(self, row: OutgoingMessage, message: bytes) -> None:
         try:
             try:
                 self._send_once(row, message)
@@ -402,7 +401,7 @@ def _deliver_one(row: OutgoingMessage, backend, clock: Callable[[], datetime], s
     try:
         if row.text_body is None:
             content = _write_email(row)
-        message = build_message(row, date=clock())
+        message = as_bytes(build_message(row, date=clock()))
     except SQLAlchemyError:
         raise  # the database, not the message: the claim lapses and it is retried
     except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
