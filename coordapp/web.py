@@ -1,9 +1,14 @@
 """What every blueprint's views share: loading the object a URL names (404 when it does
-not exist) and opening personal links (RSVP, commitment status, calendar feed).
+not exist), opening personal links (RSVP, commitment status, calendar feed) and the few
+formatting helpers templates may call.
+
+A view loads, checks access, calls services (passing who acts: services never read the
+request or the logged-in user), then commits once at the end. A refusal (DomainError)
+that the view does not turn into a better page reaches errors.register, which rolls back.
 
 A personal link works without an account, so its token is the only secret: a wrong one
 counts against the client's address and, past the limit, the address waits (429) while
-anyone holding a right token is never blocked. Services never see any of this.
+anyone holding a right token is never blocked.
 """
 
 from __future__ import annotations
