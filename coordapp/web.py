@@ -1,9 +1,14 @@
 """What every blueprint's views share: loading the object a URL names (404 when it does
-not exist) and opening personal links (RSVP, commitment status, calendar feed).
+not exist), opening personal links (RSVP, commitment status, calendar feed) and the few
+formatting helpers templates may call.
+
+A view loads, checks access, calls services (passing who acts: services never read the
+request or the logged-in user), then commits once at the end. A refusal (DomainError)
+that the view does not turn into a better page reaches errors.register, which rolls back.
 
 A personal link works without an account, so its token is the only secret: a wrong one
 counts against the client's address and, past the limit, the address waits (429) while
-anyone holding a right token is never blocked. Services never see any of this.
+anyone holding a right token is never blocked.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import Flask, abort, request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import ratelimit
-from coordapp.commitments.service import get_commitment
+from coordapp.commitments.service import get_commitment, is_overdue, quarter_text
 from coordapp.extensions import db
 from coordapp.invitations.service import RSVP_PURPOSE, get_invitation
 from coordapp.links import link_id_from_token
@@ -31,12 +37,36 @@ from coordapp.models import (
     Series,
     SeriesChair,
 )
+from coordapp.models.commitment import SDG_NAMES
 
 T = TypeVar("T")
 
 BAD_LINK_BUCKET = "bad-personal-link"
 BAD_LINK_LIMIT = 30
 BAD_LINK_WINDOW_SECONDS = 600
+
+
+# --- template helpers (formatting only: none of them queries) -------------------------------
+
+
+def sdg_name(goal: int) -> str:
+    """The official short name of a Sustainable Development Goal."""
+    return str(SDG_NAMES.get(goal, ""))
+
+
+def commitment_due(commitment: Commitment) -> str:
+    """ "Q2 2027" or the formatted due date, or "" when there is none."""
+    quarter = quarter_text(commitment)
+    if quarter:
+        return quarter
+    return format_date(commitment.due_date, "d MMM y") if commitment.due_date else ""
+
+
+def register(app: Flask) -> None:
+    """Every page's data comes from its view; these only format what they are given."""
+    app.add_template_global(sdg_name)
+    app.add_template_global(is_overdue, "commitment_is_overdue")
+    app.add_template_filter(commitment_due)
 
 
 # --- objects named in the URL --------------------------------------------------------------

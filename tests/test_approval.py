@@ -17,6 +17,7 @@ from flask import render_template_string
 from flask_login import login_user
 
 from coordapp.approval import service
+from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.extensions import db
 from coordapp.links import rsvp_url
 from coordapp.minutes import service as minutes_service
@@ -586,7 +587,13 @@ def render_status_box(app, user, meeting) -> str:
     with app.test_request_context("/"):
         login_user(user)
         meeting = minutes_service.load_meeting(meeting.id)
-        return render_template_string('{% include "approval/_status.html" %}', meeting=meeting)
+        # What the meeting page's view passes to its minutes section.
+        return render_template_string(
+            '{% include "approval/_status.html" %}',
+            meeting=meeting,
+            approval_box=service.meeting_section(meeting, user),
+            approval_forms={"submit": SubmitForm(formdata=None), "amend": AmendForm(formdata=None)},
+        )
 
 
 def test_status_box_shows_each_chair_and_the_comments(app, world):

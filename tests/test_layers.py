@@ -53,3 +53,17 @@ def test_no_feature_imports_another_features_routes():
                 if parts[1] != own:
                     offenders.append(f"{path.relative_to(PACKAGE)} imports {target}")
     assert offenders == []
+
+
+def test_pages_get_their_sections_from_the_views_not_from_template_queries(app):
+    """Templates only format: the functions that loaded data behind a view's back are gone."""
+    retired = {
+        "public_agenda",
+        "follow_up_commitments",
+        "latest_review_at",
+        "follow_up_form",
+        "downloadable_minutes",
+        "minutes_approval_box",
+    }
+    assert retired.isdisjoint(app.jinja_env.globals)
+    assert {"sdg_name", "commitment_is_overdue"} <= set(app.jinja_env.globals)

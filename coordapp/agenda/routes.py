@@ -87,12 +87,6 @@ def _too_large(error):
     )
 
 
-@bp.app_template_global("public_agenda")
-def public_agenda(meeting: Meeting) -> service.Agenda:
-    """The meeting's agenda for pages outside this blueprint (the RSVP page)."""
-    return service.agenda_of(meeting)
-
-
 # --- the agenda page ------------------------------------------------------------------------
 
 

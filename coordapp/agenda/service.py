@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,9 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
+from coordapp.commitments.service import follow_up_commitments
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.models import Contact, Meeting, MeetingStatus, User
+from coordapp.models import Commitment, Contact, Meeting, MeetingStatus, User
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 
@@ -80,6 +81,8 @@ class Agenda:
     rows: list[ScheduledItem]
     ends_at: datetime  # when the last item is planned to end
     overrun_minutes: int  # how far past the meeting's end (0 if it fits)
+    # What a "Follow-up of commitments" item reviews (loaded only when there is one).
+    follow_up: list[Commitment] = field(default_factory=list)
 
     @property
     def total_minutes(self) -> int:
@@ -99,7 +102,12 @@ def schedule(meeting: Meeting, items: Sequence[AgendaItem]) -> Agenda:
 
 
 def agenda_of(meeting: Meeting) -> Agenda:
-    return schedule(meeting, load_items(meeting.id))
+    """The scheduled items, with the commitments a follow-up item reviews: everything
+    the agenda page, its print view, its PDF and the invitees' page show."""
+    agenda = schedule(meeting, load_items(meeting.id))
+    if any(row.item.kind is AgendaItemKind.FOLLOW_UP for row in agenda.rows):
+        agenda = replace(agenda, follow_up=follow_up_commitments(meeting))
+    return agenda
 
 
 def presenter_label(contact: Contact) -> str:

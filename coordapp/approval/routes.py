@@ -21,7 +21,6 @@ from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, ApproveForm, ReturnForm, SubmitForm
 from coordapp.extensions import db
 from coordapp.minutes import service as minutes_service
-from coordapp.models import Meeting
 from coordapp.models.approval import MinutesDocument, SignatureStatus
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.web import get_meeting_or_404
@@ -39,29 +38,6 @@ def _get_version(version_id: int) -> MinutesVersion:
     if version is None:
         abort(404, _("This version of the minutes does not exist."))
     return version
-
-
-@bp.app_template_global()
-def minutes_approval_box(meeting: Meeting) -> dict:
-    """What `approval/_status.html` shows on the meeting page, for the current user."""
-    status = service.version_status(meeting, None)
-    version = status.version
-    user = current_user
-    is_chair = user.is_authenticated and any(
-        line.chair.user_id == user.id for line in status.chairs
-    )
-    return {
-        "status": status,
-        "is_chair": is_chair,
-        "can_submit": bool(
-            version is not None
-            and service.can_submit(user, version)
-            and meeting.status in service.SUBMITTABLE_MEETING_STATUSES
-        ),
-        "can_amend": bool(version is not None and service.can_amend(user, version)),
-        "submit_form": SubmitForm(formdata=None),
-        "amend_form": AmendForm(formdata=None),
-    }
 
 
 def _render_version(

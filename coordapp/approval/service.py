@@ -671,3 +671,29 @@ def version_status(meeting: Meeting, version: MinutesVersion | None) -> VersionS
     if version.submitted_by_id:
         status.submitted_by = db.session.get(User, version.submitted_by_id)
     return status
+
+
+@dataclass
+class MeetingSection:
+    """The approval box of the meeting page, for `viewer`."""
+
+    status: VersionStatus
+    is_chair: bool
+    can_submit: bool
+    can_amend: bool
+
+
+def meeting_section(meeting: Meeting, viewer: User) -> MeetingSection:
+    status = version_status(meeting, None)
+    version = status.version
+    return MeetingSection(
+        status=status,
+        is_chair=viewer.is_authenticated
+        and any(line.chair.user_id == viewer.id for line in status.chairs),
+        can_submit=bool(
+            version is not None
+            and can_submit(viewer, version)
+            and meeting.status in SUBMITTABLE_MEETING_STATUSES
+        ),
+        can_amend=bool(version is not None and can_amend(viewer, version)),
+    )

@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -36,48 +35,6 @@ from coordapp.models.directory import Category
 from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
 
 bp = Blueprint("commitments", __name__)
-
-
-# --- template helpers --------------------------------------------------------------------
-
-
-@bp.app_template_filter("commitment_due")
-def commitment_due(commitment: Commitment) -> str:
-    """ "Q2 2027" or the formatted due date, or "" when there is none."""
-    quarter = service.quarter_text(commitment)
-    if quarter:
-        return quarter
-    return format_date(commitment.due_date, "d MMM y") if commitment.due_date else ""
-
-
-@bp.app_template_global("commitment_is_overdue")
-def commitment_is_overdue(commitment: Commitment) -> bool:
-    return service.is_overdue(commitment)
-
-
-@bp.app_template_global("sdg_name")
-def sdg_name(goal: int) -> str:
-    return str(SDG_NAMES.get(goal, ""))
-
-
-@bp.app_template_global("follow_up_commitments")
-def follow_up_commitments(meeting: Meeting) -> list[Commitment]:
-    """For templates/commitments/_follow_up_list.html when the view did not pass
-    `commitments_to_follow_up` (one query plus eager loads, whatever the count)."""
-    return service.follow_up_commitments(meeting)
-
-
-@bp.app_template_global("latest_review_at")
-def latest_review_at(commitment: Commitment, meeting: Meeting):
-    return service.latest_review_at(commitment, meeting)
-
-
-@bp.app_template_global("follow_up_form")
-def follow_up_form(commitment: Commitment) -> StatusUpdateForm:
-    """A blank status form for one commitment of a follow-up list."""
-    form = StatusUpdateForm(prefix=f"c{commitment.id}", formdata=None)
-    form.status.data = commitment.status.value
-    return form
 
 
 # --- capture at a meeting ----------------------------------------------------------------
@@ -349,13 +306,25 @@ def add_follow_up_item(meeting_id: int):
     return redirect(url_for("commitments.follow_up", meeting_id=meeting.id), code=303)
 
 
+def _follow_up_form(commitment: Commitment) -> StatusUpdateForm:
+    """A blank status form for one commitment of a follow-up list."""
+    form = StatusUpdateForm(prefix=f"c{commitment.id}", formdata=None)
+    form.status.data = commitment.status.value
+    return form
+
+
 def _render_follow_up(meeting: Meeting, failed: tuple[int, StatusUpdateForm] | None = None,
                       code: int = 200):
+    rows = service.follow_up_rows(meeting)
+    forms = {}
+    if current_user.is_secretariat:
+        forms = {row.commitment.id: _follow_up_form(row.commitment) for row in rows}
+        forms.update([failed] if failed else [])
     return render_template(
         "commitments/follow_up.html",
         meeting=meeting,
-        commitments_to_follow_up=service.follow_up_commitments(meeting),
-        follow_up_forms=dict([failed]) if failed else {},
+        follow_up_rows=rows,
+        follow_up_forms=forms,
         follow_up_item=service.follow_up_item(meeting) if meeting.series_id else None,
         confirm_form=ConfirmForm(),
     ), code

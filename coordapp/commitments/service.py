@@ -412,6 +412,23 @@ def latest_review_at(commitment: Commitment, meeting: Meeting) -> CommitmentUpda
     return reviews[-1] if reviews else None
 
 
+@dataclass
+class FollowUpRow:
+    """One commitment on a meeting's follow-up list, with what the list shows of it."""
+
+    commitment: Commitment
+    overdue: bool
+    review: CommitmentUpdate | None  # its latest update recorded at this meeting
+
+
+def follow_up_rows(meeting: Meeting) -> list[FollowUpRow]:
+    """The follow-up list of `meeting` (one query plus eager loads, whatever the count)."""
+    return [
+        FollowUpRow(commitment, is_overdue(commitment), latest_review_at(commitment, meeting))
+        for commitment in follow_up_commitments(meeting)
+    ]
+
+
 def follow_up_item(meeting: Meeting) -> AgendaItem | None:
     return db.session.scalar(
         sa.select(AgendaItem)

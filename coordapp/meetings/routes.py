@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from coordapp.access import login_required, secretariat_required
+from coordapp.approval import service as approval_service
+from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.extensions import db
 from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
@@ -204,6 +206,11 @@ def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, cod
             cancel_form=cancel_form or StatusForm(),
             audit_rows=_audit_rows(meeting) if can_manage else [],
             invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
+            approval_box=approval_service.meeting_section(meeting, current_user),
+            approval_forms={
+                "submit": SubmitForm(formdata=None),
+                "amend": AmendForm(formdata=None),
+            },
         ),
         code,
     )

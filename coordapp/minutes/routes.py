@@ -11,19 +11,10 @@ from coordapp.extensions import db
 from coordapp.minutes import service
 from coordapp.minutes.forms import MeetingFieldsForm, MinutesItemForm
 from coordapp.models import Meeting
-from coordapp.models.commitment import SDG_NAMES
 from coordapp.models.minutes import MinutesItem, MinutesVersion
 from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("minutes", __name__)
-
-
-@bp.app_template_global()
-def sdg_name(goal: int) -> str:
-    """The official short name of a Sustainable Development Goal (for the documents)."""
-    return str(SDG_NAMES.get(goal, ""))
-
-
 
 
 def _get_item(item_id: int) -> MinutesItem:

@@ -35,13 +35,6 @@ from coordapp.web import get_invitation_by_token_or_404
 bp = Blueprint("minutes_pdf", __name__)
 
 
-@bp.app_template_global()
-def downloadable_minutes(meeting_id: int) -> list[MinutesVersion]:
-    """Approved (and superseded) versions with a PDF, for templates/minutes_pdf/
-    _rsvp_downloads.html: one query, called once per page."""
-    return signing.downloadable_versions(meeting_id)
-
-
 def download_name(meeting: Meeting, series: Series | None, version: MinutesVersion) -> str:
     """E.g. "un-country-network-on-migration-04-minutes-v2.pdf"."""
     parts = [slugify(series.name) if series is not None else slugify(meeting.title)]
