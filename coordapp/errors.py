@@ -9,10 +9,12 @@ is ever committed, and shows the error page.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from coordapp.extensions import db
 
 
 class DomainError(Exception):
@@ -62,10 +64,13 @@ def csrf_error(error: CSRFError):
     )
 
 
-def domain_error(error: DomainError):
-    from coordapp.extensions import db
-    from coordapp.web import wants_json
+def wants_json() -> bool:
+    """The page's script asked (Accept: application/json) rather than the browser."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
 
+
+def domain_error(error: DomainError):
     db.session.rollback()
     message = str(error.message) if error.message else None
     if wants_json():

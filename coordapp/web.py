@@ -18,16 +18,13 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, abort, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import ratelimit
-from coordapp.commitments.service import get_commitment, is_overdue, quarter_text
+from coordapp.errors import wants_json  # noqa: F401  (the views' import)
 from coordapp.extensions import db
-from coordapp.invitations.service import RSVP_PURPOSE, get_invitation
-from coordapp.links import link_id_from_token
-from coordapp.meetings.service import load_meeting
+from coordapp.links import RSVP_PURPOSE, link_id_from_token
 from coordapp.models import (
     Commitment,
     Contact,
@@ -36,8 +33,9 @@ from coordapp.models import (
     MeetingChair,
     Series,
     SeriesChair,
+    meeting_page_options,
 )
-from coordapp.models.commitment import SDG_NAMES
+from coordapp.models.commitment import SDG_NAMES, CommitmentUpdate, commitment_list_options
 
 T = TypeVar("T")
 
@@ -54,19 +52,9 @@ def sdg_name(goal: int) -> str:
     return str(SDG_NAMES.get(goal, ""))
 
 
-def commitment_due(commitment: Commitment) -> str:
-    """ "Q2 2027" or the formatted due date, or "" when there is none."""
-    quarter = quarter_text(commitment)
-    if quarter:
-        return quarter
-    return format_date(commitment.due_date, "d MMM y") if commitment.due_date else ""
-
-
 def register(app: Flask) -> None:
     """Every page's data comes from its view; these only format what they are given."""
     app.add_template_global(sdg_name)
-    app.add_template_global(is_overdue, "commitment_is_overdue")
-    app.add_template_filter(commitment_due)
 
 
 # --- objects named in the URL --------------------------------------------------------------
@@ -74,7 +62,9 @@ def register(app: Flask) -> None:
 
 def get_meeting_or_404(meeting_id: int) -> Meeting:
     """The meeting with its series and chairs (what every meeting page shows)."""
-    meeting = load_meeting(meeting_id)
+    meeting = db.session.scalar(
+        sa.select(Meeting).where(Meeting.id == meeting_id).options(*meeting_page_options())
+    )
     if meeting is None:
         abort(404, _("This meeting does not exist."))
     return meeting
@@ -97,23 +87,35 @@ def get_series_or_404(series_id: int) -> Series:
 
 
 def get_invitation_or_404(invitation_id: int) -> Invitation:
-    invitation = get_invitation(invitation_id)
+    invitation = db.session.scalar(
+        sa.select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .options(
+            joinedload(Invitation.contact).joinedload(Contact.organisation),
+            joinedload(Invitation.meeting),
+            joinedload(Invitation.substitute).joinedload(Invitation.contact),
+        )
+    )
     if invitation is None:
         abort(404, _("This invitation does not exist."))
     return invitation
 
 
 def get_commitment_or_404(commitment_id: int, *, with_history: bool = False) -> Commitment:
-    commitment = get_commitment(commitment_id, with_history=with_history)
+    query = sa.select(Commitment).where(Commitment.id == commitment_id)
+    query = query.options(*commitment_list_options())
+    if with_history:
+        query = query.options(
+            selectinload(Commitment.updates).options(
+                joinedload(CommitmentUpdate.by_user),
+                joinedload(CommitmentUpdate.by_contact),
+                joinedload(CommitmentUpdate.meeting),
+            )
+        )
+    commitment = db.session.scalar(query)
     if commitment is None:
         abort(404, _("This commitment does not exist."))
     return commitment
-
-
-def wants_json() -> bool:
-    """The page's script asked (Accept: application/json) rather than the browser."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 # --- personal links ------------------------------------------------------------------------

@@ -463,9 +463,15 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     )
     meeting = db.session.get(Meeting, version.meeting_id)
     if meeting.status is MeetingStatus.HELD:
-        from coordapp.meetings.service import change_status
-
-        change_status(meeting, MeetingStatus.CLOSED)
+        # The one status change approval makes: approved minutes close a held meeting.
+        meeting.status = MeetingStatus.CLOSED
+        audit.record(
+            "status_changed",
+            meeting,
+            meeting_id=meeting.id,
+            changes={"status": [MeetingStatus.HELD.value, MeetingStatus.CLOSED.value]},
+            by=by,
+        )
 
     superseded = None
     if version.amends_id is not None:

@@ -22,7 +22,6 @@ from coordapp.access import secretariat_required
 from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
 from coordapp.extensions import db
-from coordapp.meetings import service as meetings_service
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
 from coordapp.web import get_meeting_or_404, wants_json
 
@@ -223,17 +222,10 @@ def mark_held(meeting_id: int):
     if not MarkHeldForm().validate_on_submit():
         abort(400)
     try:
-        meetings_service.change_status(meeting, MeetingStatus.HELD, by=current_user)
-    except meetings_service.StatusChangeError:
+        service.mark_held(meeting, by=current_user)
+    except service.AttendanceError as error:
         db.session.rollback()
-        return _render(
-            meeting,
-            message=_(
-                "A meeting that is %(current)s cannot be marked as held.",
-                current=meeting.status.label.lower(),
-            ),
-            code=409,
-        )
+        return _render(meeting, message=str(error.message), code=409)
     db.session.commit()
     flash(_("The meeting is marked as held."), "success")
     return redirect(url_for("attendance.index", meeting_id=meeting.id))

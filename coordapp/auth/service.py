@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from coordapp import audit
 from coordapp.extensions import db
 from coordapp.models import LoginAttempt, User, utcnow
 
@@ -85,8 +86,6 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
 
 def change_password(user: User, new_password: str) -> None:
     """Set a new password; bumping the session version ends every other session."""
-    from coordapp import audit
-
     user.set_password(new_password)
     audit.record("password_changed", user, user_id=user.id)
     db.session.commit()

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,6 +36,22 @@ from coordapp.models.directory import Category
 from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
 
 bp = Blueprint("commitments", __name__)
+
+
+# Formatting helpers for commitments in any template (the meeting page, the minutes
+# document…); none of them queries.
+@bp.app_template_filter()
+def commitment_due(commitment: Commitment) -> str:
+    """ "Q2 2027" or the formatted due date, or "" when there is none."""
+    quarter = service.quarter_text(commitment)
+    if quarter:
+        return quarter
+    return format_date(commitment.due_date, "d MMM y") if commitment.due_date else ""
+
+
+@bp.app_template_global("commitment_is_overdue")
+def commitment_is_overdue(commitment: Commitment) -> bool:
+    return service.is_overdue(commitment)
 
 
 # --- capture at a meeting ----------------------------------------------------------------

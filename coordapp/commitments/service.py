@@ -45,6 +45,7 @@ from coordapp.models.commitment import (
     CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
+    commitment_list_options,
     commitment_organisations,
 )
 from coordapp.models.directory import Category
@@ -164,27 +165,8 @@ def update_commitment(
 # --- loading -----------------------------------------------------------------------------
 
 
-def _list_options():
-    return (
-        joinedload(Commitment.meeting).joinedload(Meeting.series),
-        joinedload(Commitment.responsible).joinedload(Contact.organisation),
-        joinedload(Commitment.agenda_item),
-        selectinload(Commitment.organisations),
-        selectinload(Commitment.sdgs),
-    )
-
-
-def get_commitment(commitment_id: int, *, with_history: bool = False) -> Commitment | None:
-    query = sa.select(Commitment).where(Commitment.id == commitment_id).options(*_list_options())
-    if with_history:
-        query = query.options(
-            selectinload(Commitment.updates).options(
-                joinedload(CommitmentUpdate.by_user),
-                joinedload(CommitmentUpdate.by_contact),
-                joinedload(CommitmentUpdate.meeting),
-            )
-        )
-    return db.session.scalar(query)
+def _list_options() -> tuple:
+    return commitment_list_options()
 
 
 def get_commitment_by_link(link_id: str) -> Commitment | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
 from coordapp.mail import writers
+from coordapp.mail.tasks import deliver_outbox
 from coordapp.models import MessageKind, MessageStatus, OutgoingMessage, utcnow
 
 _PENDING_FLAG = "coordapp_outbox_has_new_messages"
@@ -101,8 +102,6 @@ def _wake_the_worker(session: Session) -> None:
         return
     if not current_app.config.get("MAIL_DELIVER_AFTER_COMMIT", True):
         return
-    from coordapp.mail.tasks import deliver_outbox
-
     deliver_outbox()
 
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
 from coordapp.errors import DomainError
@@ -25,6 +24,7 @@ from coordapp.models import (
     Series,
     SeriesChair,
     User,
+    meeting_page_options,
 )
 
 # The fields whose before/after values the audit log keeps.
@@ -328,10 +328,5 @@ def change_status(
 def load_meeting(meeting_id: int) -> Meeting | None:
     """A meeting with its series and chairs (what every meeting page shows)."""
     return db.session.scalar(
-        sa.select(Meeting)
-        .where(Meeting.id == meeting_id)
-        .options(
-            joinedload(Meeting.series),
-            selectinload(Meeting.chairs).joinedload(MeetingChair.user),
-        )
+        sa.select(Meeting).where(Meeting.id == meeting_id).options(*meeting_page_options())
     )

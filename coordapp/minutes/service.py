@@ -25,9 +25,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from coordapp.attendance.service import attendance_summary
+from coordapp.commitments.service import commitments_of_meeting
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.meetings.service import load_meeting  # noqa: F401  (used by approval, PDF)
 from coordapp.models import (
     Contact,
     Meeting,
@@ -478,16 +479,12 @@ def meeting_fields_revisions(version: MinutesVersion) -> list[Revision]:
 def attendance_for_minutes(meeting: Meeting) -> dict:
     """Present participants grouped by category, and apologies (declined or excused):
     the attendance colleague's `attendance_summary`, one query, plain values."""
-    from coordapp.attendance.service import attendance_summary
-
     return attendance_summary(meeting)
 
 
 def commitments_for_minutes(meeting: Meeting) -> list[Commitment]:
     """The commitments made at the meeting, in agenda order, with everything the table
     shows loaded (organisations, responsible contact, SDGs)."""
-    from coordapp.commitments.service import commitments_of_meeting
-
     commitments = commitments_of_meeting(meeting.id)
     positions = {}
     for commitment in commitments:

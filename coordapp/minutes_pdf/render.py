@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from coordapp.minutes.service import document_context, load_meeting
-from coordapp.models import Meeting
+from coordapp.extensions import db
+from coordapp.minutes.service import document_context
+from coordapp.models import Meeting, meeting_page_options
 from coordapp.models.minutes import MinutesVersion
 
 
@@ -41,7 +43,9 @@ def minutes_html(version: MinutesVersion) -> str:
 
 
 def _meeting_of(version: MinutesVersion) -> Meeting:
-    meeting = load_meeting(version.meeting_id)
+    meeting = db.session.scalar(
+        sa.select(Meeting).where(Meeting.id == version.meeting_id).options(*meeting_page_options())
+    )
     if meeting is None:
         raise RenderError(f"the meeting of minutes version {version.id} no longer exists")
     return meeting

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
+from coordapp.approval.service import finish_if_all_signed
 from coordapp.extensions import db
 from coordapp.minutes_pdf.render import fields_key
 from coordapp.models import Meeting, MeetingChair, User
@@ -156,7 +157,6 @@ def sign_approval_with(
     signed. Runs in the caller's transaction; the caller commits (or rolls back on error).
 
     Raises DocumentNotReady, AlreadySigned or SigningError."""
-    from coordapp.approval.service import finish_if_all_signed
     from coordapp.signing.pdfsign import sign_field
 
     # Locks in the order the approval workflow takes them (version, then document), so a

@@ -34,6 +34,7 @@ from coordapp.models.meeting import (
     MeetingStatus,
     Series,
     SeriesChair,
+    meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
@@ -78,6 +79,7 @@ __all__ = [
     "Contact",
     "LoginAttempt",
     "Meeting",
+    "meeting_page_options",
     "MeetingChair",
     "MeetingKind",
     "MeetingStatus",

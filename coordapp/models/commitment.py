@@ -8,9 +8,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from coordapp.models.directory import Contact
+from coordapp.models.meeting import Meeting
 
 
 class CommitmentStatus(enum.Enum):
@@ -161,3 +163,14 @@ class CommitmentUpdate(Base):
     meeting = relationship("Meeting")
     by_user = relationship("User")
     by_contact = relationship("Contact")
+
+
+def commitment_list_options() -> tuple:
+    """Loader options for what lists and pages of commitments show."""
+    return (
+        joinedload(Commitment.meeting).joinedload(Meeting.series),
+        joinedload(Commitment.responsible).joinedload(Contact.organisation),
+        joinedload(Commitment.agenda_item),
+        selectinload(Commitment.organisations),
+        selectinload(Commitment.sdgs),
+    )

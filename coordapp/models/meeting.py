@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
@@ -205,3 +205,11 @@ class MeetingChair(Base):
 
     meeting: Mapped[Meeting] = relationship(back_populates="chairs")
     user = relationship("User")
+
+
+def meeting_page_options() -> tuple:
+    """Loader options for what every meeting page shows: the series and the chairs."""
+    return (
+        joinedload(Meeting.series),
+        selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+    )
