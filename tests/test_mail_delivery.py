@@ -367,6 +367,7 @@ def test_a_message_left_sending_by_a_dead_worker_is_taken_over_after_the_lease(
     assert smtp_server.to("in-flight@example.org") == []
 
 
+@pytest.mark.commits  # two worker threads, each on its own connection
 def test_two_workers_at_once_never_send_a_message_twice(app, smtp_server):
     queue_many(100)
     db.session.close()
