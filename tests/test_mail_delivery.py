@@ -455,3 +455,26 @@ def test_retry_delay_doubles_up_to_an_hour(attempts, seconds):
     from coordapp.mail.delivery import retry_delay
 
     assert retry_delay(attempts) == timedelta(seconds=seconds)
+
+
+def test_a_locked_database_is_written_again_and_the_message_sent_once(app, smtp_server):
+    """SQLite answers "database is locked" while another worker writes: the worker rolls
+    back (here: to the test's savepoint), waits and writes again."""
+    row = queue()
+    refused: list[str] = []
+
+    def locked_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE outgoing_messages") and not refused:
+            refused.append(statement)
+            raise db.engine.dialect.loaded_dbapi.OperationalError("database is locked")
+
+    sa.event.listen(db.engine, "before_cursor_execute", locked_once)
+    try:
+        summary = deliver_due_messages()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", locked_once)
+
+    assert refused, "the refusal was never raised"
+    assert summary["sent"] == 1
+    assert len(smtp_server.to("ana@example.org")) == 1
+    assert reload(row).status is MessageStatus.SENT
