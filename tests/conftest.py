@@ -1,16 +1,24 @@
 """Test set-up: a real database (SQLite file by default, PostgreSQL when
-TEST_DATABASE_URL is set), one app per test, tables emptied after each test."""
+TEST_DATABASE_URL is set) built once per run by the Alembic migrations, so every test
+sees the real constraints and triggers. One app serves the whole run; each test runs
+inside a transaction that is rolled back at the end. Tests that need real commits
+(threads, a live server, a second connection) are marked `commits`: they get an app of
+their own and the tables are emptied afterwards."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import warnings
 from pathlib import Path
+from unittest import mock
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import Flask, g
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from coordapp import create_app
 from coordapp.extensions import db
@@ -61,42 +69,139 @@ test_config.__test__ = False  # a helper, not a test, even when imported into a 
 
 @pytest.fixture(scope="session")
 def _schema():
-    """Create the schema once per run (migrations are tested on their own)."""
+    """Build the schema once per run with the migrations (so the triggers exist too),
+    on PostgreSQL after dropping whatever an earlier run left."""
     app = create_app(test_config())
     with app.app_context():
         if IS_POSTGRES:
-            Base.metadata.drop_all(db.engine)
-        Base.metadata.create_all(db.engine)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        # migrations/env.py configures logging from alembic.ini (keep pytest's) and asks
+        # Flask-SQLAlchemy for its engine the old way first (a DeprecationWarning).
+        with mock.patch("logging.config.fileConfig"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "'get_engine' is deprecated", DeprecationWarning)
+            flask_migrate.upgrade()
         db.engine.dispose()
     yield
+
+
+def _forget_cached_user_before_each_request(app: Flask) -> None:
+    # A test keeps one app context (and so one `g`) open, which requests reuse; forget
+    # the user that Flask-Login cached in `g` so each request authenticates on its own
+    # cookies.
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+
+
+def _let_sqlite_use_savepoints(engine: sa.Engine) -> None:
+    """pysqlite begins transactions on its own (and not before a SAVEPOINT), so a
+    RELEASE would commit for real; let SQLAlchemy emit BEGIN itself (SQLAlchemy's
+    documented recipe). Test-only: the app's own engine keeps the driver's default."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture(scope="session")
+def _shared_app(_schema):
+    """The app the tests share: building one costs about 0.1 s."""
+    app = create_app(test_config())
+    _forget_cached_user_before_each_request(app)
+    if not IS_POSTGRES:
+        with app.app_context():
+            _let_sqlite_use_savepoints(db.engine)
+    return app
+
+
+class _SessionOnTestConnection(FlaskSession):
+    """Flask-SQLAlchemy's session picks the app's engine and ignores `bind`; this one
+    uses the test's connection, whichever app asks (tests build extra apps too)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
+@contextlib.contextmanager
+def _config_restored(app: Flask):
+    saved = dict(app.config)
+    # Each test gets its own mail folder, as it would with an app of its own.
+    app.config["MAIL_FILE_DIR"] = tempfile.mkdtemp(prefix="coordapp-mail-")
+    try:
+        yield
+    finally:
+        app.config.clear()
+        app.config.update(saved)
+
+
+def _in_a_rolled_back_transaction(app: Flask):
+    """Join `db.session` to an outer transaction on one connection; the code's own
+    commits and rollbacks become savepoints, and the test's end rolls everything back."""
+    with _config_restored(app), app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        app_session = db.session
+        db.session = db._make_scoped_session(
+            {
+                "class_": _SessionOnTestConnection,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.session = app_session
+            outer.rollback()
+            connection.close()
 
 
 def _empty_all_tables() -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if IS_POSTGRES:
+            # TRUNCATE fires no row triggers, so approved minutes go too.
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+            return
+        # SQLite's triggers refuse to delete approved minutes: set them aside meanwhile.
+        triggers = conn.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _ in triggers:
+            conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
+        for table in tables:
+            conn.execute(table.delete())
+        for _, sql in triggers:
+            conn.execute(sa.text(sql))
+
+
+def _committing(app: Flask):
+    """Real commits on the app's own engine; the tables are emptied afterwards."""
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
 
 
 @pytest.fixture
-def app(_schema):
-    app = create_app(test_config())
-
-    # The test keeps one app context open, which requests reuse; forget the user that
-    # Flask-Login cached in `g` so each request authenticates on its own cookies.
-    @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
-
-    with app.app_context():
-        yield app
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
+def app(request, _schema):
+    if request.node.get_closest_marker("commits"):
+        app = create_app(test_config())
+        _forget_cached_user_before_each_request(app)
+        yield from _committing(app)
+    else:
+        yield from _in_a_rolled_back_transaction(request.getfixturevalue("_shared_app"))
 
 
 @pytest.fixture
@@ -148,6 +253,10 @@ def member_client(app, client):
     return client
 
 
+# Transaction control, which the per-test transaction adds as savepoints: not queries.
+_NOT_QUERIES = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN")
+
+
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
@@ -157,7 +266,8 @@ class QueryCounter:
         return len(self.statements)
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append(statement)
+        if not statement.lstrip().upper().startswith(_NOT_QUERIES):
+            self.statements.append(statement)
 
 
 @contextlib.contextmanager
@@ -211,9 +321,12 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(request, app):
     """The test app served over real HTTP on a loopback port, in a thread."""
     import threading
+
+    if not request.node.get_closest_marker("commits"):
+        pytest.fail("a live server runs in its own thread: mark the test @pytest.mark.commits")
 
     from werkzeug.serving import make_server
 

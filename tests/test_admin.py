@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from coordapp.extensions import db
 from coordapp.models import AuditEvent, Role, User
 from tests.conftest import count_queries
 from tests.factories import make_user
-
-
-@pytest.fixture(autouse=True)
-def _no_current_user_cache_between_requests(app):
-    # The `app` fixture keeps one app context (and so one `g`) for the whole test.
-    @app.before_request
-    def forget_cached_user():
-        g.pop("_login_user", None)
 
 
 def user_by_email(email: str) -> User | None:

@@ -464,6 +464,7 @@ def test_rsvp_page_shows_the_agenda_with_constant_queries(client):
 
 
 @pytest.mark.browser
+@pytest.mark.commits  # a live server: requests run in its threads
 def test_dragging_a_row_saves_the_new_order(app, live_server, page):
     from playwright.sync_api import expect
 

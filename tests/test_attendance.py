@@ -574,6 +574,7 @@ def test_saving_a_whole_sheet_reads_a_fixed_number_of_times(secretariat_client, 
 
 
 @pytest.mark.browser
+@pytest.mark.commits  # a live server: requests run in its threads
 def test_a_click_saves_at_once_and_updates_the_counts(app, live_server, page, day):
     make_user(role=Role.SECRETARIAT, email="door@example.org", name="Door Keeper")
     base = live_server.url

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from coordapp import create_app
 from coordapp.config import INSECURE_DEFAULT_KEY
@@ -16,15 +15,6 @@ from tests.conftest import login_as, test_config
 from tests.factories import PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _no_current_user_cache_between_requests(app):
-    # The `app` fixture keeps one app context (and so one `g`) for the whole test;
-    # without this, Flask-Login's cached user would leak from one request to the next.
-    @app.before_request
-    def forget_cached_user():
-        g.pop("_login_user", None)
 
 
 def log_in(client, email, password=PASSWORD, remember=False, next=None, ip="127.0.0.1"):

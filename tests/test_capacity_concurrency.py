@@ -16,6 +16,7 @@ INVITEES = 50
 
 
 @pytest.mark.postgres_only
+@pytest.mark.commits  # threads, each on its own connection
 def test_fifty_simultaneous_acceptances_leave_exactly_twenty_accepted_and_thirty_waiting(app):
     meeting = make_meeting(capacity=CAPACITY)
     organisation = make_organisation()

@@ -29,7 +29,8 @@ from tests.factories import (
     make_user,
 )
 
-pytestmark = pytest.mark.browser
+# A live server: its requests run in threads, on connections of their own.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 CHAIR_ONE = "Anna Resident"
 CHAIR_TWO = "Аляксандр Лукашэвіч"

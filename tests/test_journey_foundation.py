@@ -10,7 +10,8 @@ from coordapp.extensions import db
 from coordapp.models import Contact, Meeting, Role
 from tests.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.browser
+# A live server: its requests run in threads, on connections of their own.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 def test_secretariat_sets_up_a_meeting_in_minsk(app, live_server, page):

@@ -21,7 +21,8 @@ from tests.factories import (
 )
 from tests.smtp import body_text, calendar_part
 
-pytestmark = pytest.mark.browser
+# A live server: its requests run in threads, on connections of their own.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 TITLE = "Fourth extended meeting"
 

@@ -25,7 +25,8 @@ from tests.factories import (
     make_user,
 )
 
-pytestmark = pytest.mark.browser
+# A live server: its requests run in threads, on connections of their own.
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 # A minimal, valid one-page PDF (the upload check reads the content, not the name).
 MINIMAL_PDF = (

@@ -367,6 +367,7 @@ def test_a_message_left_sending_by_a_dead_worker_is_taken_over_after_the_lease(
     assert smtp_server.to("in-flight@example.org") == []
 
 
+@pytest.mark.commits  # two worker threads, each on its own connection
 def test_two_workers_at_once_never_send_a_message_twice(app, smtp_server):
     queue_many(100)
     db.session.close()
@@ -469,3 +470,26 @@ def test_a_long_subject_with_a_dash_arrives_exactly_as_written(app, smtp_server)
     assert received["Subject"] == subject
     raw = smtp_server.handler.raw[0]
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_a_locked_database_is_written_again_and_the_message_sent_once(app, smtp_server):
+    """SQLite answers "database is locked" while another worker writes: the worker rolls
+    back (here: to the test's savepoint), waits and writes again."""
+    row = queue()
+    refused: list[str] = []
+
+    def locked_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE outgoing_messages") and not refused:
+            refused.append(statement)
+            raise db.engine.dialect.loaded_dbapi.OperationalError("database is locked")
+
+    sa.event.listen(db.engine, "before_cursor_execute", locked_once)
+    try:
+        summary = deliver_due_messages()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", locked_once)
+
+    assert refused, "the refusal was never raised"
+    assert summary["sent"] == 1
+    assert len(smtp_server.to("ana@example.org")) == 1
+    assert reload(row).status is MessageStatus.SENT

@@ -215,6 +215,7 @@ def test_second_save_on_the_same_state_is_told_of_the_conflict_and_loses_nothing
     assert db.session.get(MinutesItem, item.id).text == "Merged notes"
 
 
+@pytest.mark.commits  # a second connection sees only committed rows
 def test_a_save_based_on_a_stale_read_loses_to_the_conditional_update(app, meeting):
     """Between reading the item and writing it, another process saves: the UPDATE ...
     WHERE lock_version = :expected finds nothing and the save is refused."""
@@ -241,6 +242,7 @@ def test_a_save_based_on_a_stale_read_loses_to_the_conditional_update(app, meeti
     assert version.id is not None
 
 
+@pytest.mark.commits  # threads, each on its own connection
 def test_two_concurrent_saves_of_the_same_state_have_exactly_one_winner(app, meeting):
     add_agenda(meeting, ["Migration data"])
     service.current_version(meeting)
@@ -338,6 +340,36 @@ def test_a_submitted_version_refuses_every_save(secretariat_client, meeting):
     page = text_of(open_editor(secretariat_client, meeting))
     assert "Save this item" not in page
 
+
+
+def test_the_database_itself_refuses_to_change_approved_minutes(app, meeting):
+    """The test schema comes from the migrations, so their triggers guard every test: SQL
+    that goes around the service layer cannot rewrite approved minutes either."""
+    add_agenda(meeting, ["Migration data"])
+    version = service.current_version(meeting)
+    db.session.commit()
+    item = item_for(meeting, "Migration data")
+    item.text = "What was said"
+    version.opening_summary = "Signed opening"
+    db.session.commit()
+    version.status = MinutesStatus.APPROVED
+    db.session.commit()
+    ids = {"item": item.id, "version": version.id}
+
+    for statement in (
+        "UPDATE minutes_versions SET opening_summary = 'Rewritten' WHERE id = :version",
+        "UPDATE minutes_versions SET status = 'draft' WHERE id = :version",
+        "DELETE FROM minutes_versions WHERE id = :version",
+        "UPDATE minutes_items SET text = 'Rewritten' WHERE id = :item",
+        "DELETE FROM minutes_items WHERE id = :item",
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
+            with db.session.begin_nested():
+                db.session.execute(sa.text(statement), ids)
+
+    db.session.expire_all()
+    assert db.session.get(MinutesVersion, ids["version"]).opening_summary == "Signed opening"
+    assert db.session.get(MinutesItem, ids["item"]).text == "What was said"
 
 # --- meeting-level fields ----------------------------------------------------------------
 

@@ -446,6 +446,7 @@ def test_a_failed_signature_is_shown_and_try_again_signs(app, client, signed):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.commits  # threads, each on its own connection
 def test_two_chairs_signed_at_the_same_moment_both_end_up_in_the_file(app, signed):
     """Two workers sign at once: the document row is locked, so the second signs the
     bytes the first produced, and both signatures stay valid."""
@@ -659,14 +660,12 @@ def test_a_chair_downloads_and_a_member_who_is_not_a_chair_is_refused(
     assert response.status_code == 200 and response.data == signed.pdf
 
 
-def test_a_version_not_yet_approved_has_no_download(secretariat_client, approved):
-    version = db.session.get(MinutesVersion, approved.version_id)
-    version.status = MinutesStatus.SUBMITTED
-    db.session.commit()
-    assert (
-        secretariat_client.get(f"/minutes/versions/{approved.version_id}/minutes.pdf").status_code
-        == 404
-    )
+def test_a_version_not_yet_approved_has_no_download(secretariat_client, ready_for_signing):
+    # Submitted and rendered, but not approved. (An approved version cannot be turned
+    # back: the database refuses it.)
+    url = f"/minutes/versions/{ready_for_signing.version_id}/minutes.pdf"
+    assert _document(ready_for_signing.version_id).status is DocumentStatus.READY
+    assert secretariat_client.get(url).status_code == 404
     assert secretariat_client.get("/minutes/versions/999999/minutes.pdf").status_code == 404
 
 
