@@ -41,6 +41,7 @@ from coordapp.models.approval import (
 )
 from coordapp.models.invitation import Attendance
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
+from coordapp.web import get_meeting_or_404
 from tests.conftest import count_queries, login_as
 from tests.factories import make_contact, make_meeting, make_user
 from tests.outbox import written
@@ -586,7 +587,7 @@ def test_amendment_copies_the_content_and_supersedes_the_approved_version(world)
 def render_status_box(app, user, meeting) -> str:
     with app.test_request_context("/"):
         login_user(user)
-        meeting = minutes_service.load_meeting(meeting.id)
+        meeting = get_meeting_or_404(meeting.id)
         # What the meeting page's view passes to its minutes section.
         return render_template_string(
             '{% include "approval/_status.html" %}',

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from coordapp import create_app
 from coordapp.access import public
 from coordapp.agenda.service import AgendaOrderError
 from coordapp.commitments.service import CommitmentError
 from coordapp.extensions import db
 from coordapp.models import Category, Organisation
+from tests.conftest import test_config
 
 
-def _refusing_route(app, error):
+def _refusing_route(error):
+    """A client of an app (of its own: the shared one has served requests already) with
+    a route that changes something, then refuses."""
+    app = create_app(test_config())
+
     @app.post("/test-refusal")
     @public
     def refuse():
@@ -20,9 +26,11 @@ def _refusing_route(app, error):
         db.session.flush()
         raise error
 
+    return app.test_client()
 
-def test_a_refused_action_shows_its_message_and_saves_nothing(app, client):
-    _refusing_route(app, CommitmentError("This commitment cannot change now."))
+
+def test_a_refused_action_shows_its_message_and_saves_nothing(app):
+    client = _refusing_route(CommitmentError("This commitment cannot change now."))
 
     response = client.post("/test-refusal")
 
@@ -32,8 +40,8 @@ def test_a_refused_action_shows_its_message_and_saves_nothing(app, client):
     assert db.session.scalar(sa.select(Organisation).filter_by(name="Half-done Ltd")) is None
 
 
-def test_a_script_gets_the_refusal_as_json_with_its_status(app, client):
-    _refusing_route(app, AgendaOrderError("The new order could not be read."))
+def test_a_script_gets_the_refusal_as_json_with_its_status(app):
+    client = _refusing_route(AgendaOrderError("The new order could not be read."))
 
     response = client.post("/test-refusal", headers={"Accept": "application/json"})
 

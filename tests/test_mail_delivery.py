@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -330,6 +331,10 @@ def test_stopping_the_server_during_a_batch_of_200_loses_none_and_duplicates_non
     assert MessageStatus.SENDING not in counts
 
     smtp_server.handler.handle_DATA = original
+    for _ in range(200):  # the server is stopped by a thread of its own: wait for it
+        if not smtp_server.running:
+            break
+        time.sleep(0.05)
     assert not smtp_server.running
     smtp_server.start()
     second = deliver_due_messages(now=later())

@@ -50,6 +50,7 @@ from coordapp.models.commitment import Commitment, CommitmentSDG, CommitmentStat
 from coordapp.models.invitation import Attendance
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing.ca import current_ca, init_ca
+from coordapp.web import get_meeting_or_404
 from tests.conftest import _empty_all_tables, login_as, test_config
 from tests.factories import make_meeting, make_organisation, make_series, make_user
 
@@ -197,7 +198,7 @@ def signed(_schema):
         return result
 
     with app.app_context(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(approval_service, "finish_if_all_signed", finish_spy)
+        patch.setattr(pdf_signing, "finish_if_all_signed", finish_spy)
         patch.setattr(
             pdf_tasks, "render_unsigned", _timed(timings, "render", pdf_tasks.render_unsigned)
         )
@@ -385,7 +386,7 @@ def test_the_signed_file_is_authentic_and_chains_to_the_deployments_ca(signed):
 
 def test_a_meeting_without_chairs_fails_to_render_with_a_message(app):
     world = build_submitted_minutes()
-    meeting = minutes_service.load_meeting(world.meeting_id)
+    meeting = get_meeting_or_404(world.meeting_id)
     meeting.chairs.clear()
     db.session.commit()
 

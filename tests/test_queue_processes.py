@@ -7,6 +7,8 @@ so it takes a few seconds. Redis db 5 is flushed before and after.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
@@ -32,19 +34,27 @@ from coordapp import create_app
 
 app = create_app()
 
+from datetime import UTC, datetime, timedelta
+
 from coordapp.extensions import db
-from coordapp.mail.queue import queue_email
-from coordapp.models import Base, MessageKind
+from coordapp.invitations.invite import invite_contacts
+from coordapp.models import Base, Category, Contact, Meeting, MeetingStatus, Organisation
 
 with app.app_context():
     Base.metadata.create_all(db.engine)
-    queue_email(
-        kind=MessageKind.OTHER,
-        to_email="ops@example.org",
-        to_name="Ops",
-        subject="Queue round trip",
-        text_body="Delivered by the worker.",
+    starts = datetime.now(UTC) + timedelta(days=30)
+    meeting = Meeting(
+        title="Queue round trip",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        timezone="Europe/Minsk",
+        status=MeetingStatus.SCHEDULED,
     )
+    ops = Organisation(name="Operations", category=Category.OTHER)
+    contact = Contact(name="Ops", email="ops@example.org", organisation=ops)
+    db.session.add_all([meeting, ops, contact])
+    db.session.flush()
+    invite_contacts(meeting, [contact], by=None)  # the worker writes the invitation
     db.session.commit()
 """
 
@@ -141,7 +151,9 @@ def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path,
     assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
-    assert "Subject: Queue round trip" in sent[0].read_text()
+    assert "Queue round trip" in email.message_from_bytes(
+        sent[0].read_bytes(), policy=email.policy.default
+    )["Subject"]
     assert _statuses(settings) == ["sent"]
     assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 0
     assert not (tmp_path / "unused-queue.sqlite").exists()
@@ -156,6 +168,8 @@ def test_without_redis_both_processes_use_the_sqlite_queue_at_huey_sqlite_path(t
     assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
-    assert "Subject: Queue round trip" in sent[0].read_text()
+    assert "Queue round trip" in email.message_from_bytes(
+        sent[0].read_bytes(), policy=email.policy.default
+    )["Subject"]
     assert _statuses(settings) == ["sent"]
     assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 0
