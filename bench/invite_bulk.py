@@ -44,34 +44,49 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="coordapp-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     smtp = SMTPServer().start()
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
-        "WTF_CSRF_ENABLED": False,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "MAIL_SERVER": smtp.host,
-        "MAIL_PORT": smtp.port,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_DELIVER_AFTER_COMMIT": False,
+            "MAIL_SERVER": smtp.host,
+            "MAIL_PORT": smtp.port,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
         user = User(email="bench@example.org", name="Bench Secretariat", role=Role.SECRETARIAT)
         user.set_password("bench-password")
-        organisation = Organisation(name="District administrations", acronym="DA",
-                                    category=Category.LOCAL_GOVERNMENT)
+        organisation = Organisation(
+            name="District administrations", acronym="DA", category=Category.LOCAL_GOVERNMENT
+        )
         db.session.add_all([user, organisation])
         db.session.flush()
-        db.session.execute(db.insert(Contact), [
-            {"name": f"Invitee {n:04d}", "email": f"invitee{n:04d}@example.org",
-             "organisation_id": organisation.id, "language": "en"}
-            for n in range(INVITEES)
-        ])
+        db.session.execute(
+            db.insert(Contact),
+            [
+                {
+                    "name": f"Invitee {n:04d}",
+                    "email": f"invitee{n:04d}@example.org",
+                    "organisation_id": organisation.id,
+                    "language": "en",
+                }
+                for n in range(INVITEES)
+            ],
+        )
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-        meeting = Meeting(title="Bench meeting", starts_at=start,
-                          ends_at=start + timedelta(hours=3),
-                          timezone="Europe/Minsk", venue="UN House", status=MeetingStatus.SCHEDULED,
-                          rsvp_deadline=start - timedelta(days=5))
+        meeting = Meeting(
+            title="Bench meeting",
+            starts_at=start,
+            ends_at=start + timedelta(hours=3),
+            timezone="Europe/Minsk",
+            venue="UN House",
+            status=MeetingStatus.SCHEDULED,
+            rsvp_deadline=start - timedelta(days=5),
+        )
         db.session.add(meeting)
         db.session.commit()
         meeting_id = meeting.id
@@ -84,8 +99,10 @@ def main() -> None:
         client.get(f"/meetings/{meeting_id}/invitations/new")
 
         began = time.perf_counter()
-        response = client.post(f"/meetings/{meeting_id}/invitations/new",
-                               data={"categories": Category.LOCAL_GOVERNMENT.value})
+        response = client.post(
+            f"/meetings/{meeting_id}/invitations/new",
+            data={"categories": Category.LOCAL_GOVERNMENT.value},
+        )
         request_s = time.perf_counter() - began
         assert response.status_code in (200, 302, 303), response.status_code
         invited = db.session.scalar(db.select(db.func.count(Invitation.id)))
@@ -95,19 +112,27 @@ def main() -> None:
         from coordapp.mail.delivery import deliver_due_messages
 
         began = time.perf_counter()
-        while db.session.scalar(db.select(db.func.count(OutgoingMessage.id)).where(
-                OutgoingMessage.status == MessageStatus.QUEUED)):
+        while db.session.scalar(
+            db.select(db.func.count(OutgoingMessage.id)).where(
+                OutgoingMessage.status == MessageStatus.QUEUED
+            )
+        ):
             deliver_due_messages(limit=500)
             db.session.expire_all()
         delivery_s = time.perf_counter() - began
-        sent = db.session.scalar(db.select(db.func.count(OutgoingMessage.id)).where(
-            OutgoingMessage.status == MessageStatus.SENT))
+        sent = db.session.scalar(
+            db.select(db.func.count(OutgoingMessage.id)).where(
+                OutgoingMessage.status == MessageStatus.SENT
+            )
+        )
         received = len(smtp.messages)
         print(f"delivery: {delivery_s:.2f} s, {sent} sent, {received} received by the SMTP server")
     smtp.stop()
     rate = received / delivery_s if delivery_s else 0
-    print(f"invitees={INVITEES} invite_request_s={request_s:.3f} delivery_s={delivery_s:.2f} "
-          f"received={received} messages_per_s={rate:.0f}")
+    print(
+        f"invitees={INVITEES} invite_request_s={request_s:.3f} delivery_s={delivery_s:.2f} "
+        f"received={received} messages_per_s={rate:.0f}"
+    )
 
 
 if __name__ == "__main__":

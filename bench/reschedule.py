@@ -61,27 +61,42 @@ def build(user: User) -> Meeting:
     """The scheduled meeting, its invitees, and their invitations marked sent."""
     from coordapp.invitations.service import invite_contacts
 
-    organisation = Organisation(name="District administrations", acronym="DA",
-                                category=Category.LOCAL_GOVERNMENT)
+    organisation = Organisation(
+        name="District administrations", acronym="DA", category=Category.LOCAL_GOVERNMENT
+    )
     db.session.add(organisation)
     db.session.flush()
-    db.session.execute(db.insert(Contact), [
-        {"name": f"Invitee {n:04d}", "email": f"invitee{n:04d}@example.org",
-         "organisation_id": organisation.id, "language": "en"}
-        for n in range(INVITEES)
-    ])
+    db.session.execute(
+        db.insert(Contact),
+        [
+            {
+                "name": f"Invitee {n:04d}",
+                "email": f"invitee{n:04d}@example.org",
+                "organisation_id": organisation.id,
+                "language": "en",
+            }
+            for n in range(INVITEES)
+        ],
+    )
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
-    meeting = Meeting(title="Bench meeting", kind=MeetingKind.REGULAR, starts_at=start,
-                      ends_at=start + timedelta(hours=3), timezone=TIMEZONE,
-                      venue="UN House", status=MeetingStatus.SCHEDULED,
-                      rsvp_deadline=start - timedelta(days=5))
+    meeting = Meeting(
+        title="Bench meeting",
+        kind=MeetingKind.REGULAR,
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        timezone=TIMEZONE,
+        venue="UN House",
+        status=MeetingStatus.SCHEDULED,
+        rsvp_deadline=start - timedelta(days=5),
+    )
     db.session.add(meeting)
     db.session.flush()
     contacts = db.session.scalars(db.select(Contact)).all()
     invite_contacts(meeting, contacts, by=user)
     sent_at = datetime.now(UTC)
-    db.session.execute(db.update(OutgoingMessage).values(
-        status=MessageStatus.SENT, sent_at=sent_at, attempts=1))
+    db.session.execute(
+        db.update(OutgoingMessage).values(status=MessageStatus.SENT, sent_at=sent_at, attempts=1)
+    )
     db.session.execute(db.update(Invitation).values(sent_at=sent_at))
     db.session.commit()
     return meeting
@@ -137,16 +152,18 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="coordapp-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     smtp = SMTPServer().start()
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
-        "WTF_CSRF_ENABLED": False,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "MAIL_SERVER": smtp.host,
-        "MAIL_PORT": smtp.port,
-        "MAIL_TIMEOUT": 30,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_DELIVER_AFTER_COMMIT": False,
+            "MAIL_SERVER": smtp.host,
+            "MAIL_PORT": smtp.port,
+            "MAIL_TIMEOUT": 30,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     try:
         with app.app_context():
             return run(app, smtp, url)
@@ -179,19 +196,31 @@ def run(app, smtp: SMTPServer, url: str) -> int:
     response = client.post(f"/meetings/{meeting_id}/edit", data=form)
     request_s = time.perf_counter() - began
     if response.status_code != 302:
-        print(f"the edit was refused: {response.status_code}\n"
-              f"{response.get_data(as_text=True)[:2000]}", file=sys.stderr)
+        print(
+            f"the edit was refused: {response.status_code}\n"
+            f"{response.get_data(as_text=True)[:2000]}",
+            file=sys.stderr,
+        )
         return 1
     db.session.remove()
     meeting = db.session.get(Meeting, meeting_id)
-    queued = db.session.scalar(db.select(db.func.count(OutgoingMessage.id)).where(
-        OutgoingMessage.kind == MessageKind.UPDATE, OutgoingMessage.status == MessageStatus.QUEUED))
-    print(f"edit request (new venue, start +1 day): {request_s:.3f} s, {queued} updates queued, "
-          f"SEQUENCE {sequence_before} -> {meeting.ics_sequence}")
+    queued = db.session.scalar(
+        db.select(db.func.count(OutgoingMessage.id)).where(
+            OutgoingMessage.kind == MessageKind.UPDATE,
+            OutgoingMessage.status == MessageStatus.QUEUED,
+        )
+    )
+    print(
+        f"edit request (new venue, start +1 day): {request_s:.3f} s, {queued} updates queued, "
+        f"SEQUENCE {sequence_before} -> {meeting.ics_sequence}"
+    )
 
     began = time.perf_counter()
-    while db.session.scalar(db.select(db.func.count(OutgoingMessage.id)).where(
-            OutgoingMessage.status == MessageStatus.QUEUED)):
+    while db.session.scalar(
+        db.select(db.func.count(OutgoingMessage.id)).where(
+            OutgoingMessage.status == MessageStatus.QUEUED
+        )
+    ):
         summary = deliver_due_messages(limit=500)
         db.session.expire_all()
         if summary["stopped_early"] or time.perf_counter() - began > DELIVERY_TIMEOUT_S:
@@ -207,8 +236,10 @@ def run(app, smtp: SMTPServer, url: str) -> int:
         problems.insert(0, f"{queued} updates queued, expected {INVITEES}")
     for problem in problems[:20]:
         print(f"PROBLEM: {problem}", file=sys.stderr)
-    print(f"invitees={INVITEES} edit_request_s={request_s:.3f} delivery_s={delivery_s:.2f} "
-          f"received={received} messages_per_s={rate:.0f} problems={len(problems)}")
+    print(
+        f"invitees={INVITEES} edit_request_s={request_s:.3f} delivery_s={delivery_s:.2f} "
+        f"received={received} messages_per_s={rate:.0f} problems={len(problems)}"
+    )
     return 1 if problems else 0
 
 

@@ -68,12 +68,14 @@ def coordapp_app():
     """The real app, configured from the environment the bench hands to gunicorn."""
     from coordapp import create_app
 
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
-        "SECRET_KEY": SECRET_KEY,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "MAIL_FILE_DIR": os.environ.get("BENCH_MAIL_DIR", tempfile.gettempdir()),
-    })
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
+            "SECRET_KEY": SECRET_KEY,
+            "MAIL_DELIVER_AFTER_COMMIT": False,
+            "MAIL_FILE_DIR": os.environ.get("BENCH_MAIL_DIR", tempfile.gettempdir()),
+        }
+    )
 
 
 BARE_PAGE = """<!doctype html>
@@ -114,9 +116,7 @@ def bare_app():
 
     @app.route("/r/<token>", methods=["GET", "POST"])
     def answer(token: str):
-        invitee = db.session.execute(
-            sa.select(invitees).where(invitees.c.token == token)
-        ).first()
+        invitee = db.session.execute(sa.select(invitees).where(invitees.c.token == token)).first()
         if invitee is None:
             abort(404)
         form = Answer()
@@ -196,11 +196,18 @@ def make_invitees(app) -> tuple[list[str], list[str]]:
             rsvp_deadline=start - timedelta(days=5),
             chairs=[(chair, "Co-chair, UN Resident Coordinator")],
         )
-        db.session.execute(db.insert(Contact), [
-            {"name": f"Invitee {n:04d}", "email": f"invitee{n:04d}@example.org",
-             "organisation_id": organisation.id, "language": "en"}
-            for n in range(INVITEES + WARMUP)
-        ])
+        db.session.execute(
+            db.insert(Contact),
+            [
+                {
+                    "name": f"Invitee {n:04d}",
+                    "email": f"invitee{n:04d}@example.org",
+                    "organisation_id": organisation.id,
+                    "language": "en",
+                }
+                for n in range(INVITEES + WARMUP)
+            ],
+        )
         contacts = db.session.scalars(db.select(Contact).order_by(Contact.email)).all()
         result = invite_contacts(meeting, contacts, by=user, send=False)
         db.session.commit()
@@ -245,13 +252,20 @@ def start_gunicorn(factory: str, port: int, logfile: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             GUNICORN,
-            "--workers", str(WORKERS),
-            "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{port}",
-            "--timeout", "30",
-            "--graceful-timeout", "5",
-            "--chdir", str(ROOT),
-            "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            "--chdir",
+            str(ROOT),
+            "--pythonpath",
+            f"{ROOT},{ROOT / 'bench'}",
             f"rsvp_burst:{factory}()",
         ],
         env=env,
@@ -298,8 +312,9 @@ class Cycle:
         return self.get_s + self.post_s
 
 
-def _request(port: int, method: str, path: str, body: str | None = None,
-             headers: dict | None = None):
+def _request(
+    port: int, method: str, path: str, body: str | None = None, headers: dict | None = None
+):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -327,7 +342,9 @@ def answer_once(port: int, path: str, status: str) -> Cycle:
         cookie = set_cookie.split(";", 1)[0]
         began = time.perf_counter()
         code, _cookie, _body = _request(
-            port, "POST", path,
+            port,
+            "POST",
+            path,
             body=urlencode({"csrf_token": token, "status": status, "needs": "", "comment": ""}),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
         )
@@ -369,8 +386,9 @@ def burst(port: int, paths: list[str], status: str, concurrency: int) -> Burst:
     return Burst(seconds=time.perf_counter() - began, cycles=cycles)
 
 
-def run_server(name: str, factory: str, paths: list[str], warmup: list[str],
-               workdir: Path) -> Burst:
+def run_server(
+    name: str, factory: str, paths: list[str], warmup: list[str], workdir: Path
+) -> Burst:
     port = free_port()
     process = start_gunicorn(factory, port, workdir / f"{name}-gunicorn.log")
     try:
@@ -406,31 +424,47 @@ def check_app_answers(app) -> list[str]:
 
     problems = []
     with app.app_context():
+
         def count(query) -> int:
             return db.session.scalar(query) or 0
 
-        by_status = dict(db.session.execute(
-            db.select(Invitation.status, db.func.count()).group_by(Invitation.status)
-        ).all())
-        answers = count(db.select(db.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "invitation.answer"))
-        answered = count(db.select(db.func.count(db.distinct(AuditEvent.object_id))).where(
-            AuditEvent.action == "invitation.answer"))
-        confirmations = count(db.select(db.func.count()).select_from(OutgoingMessage).where(
-            OutgoingMessage.kind == MessageKind.CONFIRMATION))
+        by_status = dict(
+            db.session.execute(
+                db.select(Invitation.status, db.func.count()).group_by(Invitation.status)
+            ).all()
+        )
+        answers = count(
+            db.select(db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "invitation.answer")
+        )
+        answered = count(
+            db.select(db.func.count(db.distinct(AuditEvent.object_id))).where(
+                AuditEvent.action == "invitation.answer"
+            )
+        )
+        confirmations = count(
+            db.select(db.func.count())
+            .select_from(OutgoingMessage)
+            .where(OutgoingMessage.kind == MessageKind.CONFIRMATION)
+        )
         db.engine.dispose()
     accepted = by_status.get(InvitationStatus.ACCEPTED, 0)
     tentative = by_status.get(InvitationStatus.TENTATIVE, 0)
-    print(f"app stored: accepted={accepted} tentative(warm-up)={tentative} "
-          f"answer audit rows={answers} for {answered} invitations "
-          f"confirmations queued={confirmations}")
+    print(
+        f"app stored: accepted={accepted} tentative(warm-up)={tentative} "
+        f"answer audit rows={answers} for {answered} invitations "
+        f"confirmations queued={confirmations}"
+    )
     if accepted != INVITEES:
         problems.append(f"app: {accepted} invitations accepted, expected {INVITEES}")
     if tentative != WARMUP:
         problems.append(f"app: {tentative} warm-up answers, expected {WARMUP}")
     if answers != INVITEES + WARMUP or answered != answers:
-        problems.append(f"app: {answers} answer audit rows for {answered} invitations, "
-                        f"expected {INVITEES + WARMUP}, one per invitation")
+        problems.append(
+            f"app: {answers} answer audit rows for {answered} invitations, "
+            f"expected {INVITEES + WARMUP}, one per invitation"
+        )
     if confirmations != INVITEES + WARMUP:
         problems.append(f"app: {confirmations} confirmations, expected {INVITEES + WARMUP}")
     return problems
@@ -442,8 +476,11 @@ def check_bare_answers() -> list[str]:
     engine = sa.create_engine(DATABASE_URL)
     _invitees, answers = bare_tables(sa.MetaData())
     with engine.connect() as conn:
-        rows = dict(conn.execute(
-            sa.select(answers.c.status, sa.func.count()).group_by(answers.c.status)).all())
+        rows = dict(
+            conn.execute(
+                sa.select(answers.c.status, sa.func.count()).group_by(answers.c.status)
+            ).all()
+        )
         distinct = conn.scalar(sa.select(sa.func.count(sa.distinct(answers.c.invitee_id))))
     engine.dispose()
     print(f"bare stored: {rows}, {distinct} distinct invitees")
@@ -461,26 +498,33 @@ def main() -> int:
     from coordapp import create_app
 
     workdir = Path(tempfile.mkdtemp(prefix="coordapp-bench-"))
-    setup_app = create_app({
-        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
-        "SECRET_KEY": SECRET_KEY,
-        "MAIL_DELIVER_AFTER_COMMIT": False,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    setup_app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+            "SECRET_KEY": SECRET_KEY,
+            "MAIL_DELIVER_AFTER_COMMIT": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     began = time.perf_counter()
     migrate_fresh(setup_app)
     app_paths, app_warmup = make_invitees(setup_app)
     bare_paths, bare_warmup = make_bare_invitees()
-    print(f"set up: migrated {DATABASE_URL.rsplit('/', 1)[-1]}, {INVITEES} invitees "
-          f"(+{WARMUP} warm-up) each, in {time.perf_counter() - began:.1f} s; "
-          f"gunicorn {WORKERS} sync workers, concurrency {CONCURRENCY}")
+    print(
+        f"set up: migrated {DATABASE_URL.rsplit('/', 1)[-1]}, {INVITEES} invitees "
+        f"(+{WARMUP} warm-up) each, in {time.perf_counter() - began:.1f} s; "
+        f"gunicorn {WORKERS} sync workers, concurrency {CONCURRENCY}"
+    )
 
     app_result = run_server("app", "coordapp_app", app_paths, app_warmup, workdir)
     bare_result = run_server("bare", "bare_app", bare_paths, bare_warmup, workdir)
 
     problems = check_app_answers(setup_app) + check_bare_answers()
-    problems += [f"{name}: {len(r.errors)} errors" for name, r in
-                 (("app", app_result), ("bare", bare_result)) if r.errors]
+    problems += [
+        f"{name}: {len(r.errors)} errors"
+        for name, r in (("app", app_result), ("bare", bare_result))
+        if r.errors
+    ]
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     print(

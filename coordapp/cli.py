@@ -14,6 +14,7 @@ from coordapp.signing.cli import signing_cli
 
 def register(app: Flask) -> None:
     app.cli.add_command(signing_cli)
+
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", required=True, help="Full name shown in the app.")

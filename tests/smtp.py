@@ -64,9 +64,7 @@ class SMTPServer:
         """The messages received for `address`."""
         return [
             m
-            for m, (_sender, rcpts) in zip(
-                self.messages, self.handler.envelopes, strict=True
-            )
+            for m, (_sender, rcpts) in zip(self.messages, self.handler.envelopes, strict=True)
             if address.lower() in (r.lower() for r in rcpts)
         ]
 

@@ -151,9 +151,10 @@ def test_acceptances_beyond_capacity_go_on_the_waiting_list():
     assert third.waitlisted_at is not None
     assert waitlist_position(third) == 1
     # The confirmation says so.
-    assert "waiting list (position 1)" in messages(MessageKind.CONFIRMATION, third.contact.email)[
-        0
-    ].text_body
+    assert (
+        "waiting list (position 1)"
+        in messages(MessageKind.CONFIRMATION, third.contact.email)[0].text_body
+    )
 
 
 def test_a_declined_seat_goes_to_the_first_person_waiting_who_is_told():
@@ -292,9 +293,7 @@ def test_someone_already_invited_cannot_be_named_as_substitute():
     with pytest.raises(SubstituteError, match="already invited"):
         delegate_to_substitute(invitation, name="x", email=colleague.email, position=None)
     with pytest.raises(SubstituteError):
-        delegate_to_substitute(
-            invitation, name="Me", email=invitation.contact.email, position=None
-        )
+        delegate_to_substitute(invitation, name="Me", email=invitation.contact.email, position=None)
 
 
 def test_delegating_an_accepted_seat_frees_it_for_the_waiting_list():

@@ -38,9 +38,7 @@ def invite(meeting, contact, status=InvitationStatus.ACCEPTED, **kwargs) -> Invi
 def day(app):
     """A scheduled meeting with three invitees from a UN agency, a ministry and a city."""
     undp = make_organisation("United Nations Development Programme", "UNDP", Category.UN_AGENCY)
-    labour = make_organisation(
-        "Ministry of Labour", "MinLabour", Category.NATIONAL_GOVERNMENT
-    )
+    labour = make_organisation("Ministry of Labour", "MinLabour", Category.NATIONAL_GOVERNMENT)
     city = make_organisation("Minsk City Executive Committee", None, Category.LOCAL_GOVERNMENT)
     meeting = make_meeting(title="Fourth extended meeting")
     anna = invite(meeting, make_contact(undp, "Anna Koval", "anna@undp.example"))
@@ -91,9 +89,7 @@ def test_secretariat_marks_present_absent_and_excused(secretariat_client, day):
 
     page = secretariat_client.get(url(day["meeting"])).get_data(as_text=True)
     assert "Attendance saved for 3 people." in page
-    checked = re.search(
-        rf'name="attendance-{day["anna"].id}" value="present" checked', page
-    )
+    checked = re.search(rf'name="attendance-{day["anna"].id}" value="present" checked', page)
     assert checked, "the sheet shows Anna as present"
 
     events = db.session.scalars(
@@ -192,9 +188,7 @@ def test_counts_by_category_and_state(secretariat_client, day):
     assert counts.by_category[Category.UN_AGENCY]["present"] == 2
     assert counts.by_category[Category.NATIONAL_GOVERNMENT]["excused"] == 1
     assert counts.by_category[Category.NATIONAL_GOVERNMENT]["present"] == 0
-    assert counts.totals == {
-        "present": 3, "absent": 0, "excused": 1, "unmarked": 0, "total": 4
-    }
+    assert counts.totals == {"present": 3, "absent": 0, "excused": 1, "unmarked": 0, "total": 4}
     assert counts.organisations_represented == 2  # UNDP (twice) and the city
 
     page = secretariat_client.get(url(meeting)).get_data(as_text=True)
@@ -327,9 +321,12 @@ def test_walk_in_of_someone_already_invited_just_marks_them_present(secretariat_
     db.session.commit()
     response = walk_in(secretariat_client, meeting, name="Boris L.", email="Boris@Labour.example")
     assert response.status_code == 302
-    assert db.session.scalar(
-        sa.select(sa.func.count(Invitation.id)).where(Invitation.meeting_id == meeting.id)
-    ) == 3
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Invitation.id)).where(Invitation.meeting_id == meeting.id)
+        )
+        == 3
+    )
     boris = reload(boris)
     assert boris.attendance is Attendance.PRESENT
     assert boris.walk_in is False
@@ -416,8 +413,7 @@ def test_attendance_is_refused_unless_scheduled_or_held(secretariat_client, day,
 def test_members_cannot_take_attendance(member_client, day):
     meeting = day["meeting"]
     assert member_client.get(url(meeting)).status_code == 403
-    assert member_client.post(url(meeting), data=sheet((day["anna"], "present"))).status_code \
-        == 403
+    assert member_client.post(url(meeting), data=sheet((day["anna"], "present"))).status_code == 403
     assert walk_in(member_client, meeting, organisation_id=str(day["city"].id)).status_code == 403
     assert member_client.post(url(meeting, "/held")).status_code == 403
     assert reload(day["anna"]).attendance is None
@@ -447,15 +443,29 @@ def test_attendance_summary_groups_present_people_by_category_with_apologies(app
         attendance=Attendance.PRESENT,
         represents_organisation_id=city.id,
     )
-    invite(meeting, make_contact(labour, "Olga Dal", "o@labour.example"),
-           status=InvitationStatus.DECLINED)
+    invite(
+        meeting,
+        make_contact(labour, "Olga Dal", "o@labour.example"),
+        status=InvitationStatus.DECLINED,
+    )
     # Declined but came after all: present, not an apology.
-    invite(meeting, make_contact(acad, "Petr Nos", "p@acad.example"),
-           status=InvitationStatus.DECLINED, attendance=Attendance.PRESENT)
-    invite(meeting, make_contact(acad, "Absent Person", "ab@acad.example"),
-           attendance=Attendance.ABSENT)
-    invite(meeting, make_contact(acad, "Withdrawn Person", "w@acad.example"),
-           status=InvitationStatus.DECLINED, withdrawn_at=utcnow())
+    invite(
+        meeting,
+        make_contact(acad, "Petr Nos", "p@acad.example"),
+        status=InvitationStatus.DECLINED,
+        attendance=Attendance.PRESENT,
+    )
+    invite(
+        meeting,
+        make_contact(acad, "Absent Person", "ab@acad.example"),
+        attendance=Attendance.ABSENT,
+    )
+    invite(
+        meeting,
+        make_contact(acad, "Withdrawn Person", "w@acad.example"),
+        status=InvitationStatus.DECLINED,
+        withdrawn_at=utcnow(),
+    )
     db.session.commit()
 
     db.session.refresh(meeting)
@@ -473,7 +483,9 @@ def test_attendance_summary_groups_present_people_by_category_with_apologies(app
     assert summary["present"][0]["label"] == "UN agency"
     ivan = summary["present"][1]["people"][0]
     assert ivan["organisation"] == {
-        "name": "Academy of Sciences", "acronym": None, "category": Category.ACADEMIA
+        "name": "Academy of Sciences",
+        "acronym": None,
+        "category": Category.ACADEMIA,
     }
     assert ivan["represents"]["name"] == "Minsk City Executive Committee"
     assert summary["present"][0]["people"][0]["represents"] is None
@@ -514,9 +526,7 @@ def _fill(meeting, organisations, count: int) -> None:
 
 
 def test_attendance_page_query_count_does_not_grow_with_the_list(secretariat_client, app):
-    organisations = [
-        make_organisation(category=category) for category in list(Category)[:5]
-    ]
+    organisations = [make_organisation(category=category) for category in list(Category)[:5]]
     small, large = make_meeting(), make_meeting()
     _fill(small, organisations, 10)
     _fill(large, organisations, 500)
@@ -587,9 +597,7 @@ def test_a_click_saves_at_once_and_updates_the_counts(app, live_server, page, da
     page.goto(f"{base}{url(day['meeting'])}")
     present = page.locator('#attendance-counts li[data-state="present"] strong')
     expect(present).to_have_text("0")
-    page.get_by_role("radiogroup", name="Attendance of Anna Koval").get_by_label(
-        "Present"
-    ).check()
+    page.get_by_role("radiogroup", name="Attendance of Anna Koval").get_by_label("Present").check()
     expect(present).to_have_text("1")
     expect(page.locator("#attendance-status")).to_have_text("Attendance saved for 1 person.")
     assert reload(day["anna"]).attendance is Attendance.PRESENT

@@ -278,8 +278,9 @@ def test_guessing_feed_links_is_throttled_but_the_real_feed_still_opens(app, cli
         bad = f"/feeds/series/{'a' * 32}.wrongwrongwrongwrongwrong{n}.ics"
         assert client.get(bad, environ_base=guesser).status_code == 404, n
 
-    response = client.get(f"/feeds/series/{'b' * 32}.wrongwrongwrongwrong.ics",
-                          environ_base=guesser)
+    response = client.get(
+        f"/feeds/series/{'b' * 32}.wrongwrongwrongwrong.ics", environ_base=guesser
+    )
     assert response.status_code == 429
     assert "Too many wrong links" in response.get_data(as_text=True)
     # The same address guessing RSVP links now waits too: one budget for every kind of link.

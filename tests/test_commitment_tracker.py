@@ -25,27 +25,53 @@ FUTURE = date.today() + timedelta(days=300)
 def world(app):
     migration = make_series(name="Country Network on Migration")
     water = make_series(name="Water Group")
-    third = make_meeting(title="Third meeting", series=migration, number=3,
-                         starts_at=datetime(2026, 3, 1, 8, tzinfo=UTC))
-    fourth = make_meeting(title="Fourth extended meeting", series=migration, number=4,
-                          starts_at=datetime(2026, 9, 1, 8, tzinfo=UTC))
-    water_meeting = make_meeting(title="Water meeting", series=water, number=1,
-                                 starts_at=datetime(2026, 6, 1, 8, tzinfo=UTC))
+    third = make_meeting(
+        title="Third meeting",
+        series=migration,
+        number=3,
+        starts_at=datetime(2026, 3, 1, 8, tzinfo=UTC),
+    )
+    fourth = make_meeting(
+        title="Fourth extended meeting",
+        series=migration,
+        number=4,
+        starts_at=datetime(2026, 9, 1, 8, tzinfo=UTC),
+    )
+    water_meeting = make_meeting(
+        title="Water meeting", series=water, number=1, starts_at=datetime(2026, 6, 1, 8, tzinfo=UTC)
+    )
     stats = make_organisation("Statistics Office", category=Category.NATIONAL_GOVERNMENT)
     iom = make_organisation("IOM", category=Category.UN_AGENCY)
     city = make_organisation("City of Brest", category=Category.LOCAL_GOVERNMENT)
     c = {
-        "dashboard": add_commitment(third, [stats], description="Dashboard", goals=[17],
-                                    due_date=PAST),
-        "plans": add_commitment(third, [iom, city], description="Local plans", goals=[10, 17],
-                                status=CommitmentStatus.IN_PROGRESS, due_date=FUTURE),
-        "survey": add_commitment(fourth, [stats], description="Survey", goals=[10],
-                                 status=CommitmentStatus.DONE, due_date=PAST),
-        "wells": add_commitment(water_meeting, [city], description="Wells",
-                                status=CommitmentStatus.DROPPED),
+        "dashboard": add_commitment(
+            third, [stats], description="Dashboard", goals=[17], due_date=PAST
+        ),
+        "plans": add_commitment(
+            third,
+            [iom, city],
+            description="Local plans",
+            goals=[10, 17],
+            status=CommitmentStatus.IN_PROGRESS,
+            due_date=FUTURE,
+        ),
+        "survey": add_commitment(
+            fourth,
+            [stats],
+            description="Survey",
+            goals=[10],
+            status=CommitmentStatus.DONE,
+            due_date=PAST,
+        ),
+        "wells": add_commitment(
+            water_meeting, [city], description="Wells", status=CommitmentStatus.DROPPED
+        ),
     }
-    return {"series": {"migration": migration, "water": water},
-            "orgs": {"stats": stats, "iom": iom, "city": city}, "c": c}
+    return {
+        "series": {"migration": migration, "water": water},
+        "orgs": {"stats": stats, "iom": iom, "city": city},
+        "c": c,
+    }
 
 
 def _listed(response) -> list[str]:
@@ -55,17 +81,20 @@ def _listed(response) -> list[str]:
     return re.findall(r'<a href="/commitments/\d+">([^<]+)</a>', page)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("", {"Dashboard", "Local plans", "Survey", "Wells"}),
-    ("status=in_progress", {"Local plans"}),
-    ("status=done", {"Survey"}),
-    ("category=local_government", {"Local plans", "Wells"}),
-    ("category=un_agency", {"Local plans"}),
-    ("sdg=10", {"Local plans", "Survey"}),
-    ("sdg=17", {"Dashboard", "Local plans"}),
-    ("overdue=y", {"Dashboard"}),
-    ("sdg=17&category=national_government", {"Dashboard"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"Dashboard", "Local plans", "Survey", "Wells"}),
+        ("status=in_progress", {"Local plans"}),
+        ("status=done", {"Survey"}),
+        ("category=local_government", {"Local plans", "Wells"}),
+        ("category=un_agency", {"Local plans"}),
+        ("sdg=10", {"Local plans", "Survey"}),
+        ("sdg=17", {"Dashboard", "Local plans"}),
+        ("overdue=y", {"Dashboard"}),
+        ("sdg=17&category=national_government", {"Dashboard"}),
+    ],
+)
 def test_filters(member_client, world, query, expected):
     assert set(_listed(member_client.get(f"/commitments?{query}"))) == expected
 
@@ -75,10 +104,15 @@ def test_filter_by_series_and_by_organisation(member_client, world):
     water = world["series"]["water"].id
     city = world["orgs"]["city"].id
     assert set(_listed(member_client.get(f"/commitments?series={migration}"))) == {
-        "Dashboard", "Local plans", "Survey"}
+        "Dashboard",
+        "Local plans",
+        "Survey",
+    }
     assert set(_listed(member_client.get(f"/commitments?series={water}"))) == {"Wells"}
     assert set(_listed(member_client.get(f"/commitments?organisation={city}"))) == {
-        "Local plans", "Wells"}
+        "Local plans",
+        "Wells",
+    }
 
 
 def test_bad_filter_values_are_reported_not_a_server_error(member_client, world):
@@ -103,13 +137,16 @@ def test_overdue_rows_are_marked_with_a_word_not_only_a_colour(member_client, wo
     assert 'class="overdue"' not in row.group(0) and "Overdue" not in row.group(0)
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ("due", ["Dashboard", "Survey", "Local plans", "Wells"]),  # no due date last
-    ("status", ["Dashboard", "Local plans", "Survey", "Wells"]),
-    ("organisation", ["Local plans", "Wells", "Dashboard", "Survey"]),
-    ("meeting", ["Dashboard", "Local plans", "Wells", "Survey"]),
-    ("created", ["Dashboard", "Local plans", "Survey", "Wells"]),
-])
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("due", ["Dashboard", "Survey", "Local plans", "Wells"]),  # no due date last
+        ("status", ["Dashboard", "Local plans", "Survey", "Wells"]),
+        ("organisation", ["Local plans", "Wells", "Dashboard", "Survey"]),
+        ("meeting", ["Dashboard", "Local plans", "Wells", "Survey"]),
+        ("created", ["Dashboard", "Local plans", "Survey", "Wells"]),
+    ],
+)
 def test_sorting(member_client, world, sort, expected):
     assert _listed(member_client.get(f"/commitments?sort={sort}")) == expected
     reverse = _listed(member_client.get(f"/commitments?sort={sort}&dir=desc"))
@@ -128,18 +165,25 @@ def test_csv_export_has_the_filtered_set(member_client, world):
     assert [row["description"] for row in rows] == ["Dashboard", "Local plans"]
     dashboard, plans = rows
     assert dashboard["overdue"] == "yes" and plans["overdue"] == ""
-    assert plans["organisations"] == "IOM; City of Brest" or \
-        plans["organisations"] == "City of Brest; IOM"
+    assert (
+        plans["organisations"] == "IOM; City of Brest"
+        or plans["organisations"] == "City of Brest; IOM"
+    )
     assert plans["sdgs"] == "10 17"
     assert plans["status"] == "in_progress"
     assert plans["series"] == "Country Network on Migration"
 
 
 def test_csv_cells_cannot_run_as_formulas(member_client, app):
-    add_commitment(make_meeting(), [make_organisation()], description="=HYPERLINK(\"x\")")
-    rows = list(csv.reader(io.StringIO(
-        member_client.get("/commitments.csv").get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[1][rows[0].index("description")] == "'=HYPERLINK(\"x\")"
+    add_commitment(make_meeting(), [make_organisation()], description='=HYPERLINK("x")')
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                member_client.get("/commitments.csv").get_data(as_text=True).lstrip("\ufeff")
+            )
+        )
+    )
+    assert rows[1][rows[0].index("description")] == '\'=HYPERLINK("x")'
 
 
 def test_charts_show_counts_by_status_and_sdg(member_client, world):
@@ -151,10 +195,10 @@ def test_charts_show_counts_by_status_and_sdg(member_client, world):
     assert "<title" in by_status and "Commitments by status" in by_status
     for label in ("Open", "In progress", "Done", "Dropped"):
         assert re.search(rf">{label}</text>.*?class=\"bar-count\">1</text>", by_status, re.S)
-    assert re.search(r"SDG 10 — Reduced inequalities</text>.*?\"bar-count\">2</text>",
-                     by_sdg, re.S)
-    assert re.search(r"SDG 17 — Partnerships for the goals</text>.*?\"bar-count\">2</text>",
-                     by_sdg, re.S)
+    assert re.search(r"SDG 10 — Reduced inequalities</text>.*?\"bar-count\">2</text>", by_sdg, re.S)
+    assert re.search(
+        r"SDG 17 — Partnerships for the goals</text>.*?\"bar-count\">2</text>", by_sdg, re.S
+    )
 
 
 def test_charts_follow_the_filters(member_client, world):
@@ -174,18 +218,26 @@ def test_bar_chart_escapes_labels_and_scales_bars():
 def test_tracker_query_count_is_constant(secretariat_client):
     migration = make_series()
     meetings = [make_meeting(series=migration, number=n) for n in (1, 2)]
-    orgs = [make_organisation(category=category) for category in
-            (Category.UN_AGENCY, Category.CIVIL_SOCIETY, Category.ACADEMIA)]
+    orgs = [
+        make_organisation(category=category)
+        for category in (Category.UN_AGENCY, Category.CIVIL_SOCIETY, Category.ACADEMIA)
+    ]
     contact = make_contact(orgs[0])
 
     def add(n):
         for i in range(n):
-            db.session.add(Commitment(
-                meeting=meetings[i % 2], description=f"C{i}", organisations=orgs[: 1 + i % 3],
-                responsible=contact if i % 2 else None, status=list(CommitmentStatus)[i % 4],
-                due_date=date(2024, 1, 1) + timedelta(days=i),
-                sdgs=[CommitmentSDG(goal=goal) for goal in {1 + i % 17, 1 + (i * 7) % 17}],
-                updates=[CommitmentUpdate(status=CommitmentStatus.OPEN)]))
+            db.session.add(
+                Commitment(
+                    meeting=meetings[i % 2],
+                    description=f"C{i}",
+                    organisations=orgs[: 1 + i % 3],
+                    responsible=contact if i % 2 else None,
+                    status=list(CommitmentStatus)[i % 4],
+                    due_date=date(2024, 1, 1) + timedelta(days=i),
+                    sdgs=[CommitmentSDG(goal=goal) for goal in {1 + i % 17, 1 + (i * 7) % 17}],
+                    updates=[CommitmentUpdate(status=CommitmentStatus.OPEN)],
+                )
+            )
         db.session.commit()
 
     def queries(url: str) -> int:
@@ -194,8 +246,12 @@ def test_tracker_query_count_is_constant(secretariat_client):
             assert secretariat_client.get(url).status_code == 200
         return counter.count
 
-    urls = ["/commitments", "/commitments?sort=organisation&overdue=y",
-            "/commitments?sdg=3&sort=meeting&dir=desc", "/commitments.csv"]
+    urls = [
+        "/commitments",
+        "/commitments?sort=organisation&overdue=y",
+        "/commitments?sdg=3&sort=meeting&dir=desc",
+        "/commitments.csv",
+    ]
     add(10)
     few = [queries(url) for url in urls]
     add(490)

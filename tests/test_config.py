@@ -24,7 +24,9 @@ def test_database_url_from_environment_is_used(monkeypatch, tmp_path):
     from coordapp.config import from_environment
 
     config = from_environment(str(tmp_path))
-    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.internal:5432/coord"
+    assert (
+        config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.internal:5432/coord"
+    )
     monkeypatch.delenv("DATABASE_URL")
     config = from_environment(str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
@@ -48,7 +50,8 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(_s
     with app.app_context():
         try:
             app.test_client().post(
-                "/login", data={"email": "who@example.org", "password": "wrong-password"},
+                "/login",
+                data={"email": "who@example.org", "password": "wrong-password"},
                 headers={"X-Forwarded-For": "203.0.113.9"},
             )
             attempt = db.session.scalar(db.select(LoginAttempt))
@@ -62,6 +65,9 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, client):
     from coordapp.extensions import db
     from coordapp.models import LoginAttempt
 
-    client.post("/login", data={"email": "who@example.org", "password": "wrong-password"},
-                headers={"X-Forwarded-For": "203.0.113.9"})
+    client.post(
+        "/login",
+        data={"email": "who@example.org", "password": "wrong-password"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
     assert db.session.scalar(db.select(LoginAttempt)).ip == "127.0.0.1"

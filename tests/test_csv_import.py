@@ -19,9 +19,11 @@ HEADER = "name,position,email,phone,language,organisation,acronym,category\n"
 
 def _upload(client, content: str | bytes, filename: str = "contacts.csv"):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return client.post("/directory/contacts/import",
-                       data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/directory/contacts/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def _pending_id(response) -> int:
@@ -36,21 +38,21 @@ def _count(model) -> int:
 def _table(page: str, heading_id: str) -> str:
     """The HTML of the preview table under the heading with this id."""
     start = page.index(f'id="{heading_id}"')
-    return page[start:page.index("</table>", start)]
+    return page[start : page.index("</table>", start)]
 
 
 def test_preview_groups_rows_to_add_update_and_with_errors(secretariat_client):
     unicef = make_organisation("UNICEF", category=Category.UN_AGENCY)
     make_contact(unicef, name="Old Name", email="existing@unicef.org", position="Intern")
     content = HEADER + (
-        "Anna Novak,Officer,anna@iom.int,,en,IOM,IOM,un_agency\n"            # 2 add, new org
-        "New Name,Chief,EXISTING@unicef.org,,,unicef,,\n"                    # 3 update
-        "Bad Email,,not-an-email,,,UNICEF,,\n"                                # 4 error
-        "Anna Twice,,anna@iom.int,,,IOM,,\n"                                  # 5 duplicate
-        "Weird Category,,w@x.org,,,Somewhere,,space agency\n"                # 6 unknown category
-        ",,noname@x.org,,,UNICEF,,\n"                                         # 7 no name
-        "No Org,,noorg@x.org,,,,,\n"                                          # 8 no organisation
-        "New Org No Category,,nocat@x.org,,,Brand New NGO,,\n"               # 9 needs category
+        "Anna Novak,Officer,anna@iom.int,,en,IOM,IOM,un_agency\n"  # 2 add, new org
+        "New Name,Chief,EXISTING@unicef.org,,,unicef,,\n"  # 3 update
+        "Bad Email,,not-an-email,,,UNICEF,,\n"  # 4 error
+        "Anna Twice,,anna@iom.int,,,IOM,,\n"  # 5 duplicate
+        "Weird Category,,w@x.org,,,Somewhere,,space agency\n"  # 6 unknown category
+        ",,noname@x.org,,,UNICEF,,\n"  # 7 no name
+        "No Org,,noorg@x.org,,,,,\n"  # 8 no organisation
+        "New Org No Category,,nocat@x.org,,,Brand New NGO,,\n"  # 9 needs category
         "Town Hall Person,,town@hall.by,,ru,Gomel City Council,,Local government\n"  # 10 add
     )
     response = _upload(secretariat_client, content)
@@ -86,10 +88,14 @@ def test_preview_groups_rows_to_add_update_and_with_errors(secretariat_client):
 def test_confirm_writes_contacts_new_organisations_and_one_audit_event(secretariat_client):
     unicef = make_organisation("UNICEF")
     make_contact(unicef, name="Old Name", email="existing@unicef.org")
-    content = "\ufeff" + HEADER + (
-        "Anna Novak,Officer,Anna@IOM.int,+375 29 000,be,IOM,IOM,UN agency\n"
-        "New Name,Chief,existing@unicef.org,,fr,Unicef,,\n"
-        "Pavel Two,,pavel@iom.int,,,iom,,\n"
+    content = (
+        "\ufeff"
+        + HEADER
+        + (
+            "Anna Novak,Officer,Anna@IOM.int,+375 29 000,be,IOM,IOM,UN agency\n"
+            "New Name,Chief,existing@unicef.org,,fr,Unicef,,\n"
+            "Pavel Two,,pavel@iom.int,,,iom,,\n"
+        )
     )
     import_id = _pending_id(_upload(secretariat_client, content))
     page = secretariat_client.get(f"/directory/contacts/import/{import_id}").get_data(as_text=True)
@@ -102,8 +108,12 @@ def test_confirm_writes_contacts_new_organisations_and_one_audit_event(secretari
     assert anna.name == "Anna Novak" and anna.language == "be" and anna.phone == "+375 29 000"
     iom = anna.organisation
     assert (iom.name, iom.acronym, iom.category) == ("IOM", "IOM", Category.UN_AGENCY)
-    assert db.session.scalar(sa.select(Contact.organisation_id).where(
-        Contact.email == "pavel@iom.int")) == iom.id
+    assert (
+        db.session.scalar(
+            sa.select(Contact.organisation_id).where(Contact.email == "pavel@iom.int")
+        )
+        == iom.id
+    )
     existing = db.session.scalar(sa.select(Contact).where(Contact.email == "existing@unicef.org"))
     assert (existing.name, existing.position, existing.language) == ("New Name", "Chief", "fr")
     assert existing.organisation_id == unicef.id
@@ -164,8 +174,9 @@ def test_bad_files_get_a_clear_message_and_400(secretariat_client):
         response = _upload(secretariat_client, content)
         assert response.status_code == 400, content
         assert message in response.get_data(as_text=True), content
-    response = secretariat_client.post("/directory/contacts/import", data={},
-                                       content_type="multipart/form-data")
+    response = secretariat_client.post(
+        "/directory/contacts/import", data={}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400
     assert _count(PendingImport) == 0
 
@@ -186,8 +197,10 @@ def test_five_thousand_rows_are_imported(secretariat_client):
     lines = [HEADER]
     for n in range(5000):
         org = n % 50
-        lines.append(f"Person {n},Officer,person{n}@example.org,,en,Organisation {org},"
-                     f"O{org},{categories[org % len(categories)]}\n")
+        lines.append(
+            f"Person {n},Officer,person{n}@example.org,,en,Organisation {org},"
+            f"O{org},{categories[org % len(categories)]}\n"
+        )
     import_id = _pending_id(_upload(secretariat_client, "".join(lines)))
     page = secretariat_client.get(f"/directory/contacts/import/{import_id}").get_data(as_text=True)
     assert "Contacts to add: 4999" in page and "Contacts to update: 1" in page
@@ -201,10 +214,17 @@ def test_five_thousand_rows_are_imported(secretariat_client):
 
 
 def test_export_has_the_import_columns_and_round_trips(secretariat_client):
-    city = make_organisation("Brest City Council", acronym="BCC",
-                             category=Category.LOCAL_GOVERNMENT)
-    make_contact(city, name="Юлия Иванова", email="julia@brest.by", position="Head, migration unit",
-                 phone="+375 162 00 00 00", language="ru")
+    city = make_organisation(
+        "Brest City Council", acronym="BCC", category=Category.LOCAL_GOVERNMENT
+    )
+    make_contact(
+        city,
+        name="Юлия Иванова",
+        email="julia@brest.by",
+        position="Head, migration unit",
+        phone="+375 162 00 00 00",
+        language="ru",
+    )
     make_contact(make_organisation("=SUM(A1)"), name="@risky", email="risky@x.org")
     make_contact(name="No Position", email="nopos@x.org")
 
@@ -228,6 +248,7 @@ def test_export_has_the_import_columns_and_round_trips(secretariat_client):
 def test_export_respects_the_search(secretariat_client):
     make_contact(make_organisation(category=Category.ACADEMIA), email="prof@uni.by")
     make_contact(make_organisation(category=Category.UN_AGENCY), email="staff@un.org")
-    text = secretariat_client.get(
-        "/directory/contacts/export.csv?category=academia").get_data(as_text=True)
+    text = secretariat_client.get("/directory/contacts/export.csv?category=academia").get_data(
+        as_text=True
+    )
     assert "prof@uni.by" in text and "staff@un.org" not in text

@@ -42,12 +42,15 @@ def test_anonymous_visitor_is_sent_to_login(client):
 
 def test_secretariat_creates_an_organisation_with_a_parent(secretariat_client):
     ministry = make_organisation("Ministry of Interior", category=Category.NATIONAL_GOVERNMENT)
-    response = secretariat_client.post("/directory/organisations/new", data={
-        "name": "Department of Citizenship and Migration",
-        "acronym": "DCM",
-        "category": "national_government",
-        "parent_id": str(ministry.id),
-    })
+    response = secretariat_client.post(
+        "/directory/organisations/new",
+        data={
+            "name": "Department of Citizenship and Migration",
+            "acronym": "DCM",
+            "category": "national_government",
+            "parent_id": str(ministry.id),
+        },
+    )
     assert response.status_code == 302
     org = db.session.scalar(sa.select(Organisation).where(Organisation.acronym == "DCM"))
     assert org.parent_id == ministry.id
@@ -56,22 +59,27 @@ def test_secretariat_creates_an_organisation_with_a_parent(secretariat_client):
     assert "Department of Citizenship and Migration" in page
     assert "Ministry of Interior" in page
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "organisation.create"))
+        sa.select(AuditEvent).where(AuditEvent.action == "organisation.create")
+    )
     assert event.object_id == org.id
 
 
 def test_organisation_name_must_be_unique_whatever_the_case(secretariat_client):
     make_organisation("IOM")
-    response = secretariat_client.post("/directory/organisations/new", data={
-        "name": "iom", "category": "un_agency", "parent_id": "0"})
+    response = secretariat_client.post(
+        "/directory/organisations/new",
+        data={"name": "iom", "category": "un_agency", "parent_id": "0"},
+    )
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
 
 
 def test_organisation_cannot_be_its_own_parent(secretariat_client):
     org = make_organisation("UNDP")
-    response = secretariat_client.post(f"/directory/organisations/{org.id}/edit", data={
-        "name": "UNDP", "category": "un_agency", "parent_id": str(org.id)})
+    response = secretariat_client.post(
+        f"/directory/organisations/{org.id}/edit",
+        data={"name": "UNDP", "category": "un_agency", "parent_id": str(org.id)},
+    )
     assert response.status_code == 400
 
 
@@ -97,8 +105,9 @@ def test_organisations_search_by_name_or_acronym_and_filter_by_category(secretar
     assert "Minsk City Executive Committee" in page
     assert "International Organization" not in page
 
-    page = secretariat_client.get(
-        "/directory/organisations?category=civil_society").get_data(as_text=True)
+    page = secretariat_client.get("/directory/organisations?category=civil_society").get_data(
+        as_text=True
+    )
     assert "Red Cross Society" in page
     assert "Minsk City" not in page
 
@@ -109,10 +118,12 @@ def test_deactivated_organisation_is_hidden_unless_asked_for(secretariat_client)
     assert response.status_code == 302
     secretariat_client.get(response.headers["Location"])  # shows the flash message
     assert db.session.get(Organisation, org.id).active is False
-    assert "Old Project Office" not in secretariat_client.get(
-        "/directory/organisations").get_data(as_text=True)
+    assert "Old Project Office" not in secretariat_client.get("/directory/organisations").get_data(
+        as_text=True
+    )
     assert "Old Project Office" in secretariat_client.get(
-        "/directory/organisations?inactive=y").get_data(as_text=True)
+        "/directory/organisations?inactive=y"
+    ).get_data(as_text=True)
 
     secretariat_client.post(f"/directory/organisations/{org.id}/reactivate")
     assert db.session.get(Organisation, org.id).active is True
@@ -122,8 +133,9 @@ def test_deactivated_organisation_is_hidden_unless_asked_for(secretariat_client)
 
 def test_secretariat_creates_a_contact_with_email_stored_lower_case(secretariat_client):
     org = make_organisation("UNHCR")
-    response = secretariat_client.post("/directory/contacts/new", data=_contact_form(
-        org, email="  Olga.Petrova@Example.ORG "))
+    response = secretariat_client.post(
+        "/directory/contacts/new", data=_contact_form(org, email="  Olga.Petrova@Example.ORG ")
+    )
     assert response.status_code == 302
     contact = db.session.scalar(sa.select(Contact))
     assert contact.email == "olga.petrova@example.org"
@@ -139,8 +151,10 @@ def test_secretariat_creates_a_contact_with_email_stored_lower_case(secretariat_
 def test_duplicate_email_is_refused_whatever_the_case_and_form_keeps_input(secretariat_client):
     org = make_organisation()
     make_contact(org, email="olga.petrova@example.org")
-    response = secretariat_client.post("/directory/contacts/new", data=_contact_form(
-        org, name="Another Olga", email="OLGA.PETROVA@example.org"))
+    response = secretariat_client.post(
+        "/directory/contacts/new",
+        data=_contact_form(org, name="Another Olga", email="OLGA.PETROVA@example.org"),
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "already exists" in page
@@ -150,8 +164,9 @@ def test_duplicate_email_is_refused_whatever_the_case_and_form_keeps_input(secre
 
 def test_invalid_email_gets_a_form_error(secretariat_client):
     org = make_organisation()
-    response = secretariat_client.post("/directory/contacts/new",
-                                       data=_contact_form(org, email="not-an-email"))
+    response = secretariat_client.post(
+        "/directory/contacts/new", data=_contact_form(org, email="not-an-email")
+    )
     assert response.status_code == 400
     assert "valid email" in response.get_data(as_text=True)
 
@@ -160,8 +175,12 @@ def test_editing_a_contact_records_what_changed(secretariat_client):
     org = make_organisation()
     other = make_organisation()
     contact = make_contact(org, name="Olga Petrova", email="olga@example.org")
-    response = secretariat_client.post(f"/directory/contacts/{contact.id}/edit", data=_contact_form(
-        other, name="Olga Petrova-Smith", email="olga@example.org", language="en"))
+    response = secretariat_client.post(
+        f"/directory/contacts/{contact.id}/edit",
+        data=_contact_form(
+            other, name="Olga Petrova-Smith", email="olga@example.org", language="en"
+        ),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     contact = db.session.get(Contact, contact.id)
@@ -177,8 +196,9 @@ def test_editing_a_contact_to_another_contacts_email_is_refused(secretariat_clie
     org = make_organisation()
     make_contact(org, email="taken@example.org")
     contact = make_contact(org, email="mine@example.org")
-    response = secretariat_client.post(f"/directory/contacts/{contact.id}/edit",
-                                       data=_contact_form(org, email="Taken@example.org"))
+    response = secretariat_client.post(
+        f"/directory/contacts/{contact.id}/edit", data=_contact_form(org, email="Taken@example.org")
+    )
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
 
@@ -210,16 +230,22 @@ def test_search_treats_percent_and_underscore_literally(secretariat_client):
 
 def test_deactivated_contact_leaves_the_list_and_can_come_back(secretariat_client):
     contact = make_contact(name="Gone Away")
-    secretariat_client.post(f"/directory/contacts/{contact.id}/deactivate",
-                            follow_redirects=True)
+    secretariat_client.post(f"/directory/contacts/{contact.id}/deactivate", follow_redirects=True)
     assert db.session.get(Contact, contact.id).active is False
     assert "Gone Away" not in secretariat_client.get("/directory/contacts").get_data(as_text=True)
-    assert "Gone Away" in secretariat_client.get(
-        "/directory/contacts?inactive=y").get_data(as_text=True)
+    assert "Gone Away" in secretariat_client.get("/directory/contacts?inactive=y").get_data(
+        as_text=True
+    )
     secretariat_client.post(f"/directory/contacts/{contact.id}/reactivate")
     assert db.session.get(Contact, contact.id).active is True
-    assert db.session.scalar(sa.select(AuditEvent.action).where(
-        AuditEvent.object_type == "Contact").order_by(AuditEvent.id)) == "contact.deactivate"
+    assert (
+        db.session.scalar(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.object_type == "Contact")
+            .order_by(AuditEvent.id)
+        )
+        == "contact.deactivate"
+    )
 
 
 def test_lists_are_paginated(secretariat_client, app):
@@ -243,18 +269,28 @@ def _seed(rows: int) -> None:
     """`rows` contacts, each at its own unit, each unit part of its own parent organisation
     (so that lazily loading organisations or parents would cost one query per row)."""
     start = db.session.scalar(sa.select(sa.func.count()).select_from(Contact))
-    parents = [Organisation(name=f"Parent {start + n}", category=Category.UN_AGENCY)
-               for n in range(rows)]
+    parents = [
+        Organisation(name=f"Parent {start + n}", category=Category.UN_AGENCY) for n in range(rows)
+    ]
     db.session.add_all(parents)
     db.session.flush()
-    units = [Organisation(name=f"Unit {start + n}", acronym=f"U{start + n}",
-                          category=Category.OTHER, parent_id=parent.id)
-             for n, parent in enumerate(parents)]
+    units = [
+        Organisation(
+            name=f"Unit {start + n}",
+            acronym=f"U{start + n}",
+            category=Category.OTHER,
+            parent_id=parent.id,
+        )
+        for n, parent in enumerate(parents)
+    ]
     db.session.add_all(units)
     db.session.flush()
     db.session.add_all(
-        Contact(name=f"Person {start + n}", email=f"person{start + n}@example.org",
-                organisation_id=unit.id)
+        Contact(
+            name=f"Person {start + n}",
+            email=f"person{start + n}@example.org",
+            organisation_id=unit.id,
+        )
         for n, unit in enumerate(units)
     )
     db.session.commit()
@@ -279,8 +315,11 @@ def _queries_for(client, url: str) -> int:
 def test_lists_run_the_same_number_of_queries_for_10_or_500_rows(secretariat_client, app):
     app.config["PER_PAGE"] = 1000  # every row on one page
     # Only the units are listed, so their parents are not already loaded by the same page.
-    urls = ["/directory/organisations?q=unit", "/directory/contacts",
-            "/directory/contacts/export.csv"]
+    urls = [
+        "/directory/organisations?q=unit",
+        "/directory/contacts",
+        "/directory/contacts/export.csv",
+    ]
     _seed(10)
     small = [_queries_for(secretariat_client, url) for url in urls]
     _seed(490)

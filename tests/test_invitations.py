@@ -341,8 +341,9 @@ def test_the_list_shows_delegation_waiting_list_and_recorded_by(secretariat_clie
     by_name["mila"].responded_at = datetime.now(UTC)
     db.session.commit()
 
-    rows = _rows(secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(
-        as_text=True))
+    rows = _rows(
+        secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    )
 
     assert "Delegated to Cyril City" in rows
     assert "Waiting list #1" in rows
@@ -358,8 +359,9 @@ def test_the_list_shows_a_failed_delivery_with_its_reason(secretariat_client, in
     message.last_error = "550 5.1.1 No such user"
     db.session.commit()
 
-    rows = _rows(secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(
-        as_text=True))
+    rows = _rows(
+        secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    )
 
     assert "failed" in rows and "550 5.1.1 No such user" in rows
 
@@ -461,8 +463,13 @@ def test_the_csv_export_for_the_venue_respects_the_filters(secretariat_client, i
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["name", "organisation", "category", "status", "needs"]
-    assert ["Ula Agency", "Migration Agency (IOMX)", "UN agency", "Accepted",
-            "Wheelchair access"] in rows
+    assert [
+        "Ula Agency",
+        "Migration Agency (IOMX)",
+        "UN agency",
+        "Accepted",
+        "Wheelchair access",
+    ] in rows
     assert len(rows) == 5  # header + 4 live invitations; the withdrawn one is left out
     assert not any("Wendy" in row[0] for row in rows)
 
@@ -473,13 +480,11 @@ def test_the_csv_export_for_the_venue_respects_the_filters(secretariat_client, i
 
 def test_the_csv_export_does_not_let_a_spreadsheet_run_formulas(secretariat_client):
     meeting = _meeting()
-    contact = make_contact(name="=HYPERLINK(\"http://evil\")")
+    contact = make_contact(name='=HYPERLINK("http://evil")')
     service.invite_contacts(meeting, [contact], by=None)
     db.session.commit()
 
-    body = secretariat_client.get(f"/meetings/{meeting.id}/invitations.csv").get_data(
-        as_text=True
-    )
+    body = secretariat_client.get(f"/meetings/{meeting.id}/invitations.csv").get_data(as_text=True)
 
     assert "'=HYPERLINK" in body
 
@@ -522,9 +527,12 @@ def test_resending_queues_another_invitation_email(secretariat_client, invited):
     assert len(messages) == 2
     assert len(_messages(MessageKind.INVITATION)) == before + 1
     assert service.rsvp_url(invitation) in messages[-1].text_body
-    assert db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "invitation.resend")
-    ).meeting_id == meeting.id
+    assert (
+        db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "invitation.resend")
+        ).meeting_id
+        == meeting.id
+    )
 
 
 def test_withdrawing_sets_withdrawn_at_and_the_link_stops_working(secretariat_client, invited):
@@ -587,8 +595,9 @@ def test_an_answer_recorded_on_behalf_is_marked_as_such(secretariat_client, invi
     assert event is not None
     assert event.meeting_id == meeting.id and event.user_id == secretariat_client.user.id
     assert event.object_id == invitation.id
-    rows = _rows(secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(
-        as_text=True))
+    rows = _rows(
+        secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    )
     assert "answer recorded by Sam Secretariat" in rows and "Vegetarian meal" in rows
 
 

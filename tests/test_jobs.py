@@ -55,10 +55,12 @@ def test_worker_module_registers_the_periodic_jobs():
 def test_purge_removes_only_old_login_attempts(app):
     from coordapp.tasks import purge_old_login_attempts
 
-    db.session.add_all([
-        LoginAttempt(email="a@example.org", ip="127.0.0.1", at=utcnow() - timedelta(days=3)),
-        LoginAttempt(email="b@example.org", ip="127.0.0.1", at=utcnow() - timedelta(minutes=3)),
-    ])
+    db.session.add_all(
+        [
+            LoginAttempt(email="a@example.org", ip="127.0.0.1", at=utcnow() - timedelta(days=3)),
+            LoginAttempt(email="b@example.org", ip="127.0.0.1", at=utcnow() - timedelta(minutes=3)),
+        ]
+    )
     db.session.commit()
     purge_old_login_attempts.call_local()
     assert [a.email for a in db.session.scalars(db.select(LoginAttempt))] == ["b@example.org"]

@@ -45,33 +45,44 @@ def _setting(year: int):
     series = make_series(name="Country Network on Migration")
     undp = make_organisation(name="United Nations Development Programme", acronym="UNDP")
     labour = make_organisation(
-        name="Ministry of Labour and Social Protection", acronym="MLSP",
+        name="Ministry of Labour and Social Protection",
+        acronym="MLSP",
         category=Category.NATIONAL_GOVERNMENT,
     )
     belstat = make_organisation(
-        name="National Statistical Committee", acronym="Belstat",
+        name="National Statistical Committee",
+        acronym="Belstat",
         category=Category.NATIONAL_GOVERNMENT,
     )
     city = make_organisation(
         name="Minsk City Executive Committee", category=Category.LOCAL_GOVERNMENT
     )
     anna = make_contact(undp, name="Anna Kovalenko", email="anna@example.org")
-    pavel = make_contact(labour, name="Pavel Zhuk", email="pavel@example.org",
-                         position="Deputy Minister")
+    pavel = make_contact(
+        labour, name="Pavel Zhuk", email="pavel@example.org", position="Deputy Minister"
+    )
     alena = make_contact(belstat, name="Alena Shostak", email="alena@example.org")
     ivan = make_contact(city, name="Ivan Lis", email="ivan@example.org")
 
     earlier = make_meeting(
-        title="Third extended meeting", series=series, number=3,
-        starts_at=datetime(year, 1, 15, 7, 0, tzinfo=UTC), status=MeetingStatus.HELD,
+        title="Third extended meeting",
+        series=series,
+        number=3,
+        starts_at=datetime(year, 1, 15, 7, 0, tzinfo=UTC),
+        status=MeetingStatus.HELD,
     )
     current = make_meeting(
-        title="Fourth extended meeting", series=series, number=4,
-        starts_at=datetime(year, 3, 4, 7, 0, tzinfo=UTC), hours=2,  # 10:00–12:00 in Minsk
+        title="Fourth extended meeting",
+        series=series,
+        number=4,
+        starts_at=datetime(year, 3, 4, 7, 0, tzinfo=UTC),
+        hours=2,  # 10:00–12:00 in Minsk
         venue="UN House, Minsk",
     )
     later = make_meeting(
-        title="Fifth extended meeting", series=series, number=5,
+        title="Fifth extended meeting",
+        series=series,
+        number=5,
         starts_at=datetime(year, 6, 10, 7, 0, tzinfo=UTC),
     )
     invite_contacts(current, [anna, pavel, alena, ivan], by=None, send=False)
@@ -80,8 +91,13 @@ def _setting(year: int):
         return commitments_service.create_commitment(
             earlier,
             commitments_service.CommitmentValues(
-                description=description, organisations=[city], responsible=ivan,
-                due_date=None, due_quarter=None, goals=goals, agenda_item=None,
+                description=description,
+                organisations=[city],
+                responsible=ivan,
+                due_date=None,
+                due_quarter=None,
+                goals=goals,
+                agenda_item=None,
             ),
             by_user=None,
         )
@@ -117,8 +133,12 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
 
     items = [  # title, kind, minutes, presenter
         ("Opening remarks", "Opening", "10", None),
-        ("Presentation of the national migration policy", "Presentation", "30",
-         "Pavel Zhuk (MLSP)"),
+        (
+            "Presentation of the national migration policy",
+            "Presentation",
+            "30",
+            "Pavel Zhuk (MLSP)",
+        ),
         ("Any other business", "Any other business", "10", None),
         ("Discussion on migration data", "Discussion", "45", None),
         ("Closing", "Closing", "5", None),
@@ -228,25 +248,37 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     rendered = discussion.locator(".minutes-rendered")
     expect(rendered.locator("p strong").first).to_have_text("new migration survey")
     expect(rendered.locator("ul li")).to_have_text(
-        ["gaps in local data", "sharing of administrative records"])
+        ["gaps in local data", "sharing of administrative records"]
+    )
     expect(rendered.locator("ol.decisions li")).to_have_text(
         "A working group on migration data is set up, led by Belstat."
     )
 
     # The preview shows the decision under its item and the attendance.
     page.get_by_role("link", name="Preview the minutes").click()
-    expect(page.get_by_text("A working group on migration data is set up, led by Belstat."))\
-        .to_be_visible()
+    expect(
+        page.get_by_text("A working group on migration data is set up, led by Belstat.")
+    ).to_be_visible()
     expect(page.get_by_text("Anna Kovalenko").first).to_be_visible()
 
     # --- two commitments, on SDG 10 and SDG 17 -----------------------------------------
     commitments = [
-        ("Mainstream migration in local development plans", "Minsk City Executive Committee",
-         "Ivan Lis (Minsk City Executive Committee)", "4. Any other business", "Q4",
-         "SDG 10 — Reduced inequalities"),
-        ("Publish a migration data dashboard", "National Statistical Committee (Belstat)",
-         "Alena Shostak (National Statistical Committee (Belstat))",
-         "3. Discussion on migration data", "Q2", "SDG 17 — Partnerships for the goals"),
+        (
+            "Mainstream migration in local development plans",
+            "Minsk City Executive Committee",
+            "Ivan Lis (Minsk City Executive Committee)",
+            "4. Any other business",
+            "Q4",
+            "SDG 10 — Reduced inequalities",
+        ),
+        (
+            "Publish a migration data dashboard",
+            "National Statistical Committee (Belstat)",
+            "Alena Shostak (National Statistical Committee (Belstat))",
+            "3. Discussion on migration data",
+            "Q2",
+            "SDG 17 — Partnerships for the goals",
+        ),
     ]
     page.goto(f"{base}/meetings/{current.id}")
     page.get_by_role("link", name="Capture commitments").click()
@@ -261,8 +293,9 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
         page.get_by_label(goal).check()
         page.get_by_role("button", name="Save commitment").click()
         expect(page.get_by_text("Commitment saved.")).to_be_visible()
-        expect(page.locator("table.commitments tbody tr").filter(has_text=description))\
-            .to_be_visible()
+        expect(
+            page.locator("table.commitments tbody tr").filter(has_text=description)
+        ).to_be_visible()
 
     table_rows = page.locator("table.commitments tbody tr")
     expect(table_rows).to_have_count(2)
@@ -291,8 +324,7 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     expect(tracker_rows.first).to_contain_text("Fourth extended meeting")
     expect(page.get_by_text("1 commitment", exact=True)).to_be_visible()
 
-    page.get_by_label("SDG", exact=True).select_option(
-        label="SDG 17 — Partnerships for the goals")
+    page.get_by_label("SDG", exact=True).select_option(label="SDG 17 — Partnerships for the goals")
     page.get_by_role("button", name="Filter").click()
     expect(tracker_rows).to_have_count(1)
     expect(tracker_rows.first).to_contain_text("Publish a migration data dashboard")
@@ -304,8 +336,8 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     expect(page.get_by_role("heading", name="Commitments made at this meeting")).to_be_visible()
     page.get_by_role("button", name="Add a “Follow-up of commitments” agenda item").click()
     expect(page.get_by_role("heading", name="Follow-up of commitments")).to_be_visible()
-    expect(page.get_by_text(
-        "The item “Follow-up of commitments” was added at the end of the agenda.")
+    expect(
+        page.get_by_text("The item “Follow-up of commitments” was added at the end of the agenda.")
     ).to_be_visible()
     follow_up = page.locator("ol.follow-up > li")
     expect(follow_up).to_have_count(3)  # the done one from the third meeting is not there
@@ -313,8 +345,9 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
         entry = follow_up.filter(has_text=description)
         expect(entry).to_contain_text("Made at Fourth extended meeting")
         expect(entry).to_contain_text("Current status: Open")
-    expect(follow_up.filter(has_text="Open a migrant resource centre in Minsk"))\
-        .to_contain_text("Made at Third extended meeting")
+    expect(follow_up.filter(has_text="Open a migrant resource centre in Minsk")).to_contain_text(
+        "Made at Third extended meeting"
+    )
     expect(follow_up.filter(has_text="Translate the city services guide")).to_have_count(0)
 
     # A status reviewed at the next meeting is recorded against it.
@@ -324,7 +357,8 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     dashboard_entry.get_by_role("button", name="Record update").click()
     expect(page.get_by_text("Status update recorded.")).to_be_visible()
     dashboard_entry = page.locator("ol.follow-up > li").filter(
-        has_text="Publish a migration data dashboard")
+        has_text="Publish a migration data dashboard"
+    )
     expect(dashboard_entry).to_contain_text("Current status: In progress")
     expect(dashboard_entry).to_contain_text("Reviewed at this meeting: In progress")
     expect(dashboard_entry).to_contain_text("Prototype shown to partners")
@@ -332,26 +366,29 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     # The next meeting's agenda now ends with the follow-up item.
     page.goto(f"{base}/meetings/{later.id}/agenda")
     expect(_agenda_rows(page)).to_have_count(1)
-    expect(_agenda_rows(page).first.locator("td.title strong"))\
-        .to_have_text("Follow-up of commitments")
+    expect(_agenda_rows(page).first.locator("td.title strong")).to_have_text(
+        "Follow-up of commitments"
+    )
     expect(_agenda_rows(page).first.locator("td.kind")).to_have_text("Follow-up of commitments")
 
     # --- what the browser did is what the database holds ---------------------------------
     db.session.expire_all()
     titles = db.session.scalars(
-        db.select(AgendaItem.title).where(AgendaItem.meeting_id == current.id)
+        db.select(AgendaItem.title)
+        .where(AgendaItem.meeting_id == current.id)
         .order_by(AgendaItem.position)
     ).all()
     assert titles == [title for _n, _s, title in expected]
     presentation_item = db.session.scalar(
-        db.select(AgendaItem).filter_by(meeting_id=current.id, position=1))
+        db.select(AgendaItem).filter_by(meeting_id=current.id, position=1)
+    )
     assert [p.contact.name for p in presentation_item.presenters] == ["Pavel Zhuk"]
     assert [(a.filename, a.content_type) for a in presentation_item.attachments] == [
-        ("National migration policy.pdf", "application/pdf")]
+        ("National migration policy.pdf", "application/pdf")
+    ]
     attendance = {
         invitation.contact.name: invitation.attendance
-        for invitation in db.session.scalars(
-            db.select(Invitation).filter_by(meeting_id=current.id))
+        for invitation in db.session.scalars(db.select(Invitation).filter_by(meeting_id=current.id))
     }
     assert attendance == {
         "Anna Kovalenko": Attendance.PRESENT,
@@ -365,7 +402,8 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     }
     assert made_here["Mainstream migration in local development plans"].goals == [10]
     assert made_here["Mainstream migration in local development plans"].due_date == date(
-        year + 1, 12, 31)
+        year + 1, 12, 31
+    )
     dashboard_commitment = made_here["Publish a migration data dashboard"]
     assert dashboard_commitment.goals == [17]
     assert dashboard_commitment.status == CommitmentStatus.IN_PROGRESS

@@ -96,8 +96,9 @@ def later(minutes: int = 120):
 
 
 def test_invitation_has_text_html_calendar_request_and_ics_attachment(app, smtp_server):
-    row = queue(html="<p>Please <a href='http://example.org/rsvp/abc'>answer</a></p>",
-                ics_method="REQUEST")
+    row = queue(
+        html="<p>Please <a href='http://example.org/rsvp/abc'>answer</a></p>", ics_method="REQUEST"
+    )
 
     assert deliver_due_messages()["sent"] == 1
 
@@ -110,7 +111,10 @@ def test_invitation_has_text_html_calendar_request_and_ics_attachment(app, smtp_
     alternative, attachment = received.get_payload()
     assert alternative.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in alternative.get_payload()] == [
-        "text/plain", "text/html", "text/calendar"]
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
     calendar = calendar_part(received)
     assert calendar.get_param("method") == "REQUEST"
     # Unquoted, as iMIP clients expect it.
@@ -143,9 +147,13 @@ def test_plain_message_without_html_or_calendar_is_plain_text(app, smtp_server):
 
 
 def test_cyrillic_name_subject_and_body_arrive_intact(app, smtp_server):
-    queue("ivan@example.org", to_name="Иван Петров, МВД",
-          subject="Приглашение: четвёртое заседание", text="Здравствуйте, Иван!\n",
-          html="<p>Здравствуйте</p>")
+    queue(
+        "ivan@example.org",
+        to_name="Иван Петров, МВД",
+        subject="Приглашение: четвёртое заседание",
+        text="Здравствуйте, Иван!\n",
+        html="<p>Здравствуйте</p>",
+    )
     deliver_due_messages()
 
     [received] = smtp_server.to("ivan@example.org")
@@ -218,8 +226,7 @@ def test_a_refused_recipient_fails_at_once_with_the_reason_and_others_are_sent(a
 
     result = deliver_due_messages()
 
-    assert result == {"sent": 2, "retrying": 0, "failed": 1, "skipped": 0,
-                      "stopped_early": False}
+    assert result == {"sent": 2, "retrying": 0, "failed": 1, "skipped": 0, "stopped_early": False}
     gone = reload(gone)
     assert gone.status == MessageStatus.FAILED
     assert gone.attempts == 1
@@ -268,8 +275,9 @@ def test_server_down_keeps_messages_queued_with_backoff_then_sends_them(app, smt
     assert first.status == MessageStatus.QUEUED
     assert first.attempts == 1
     assert "cannot reach the mail server" in first.last_error
-    assert before + timedelta(seconds=29) <= first.next_attempt_at <= utcnow() + timedelta(
-        seconds=31)
+    assert (
+        before + timedelta(seconds=29) <= first.next_attempt_at <= utcnow() + timedelta(seconds=31)
+    )
     assert all(reload(row).attempts == 0 for row in rows[1:])
 
     # The next run tries again, starting with the message that has waited longest.
@@ -282,7 +290,8 @@ def test_server_down_keeps_messages_queued_with_backoff_then_sends_them(app, smt
     assert result["sent"] == 5
     assert statuses() == {MessageStatus.SENT: 5}
     assert sorted(rcpt for _sender, [rcpt] in smtp_server.handler.envelopes) == sorted(
-        f"p{n}@example.org" for n in range(5))
+        f"p{n}@example.org" for n in range(5)
+    )
 
 
 def test_the_delay_doubles_and_after_the_last_attempt_a_message_fails(app, smtp_server):
@@ -302,8 +311,7 @@ def test_the_delay_doubles_and_after_the_last_attempt_a_message_fails(app, smtp_
     assert smtp_server.messages == []
 
 
-def test_stopping_the_server_during_a_batch_of_200_loses_none_and_duplicates_none(
-        app, smtp_server):
+def test_stopping_the_server_during_a_batch_of_200_loses_none_and_duplicates_none(app, smtp_server):
     """The issue's test: every invitee gets exactly one message."""
     app.config["MAIL_TIMEOUT"] = 2
     queue_many(200)
@@ -349,17 +357,20 @@ def test_stopping_the_server_during_a_batch_of_200_loses_none_and_duplicates_non
 # --- crashes and concurrency -------------------------------------------------------------
 
 
-def test_a_message_left_sending_by_a_dead_worker_is_taken_over_after_the_lease(
-        app, smtp_server):
+def test_a_message_left_sending_by_a_dead_worker_is_taken_over_after_the_lease(app, smtp_server):
     abandoned = queue("abandoned@example.org")
     in_flight = queue("in-flight@example.org")
     now = utcnow()
-    db.session.execute(sa.update(OutgoingMessage).where(OutgoingMessage.id == abandoned.id)
-                       .values(status=MessageStatus.SENDING,
-                               claimed_at=now - CLAIM_LEASE - timedelta(minutes=1)))
-    db.session.execute(sa.update(OutgoingMessage).where(OutgoingMessage.id == in_flight.id)
-                       .values(status=MessageStatus.SENDING,
-                               claimed_at=now - timedelta(minutes=1)))
+    db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id == abandoned.id)
+        .values(status=MessageStatus.SENDING, claimed_at=now - CLAIM_LEASE - timedelta(minutes=1))
+    )
+    db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id == in_flight.id)
+        .values(status=MessageStatus.SENDING, claimed_at=now - timedelta(minutes=1))
+    )
     db.session.commit()
 
     result = deliver_due_messages()
@@ -403,11 +414,11 @@ def test_two_workers_at_once_never_send_a_message_twice(app, smtp_server):
 # --- invitations -------------------------------------------------------------------------
 
 
-def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation(
-        app, smtp_server):
+def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation(app, smtp_server):
     meeting = make_meeting()
-    ana, gone, waiting = (make_contact(email=f"{name}@example.org")
-                          for name in ("ana", "gone", "waiting"))
+    ana, gone, waiting = (
+        make_contact(email=f"{name}@example.org") for name in ("ana", "gone", "waiting")
+    )
     invitations = [Invitation(meeting=meeting, contact=c) for c in (ana, gone, waiting)]
     db.session.add_all(invitations)
     db.session.commit()
@@ -418,8 +429,7 @@ def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation
     # Resent later: the newest message is the one that counts.
     resent = queue("ana@example.org", meeting=meeting, invitation=invitations[0])
     queue("waiting@example.org", meeting=meeting, invitation=invitations[2])
-    queue("ana@example.org", meeting=meeting, invitation=invitations[0],
-          kind=MessageKind.REMINDER)
+    queue("ana@example.org", meeting=meeting, invitation=invitations[0], kind=MessageKind.REMINDER)
     db.session.expire_all()
 
     assert invitations[0].sent_at is not None

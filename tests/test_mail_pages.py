@@ -48,30 +48,38 @@ def set_state(message, **values):
 def insert_many(count: int, meeting_ids: list[int | None] = (None,)) -> None:
     now = utcnow()
     batch = uuid.uuid4().hex
-    db.session.execute(sa.insert(OutgoingMessage), [
-        {
-            "kind": MessageKind.REMINDER,
-            "message_id": f"<bulk-{n}-{batch}@test>",
-            "to_email": f"bulk{n}@example.org",
-            "to_name": f"Bulk {n}",
-            "subject": f"Reminder {n}",
-            "text_body": "x",
-            "status": MessageStatus.SENT,
-            "created_at": now - timedelta(minutes=n),
-            "next_attempt_at": now,
-            "sent_at": now,
-            "meeting_id": meeting_ids[n % len(meeting_ids)],
-        }
-        for n in range(count)
-    ])
+    db.session.execute(
+        sa.insert(OutgoingMessage),
+        [
+            {
+                "kind": MessageKind.REMINDER,
+                "message_id": f"<bulk-{n}-{batch}@test>",
+                "to_email": f"bulk{n}@example.org",
+                "to_name": f"Bulk {n}",
+                "subject": f"Reminder {n}",
+                "text_body": "x",
+                "status": MessageStatus.SENT,
+                "created_at": now - timedelta(minutes=n),
+                "next_attempt_at": now,
+                "sent_at": now,
+                "meeting_id": meeting_ids[n % len(meeting_ids)],
+            }
+            for n in range(count)
+        ],
+    )
     db.session.commit()
 
 
 def test_outgoing_mail_lists_newest_first_with_status_and_error(app, secretariat_client):
     meeting = make_meeting(title="Fourth extended meeting", timezone_name="Europe/Minsk")
     older = queue("old@example.org", subject="Older message", meeting=meeting)
-    set_state(older, created_at=utcnow() - timedelta(hours=2), status=MessageStatus.FAILED,
-              attempts=1, last_error="550 5.1.1 No such user here")
+    set_state(
+        older,
+        created_at=utcnow() - timedelta(hours=2),
+        status=MessageStatus.FAILED,
+        attempts=1,
+        last_error="550 5.1.1 No such user here",
+    )
     queue("new@example.org", subject="Newer message")
 
     page = secretariat_client.get("/mail")
@@ -128,8 +136,11 @@ def test_outgoing_mail_list_query_count_does_not_grow_with_rows(app, secretariat
     with count_queries() as few:
         assert secretariat_client.get("/mail").status_code == 200
     insert_many(1000, meetings)
-    db.session.execute(sa.update(OutgoingMessage).where(OutgoingMessage.id % 2 == 0)
-                       .values(meeting_id=None, status=MessageStatus.FAILED, last_error="x"))
+    db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id % 2 == 0)
+        .values(meeting_id=None, status=MessageStatus.FAILED, last_error="x")
+    )
     db.session.commit()
     db.session.expire_all()
     with count_queries() as many:
@@ -168,10 +179,15 @@ def test_missing_message_is_404(app, secretariat_client):
 
 
 def test_retry_puts_a_failed_message_back_in_the_queue_and_it_is_delivered(
-        app, secretariat_client, smtp_server):
+    app, secretariat_client, smtp_server
+):
     message = queue()
-    set_state(message, status=MessageStatus.FAILED, attempts=8,
-              last_error="timed out (gave up after 8 attempts)")
+    set_state(
+        message,
+        status=MessageStatus.FAILED,
+        attempts=8,
+        last_error="timed out (gave up after 8 attempts)",
+    )
 
     response = secretariat_client.post(f"/mail/{message.id}/retry", follow_redirects=True)
 
@@ -191,14 +207,16 @@ def test_retry_puts_a_failed_message_back_in_the_queue_and_it_is_delivered(
 def test_retry_from_the_list_returns_to_the_filtered_list(app, secretariat_client):
     message = queue()
     set_state(message, status=MessageStatus.FAILED, last_error="550 no")
-    response = secretariat_client.post(f"/mail/{message.id}/retry",
-                                       data={"next": "/mail?status=failed"})
+    response = secretariat_client.post(
+        f"/mail/{message.id}/retry", data={"next": "/mail?status=failed"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/mail?status=failed"
     # Not somewhere else.
     set_state(message, status=MessageStatus.FAILED)
-    response = secretariat_client.post(f"/mail/{message.id}/retry",
-                                       data={"next": "https://evil.example/"})
+    response = secretariat_client.post(
+        f"/mail/{message.id}/retry", data={"next": "https://evil.example/"}
+    )
     assert response.headers["Location"] == f"/mail/{message.id}"
 
 
@@ -210,7 +228,8 @@ def test_only_failed_messages_can_be_sent_again(app, secretariat_client, status)
     response = secretariat_client.post(f"/mail/{message.id}/retry", follow_redirects=True)
 
     assert "Only a message whose delivery failed can be sent again." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     message = db.session.get(OutgoingMessage, message.id)
     assert message.status == status
     assert message.attempts == 1

@@ -161,9 +161,7 @@ def test_duplicate_number_in_series_is_refused(secretariat_client):
         "/meetings/new", data=meeting_form(series_id=str(series.id), number="4")
     )
     assert response.status_code == 400
-    assert "This series already has a meeting with this number." in response.get_data(
-        as_text=True
-    )
+    assert "This series already has a meeting with this number." in response.get_data(as_text=True)
 
 
 def test_editing_a_meeting_keeps_its_own_number(secretariat_client):
@@ -243,9 +241,10 @@ def test_member_can_view_but_not_change_meetings(member_client):
     response = member_client.post(f"/meetings/{meeting.id}/edit", data=meeting_form())
     assert response.status_code == 403
     assert member_client.get("/meetings/new").status_code == 403
-    assert member_client.post(
-        f"/meetings/{meeting.id}/status", data={"status": "held"}
-    ).status_code == 403
+    assert (
+        member_client.post(f"/meetings/{meeting.id}/status", data={"status": "held"}).status_code
+        == 403
+    )
     db.session.refresh(meeting)
     assert meeting.status is MeetingStatus.SCHEDULED
 
@@ -443,6 +442,7 @@ def test_meeting_list_query_count_does_not_grow_with_meetings(app, member_client
 
 def test_audit_log_query_count_does_not_grow_with_events(secretariat_client):
     meeting_id = make_meeting().id
+
     def add_events(count: int) -> None:
         for i, user_id in enumerate(_quick_users(count)):
             db.session.add(

@@ -21,7 +21,11 @@ def _flask(*args: str, database_url: str) -> subprocess.CompletedProcess:
     env.pop("TEST_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "flask", *args],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -70,21 +74,33 @@ def _approved_minutes_never_change(url: str) -> None:
     approved version become superseded."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO meetings (id, title, kind, starts_at, ends_at, timezone, language, "
-            "status, created_at, updated_at, ics_sequence, reminder_days) VALUES (1, 'M', "
-            "'regular', '2027-01-01 10:00:00', '2027-01-01 12:00:00', 'UTC', 'en', 'held', "
-            "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 3)"))
-        conn.execute(sa.text(
-            "INSERT INTO agenda_items (id, meeting_id, position, title, kind, duration_minutes, "
-            "created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"))
-        conn.execute(sa.text(
-            "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
-            "created_at, opening_summary) VALUES (1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', "
-            "'Signed text')"))
-        conn.execute(sa.text(
-            "INSERT INTO minutes_items (id, version_id, agenda_item_id, text, decisions, "
-            "lock_version, updated_at) VALUES (1, 1, 1, 'Said', '[]', 1, '2026-01-01 00:00:00')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO meetings (id, title, kind, starts_at, ends_at, timezone, language, "
+                "status, created_at, updated_at, ics_sequence, reminder_days) VALUES (1, 'M', "
+                "'regular', '2027-01-01 10:00:00', '2027-01-01 12:00:00', 'UTC', 'en', 'held', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0, 3)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO agenda_items (id, meeting_id, position, title, kind, duration_minutes, "
+                "created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
+                "created_at, opening_summary) VALUES (1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', "
+                "'Signed text')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_items (id, version_id, agenda_item_id, text, decisions, "
+                "lock_version, updated_at) VALUES (1, 1, 1, 'Said', '[]', 1, '2026-01-01 00:00:00')"
+            )
+        )
     for statement in (
         "UPDATE minutes_items SET text = 'Rewritten' WHERE id = 1",
         "DELETE FROM minutes_items WHERE id = 1",

@@ -341,7 +341,6 @@ def test_a_submitted_version_refuses_every_save(secretariat_client, meeting):
     assert "Save this item" not in page
 
 
-
 def test_the_database_itself_refuses_to_change_approved_minutes(app, meeting):
     """The test schema comes from the migrations, so their triggers guard every test: SQL
     that goes around the service layer cannot rewrite approved minutes either."""
@@ -370,6 +369,7 @@ def test_the_database_itself_refuses_to_change_approved_minutes(app, meeting):
     db.session.expire_all()
     assert db.session.get(MinutesVersion, ids["version"]).opening_summary == "Signed opening"
     assert db.session.get(MinutesItem, ids["item"]).text == "What was said"
+
 
 # --- meeting-level fields ----------------------------------------------------------------
 

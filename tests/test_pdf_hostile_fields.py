@@ -40,43 +40,70 @@ def trap(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     secret = tmp_path / "secret-canary.txt"
     secret.write_text("CANARY-SECRET-CONTENT")
-    yield {"requests": requests, "http": f"http://127.0.0.1:{server.server_port}",
-           "file": f"file://{secret}", "secret": secret}
+    yield {
+        "requests": requests,
+        "http": f"http://127.0.0.1:{server.server_port}",
+        "file": f"file://{secret}",
+        "secret": secret,
+    }
     server.shutdown()
 
 
 def _payload(trap: dict, label: str) -> str:
     http, file = trap["http"], trap["file"]
     return (
-        f"{label} ![img]({http}/{label}.png) <img src=\"{file}\"> <img src=\"{http}/{label}\">"
-        f" [link]({file}) <link rel=stylesheet href=\"{http}/{label}.css\">"
+        f'{label} ![img]({http}/{label}.png) <img src="{file}"> <img src="{http}/{label}">'
+        f' [link]({file}) <link rel=stylesheet href="{http}/{label}.css">'
         f" <style>@import url({http}/{label}-import.css);</style> url(/etc/passwd)"
-        f" <iframe src=\"{file}\"></iframe> ../../../../etc/passwd"
+        f' <iframe src="{file}"></iframe> ../../../../etc/passwd'
     )
 
 
-def test_hostile_references_in_every_field_are_neither_read_nor_requested(app, trap, tmp_path,
-                                                                           monkeypatch):
+def test_hostile_references_in_every_field_are_neither_read_nor_requested(
+    app, trap, tmp_path, monkeypatch
+):
     from coordapp.minutes_pdf.render import render_unsigned
 
     p = lambda label: _payload(trap, label)  # noqa: E731
     chair = make_user(Role.MEMBER, name=p("chair-name")[:200], email="chair@example.org")
     series = make_series(name=p("series")[:300], description=p("series-description"))
     meeting = make_meeting(
-        title=p("title")[:300], series=series, number=1, status=MeetingStatus.HELD,
-        venue=p("venue")[:500], online_url=f"{trap['http']}/online", description=p("description"),
-        starts_at=datetime(2027, 3, 4, 7, tzinfo=UTC), chairs=[(chair, p("role")[:200])],
+        title=p("title")[:300],
+        series=series,
+        number=1,
+        status=MeetingStatus.HELD,
+        venue=p("venue")[:500],
+        online_url=f"{trap['http']}/online",
+        description=p("description"),
+        starts_at=datetime(2027, 3, 4, 7, tzinfo=UTC),
+        chairs=[(chair, p("role")[:200])],
     )
-    organisation = make_organisation(name=p("organisation")[:300], acronym="ORG",
-                                     category=Category.CIVIL_SOCIETY)
-    person = Contact(name=p("contact")[:200], position=p("position")[:200],
-                     email="person@example.org", organisation=organisation)
+    organisation = make_organisation(
+        name=p("organisation")[:300], acronym="ORG", category=Category.CIVIL_SOCIETY
+    )
+    person = Contact(
+        name=p("contact")[:200],
+        position=p("position")[:200],
+        email="person@example.org",
+        organisation=organisation,
+    )
     db.session.add(person)
     db.session.flush()
-    db.session.add(Invitation(meeting_id=meeting.id, contact_id=person.id,
-                              status=InvitationStatus.ACCEPTED, attendance=Attendance.PRESENT))
-    item = AgendaItem(meeting_id=meeting.id, position=0, title=p("item")[:300],
-                      description=p("item-description"), kind=AgendaItemKind.DISCUSSION)
+    db.session.add(
+        Invitation(
+            meeting_id=meeting.id,
+            contact_id=person.id,
+            status=InvitationStatus.ACCEPTED,
+            attendance=Attendance.PRESENT,
+        )
+    )
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=0,
+        title=p("item")[:300],
+        description=p("item-description"),
+        kind=AgendaItemKind.DISCUSSION,
+    )
     db.session.add(item)
     db.session.commit()
     version = minutes_service.current_version(meeting)
@@ -86,8 +113,12 @@ def test_hostile_references_in_every_field_are_neither_read_nor_requested(app, t
     version.opening_summary = p("opening")
     version.closing_summary = p("closing")
     version.next_meeting_note = p("next")[:500]
-    commitment = Commitment(meeting_id=meeting.id, agenda_item_id=item.id,
-                            description=p("commitment"), responsible_contact_id=person.id)
+    commitment = Commitment(
+        meeting_id=meeting.id,
+        agenda_item_id=item.id,
+        description=p("commitment"),
+        responsible_contact_id=person.id,
+    )
     commitment.organisations = [organisation]
     commitment.sdgs = [CommitmentSDG(goal=10)]
     db.session.add(commitment)
@@ -121,7 +152,8 @@ def test_hostile_references_in_every_field_are_neither_read_nor_requested(app, t
     assert all(url.startswith((pdf_fetcher.ASSET_BASE_URL, "data:")) for url in served), served
     out = tmp_path / "minutes.pdf"
     out.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "CANARY-SECRET-CONTENT" not in text
     assert "minutes" in text and "commitment" in text  # the fields did reach the PDF, as text

@@ -151,9 +151,10 @@ def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path,
     assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
-    assert "Queue round trip" in email.message_from_bytes(
-        sent[0].read_bytes(), policy=email.policy.default
-    )["Subject"]
+    assert (
+        "Queue round trip"
+        in email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)["Subject"]
+    )
     assert _statuses(settings) == ["sent"]
     assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 0
     assert not (tmp_path / "unused-queue.sqlite").exists()
@@ -168,8 +169,9 @@ def test_without_redis_both_processes_use_the_sqlite_queue_at_huey_sqlite_path(t
     assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
-    assert "Queue round trip" in email.message_from_bytes(
-        sent[0].read_bytes(), policy=email.policy.default
-    )["Subject"]
+    assert (
+        "Queue round trip"
+        in email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)["Subject"]
+    )
     assert _statuses(settings) == ["sent"]
     assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 0

@@ -54,9 +54,10 @@ def test_secretariat_creates_a_series_with_chairs_and_invitation_list(secretaria
     ]
     assert [c.name for c in series.default_contacts] == ["Anna Analyst"]
     assert [o.acronym for o in series.default_organisations] == ["IOM"]
-    assert db.session.scalar(
-        sa.select(AuditEvent.action).where(AuditEvent.object_type == "Series")
-    ) == "series_created"
+    assert (
+        db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.object_type == "Series"))
+        == "series_created"
+    )
 
     page = secretariat_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Rita Resident — Co-chair, UN Resident Coordinator" in page

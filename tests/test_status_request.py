@@ -23,19 +23,23 @@ from tests.test_commitments import add_commitment
 
 def _overdue_commitment(responsible=True):
     org = make_organisation("Ministry of Labour")
-    contact = make_contact(org, name="Pavel Sidorov", email="pavel@example.org") \
-        if responsible else None
-    return add_commitment(make_meeting(title="Fourth extended meeting"), [org],
-                          description="Mainstream migration in local plans",
-                          due_date=date.today() - timedelta(days=10), responsible=contact)
+    contact = (
+        make_contact(org, name="Pavel Sidorov", email="pavel@example.org") if responsible else None
+    )
+    return add_commitment(
+        make_meeting(title="Fourth extended meeting"),
+        [org],
+        description="Mainstream migration in local plans",
+        due_date=date.today() - timedelta(days=10),
+        responsible=contact,
+    )
 
 
 def _path_of(link: str) -> str:
     return urlsplit(link).path
 
 
-def test_status_request_email_carries_a_working_personal_link(secretariat_client,
-                                                               smtp_server):
+def test_status_request_email_carries_a_working_personal_link(secretariat_client, smtp_server):
     from coordapp.mail.delivery import deliver_due_messages
 
     commitment = _overdue_commitment()
@@ -61,8 +65,9 @@ def test_status_request_email_carries_a_working_personal_link(secretariat_client
     assert "Mainstream migration in local plans" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
 
-    response = anonymous.post(_path_of(link),
-                              data={"status": "in_progress", "note": "Two districts done"})
+    response = anonymous.post(
+        _path_of(link), data={"status": "in_progress", "note": "Two districts done"}
+    )
     assert response.status_code == 303
     thanks = anonymous.get(response.headers["Location"]).get_data(as_text=True)
     assert "Thank you, Pavel Sidorov" in thanks
@@ -89,8 +94,12 @@ def test_no_responsible_contact_means_no_button_and_no_link(secretariat_client):
     assert response.status_code == 409
     assert db.session.scalar(sa.select(sa.func.count(OutgoingMessage.id))) == 0
     # A well-signed link for it leads nowhere either.
-    assert secretariat_client.get(
-        f"/commitments/status/{service.status_token(commitment)}").status_code == 404
+    assert (
+        secretariat_client.get(
+            f"/commitments/status/{service.status_token(commitment)}"
+        ).status_code
+        == 404
+    )
 
 
 def test_a_tampered_or_foreign_token_gives_the_not_valid_page(client, app):
@@ -99,13 +108,16 @@ def test_a_tampered_or_foreign_token_gives_the_not_valid_page(client, app):
     link_id, mac = token.split(".")
     rsvp_style = make_token(commitment.link_id, "rsvp")  # right id, wrong purpose
 
-    for bad in (f"{link_id}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}",
-                f"{'0' * 32}.{mac}", "x", rsvp_style):
+    for bad in (
+        f"{link_id}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}",
+        f"{'0' * 32}.{mac}",
+        "x",
+        rsvp_style,
+    ):
         response = client.get(f"/commitments/status/{bad}")
         assert response.status_code == 404, bad
         assert "This link is not valid" in response.get_data(as_text=True)
-        assert client.post(f"/commitments/status/{bad}",
-                           data={"status": "done"}).status_code == 404
+        assert client.post(f"/commitments/status/{bad}", data={"status": "done"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Commitment, commitment.id).status is CommitmentStatus.OPEN
 
@@ -115,10 +127,15 @@ def test_changing_the_responsible_contact_retires_the_old_link(secretariat_clien
     old_link = f"/commitments/status/{service.status_token(commitment)}"
     successor = make_contact(commitment.organisations[0], name="Olga Novak")
 
-    secretariat_client.post(f"/commitments/{commitment.id}/edit", data={
-        "organisation_ids": [str(commitment.organisations[0].id)],
-        "description": commitment.description,
-        "responsible_contact_id": str(successor.id), "agenda_item_id": "0"})
+    secretariat_client.post(
+        f"/commitments/{commitment.id}/edit",
+        data={
+            "organisation_ids": [str(commitment.organisations[0].id)],
+            "description": commitment.description,
+            "responsible_contact_id": str(successor.id),
+            "agenda_item_id": "0",
+        },
+    )
 
     db.session.expire_all()
     commitment = db.session.get(Commitment, commitment.id)
@@ -131,14 +148,15 @@ def test_changing_the_responsible_contact_retires_the_old_link(secretariat_clien
 def test_too_many_wrong_links_are_throttled_while_a_right_one_still_works(client, app):
     commitment = _overdue_commitment()
     for _ in range(web.BAD_LINK_LIMIT):
-        assert client.get(f"/commitments/status/{'a' * 32}.wrongwrongwrongwrongwrong"
-                          ).status_code == 404
+        assert (
+            client.get(f"/commitments/status/{'a' * 32}.wrongwrongwrongwrongwrong").status_code
+            == 404
+        )
 
     response = client.get(f"/commitments/status/{'b' * 32}.wrongwrongwrongwrongwrong")
     assert response.status_code == 429
     assert "Too many wrong links" in response.get_data(as_text=True)
-    assert client.get(f"/commitments/status/{service.status_token(commitment)}"
-                      ).status_code == 200
+    assert client.get(f"/commitments/status/{service.status_token(commitment)}").status_code == 200
 
 
 def test_an_invalid_update_on_the_personal_page_keeps_the_note(client, app):

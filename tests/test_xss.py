@@ -89,8 +89,18 @@ def shown(tag: str) -> str:
 
 # --- the checker -------------------------------------------------------------------------
 
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster",
-                  "background", "cite", "srcset"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "srcset",
+}
 DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 # Event handlers written by the app's own templates (select a link on focus).
 APP_HANDLERS = {"this.select()"}
@@ -113,8 +123,10 @@ class _Checker(HTMLParser):
         shown_tag = self.get_starttag_text()
         if tag in ("script", "style"):
             self._raw_tag, self._raw = tag, []
-            if tag == "script" and attributes.get("src") and not (
-                attributes["src"].startswith("/static/")
+            if (
+                tag == "script"
+                and attributes.get("src")
+                and not (attributes["src"].startswith("/static/"))
             ):
                 self._problem(f"script from elsewhere: {shown_tag}")
         if tag == "img":
@@ -196,7 +208,7 @@ def assert_inert(html: str, *, showing: tuple[str, ...] = (), where: str = "") -
     [
         f"<p>{payload('x')}</p>",
         '<a href=" JavaScript:alert(1)">x</a>',
-        "<div onclick=\"alert(1)\">x</div>",
+        '<div onclick="alert(1)">x</div>',
         "<svg><circle onload=alert(1)></svg>",
         '<iframe sandbox="" srcdoc="&lt;img src=x onerror=alert(1)&gt;"></iframe>',
         '<script src="https://evil.example/x.js"></script>',
@@ -274,22 +286,32 @@ class World:
 
 def build_world(app) -> World:
     TAGS.clear()
-    secretariat = make_user(role=Role.SECRETARIAT, email="sec@example.org",
-                            name="Sam Secretariat")
+    secretariat = make_user(role=Role.SECRETARIAT, email="sec@example.org", name="Sam Secretariat")
     chair = make_user(role=Role.MEMBER, email="chair@example.org", name=payload("user-name"))
 
-    organisation = make_organisation(name=payload("org-name"), acronym=SHORT,
-                                     category=Category.CIVIL_SOCIETY)
-    plain_org = make_organisation(name="Ministry of Labour", acronym="MoL",
-                                  category=Category.NATIONAL_GOVERNMENT)
-    contact = make_contact(organisation, name=payload("contact-name"),
-                           email="xss@example.org", position=payload("contact-position"))
+    organisation = make_organisation(
+        name=payload("org-name"), acronym=SHORT, category=Category.CIVIL_SOCIETY
+    )
+    plain_org = make_organisation(
+        name="Ministry of Labour", acronym="MoL", category=Category.NATIONAL_GOVERNMENT
+    )
+    contact = make_contact(
+        organisation,
+        name=payload("contact-name"),
+        email="xss@example.org",
+        position=payload("contact-position"),
+    )
     colleague = make_contact(plain_org, name="Pavel Zhuk", email="pavel@example.org")
     series = make_series(name=payload("series-name"), description=payload("series-description"))
 
     starts = datetime(datetime.now(UTC).year + 1, 3, 4, 7, 0, tzinfo=UTC)
-    earlier = make_meeting(title="Earlier meeting", series=series, number=1,
-                           starts_at=starts.replace(month=1), status=MeetingStatus.HELD)
+    earlier = make_meeting(
+        title="Earlier meeting",
+        series=series,
+        number=1,
+        starts_at=starts.replace(month=1),
+        status=MeetingStatus.HELD,
+    )
     meeting = make_meeting(
         title=payload("meeting-title"),
         series=series,
@@ -300,34 +322,44 @@ def build_world(app) -> World:
         online_url='https://example.org/join?a="><script>alert("online-url")</script>',
         chairs=[(chair, payload("chair-role"))],
     )
-    later = make_meeting(title="Later meeting", series=series, number=3,
-                         starts_at=starts.replace(month=6))
-    cancelled = make_meeting(title=payload("cancelled-title"), series=series, number=4,
-                             starts_at=starts.replace(month=9))
+    later = make_meeting(
+        title="Later meeting", series=series, number=3, starts_at=starts.replace(month=6)
+    )
+    cancelled = make_meeting(
+        title=payload("cancelled-title"), series=series, number=4, starts_at=starts.replace(month=9)
+    )
 
     with app.test_request_context():
         # Invitations, answers, a substitute, a walk-in.
         invite_contacts(meeting, [contact, colleague], by=secretariat)
         invitation, delegated = (
-            db.session.scalar(db.select(Invitation).filter_by(meeting_id=meeting.id,
-                                                              contact_id=c.id))
+            db.session.scalar(
+                db.select(Invitation).filter_by(meeting_id=meeting.id, contact_id=c.id)
+            )
             for c in (contact, colleague)
         )
-        answers.record_answer(invitation, InvitationStatus.ACCEPTED,
-                              needs=payload("invitation-needs"),
-                              comment=payload("invitation-comment"))
+        answers.record_answer(
+            invitation,
+            InvitationStatus.ACCEPTED,
+            needs=payload("invitation-needs"),
+            comment=payload("invitation-comment"),
+        )
         substitute = answers.delegate_to_substitute(
-            delegated, name=payload("substitute-name"), email="sub@example.org",
-            position=payload("substitute-position"))
+            delegated,
+            name=payload("substitute-name"),
+            email="sub@example.org",
+            position=payload("substitute-position"),
+        )
         invite_contacts(cancelled, [contact], by=secretariat)
         cancelled_invitation = db.session.scalar(
-            db.select(Invitation).filter_by(meeting_id=cancelled.id))
-        meetings_service.change_status(cancelled, MeetingStatus.CANCELLED,
-                                       payload("cancel-reason"))
+            db.select(Invitation).filter_by(meeting_id=cancelled.id)
+        )
+        meetings_service.change_status(cancelled, MeetingStatus.CANCELLED, payload("cancel-reason"))
         walk_in = attendance_service.add_walk_in(
             meeting,
             attendance_service.WalkIn(
-                name=payload("walk-in-name"), email="walkin@example.org",
+                name=payload("walk-in-name"),
+                email="walkin@example.org",
                 position=payload("walk-in-position"),
                 new_organisation_name=payload("walk-in-organisation"),
                 new_organisation_category=Category.ACADEMIA.value,
@@ -339,16 +371,29 @@ def build_world(app) -> World:
         # The agenda: an item with a presenter and two attachments (one named by the
         # uploader, sanitised by the upload check; one stored as is, to test the pages).
         item = agenda_service.create_item(
-            meeting, title=payload("item-title"), description=markdown_payload("item-desc"),
-            kind=AgendaItemKind.DISCUSSION, duration_minutes=30, presenter_ids=[contact.id])
+            meeting,
+            title=payload("item-title"),
+            description=markdown_payload("item-desc"),
+            kind=AgendaItemKind.DISCUSSION,
+            duration_minutes=30,
+            presenter_ids=[contact.id],
+        )
         attachment = Attachment(
-            agenda_item=item, filename=payload("attachment-name") + ".pdf",
-            content_type="application/pdf", size=9, sha256="0" * 64, data=b"%PDF-1.4\n",
+            agenda_item=item,
+            filename=payload("attachment-name") + ".pdf",
+            content_type="application/pdf",
+            size=9,
+            sha256="0" * 64,
+            data=b"%PDF-1.4\n",
         )
         db.session.add(attachment)
         agenda_service.add_attachment(
-            item, filename=payload("uploaded-name") + ".pdf", content_type="application/pdf",
-            data=b"%PDF-1.4\n%%EOF\n", user_id=secretariat.id)
+            item,
+            filename=payload("uploaded-name") + ".pdf",
+            content_type="application/pdf",
+            data=b"%PDF-1.4\n%%EOF\n",
+            user_id=secretariat.id,
+        )
         db.session.commit()
 
         # Minutes: item text and decisions, meeting-level fields (with revisions).
@@ -356,26 +401,44 @@ def build_world(app) -> World:
         db.session.commit()
         minutes_item = minutes_service.minutes_items(version)[0]
         minutes_service.save_item(
-            minutes_item, markdown_payload("minutes-text"),
+            minutes_item,
+            markdown_payload("minutes-text"),
             [payload("decision-1"), payload("decision-2")],
-            minutes_item.lock_version, secretariat)
+            minutes_item.lock_version,
+            secretariat,
+        )
         minutes_service.save_meeting_fields(
-            version, markdown_payload("opening"), markdown_payload("closing"),
-            starts.date().replace(month=12), payload("next-meeting-note"),
-            version.lock_version, secretariat)
+            version,
+            markdown_payload("opening"),
+            markdown_payload("closing"),
+            starts.date().replace(month=12),
+            payload("next-meeting-note"),
+            version.lock_version,
+            secretariat,
+        )
         db.session.commit()
 
         # Commitments, a status update with a note, a status request email.
         commitment = commitments_service.create_commitment(
             meeting,
             commitments_service.CommitmentValues(
-                description=payload("commitment-description"), organisations=[organisation],
-                responsible=contact, due_date=None, due_quarter=None, goals=[10, 17],
-                agenda_item=item),
-            by_user=secretariat)
-        commitments_service.add_update(commitment, CommitmentStatus.IN_PROGRESS,
-                                       payload("status-note"), meeting=meeting,
-                                       by_user=secretariat)
+                description=payload("commitment-description"),
+                organisations=[organisation],
+                responsible=contact,
+                due_date=None,
+                due_quarter=None,
+                goals=[10, 17],
+                agenda_item=item,
+            ),
+            by_user=secretariat,
+        )
+        commitments_service.add_update(
+            commitment,
+            CommitmentStatus.IN_PROGRESS,
+            payload("status-note"),
+            meeting=meeting,
+            by_user=secretariat,
+        )
         commitments_service.queue_status_request(commitment, by_user=secretariat)
         commitments_service.add_follow_up_item(later)
         db.session.commit()
@@ -392,11 +455,19 @@ def build_world(app) -> World:
         rows = io.StringIO()
         writer = csv.writer(rows)
         writer.writerow(["name", "email", "organisation", "category", "position"])
-        writer.writerow([payload("import-name"), "new@example.org", payload("import-org"),
-                         "civil_society", "Analyst"])
+        writer.writerow(
+            [
+                payload("import-name"),
+                "new@example.org",
+                payload("import-org"),
+                "civil_society",
+                "Analyst",
+            ]
+        )
         writer.writerow([payload("import-bad"), "not-an-email", "X", "nonsense", ""])
         pending_import = directory_service.store_pending_import(
-            secretariat, payload("import-file") + ".csv", rows.getvalue())
+            secretariat, payload("import-file") + ".csv", rows.getvalue()
+        )
         db.session.commit()
     assert earlier.id
 
@@ -404,11 +475,24 @@ def build_world(app) -> World:
     deliver_due_messages()
     db.session.expire_all()
     return World(
-        secretariat=secretariat, chair=chair, meeting=meeting, cancelled=cancelled,
-        later=later, series=series, organisation=organisation, contact=contact, item=item,
-        attachment=attachment, minutes_item=minutes_item, version=version,
-        commitment=commitment, invitation=invitation, delegated=delegated,
-        substitute=substitute, walk_in=walk_in, cancelled_invitation=cancelled_invitation,
+        secretariat=secretariat,
+        chair=chair,
+        meeting=meeting,
+        cancelled=cancelled,
+        later=later,
+        series=series,
+        organisation=organisation,
+        contact=contact,
+        item=item,
+        attachment=attachment,
+        minutes_item=minutes_item,
+        version=version,
+        commitment=commitment,
+        invitation=invitation,
+        delegated=delegated,
+        substitute=substitute,
+        walk_in=walk_in,
+        cancelled_invitation=cancelled_invitation,
         pending_import=pending_import,
     )
 
@@ -460,21 +544,43 @@ def test_user_input_renders_inert_on_every_page(app, client):
         f"/meetings/{m}/invitations": (*people, "invitation-needs", "invitation-comment"),
         f"/meetings/{m}/invitations?status=accepted": ("contact-name", "invitation-needs"),
         f"/meetings/{m}/invitations/new": ("org-name",),
-        f"/invitations/{w.invitation.id}": ("contact-name", "invitation-needs",
-                                            "invitation-comment"),
+        f"/invitations/{w.invitation.id}": (
+            "contact-name",
+            "invitation-needs",
+            "invitation-comment",
+        ),
         f"/invitations/{w.delegated.id}": ("substitute-name",),
         f"/invitations/{w.substitute.id}": ("substitute-name",),
         f"/meetings/{m}/agenda": ("item-title", "attachment-name", "contact-name"),
-        f"/meetings/{m}/agenda/print": ("meeting-title", "item-title", "attachment-name",
-                                        "contact-name", "meeting-venue"),
+        f"/meetings/{m}/agenda/print": (
+            "meeting-title",
+            "item-title",
+            "attachment-name",
+            "contact-name",
+            "meeting-venue",
+        ),
         f"/agenda/items/{w.item.id}/edit": ("item-title", "item-desc"),
         f"/meetings/{w.later.id}/agenda/copy": ("meeting-title",),
         f"/meetings/{m}/attendance": (*people, "walk-in-position", "org-name"),
-        f"/meetings/{m}/minutes": ("minutes-text", "decision-1", "decision-2", "opening",
-                                   "closing", "next-meeting-note", "item-title"),
-        f"/meetings/{m}/minutes/preview": ("minutes-text", "decision-1", "opening",
-                                           "closing", "next-meeting-note", "item-title",
-                                           "contact-name", "commitment-description"),
+        f"/meetings/{m}/minutes": (
+            "minutes-text",
+            "decision-1",
+            "decision-2",
+            "opening",
+            "closing",
+            "next-meeting-note",
+            "item-title",
+        ),
+        f"/meetings/{m}/minutes/preview": (
+            "minutes-text",
+            "decision-1",
+            "opening",
+            "closing",
+            "next-meeting-note",
+            "item-title",
+            "contact-name",
+            "commitment-description",
+        ),
         f"/meetings/{m}/minutes/history": ("opening", "next-meeting-note"),
         f"/minutes/items/{w.minutes_item.id}/history": ("minutes-text", "decision-1"),
         f"/minutes/versions/{w.version.id}": ("return-comment", "meeting-title"),
@@ -501,14 +607,16 @@ def test_user_input_renders_inert_on_every_page(app, client):
         check(f"/mail/{message.id}")
 
     # CSV exports are data for a spreadsheet, never HTML.
-    for url in (f"/meetings/{m}/invitations.csv", "/commitments.csv",
-                "/directory/contacts/export.csv"):
+    for url in (
+        f"/meetings/{m}/invitations.csv",
+        "/commitments.csv",
+        "/directory/contacts/export.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.mimetype == "text/csv", url
         assert "attachment" in response.headers.get("Content-Disposition", ""), url
-    assert "invitation-needs" in client.get(f"/meetings/{m}/invitations.csv").get_data(
-        as_text=True)
+    assert "invitation-needs" in client.get(f"/meetings/{m}/invitations.csv").get_data(as_text=True)
 
     # An attachment is downloaded, not shown; its name cannot break the header.
     response = client.get(f"/attachments/{w.attachment.id}")
@@ -532,17 +640,29 @@ def test_user_input_renders_inert_on_every_page(app, client):
     with client.session_transaction() as session:
         session.clear()
     for invitation, showing in [
-        (w.invitation, ("meeting-title", "contact-name", "invitation-needs",
-                        "invitation-comment", "item-title", "attachment-name",
-                        "meeting-venue", "chair-role")),
+        (
+            w.invitation,
+            (
+                "meeting-title",
+                "contact-name",
+                "invitation-needs",
+                "invitation-comment",
+                "item-title",
+                "attachment-name",
+                "meeting-venue",
+                "chair-role",
+            ),
+        ),
         (w.delegated, ("substitute-name",)),
         (w.substitute, ("substitute-name", "meeting-title")),
         (w.walk_in, ("walk-in-name",)),
         (w.cancelled_invitation, ("cancelled-title", "cancel-reason")),
     ]:
         check(f"/rsvp/{rsvp_token(invitation)}", showing=showing)
-    check(f"/commitments/status/{commitments_service.status_token(w.commitment)}",
-          showing=("commitment-description", "status-note"))
+    check(
+        f"/commitments/status/{commitments_service.status_token(w.commitment)}",
+        showing=("commitment-description", "status-note"),
+    )
 
     assert not failures, "\n".join(failures)
     # Every field given a payload was shown, as text, on at least one page checked.

@@ -25,7 +25,12 @@ def email_taken(email: str, except_user: User | None = None) -> bool:
 
 
 def create_user(
-    email: str, name: str, role: Role, password: str, *, by: User | None = None,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    *,
+    by: User | None = None,
 ) -> User:
     """Add an account (flushed, not committed); the caller commits."""
     user = User(email=User.normalise_email(email), name=name.strip(), role=role, active=True)

@@ -247,7 +247,11 @@ def update_item(
     changes = audit.diff(before, after)
     if changes:
         audit.record(
-            "agenda_item_updated", item, meeting_id=item.meeting_id, changes=changes, by=by,
+            "agenda_item_updated",
+            item,
+            meeting_id=item.meeting_id,
+            changes=changes,
+            by=by,
         )
 
 

@@ -90,9 +90,7 @@ def notify_chairs_of_submission(
     version: MinutesVersion, chairs: Iterable[MeetingChair], by: User
 ) -> int:
     recipients = [
-        _user_recipient(
-            chair.user, version.meeting_id, version_id=version.id, submitted_by=by.name
-        )
+        _user_recipient(chair.user, version.meeting_id, version_id=version.id, submitted_by=by.name)
         for chair in chairs
     ]
     return queue_many("minutes_submitted", MessageKind.OTHER, recipients)

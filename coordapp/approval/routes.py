@@ -27,6 +27,7 @@ from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("approval", __name__)
 
+
 def _user():
     return current_user._get_current_object()
 
@@ -181,9 +182,7 @@ def amend(version_id: int):
         amendment = service.create_amendment(version, form.reason.data, _user())
     except service.ApprovalError as refused:
         db.session.rollback()
-        return _render_version(
-            version, code=refused.status, error=refused.message, amend_form=form
-        )
+        return _render_version(version, code=refused.status, error=refused.message, amend_form=form)
     db.session.commit()
     flash(
         _(

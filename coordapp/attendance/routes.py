@@ -125,10 +125,15 @@ def save(meeting_id: int):
             meeting, typed=request.form, errors=error.errors, message=str(error), code=400
         )
     db.session.commit()
-    message = ngettext(
-        "Attendance saved for %(num)s person.", "Attendance saved for %(num)s people.",
-        len(changed),
-    ) if changed else _("Nothing was changed.")
+    message = (
+        ngettext(
+            "Attendance saved for %(num)s person.",
+            "Attendance saved for %(num)s people.",
+            len(changed),
+        )
+        if changed
+        else _("Nothing was changed.")
+    )
     if wants_json():
         return jsonify(
             ok=True,
@@ -207,11 +212,15 @@ def walk_in(meeting_id: int):
                 abort(409, _("This person was being added by someone else. Please try again."))
             meeting = get_meeting_or_404(meeting_id)
     if result.new_invitation:
-        flash(_("%(name)s was added as a walk-in and marked present.", name=result.contact.name),
-              "success")
+        flash(
+            _("%(name)s was added as a walk-in and marked present.", name=result.contact.name),
+            "success",
+        )
     else:
-        flash(_("%(name)s was already invited and is now marked present.",
-                name=result.contact.name), "success")
+        flash(
+            _("%(name)s was already invited and is now marked present.", name=result.contact.name),
+            "success",
+        )
     return redirect(url_for("attendance.index", meeting_id=meeting.id))
 
 

@@ -103,7 +103,9 @@ def sheet_invitations(meeting_id: int) -> list[Invitation]:
             .outerjoin(rep, Invitation.represents_organisation)
             .where(Invitation.meeting_id == meeting_id, Invitation.withdrawn_at.is_(None))
             .options(
-                contains_eager(Invitation.contact).contains_eager(Contact.organisation.of_type(own)),
+                contains_eager(Invitation.contact).contains_eager(
+                    Contact.organisation.of_type(own)
+                ),
                 contains_eager(Invitation.represents_organisation.of_type(rep)),
             )
             .order_by(sa.func.lower(Contact.name), Contact.id)
@@ -221,9 +223,7 @@ def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) ->
         for invitation in sheet_invitations(meeting.id)
         if invitation.id in rows
     }
-    names = {
-        fields["represents"].lower() for fields in rows.values() if fields.get("represents")
-    }
+    names = {fields["represents"].lower() for fields in rows.values() if fields.get("represents")}
     organisations, ambiguous = _organisations_named(names)
     errors: dict[int, str] = {}
     planned: list[tuple[Invitation, dict[str, Any]]] = []
@@ -253,8 +253,10 @@ def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) ->
                 continue
             elif typed.lower() not in organisations:
                 errors[invitation_id] = str(
-                    _l("“%(name)s” is not in the directory: choose an organisation from the "
-                       "list.", name=typed)
+                    _l(
+                        "“%(name)s” is not in the directory: choose an organisation from the list.",
+                        name=typed,
+                    )
                 )
                 continue
             else:
@@ -365,7 +367,8 @@ def add_walk_in(meeting: Meeting, walk_in: WalkIn, *, by: User | None) -> WalkIn
         )
     represents = (
         organisation
-        if not new_contact and organisation is not None
+        if not new_contact
+        and organisation is not None
         and organisation.id != contact.organisation_id
         else None
     )
@@ -513,9 +516,7 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
         elif attendance is Attendance.EXCUSED:
             apologies.append({**person, "reason": "excused", "reason_label": str(_l("Excused"))})
         elif status is InvitationStatus.DECLINED:
-            apologies.append(
-                {**person, "reason": "declined", "reason_label": str(_l("Declined"))}
-            )
+            apologies.append({**person, "reason": "declined", "reason_label": str(_l("Declined"))})
 
     def spoke_for(person: dict[str, Any]) -> dict[str, Any]:
         return person["represents"] or person["organisation"]

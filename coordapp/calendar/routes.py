@@ -54,9 +54,7 @@ def series_feed(token: str):
         token,
         FEED_PURPOSE,
         lambda link_id: db.session.scalar(sa.select(Series).where(Series.feed_link_id == link_id)),
-        invalid_message=_(
-            "This calendar feed does not exist. Ask the secretariat for a new link."
-        ),
+        invalid_message=_("This calendar feed does not exist. Ask the secretariat for a new link."),
     )
     return _calendar_response(
         ics.series_feed(series), ics.ics_filename(series.name, "series"), download=False

@@ -14,8 +14,7 @@ NUMBER_WIDTH = 50
 _ids = itertools.count(1)
 
 
-def bar_chart(title: str, rows: list[tuple[str, int]], *, css_class: str = "bar-chart"
-              ) -> Markup:
+def bar_chart(title: str, rows: list[tuple[str, int]], *, css_class: str = "bar-chart") -> Markup:
     """An SVG bar chart of `rows` ((label, count) pairs), titled `title`."""
     chart_id = f"chart-{next(_ids)}"
     width = LABEL_WIDTH + BAR_WIDTH + NUMBER_WIDTH

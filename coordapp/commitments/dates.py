@@ -55,5 +55,3 @@ def overdue_condition(on: date | None = None):
         Commitment.due_date < (on or today()),
         Commitment.status.in_(ACTIVE_STATUSES),
     )
-
-

@@ -35,8 +35,9 @@ def _choices(pairs) -> list[SelectChoice]:
 
 
 STATUS_PAIRS = [(status.value, label) for status, label in COMMITMENT_STATUS_LABELS.items()]
-SDG_PAIRS = [(goal, _l("SDG %(goal)s — %(name)s", goal=goal, name=name))
-             for goal, name in SDG_NAMES.items()]
+SDG_PAIRS = [
+    (goal, _l("SDG %(goal)s — %(name)s", goal=goal, name=name)) for goal, name in SDG_NAMES.items()
+]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -47,27 +48,35 @@ class MultiCheckboxField(SelectMultipleField):
 class CommitmentForm(FlaskForm):
     # The organisation, contact and agenda item choices are filled in by the view.
     organisation_ids = SelectMultipleField(
-        _l("Committing organisation(s)"), coerce=int, choices=[],
+        _l("Committing organisation(s)"),
+        coerce=int,
+        choices=[],
         validators=[DataRequired(message=_l("Choose at least one committing organisation."))],
         render_kw={"size": 8},
     )
     description = TextAreaField(
-        _l("Description"), filters=[_strip],
-        validators=[DataRequired(message=_l("Describe what was committed.")),
-                    Length(max=DESCRIPTION_MAX)],
+        _l("Description"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Describe what was committed.")),
+            Length(max=DESCRIPTION_MAX),
+        ],
         render_kw={"rows": 4},
     )
-    responsible_contact_id = SelectField(_l("Responsible contact (optional)"), coerce=int,
-                                         choices=[], default=0)
-    agenda_item_id = SelectField(_l("Agenda item (optional)"), coerce=int, choices=[],
-                                 default=0)
+    responsible_contact_id = SelectField(
+        _l("Responsible contact (optional)"), coerce=int, choices=[], default=0
+    )
+    agenda_item_id = SelectField(_l("Agenda item (optional)"), coerce=int, choices=[], default=0)
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_quarter = StringField(
-        _l("…or due in a quarter"), filters=[_strip],
-        validators=[Optional(), Length(max=20)], render_kw={"placeholder": "Q2 2027"},
+        _l("…or due in a quarter"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=20)],
+        render_kw={"placeholder": "Q2 2027"},
     )
-    goals = MultiCheckboxField(_l("Sustainable Development Goals"), coerce=int,
-                               choices=_choices(SDG_PAIRS))
+    goals = MultiCheckboxField(
+        _l("Sustainable Development Goals"), coerce=int, choices=_choices(SDG_PAIRS)
+    )
     submit = SubmitField(_l("Save commitment"))
 
     def validate_due_quarter(self, field):
@@ -77,17 +86,24 @@ class CommitmentForm(FlaskForm):
             self.parsed_quarter = parse_quarter(field.data)
         except ValueError:
             raise ValidationError(
-                _l("Write the quarter as Q1, Q2, Q3 or Q4 followed by the year, "
-                   "e.g. “Q2 2027”.")) from None
+                _l("Write the quarter as Q1, Q2, Q3 or Q4 followed by the year, e.g. “Q2 2027”.")
+            ) from None
         if self.due_date.data:
             raise ValidationError(_l("Give either a due date or a quarter, not both."))
 
 
 class StatusUpdateForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=_choices(STATUS_PAIRS),
-                         validators=[InputRequired(message=_l("Choose a status."))])
-    note = TextAreaField(_l("Note"), filters=[_strip],
-                         validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
+    status = SelectField(
+        _l("Status"),
+        choices=_choices(STATUS_PAIRS),
+        validators=[InputRequired(message=_l("Choose a status."))],
+    )
+    note = TextAreaField(
+        _l("Note"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=NOTE_MAX)],
+        render_kw={"rows": 2},
+    )
     submit = SubmitField(_l("Record update"))
 
 
@@ -98,16 +114,24 @@ class ConfirmForm(FlaskForm):
 class TrackerFilterForm(Form):
     """The tracker's filters; read from the query string, so no CSRF token."""
 
-    series = SelectField(_l("Series"), coerce=int, choices=[], default=0,
-                         validate_choice=False)
-    status = SelectField(_l("Status"), choices=_choices(
-        [("", _l("All statuses")), *STATUS_PAIRS]), default="")
-    organisation = SelectField(_l("Organisation"), coerce=int, choices=[], default=0,
-                               validate_choice=False)
-    category = SelectField(_l("Category"), choices=_choices(
-        [("", _l("All categories")),
-         *[(category.value, label) for category, label in CATEGORY_LABELS.items()]]),
-        default="")
-    sdg = SelectField(_l("SDG"), coerce=int, choices=_choices(
-        [(0, _l("All goals")), *SDG_PAIRS]), default=0)
+    series = SelectField(_l("Series"), coerce=int, choices=[], default=0, validate_choice=False)
+    status = SelectField(
+        _l("Status"), choices=_choices([("", _l("All statuses")), *STATUS_PAIRS]), default=""
+    )
+    organisation = SelectField(
+        _l("Organisation"), coerce=int, choices=[], default=0, validate_choice=False
+    )
+    category = SelectField(
+        _l("Category"),
+        choices=_choices(
+            [
+                ("", _l("All categories")),
+                *[(category.value, label) for category, label in CATEGORY_LABELS.items()],
+            ]
+        ),
+        default="",
+    )
+    sdg = SelectField(
+        _l("SDG"), coerce=int, choices=_choices([(0, _l("All goals")), *SDG_PAIRS]), default=0
+    )
     overdue = BooleanField(_l("Overdue only"))

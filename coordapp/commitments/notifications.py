@@ -1,7 +1,7 @@
 """Emails about commitments: asking the responsible contact where one stands.
 
-    status_request   to the responsible contact, with a personal link (no account) to
-                     the page where they update the status
+status_request   to the responsible contact, with a personal link (no account) to
+                 the page where they update the status
 """
 
 from __future__ import annotations

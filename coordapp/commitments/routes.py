@@ -76,7 +76,8 @@ def _commitment_form(meeting: Meeting, commitment: Commitment | None = None) -> 
     form.responsible_contact_id.choices = [(0, _("— nobody named —"))] + [
         (contact.id, f"{contact.name} ({contact.organisation.display_name})")
         for contact in service.contact_choices(
-            commitment.responsible_contact_id if commitment else None)
+            commitment.responsible_contact_id if commitment else None
+        )
     ]
     form.agenda_item_id.choices = [(0, _("— the meeting as a whole —"))] + [
         (item.id, f"{n}. {item.title}")
@@ -86,12 +87,19 @@ def _commitment_form(meeting: Meeting, commitment: Commitment | None = None) -> 
 
 
 def _values_from(form: CommitmentForm) -> service.CommitmentValues:
-    organisations = list(db.session.scalars(
-        db.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))))
-    responsible = (db.session.get(Contact, form.responsible_contact_id.data)
-                   if form.responsible_contact_id.data else None)
-    agenda_item = (db.session.get(AgendaItem, form.agenda_item_id.data)
-                   if form.agenda_item_id.data else None)
+    organisations = list(
+        db.session.scalars(
+            db.select(Organisation).where(Organisation.id.in_(form.organisation_ids.data))
+        )
+    )
+    responsible = (
+        db.session.get(Contact, form.responsible_contact_id.data)
+        if form.responsible_contact_id.data
+        else None
+    )
+    agenda_item = (
+        db.session.get(AgendaItem, form.agenda_item_id.data) if form.agenda_item_id.data else None
+    )
     if form.due_quarter.data:
         quarter, year = form.parsed_quarter
         due_date, due_quarter = service.quarter_last_day(quarter, year), quarter
@@ -115,12 +123,19 @@ def meeting_index(meeting_id: int):
     form = _commitment_form(meeting)
     if request.method == "POST":
         if form.validate():
-            commitment = service.create_commitment(meeting, _values_from(form),
-                                                   by_user=current_user)
+            commitment = service.create_commitment(
+                meeting, _values_from(form), by_user=current_user
+            )
             db.session.commit()
             flash(_("Commitment saved."), "success")
-            return redirect(url_for("commitments.meeting_index", meeting_id=meeting.id,
-                                    _anchor=f"commitment-{commitment.id}"), code=303)
+            return redirect(
+                url_for(
+                    "commitments.meeting_index",
+                    meeting_id=meeting.id,
+                    _anchor=f"commitment-{commitment.id}",
+                ),
+                code=303,
+            )
         flash(_("The commitment was not saved. Please correct the marked fields."), "error")
     elif request.args.get("agenda_item", type=int):
         form.agenda_item_id.data = request.args.get("agenda_item", type=int)
@@ -148,15 +163,17 @@ def edit(commitment_id: int):
             flash(_("Commitment saved."), "success")
             return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
         flash(_("The commitment was not saved. Please correct the marked fields."), "error")
-    return render_template("commitments/form.html", commitment=commitment, meeting=meeting,
-                           form=form), (400 if form.errors else 200)
+    return render_template(
+        "commitments/form.html", commitment=commitment, meeting=meeting, form=form
+    ), (400 if form.errors else 200)
 
 
 # --- one commitment ----------------------------------------------------------------------
 
 
-def _render_show(commitment: Commitment, update_form: StatusUpdateForm | None = None,
-                 code: int = 200):
+def _render_show(
+    commitment: Commitment, update_form: StatusUpdateForm | None = None, code: int = 200
+):
     if update_form is None:
         update_form = StatusUpdateForm()
         update_form.status.data = commitment.status.value
@@ -185,8 +202,9 @@ def add_status_update(commitment_id: int):
     if not form.validate():
         flash(_("The update was not recorded. Please correct the marked fields."), "error")
         return _render_show(commitment, form, 400)
-    service.add_update(commitment, CommitmentStatus(form.status.data), form.note.data,
-                       by_user=current_user)
+    service.add_update(
+        commitment, CommitmentStatus(form.status.data), form.note.data, by_user=current_user
+    )
     db.session.commit()
     flash(_("Status update recorded."), "success")
     return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
@@ -204,8 +222,7 @@ def request_status(commitment_id: int):
         flash(str(error), "error")
         return _render_show(commitment, code=409)
     db.session.commit()
-    flash(_("A status request was sent to %(name)s.", name=commitment.responsible.name),
-          "success")
+    flash(_("A status request was sent to %(name)s.", name=commitment.responsible.name), "success")
     return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
 
 
@@ -269,12 +286,19 @@ def tracker():
     by_status = service.counts_by_status(filters)
     by_sdg = service.counts_by_sdg(filters)
     status_chart = chart.bar_chart(
-        _("Commitments by status"), [(status.label, count) for status, count in by_status.items()])
-    sdg_chart = chart.bar_chart(
-        _("Commitments by SDG"),
-        [(_("SDG %(goal)s — %(name)s", goal=goal, name=SDG_NAMES[goal]), count)
-         for goal, count in by_sdg.items()],
-    ) if by_sdg else None
+        _("Commitments by status"), [(status.label, count) for status, count in by_status.items()]
+    )
+    sdg_chart = (
+        chart.bar_chart(
+            _("Commitments by SDG"),
+            [
+                (_("SDG %(goal)s — %(name)s", goal=goal, name=SDG_NAMES[goal]), count)
+                for goal, count in by_sdg.items()
+            ],
+        )
+        if by_sdg
+        else None
+    )
     meeting = db.session.get(Meeting, filters.meeting_id) if filters.meeting_id else None
     return render_template(
         "commitments/tracker.html",
@@ -316,8 +340,9 @@ def add_follow_up_item(meeting_id: int):
     _item, created = service.add_follow_up_item(meeting, by=current_user)
     db.session.commit()
     if created:
-        flash(_("The item “Follow-up of commitments” was added at the end of the agenda."),
-              "success")
+        flash(
+            _("The item “Follow-up of commitments” was added at the end of the agenda."), "success"
+        )
     else:
         flash(_("The agenda already has a “Follow-up of commitments” item."), "info")
     return redirect(url_for("commitments.follow_up", meeting_id=meeting.id), code=303)
@@ -330,8 +355,9 @@ def _follow_up_form(commitment: Commitment) -> StatusUpdateForm:
     return form
 
 
-def _render_follow_up(meeting: Meeting, failed: tuple[int, StatusUpdateForm] | None = None,
-                      code: int = 200):
+def _render_follow_up(
+    meeting: Meeting, failed: tuple[int, StatusUpdateForm] | None = None, code: int = 200
+):
     rows = service.follow_up_rows(meeting)
     forms = {}
     if current_user.is_secretariat:
@@ -359,27 +385,41 @@ def record_follow_up(meeting_id: int, commitment_id: int):
     meeting = get_meeting_or_404(meeting_id)
     commitment = get_commitment_or_404(commitment_id)
     made_at = commitment.meeting
-    if (meeting.series_id is None or made_at.series_id != meeting.series_id
-            or made_at.id == meeting.id or made_at.starts_at >= meeting.starts_at):
+    if (
+        meeting.series_id is None
+        or made_at.series_id != meeting.series_id
+        or made_at.id == meeting.id
+        or made_at.starts_at >= meeting.starts_at
+    ):
         abort(404, _("This commitment is not followed up at this meeting."))
     form = StatusUpdateForm(prefix=f"c{commitment.id}")
     if not form.validate():
         flash(_("The update was not recorded. Please correct the marked fields."), "error")
         return _render_follow_up(meeting, (commitment.id, form), 400)
-    service.add_update(commitment, CommitmentStatus(form.status.data), form.note.data,
-                       meeting=meeting, by_user=current_user)
+    service.add_update(
+        commitment,
+        CommitmentStatus(form.status.data),
+        form.note.data,
+        meeting=meeting,
+        by_user=current_user,
+    )
     db.session.commit()
     flash(_("Status update recorded."), "success")
-    return redirect(url_for("commitments.follow_up", meeting_id=meeting.id,
-                            _anchor=f"commitment-{commitment.id}"), code=303)
+    return redirect(
+        url_for(
+            "commitments.follow_up", meeting_id=meeting.id, _anchor=f"commitment-{commitment.id}"
+        ),
+        code=303,
+    )
 
 
 # --- the responsible contact's personal page ---------------------------------------------
 
 
 def _problem(code: int, message: str):
-    return Response(render_template("commitments/problem.html", code=code, message=message),
-                    status=code)
+    return Response(
+        render_template("commitments/problem.html", code=code, message=message), status=code
+    )
 
 
 def _commitment_with_responsible(link_id: str) -> Commitment | None:
@@ -394,8 +434,10 @@ def _load_by_token(token: str) -> Commitment:
         token,
         service.STATUS_PURPOSE,
         _commitment_with_responsible,
-        invalid_message=_("This link is not valid. Please check that you copied the whole "
-                          "link from the email, or ask the secretariat for a new one."),
+        invalid_message=_(
+            "This link is not valid. Please check that you copied the whole "
+            "link from the email, or ask the secretariat for a new one."
+        ),
     )
 
 
@@ -425,8 +467,12 @@ def status_form(token: str):
     code = 200
     if request.method == "POST":
         if form.validate():
-            service.add_update(commitment, CommitmentStatus(form.status.data), form.note.data,
-                               by_contact=commitment.responsible)
+            service.add_update(
+                commitment,
+                CommitmentStatus(form.status.data),
+                form.note.data,
+                by_contact=commitment.responsible,
+            )
             db.session.commit()
             return redirect(url_for("commitments.status_form", token=token, done=1), code=303)
         code = 400

@@ -105,8 +105,13 @@ class CommitmentValues:
     agenda_item: AgendaItem | None
 
 
-AUDITED_FIELDS = ["description", "responsible_contact_id", "due_date", "due_quarter",
-                  "agenda_item_id"]
+AUDITED_FIELDS = [
+    "description",
+    "responsible_contact_id",
+    "due_date",
+    "due_quarter",
+    "agenda_item_id",
+]
 
 
 def _snapshot(commitment: Commitment) -> dict:
@@ -129,24 +134,37 @@ def _apply(commitment: Commitment, values: CommitmentValues) -> None:
         commitment.sdgs = [CommitmentSDG(goal=goal) for goal in wanted]
 
 
-def create_commitment(meeting: Meeting, values: CommitmentValues, *, by_user: User | None
-                      ) -> Commitment:
-    commitment = Commitment(meeting=meeting, created_by_id=by_user.id if by_user else None,
-                            status=CommitmentStatus.OPEN)
+def create_commitment(
+    meeting: Meeting, values: CommitmentValues, *, by_user: User | None
+) -> Commitment:
+    commitment = Commitment(
+        meeting=meeting, created_by_id=by_user.id if by_user else None, status=CommitmentStatus.OPEN
+    )
     _apply(commitment, values)
     db.session.add(commitment)
     db.session.flush()
-    audit.record("commitment_created", commitment, meeting_id=meeting.id,
-                 changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
-                 by=by_user)
-    add_update(commitment, CommitmentStatus.OPEN,
-               _("Committed at %(meeting)s", meeting=meeting.full_title),
-               meeting=meeting, by_user=by_user)
+    audit.record(
+        "commitment_created",
+        commitment,
+        meeting_id=meeting.id,
+        changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
+        by=by_user,
+    )
+    add_update(
+        commitment,
+        CommitmentStatus.OPEN,
+        _("Committed at %(meeting)s", meeting=meeting.full_title),
+        meeting=meeting,
+        by_user=by_user,
+    )
     return commitment
 
 
 def update_commitment(
-    commitment: Commitment, values: CommitmentValues, *, by: User | None = None,
+    commitment: Commitment,
+    values: CommitmentValues,
+    *,
+    by: User | None = None,
 ) -> None:
     """Edit what was committed (not the status: that goes through `add_update`)."""
     before = _snapshot(commitment)
@@ -158,8 +176,13 @@ def update_commitment(
         commitment.link_id = secrets.token_hex(16)
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
-        audit.record("commitment_updated", commitment, meeting_id=commitment.meeting_id,
-                     changes=changes, by=by)
+        audit.record(
+            "commitment_updated",
+            commitment,
+            meeting_id=commitment.meeting_id,
+            changes=changes,
+            by=by,
+        )
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -193,23 +216,33 @@ def organisation_choices(keep_ids: Iterable[int] = ()) -> list[Organisation]:
     condition = Organisation.active.is_(True)
     if keep_ids:
         condition = condition | Organisation.id.in_(keep_ids)
-    return list(db.session.scalars(sa.select(Organisation).where(condition)
-                                   .order_by(Organisation.name)))
+    return list(
+        db.session.scalars(sa.select(Organisation).where(condition).order_by(Organisation.name))
+    )
 
 
 def contact_choices(keep_id: int | None = None) -> list[Contact]:
     condition = Contact.active.is_(True)
     if keep_id:
         condition = condition | (Contact.id == keep_id)
-    return list(db.session.scalars(
-        sa.select(Contact).where(condition).options(joinedload(Contact.organisation))
-        .order_by(Contact.name)))
+    return list(
+        db.session.scalars(
+            sa.select(Contact)
+            .where(condition)
+            .options(joinedload(Contact.organisation))
+            .order_by(Contact.name)
+        )
+    )
 
 
 def agenda_items_of(meeting: Meeting) -> list[AgendaItem]:
-    return list(db.session.scalars(
-        sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
-        .order_by(AgendaItem.position, AgendaItem.id)))
+    return list(
+        db.session.scalars(
+            sa.select(AgendaItem)
+            .where(AgendaItem.meeting_id == meeting.id)
+            .order_by(AgendaItem.position, AgendaItem.id)
+        )
+    )
 
 
 # --- the tracker -------------------------------------------------------------------------
@@ -235,24 +268,37 @@ def tracker_conditions(filters: TrackerFilters) -> list:
     lists built on them never see a commitment twice."""
     conditions = []
     if filters.series_id:
-        conditions.append(Commitment.meeting_id.in_(
-            sa.select(Meeting.id).where(Meeting.series_id == filters.series_id)))
+        conditions.append(
+            Commitment.meeting_id.in_(
+                sa.select(Meeting.id).where(Meeting.series_id == filters.series_id)
+            )
+        )
     if filters.meeting_id:
         conditions.append(Commitment.meeting_id == filters.meeting_id)
     if filters.status:
         conditions.append(Commitment.status == filters.status)
     if filters.organisation_id:
-        conditions.append(Commitment.id.in_(
-            sa.select(commitment_organisations.c.commitment_id).where(
-                commitment_organisations.c.organisation_id == filters.organisation_id)))
+        conditions.append(
+            Commitment.id.in_(
+                sa.select(commitment_organisations.c.commitment_id).where(
+                    commitment_organisations.c.organisation_id == filters.organisation_id
+                )
+            )
+        )
     if filters.category:
-        conditions.append(Commitment.id.in_(
-            sa.select(commitment_organisations.c.commitment_id)
-            .join(Organisation, Organisation.id == commitment_organisations.c.organisation_id)
-            .where(Organisation.category == filters.category)))
+        conditions.append(
+            Commitment.id.in_(
+                sa.select(commitment_organisations.c.commitment_id)
+                .join(Organisation, Organisation.id == commitment_organisations.c.organisation_id)
+                .where(Organisation.category == filters.category)
+            )
+        )
     if filters.sdg:
-        conditions.append(Commitment.id.in_(
-            sa.select(CommitmentSDG.commitment_id).where(CommitmentSDG.goal == filters.sdg)))
+        conditions.append(
+            Commitment.id.in_(
+                sa.select(CommitmentSDG.commitment_id).where(CommitmentSDG.goal == filters.sdg)
+            )
+        )
     if filters.overdue:
         conditions.append(overdue_condition())
     return conditions
@@ -263,13 +309,18 @@ def _sort_columns(sort: str, descending: bool) -> list:
         return column.desc() if descending else column.asc()
 
     if sort == "status":
-        keys = [direction(sa.case(
-            *[(Commitment.status == status, n) for status, n in STATUS_ORDER.items()]))]
+        keys = [
+            direction(
+                sa.case(*[(Commitment.status == status, n) for status, n in STATUS_ORDER.items()])
+            )
+        ]
     elif sort == "organisation":
         first_name = (
             sa.select(sa.func.min(Organisation.name))
-            .join(commitment_organisations,
-                  commitment_organisations.c.organisation_id == Organisation.id)
+            .join(
+                commitment_organisations,
+                commitment_organisations.c.organisation_id == Organisation.id,
+            )
             .where(commitment_organisations.c.commitment_id == Commitment.id)
             .scalar_subquery()
         )
@@ -319,9 +370,24 @@ def counts_by_sdg(filters: TrackerFilters) -> dict[int, int]:
 
 # --- CSV ---------------------------------------------------------------------------------
 
-CSV_COLUMNS = ["id", "series", "meeting", "meeting_date", "agenda_item", "organisations",
-               "categories", "responsible", "responsible_email", "description", "due_date",
-               "due_quarter", "sdgs", "status", "overdue", "created_at"]
+CSV_COLUMNS = [
+    "id",
+    "series",
+    "meeting",
+    "meeting_date",
+    "agenda_item",
+    "organisations",
+    "categories",
+    "responsible",
+    "responsible_email",
+    "description",
+    "due_date",
+    "due_quarter",
+    "sdgs",
+    "status",
+    "overdue",
+    "created_at",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -339,24 +405,29 @@ def export_csv(commitments: Iterable[Commitment]) -> str:
     on = today()
     for c in commitments:
         meeting = c.meeting
-        writer.writerow([_csv_safe(value) for value in (
-            c.id,
-            meeting.series.name if meeting.series else "",
-            meeting.title,
-            meeting.local(meeting.starts_at).date().isoformat(),
-            c.agenda_item.title if c.agenda_item else "",
-            "; ".join(org.name for org in c.organisations),
-            "; ".join(sorted({org.category.value for org in c.organisations})),
-            c.responsible.name if c.responsible else "",
-            c.responsible.email if c.responsible else "",
-            c.description,
-            c.due_date.isoformat() if c.due_date else "",
-            quarter_text(c) or "",
-            " ".join(str(goal) for goal in c.goals),
-            c.status.value,
-            "yes" if is_overdue(c, on) else "",
-            c.created_at.isoformat(timespec="seconds"),
-        )])
+        writer.writerow(
+            [
+                _csv_safe(value)
+                for value in (
+                    c.id,
+                    meeting.series.name if meeting.series else "",
+                    meeting.title,
+                    meeting.local(meeting.starts_at).date().isoformat(),
+                    c.agenda_item.title if c.agenda_item else "",
+                    "; ".join(org.name for org in c.organisations),
+                    "; ".join(sorted({org.category.value for org in c.organisations})),
+                    c.responsible.name if c.responsible else "",
+                    c.responsible.email if c.responsible else "",
+                    c.description,
+                    c.due_date.isoformat() if c.due_date else "",
+                    quarter_text(c) or "",
+                    " ".join(str(goal) for goal in c.goals),
+                    c.status.value,
+                    "yes" if is_overdue(c, on) else "",
+                    c.created_at.isoformat(timespec="seconds"),
+                )
+            ]
+        )
     return "\ufeff" + out.getvalue()
 
 
@@ -375,17 +446,20 @@ def follow_up_commitments(meeting: Meeting) -> list[Commitment]:
         Meeting.starts_at < meeting.starts_at,
     )
     reviewed_here = sa.select(CommitmentUpdate.commitment_id).where(
-        CommitmentUpdate.meeting_id == meeting.id)
-    return list(db.session.scalars(
-        sa.select(Commitment)
-        .join(Meeting, Meeting.id == Commitment.meeting_id)
-        .where(
-            Commitment.meeting_id.in_(earlier),
-            Commitment.status.in_(ACTIVE_STATUSES) | Commitment.id.in_(reviewed_here),
+        CommitmentUpdate.meeting_id == meeting.id
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Commitment)
+            .join(Meeting, Meeting.id == Commitment.meeting_id)
+            .where(
+                Commitment.meeting_id.in_(earlier),
+                Commitment.status.in_(ACTIVE_STATUSES) | Commitment.id.in_(reviewed_here),
+            )
+            .options(*_list_options(), selectinload(Commitment.updates))
+            .order_by(Meeting.starts_at, Commitment.id)
         )
-        .options(*_list_options(), selectinload(Commitment.updates))
-        .order_by(Meeting.starts_at, Commitment.id)
-    ))
+    )
 
 
 def latest_review_at(commitment: Commitment, meeting: Meeting) -> CommitmentUpdate | None:
@@ -425,16 +499,22 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
     missing. Returns (item, created)."""
     if meeting.series_id is None:
         raise CommitmentError(
-            _("Only a meeting of a series can follow up the commitments of earlier meetings."))
+            _("Only a meeting of a series can follow up the commitments of earlier meetings.")
+        )
     existing = follow_up_item(meeting)
     if existing is not None:
         return existing, False
     last = db.session.scalar(
-        sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id))
+        sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
+    )
     with force_locale(meeting.language or "en"):
         title = _("Follow-up of commitments")
-    item = AgendaItem(meeting_id=meeting.id, position=(last + 1) if last is not None else 0,
-                      title=title, kind=AgendaItemKind.FOLLOW_UP)
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=(last + 1) if last is not None else 0,
+        title=title,
+        kind=AgendaItemKind.FOLLOW_UP,
+    )
     db.session.add(item)
     db.session.flush()
     audit.record("follow_up_item_added", item, meeting_id=meeting.id, by=by)
@@ -444,12 +524,16 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
 # --- asking the responsible contact for news ---------------------------------------------
 
 
-def queue_status_request(commitment: Commitment, *, by_user: User | None = None
-                         ) -> OutgoingMessage:
+def queue_status_request(commitment: Commitment, *, by_user: User | None = None) -> OutgoingMessage:
     contact = commitment.responsible
     if contact is None:
         raise CommitmentError(_("This commitment has no responsible contact to ask."))
     message = queue_status_request_email(commitment)
-    audit.record("commitment_status_requested", commitment, meeting_id=commitment.meeting_id,
-                 note=contact.email, user_id=by_user.id if by_user else None)
+    audit.record(
+        "commitment_status_requested",
+        commitment,
+        meeting_id=commitment.meeting_id,
+        note=contact.email,
+        user_id=by_user.id if by_user else None,
+    )
     return message

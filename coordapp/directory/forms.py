@@ -37,16 +37,18 @@ class DirectoryFilterForm(Form):
     """The search box above a list; read from the query string, so no CSRF token."""
 
     q = SearchField(_l("Search"), filters=[_strip], validators=[Length(max=200)])
-    category = SelectField(_l("Category"), choices=choices(
-        [("", _l("All categories")), *CATEGORY_PAIRS]))
+    category = SelectField(
+        _l("Category"), choices=choices([("", _l("All categories")), *CATEGORY_PAIRS])
+    )
     inactive = BooleanField(_l("Show inactive"))
 
 
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
     acronym = StringField(_l("Acronym"), filters=[_strip], validators=[Optional(), Length(max=50)])
-    category = SelectField(_l("Category"), choices=choices(CATEGORY_PAIRS),
-                           validators=[DataRequired()])
+    category = SelectField(
+        _l("Category"), choices=choices(CATEGORY_PAIRS), validators=[DataRequired()]
+    )
     # 0 means "none"; the real choices are filled in by the view.
     parent_id = SelectField(_l("Parent organisation"), coerce=int, choices=[], default=0)
     submit = SubmitField(_l("Save"))
@@ -54,15 +56,28 @@ class OrganisationForm(FlaskForm):
 
 class ContactForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position"), filters=[_strip],
-                           validators=[Optional(), Length(max=200)])
-    email = EmailField(_l("Email"), filters=[_strip], validators=[
-        DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)])
+    position = StringField(
+        _l("Position"), filters=[_strip], validators=[Optional(), Length(max=200)]
+    )
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[
+            DataRequired(),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+    )
     phone = TelField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=50)])
-    language = SelectField(_l("Preferred language"), choices=choices(LANGUAGE_NAMES.items()),
-                           default="en")
-    organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[],
-                                  validators=[DataRequired(_l("Choose an organisation."))])
+    language = SelectField(
+        _l("Preferred language"), choices=choices(LANGUAGE_NAMES.items()), default="en"
+    )
+    organisation_id = SelectField(
+        _l("Organisation"),
+        coerce=int,
+        choices=[],
+        validators=[DataRequired(_l("Choose an organisation."))],
+    )
     submit = SubmitField(_l("Save"))
 
 

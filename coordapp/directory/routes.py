@@ -59,16 +59,21 @@ def _page() -> int:
 
 # --- Organisations -----------------------------------------------------------------------
 
+
 @bp.get("/organisations")
 @secretariat_required
 def organisations():
     form, args = _filters()
-    pagination = db.paginate(service.organisations_query(**_query_arguments(args)),
-                             page=_page(), per_page=current_app.config["PER_PAGE"],
-                             error_out=False)
+    pagination = db.paginate(
+        service.organisations_query(**_query_arguments(args)),
+        page=_page(),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
     counts = service.active_contact_counts(org.id for org in pagination.items)
-    return render_template("directory/organisations.html", form=form, args=args,
-                           pagination=pagination, counts=counts)
+    return render_template(
+        "directory/organisations.html", form=form, args=args, pagination=pagination, counts=counts
+    )
 
 
 @bp.get("/organisations/<int:org_id>")
@@ -78,8 +83,12 @@ def organisation(org_id: int):
     contacts = db.session.scalars(
         service.contacts_query(include_inactive=True).where(Contact.organisation_id == org.id)
     ).all()
-    return render_template("directory/organisation.html", org=org, contacts=contacts,
-                           language_names=service.LANGUAGE_NAMES)
+    return render_template(
+        "directory/organisation.html",
+        org=org,
+        contacts=contacts,
+        language_names=service.LANGUAGE_NAMES,
+    )
 
 
 def _organisation_form(org: Organisation | None) -> OrganisationForm:
@@ -87,8 +96,14 @@ def _organisation_form(org: Organisation | None) -> OrganisationForm:
     if org is not None and request.method == "GET":
         form.category.data = org.category.value
         form.parent_id.data = org.parent_id or 0
-    form.parent_id.choices = choices([(0, _("— none —")), *service.organisation_choices(
-        include_id=org.parent_id if org else None, exclude_id=org.id if org else None)])
+    form.parent_id.choices = choices(
+        [
+            (0, _("— none —")),
+            *service.organisation_choices(
+                include_id=org.parent_id if org else None, exclude_id=org.id if org else None
+            ),
+        ]
+    )
     return form
 
 
@@ -103,7 +118,8 @@ def _validate_organisation(form: OrganisationForm, org: Organisation | None) -> 
         parent = db.session.get(Organisation, form.parent_id.data)
         if service.would_make_cycle(org, parent):
             form.parent_id.errors.append(
-                _("An organisation cannot be part of itself or of one of its own units."))
+                _("An organisation cannot be part of itself or of one of its own units.")
+            )
             ok = False
     return ok
 
@@ -166,23 +182,33 @@ def reactivate_organisation(org_id: int):
 
 # --- Contacts ----------------------------------------------------------------------------
 
+
 @bp.get("/contacts")
 @secretariat_required
 def contacts():
     form, args = _filters()
-    pagination = db.paginate(service.contacts_query(**_query_arguments(args)),
-                             page=_page(), per_page=current_app.config["PER_PAGE"],
-                             error_out=False)
-    return render_template("directory/contacts.html", form=form, args=args,
-                           pagination=pagination, language_names=service.LANGUAGE_NAMES)
+    pagination = db.paginate(
+        service.contacts_query(**_query_arguments(args)),
+        page=_page(),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    return render_template(
+        "directory/contacts.html",
+        form=form,
+        args=args,
+        pagination=pagination,
+        language_names=service.LANGUAGE_NAMES,
+    )
 
 
 def _contact_form(contact: Contact | None) -> ContactForm:
     form = ContactForm(obj=contact)
     if contact is None and request.method == "GET":
         form.organisation_id.data = request.args.get("organisation_id", type=int)
-    form.organisation_id.choices = choices(service.organisation_choices(
-        include_id=contact.organisation_id if contact else None))
+    form.organisation_id.choices = choices(
+        service.organisation_choices(include_id=contact.organisation_id if contact else None)
+    )
     return form
 
 
@@ -266,6 +292,7 @@ def reactivate_contact(contact_id: int):
 
 # --- CSV export and import ---------------------------------------------------------------
 
+
 @bp.get("/contacts/export.csv")
 @secretariat_required
 def export_contacts():
@@ -293,8 +320,9 @@ def import_contacts():
             db.session.commit()
             return redirect(url_for("directory.import_preview", import_id=pending.id))
     status = 400 if form.errors else 200
-    return render_template("directory/import_upload.html", form=form,
-                           columns=service.CSV_COLUMNS), status
+    return render_template(
+        "directory/import_upload.html", form=form, columns=service.CSV_COLUMNS
+    ), status
 
 
 def _pending_import_or_404(import_id: int) -> PendingImport:
@@ -307,9 +335,13 @@ def _pending_import_or_404(import_id: int) -> PendingImport:
 
 
 def _render_preview(pending: PendingImport, plan: service.ImportPlan, status: int = 200):
-    return render_template("directory/import_preview.html", pending=pending, plan=plan,
-                           language_names=service.LANGUAGE_NAMES,
-                           column_labels=service.COLUMN_LABELS), status
+    return render_template(
+        "directory/import_preview.html",
+        pending=pending,
+        plan=plan,
+        language_names=service.LANGUAGE_NAMES,
+        column_labels=service.COLUMN_LABELS,
+    ), status
 
 
 @bp.get("/contacts/import/<int:import_id>")
@@ -326,21 +358,38 @@ def confirm_import(import_id: int):
     # Read the file again: the directory may have changed since the preview.
     plan = service.plan_import(pending.content)
     if plan.errors:
-        flash(_("Nothing was imported: the file has rows with errors. Correct them in the file "
-                "and upload it again."), "error")
+        flash(
+            _(
+                "Nothing was imported: the file has rows with errors. Correct them in the file "
+                "and upload it again."
+            ),
+            "error",
+        )
         return _render_preview(pending, plan, 400)
     try:
         counts = service.confirm_import(pending, plan, by=current_user)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        flash(_("Nothing was imported: someone changed the directory at the same time. "
-                "Please check the preview and confirm again."), "error")
+        flash(
+            _(
+                "Nothing was imported: someone changed the directory at the same time. "
+                "Please check the preview and confirm again."
+            ),
+            "error",
+        )
         return redirect(url_for("directory.import_preview", import_id=import_id))
-    flash(_("Import done: %(added)s contacts added, %(updated)s updated, %(unchanged)s "
+    flash(
+        _(
+            "Import done: %(added)s contacts added, %(updated)s updated, %(unchanged)s "
             "unchanged, %(organisations)s organisations created.",
-            added=counts["added"], updated=counts["updated"], unchanged=counts["unchanged"],
-            organisations=counts["organisations_created"]), "success")
+            added=counts["added"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            organisations=counts["organisations_created"],
+        ),
+        "success",
+    )
     return redirect(url_for("directory.contacts"))
 
 

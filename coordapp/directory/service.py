@@ -35,25 +35,49 @@ LANGUAGE_NAMES = {
 }
 # Accepted in an imported file besides the codes, whatever the interface language.
 ENGLISH_LANGUAGE_NAMES = {
-    "english": "en", "russian": "ru", "belarusian": "be", "french": "fr",
-    "spanish": "es", "arabic": "ar", "chinese": "zh",
+    "english": "en",
+    "russian": "ru",
+    "belarusian": "be",
+    "french": "fr",
+    "spanish": "es",
+    "arabic": "ar",
+    "chinese": "zh",
 }
 
 # How the import's columns are called on screen.
 COLUMN_LABELS = {
-    "name": _l("Name"), "position": _l("Position"), "email": _l("Email"), "phone": _l("Phone"),
-    "language": _l("Language"), "organisation": _l("Organisation"), "acronym": _l("Acronym"),
+    "name": _l("Name"),
+    "position": _l("Position"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "language": _l("Language"),
+    "organisation": _l("Organisation"),
+    "acronym": _l("Acronym"),
     "category": _l("Category"),
 }
 
 ORGANISATION_FIELDS = ["name", "acronym", "category", "parent_id", "active"]
 CONTACT_FIELDS = ["name", "position", "email", "phone", "language", "organisation_id", "active"]
 
-CSV_COLUMNS = ["name", "position", "email", "phone", "language", "organisation", "acronym",
-               "category"]
+CSV_COLUMNS = [
+    "name",
+    "position",
+    "email",
+    "phone",
+    "language",
+    "organisation",
+    "acronym",
+    "category",
+]
 REQUIRED_COLUMNS = ["name", "email", "organisation", "category"]
-MAX_LENGTHS = {"name": 200, "position": 200, "email": 254, "phone": 50, "organisation": 300,
-               "acronym": 50}
+MAX_LENGTHS = {
+    "name": 200,
+    "position": 200,
+    "email": 254,
+    "phone": 50,
+    "organisation": 300,
+    "acronym": 50,
+}
 # Bind parameters per IN (...) query; stays well under SQLite's limit.
 LOOKUP_CHUNK = 900
 PENDING_IMPORT_LIFETIME = timedelta(days=1)
@@ -61,12 +85,18 @@ PENDING_IMPORT_LIFETIME = timedelta(days=1)
 
 # --- Finding -----------------------------------------------------------------------------
 
-def organisations_query(q: str = "", category: Category | None = None,
-                        include_inactive: bool = False) -> sa.Select:
+
+def organisations_query(
+    q: str = "", category: Category | None = None, include_inactive: bool = False
+) -> sa.Select:
     query = sa.select(Organisation).options(joinedload(Organisation.parent))
     if q:
-        query = query.where(sa.or_(Organisation.name.icontains(q, autoescape=True),
-                                   Organisation.acronym.icontains(q, autoescape=True)))
+        query = query.where(
+            sa.or_(
+                Organisation.name.icontains(q, autoescape=True),
+                Organisation.acronym.icontains(q, autoescape=True),
+            )
+        )
     if category:
         query = query.where(Organisation.category == category)
     if not include_inactive:
@@ -74,17 +104,21 @@ def organisations_query(q: str = "", category: Category | None = None,
     return query.order_by(Organisation.name, Organisation.id)
 
 
-def contacts_query(q: str = "", category: Category | None = None,
-                   include_inactive: bool = False) -> sa.Select:
-    query = (sa.select(Contact).join(Contact.organisation)
-             .options(contains_eager(Contact.organisation)))
+def contacts_query(
+    q: str = "", category: Category | None = None, include_inactive: bool = False
+) -> sa.Select:
+    query = (
+        sa.select(Contact).join(Contact.organisation).options(contains_eager(Contact.organisation))
+    )
     if q:
-        query = query.where(sa.or_(
-            Contact.name.icontains(q, autoescape=True),
-            Contact.email.icontains(q, autoescape=True),
-            Organisation.name.icontains(q, autoescape=True),
-            Organisation.acronym.icontains(q, autoescape=True),
-        ))
+        query = query.where(
+            sa.or_(
+                Contact.name.icontains(q, autoescape=True),
+                Contact.email.icontains(q, autoescape=True),
+                Organisation.name.icontains(q, autoescape=True),
+                Organisation.acronym.icontains(q, autoescape=True),
+            )
+        )
     if category:
         query = query.where(Organisation.category == category)
     if not include_inactive:
@@ -105,8 +139,9 @@ def active_contact_counts(organisation_ids: Iterable[int]) -> dict[int, int]:
     return {organisation_id: count for organisation_id, count in rows}
 
 
-def organisation_choices(include_id: int | None = None,
-                         exclude_id: int | None = None) -> list[tuple[int, str]]:
+def organisation_choices(
+    include_id: int | None = None, exclude_id: int | None = None
+) -> list[tuple[int, str]]:
     """Active organisations for a select box (plus `include_id` even if inactive)."""
     condition = Organisation.active.is_(True)
     if include_id:
@@ -144,17 +179,25 @@ def would_make_cycle(organisation: Organisation, parent: Organisation | None) ->
 
 # --- Saving, with the audit trail --------------------------------------------------------
 
+
 def create_organisation(*, by: User | None = None, **values: Any) -> Organisation:
     org = Organisation(**values)
     db.session.add(org)
     db.session.flush()
-    audit.record("organisation.create", org, changes=audit.diff({}, audit.snapshot(
-        org, ORGANISATION_FIELDS)), by=by)
+    audit.record(
+        "organisation.create",
+        org,
+        changes=audit.diff({}, audit.snapshot(org, ORGANISATION_FIELDS)),
+        by=by,
+    )
     return org
 
 
 def update_organisation(
-    org: Organisation, *, by: User | None = None, **values: Any,
+    org: Organisation,
+    *,
+    by: User | None = None,
+    **values: Any,
 ) -> dict[str, list[Any]]:
     before = audit.snapshot(org, ORGANISATION_FIELDS)
     for name, value in values.items():
@@ -169,8 +212,12 @@ def set_organisation_active(org: Organisation, active: bool, *, by: User | None 
     if org.active == active:
         return
     org.active = active
-    audit.record("organisation.reactivate" if active else "organisation.deactivate", org,
-                 changes={"active": [not active, active]}, by=by)
+    audit.record(
+        "organisation.reactivate" if active else "organisation.deactivate",
+        org,
+        changes={"active": [not active, active]},
+        by=by,
+    )
 
 
 def create_contact(*, by: User | None = None, **values: Any) -> Contact:
@@ -178,13 +225,20 @@ def create_contact(*, by: User | None = None, **values: Any) -> Contact:
     contact = Contact(**values)
     db.session.add(contact)
     db.session.flush()
-    audit.record("contact.create", contact,
-                 changes=audit.diff({}, audit.snapshot(contact, CONTACT_FIELDS)), by=by)
+    audit.record(
+        "contact.create",
+        contact,
+        changes=audit.diff({}, audit.snapshot(contact, CONTACT_FIELDS)),
+        by=by,
+    )
     return contact
 
 
 def update_contact(
-    contact: Contact, *, by: User | None = None, **values: Any,
+    contact: Contact,
+    *,
+    by: User | None = None,
+    **values: Any,
 ) -> dict[str, list[Any]]:
     if "email" in values:
         values["email"] = Contact.normalise_email(values["email"])
@@ -201,8 +255,12 @@ def set_contact_active(contact: Contact, active: bool, *, by: User | None = None
     if contact.active == active:
         return
     contact.active = active
-    audit.record("contact.reactivate" if active else "contact.deactivate", contact,
-                 changes={"active": [not active, active]}, by=by)
+    audit.record(
+        "contact.reactivate" if active else "contact.deactivate",
+        contact,
+        changes={"active": [not active, active]},
+        by=by,
+    )
 
 
 # --- CSV export --------------------------------------------------------------------------
@@ -232,14 +290,26 @@ def export_contacts_csv(contacts: Iterable[Contact]) -> str:
     writer.writerow(CSV_COLUMNS)
     for contact in contacts:
         org = contact.organisation
-        writer.writerow([_csv_safe(value) for value in (
-            contact.name, contact.position, contact.email, contact.phone, contact.language,
-            org.name, org.acronym, org.category.value,
-        )])
+        writer.writerow(
+            [
+                _csv_safe(value)
+                for value in (
+                    contact.name,
+                    contact.position,
+                    contact.email,
+                    contact.phone,
+                    contact.language,
+                    org.name,
+                    org.acronym,
+                    org.category.value,
+                )
+            ]
+        )
     return "\ufeff" + out.getvalue()
 
 
 # --- CSV import --------------------------------------------------------------------------
+
 
 class ImportFileError(DomainError):
     """The file as a whole cannot be read; the message says why, for the user."""
@@ -307,8 +377,11 @@ class ImportPlan:
 
     @property
     def organisations_to_create(self) -> list[NewOrganisation]:
-        used = {row.organisation_key for row in self.rows if row.action == ADD or (
-            row.action == UPDATE and "organisation" in row.changes)}
+        used = {
+            row.organisation_key
+            for row in self.rows
+            if row.action == ADD or (row.action == UPDATE and "organisation" in row.changes)
+        }
         return [org for key, org in self.new_organisations.items() if key in used]
 
 
@@ -317,10 +390,12 @@ def decode_upload(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(_(
-            "The file is not UTF-8 text. In your spreadsheet choose "
-            "“Save as… CSV UTF-8 (comma delimited)” and upload that file."
-        )) from None
+        raise ImportFileError(
+            _(
+                "The file is not UTF-8 text. In your spreadsheet choose "
+                "“Save as… CSV UTF-8 (comma delimited)” and upload that file."
+            )
+        ) from None
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
     if "\x00" in text:
@@ -338,14 +413,20 @@ def read_csv(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     except csv.Error:
         raise ImportFileError(_("This does not look like a CSV file.")) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise ImportFileError(_("The first row must name the columns: %(columns)s.",
-                                columns=", ".join(CSV_COLUMNS)))
+        raise ImportFileError(
+            _("The first row must name the columns: %(columns)s.", columns=", ".join(CSV_COLUMNS))
+        )
     columns = [cell.strip().lower() for cell in rows[0]]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        raise ImportFileError(_(
-            "The file is missing these columns: %(missing)s. The first row must name the "
-            "columns: %(columns)s.", missing=", ".join(missing), columns=", ".join(CSV_COLUMNS)))
+        raise ImportFileError(
+            _(
+                "The file is missing these columns: %(missing)s. The first row must name the "
+                "columns: %(columns)s.",
+                missing=", ".join(missing),
+                columns=", ".join(CSV_COLUMNS),
+            )
+        )
     records = []
     for number, cells in enumerate(rows[1:], start=2):
         record = {}
@@ -375,8 +456,9 @@ def _language_lookup() -> dict[str, str]:
     return lookup
 
 
-def _row_from_record(number: int, record: dict[str, str], categories: dict[str, Category],
-                     languages: dict[str, str]) -> ImportRow:
+def _row_from_record(
+    number: int, record: dict[str, str], categories: dict[str, Category], languages: dict[str, str]
+) -> ImportRow:
     values = {column: _csv_unescape(record.get(column, "").strip()) for column in CSV_COLUMNS}
     errors = []
     if not values["name"]:
@@ -402,8 +484,13 @@ def _row_from_record(number: int, record: dict[str, str], categories: dict[str, 
             errors.append(_("Unknown language “%(language)s”.", language=values["language"]))
     for column, limit in MAX_LENGTHS.items():
         if len(values[column]) > limit:
-            errors.append(_("%(column)s is longer than %(limit)s characters.",
-                            column=COLUMN_LABELS[column], limit=limit))
+            errors.append(
+                _(
+                    "%(column)s is longer than %(limit)s characters.",
+                    column=COLUMN_LABELS[column],
+                    limit=limit,
+                )
+            )
     return ImportRow(
         number=number,
         name=values["name"],
@@ -420,14 +507,17 @@ def _row_from_record(number: int, record: dict[str, str], categories: dict[str, 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), LOOKUP_CHUNK):
-        yield items[start:start + LOOKUP_CHUNK]
+        yield items[start : start + LOOKUP_CHUNK]
 
 
 def _existing_contacts(emails: set[str]) -> dict[str, Contact]:
     found: dict[str, Contact] = {}
     for chunk in _chunks(sorted(emails)):
-        query = (sa.select(Contact).where(Contact.email.in_(chunk))
-                 .options(joinedload(Contact.organisation)))
+        query = (
+            sa.select(Contact)
+            .where(Contact.email.in_(chunk))
+            .options(joinedload(Contact.organisation))
+        )
         found.update((contact.email, contact) for contact in db.session.scalars(query))
     return found
 
@@ -455,27 +545,38 @@ def plan_import(text: str) -> ImportPlan:
         if not row.email:
             continue
         if row.email in first_row_of_email:
-            row.errors.append(_("The email %(email)s is also on row %(row)s.",
-                                email=row.email, row=first_row_of_email[row.email]))
+            row.errors.append(
+                _(
+                    "The email %(email)s is also on row %(row)s.",
+                    email=row.email,
+                    row=first_row_of_email[row.email],
+                )
+            )
         else:
             first_row_of_email[row.email] = row.number
 
     contacts = _existing_contacts({row.email for row in rows if row.email})
-    organisations = _existing_organisations({row.organisation_key for row in rows
-                                             if row.organisation})
+    organisations = _existing_organisations(
+        {row.organisation_key for row in rows if row.organisation}
+    )
     new_organisations: dict[str, NewOrganisation] = {}
     for row in rows:
         if row.organisation and row.organisation_key not in organisations:
             row.new_organisation = True
-            new = new_organisations.setdefault(row.organisation_key,
-                                               NewOrganisation(row.organisation))
+            new = new_organisations.setdefault(
+                row.organisation_key, NewOrganisation(row.organisation)
+            )
             new.category = new.category or row.category
             new.acronym = new.acronym or row.acronym
 
     for row in rows:
         if row.new_organisation and new_organisations[row.organisation_key].category is None:
-            row.errors.append(_("“%(organisation)s” is a new organisation and needs a category.",
-                                organisation=row.organisation))
+            row.errors.append(
+                _(
+                    "“%(organisation)s” is a new organisation and needs a category.",
+                    organisation=row.organisation,
+                )
+            )
         if row.errors:
             row.action = ERROR
             continue
@@ -488,8 +589,9 @@ def plan_import(text: str) -> ImportPlan:
     return ImportPlan(columns, rows, organisations, new_organisations)
 
 
-def _changes_for(row: ImportRow, contact: Contact, columns: list[str],
-                 organisations: dict[str, Organisation]) -> dict[str, list[Any]]:
+def _changes_for(
+    row: ImportRow, contact: Contact, columns: list[str], organisations: dict[str, Organisation]
+) -> dict[str, list[Any]]:
     """{field: [now, from the file]}; a column absent from the file changes nothing."""
     changes: dict[str, list[Any]] = {}
     if row.name != contact.name:
@@ -519,10 +621,16 @@ def apply_import(plan: ImportPlan) -> dict[str, int]:
 
     added = []
     for row in plan.to_add:
-        added.append(Contact(
-            name=row.name, position=row.position, email=row.email, phone=row.phone,
-            language=row.language or "en", organisation=organisations[row.organisation_key],
-        ))
+        added.append(
+            Contact(
+                name=row.name,
+                position=row.position,
+                email=row.email,
+                phone=row.phone,
+                language=row.language or "en",
+                organisation=organisations[row.organisation_key],
+            )
+        )
     db.session.add_all(added)
 
     for row in plan.to_update:
@@ -544,12 +652,17 @@ def apply_import(plan: ImportPlan) -> dict[str, int]:
 
 # --- Pending imports ---------------------------------------------------------------------
 
+
 def store_pending_import(user: User, filename: str, text: str) -> PendingImport:
     """Keep the uploaded file until it is confirmed or cancelled; forget stale ones."""
-    db.session.execute(sa.delete(PendingImport).where(
-        PendingImport.created_at < utcnow() - PENDING_IMPORT_LIFETIME))
-    pending = PendingImport(user_id=user.id, filename=(filename or "contacts.csv")[:255],
-                            content=text)
+    db.session.execute(
+        sa.delete(PendingImport).where(
+            PendingImport.created_at < utcnow() - PENDING_IMPORT_LIFETIME
+        )
+    )
+    pending = PendingImport(
+        user_id=user.id, filename=(filename or "contacts.csv")[:255], content=text
+    )
     db.session.add(pending)
     db.session.flush()
     return pending
@@ -561,15 +674,26 @@ def can_use_import(user: User, pending: PendingImport) -> bool:
 
 
 def confirm_import(
-    pending: PendingImport, plan: ImportPlan, *, by: User | None = None,
+    pending: PendingImport,
+    plan: ImportPlan,
+    *,
+    by: User | None = None,
 ) -> dict[str, int]:
     counts = apply_import(plan)
-    audit.record("contacts.import", pending,
-                 changes={"filename": pending.filename, **counts},
-                 note=_("Imported %(file)s: %(added)s added, %(updated)s updated, "
-                        "%(unchanged)s unchanged, %(organisations)s organisations created.",
-                        file=pending.filename, added=counts["added"],
-                        updated=counts["updated"], unchanged=counts["unchanged"],
-                        organisations=counts["organisations_created"]), by=by)
+    audit.record(
+        "contacts.import",
+        pending,
+        changes={"filename": pending.filename, **counts},
+        note=_(
+            "Imported %(file)s: %(added)s added, %(updated)s updated, "
+            "%(unchanged)s unchanged, %(organisations)s organisations created.",
+            file=pending.filename,
+            added=counts["added"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            organisations=counts["organisations_created"],
+        ),
+        by=by,
+    )
     db.session.delete(pending)
     return counts

@@ -140,7 +140,10 @@ def _waiting_query(meeting_id: int):
 
 
 def _fill_free_seats(
-    meeting: Meeting, *, skip: Invitation | None = None, by: User | None = None,
+    meeting: Meeting,
+    *,
+    skip: Invitation | None = None,
+    by: User | None = None,
 ) -> list[Invitation]:
     """Move waiting people up, oldest first, while seats are free. The meeting row must
     be locked. `skip` is left waiting (it is being answered right now)."""

@@ -47,9 +47,7 @@ ANSWER_CHOICES = [SelectChoice(s.value, INVITATION_STATUS_LABELS[s]) for s in AN
 
 class AnswerOnBehalfForm(FlaskForm):
     status = SelectField(_l("Answer"), choices=ANSWER_CHOICES)
-    needs = TextAreaField(
-        _l("Accessibility or dietary needs"), validators=[Length(max=2000)]
-    )
+    needs = TextAreaField(_l("Accessibility or dietary needs"), validators=[Length(max=2000)])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
 
 

@@ -97,8 +97,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         )
     if start_ids:
         conditions.append(
-            Invitation.meeting_id.in_(start_ids)
-            & (Invitation.status == InvitationStatus.ACCEPTED)
+            Invitation.meeting_id.in_(start_ids) & (Invitation.status == InvitationStatus.ACCEPTED)
         )
     invitations = db.session.scalars(
         sa.select(Invitation)
@@ -147,8 +146,10 @@ def remind_pending_now(meeting: Meeting, by: User | None) -> int:
     now = utcnow()
     if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED):
         raise ReminderNotPossible(
-            _l("This meeting is %(status)s: no reminders can be sent.",
-               status=meeting.status.label.lower())
+            _l(
+                "This meeting is %(status)s: no reminders can be sent.",
+                status=meeting.status.label.lower(),
+            )
         )
     if meeting.rsvp_deadline is not None and meeting.rsvp_deadline <= now:
         raise ReminderNotPossible(_l("The reply deadline has passed: no reminders were sent."))

@@ -75,8 +75,12 @@ def new(meeting_id: int):
         if request.method == "POST":
             flash(_closed_message(meeting), "error")
         return (
-            render_template("invitations/new.html", meeting=meeting, form=None,
-                            closed_message=_closed_message(meeting)),
+            render_template(
+                "invitations/new.html",
+                meeting=meeting,
+                form=None,
+                closed_message=_closed_message(meeting),
+            ),
             409,
         )
     if form.validate_on_submit():
@@ -95,14 +99,11 @@ def new(meeting_id: int):
             db.session.rollback()
             abort(409, _("These invitations changed meanwhile. Please try again."))
         flash(
-            ngettext(
-                "%(num)s contact invited.", "%(num)s contacts invited.", len(result.invited)
-            ),
+            ngettext("%(num)s contact invited.", "%(num)s contacts invited.", len(result.invited)),
             "success" if result.invited else "info",
         )
         if result.already_invited or result.inactive_skipped:
-            return render_template("invitations/invite_result.html", meeting=meeting,
-                                   result=result)
+            return render_template("invitations/invite_result.html", meeting=meeting, result=result)
         return redirect(url_for("invitations.index", meeting_id=meeting.id))
     _fill_invite_choices(form)
     code = 400 if request.method == "POST" else 200
@@ -254,8 +255,9 @@ def resend(invitation_id: int):
     except service.InvitationError:
         return _refused(invitation, _not_open_message(invitation))
     db.session.commit()
-    flash(_("The invitation to %(name)s was queued again.", name=invitation.contact.name),
-          "success")
+    flash(
+        _("The invitation to %(name)s was queued again.", name=invitation.contact.name), "success"
+    )
     return redirect(url_for("invitations.show", invitation_id=invitation.id))
 
 
@@ -271,8 +273,10 @@ def withdraw(invitation_id: int):
         return _refused(invitation, _("This invitation was already withdrawn."))
     db.session.commit()
     flash(
-        _("The invitation to %(name)s was withdrawn; the personal link no longer works.",
-          name=invitation.contact.name),
+        _(
+            "The invitation to %(name)s was withdrawn; the personal link no longer works.",
+            name=invitation.contact.name,
+        ),
         "success",
     )
     return redirect(url_for("invitations.index", meeting_id=invitation.meeting_id))
@@ -298,8 +302,11 @@ def answer(invitation_id: int):
         return _refused(invitation, str(error) or _not_open_message(invitation))
     db.session.commit()
     flash(
-        _("Answer recorded on behalf of %(name)s: %(status)s.",
-          name=invitation.contact.name, status=recorded.label),
+        _(
+            "Answer recorded on behalf of %(name)s: %(status)s.",
+            name=invitation.contact.name,
+            status=recorded.label,
+        ),
         "success",
     )
     return redirect(url_for("invitations.show", invitation_id=invitation.id))

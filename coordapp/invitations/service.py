@@ -222,9 +222,7 @@ def invitations_query(meeting: Meeting, filters: ListFilter):
         .where(Invitation.meeting_id == meeting.id)
         .options(
             contains_eager(Invitation.contact).contains_eager(Contact.organisation),
-            joinedload(Invitation.substitute.of_type(substitute)).joinedload(
-                substitute.contact
-            ),
+            joinedload(Invitation.substitute.of_type(substitute)).joinedload(substitute.contact),
         )
         .order_by(Organisation.name, Contact.name, Invitation.id)
     )

@@ -256,10 +256,12 @@ def _claim(message_ids: list[int], at: datetime) -> list[OutgoingMessage]:
     (loaded, detached); messages another worker took meanwhile are left out."""
     token = uuid.uuid4().hex
     _write(
-        lambda: sa.update(OutgoingMessage)
-        .where(OutgoingMessage.id.in_(message_ids), _is_due(at))
-        .values(status=MessageStatus.SENDING, claimed_at=at, claim_token=token)
-        .execution_options(synchronize_session=False)
+        lambda: (
+            sa.update(OutgoingMessage)
+            .where(OutgoingMessage.id.in_(message_ids), _is_due(at))
+            .values(status=MessageStatus.SENDING, claimed_at=at, claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
     )
     rows = list(
         db.session.scalars(
@@ -281,12 +283,12 @@ def _release(rows: list[OutgoingMessage]) -> None:
     if rows:
         ids = [row.id for row in rows]
         _write(
-            lambda: sa.update(OutgoingMessage)
-            .where(
-                OutgoingMessage.id.in_(ids), OutgoingMessage.status == MessageStatus.SENDING
+            lambda: (
+                sa.update(OutgoingMessage)
+                .where(OutgoingMessage.id.in_(ids), OutgoingMessage.status == MessageStatus.SENDING)
+                .values(status=MessageStatus.QUEUED, claimed_at=None, claim_token=None)
+                .execution_options(synchronize_session=False)
             )
-            .values(status=MessageStatus.QUEUED, claimed_at=None, claim_token=None)
-            .execution_options(synchronize_session=False)
         )
 
 
@@ -318,10 +320,12 @@ def _record_sent(row: OutgoingMessage, at: datetime, content: dict) -> None:
     ]
     if row.kind == MessageKind.INVITATION and invitation_id is not None:
         statements.append(
-            lambda: sa.update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.sent_at.is_(None))
-            .values(sent_at=at)
-            .execution_options(synchronize_session=False)
+            lambda: (
+                sa.update(Invitation)
+                .where(Invitation.id == invitation_id, Invitation.sent_at.is_(None))
+                .values(sent_at=at)
+                .execution_options(synchronize_session=False)
+            )
         )
     _write(*statements)
 

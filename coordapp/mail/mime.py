@@ -50,7 +50,7 @@ def _header(value: str) -> str | Header:
 
 def _address(name: str | None, address: str) -> str:
     address = _one_line(address)
-    if "@" not in address or any(ch in address for ch in "<>,;\"() ") or not address.isascii():
+    if "@" not in address or any(ch in address for ch in '<>,;"() ') or not address.isascii():
         raise ValueError(f"not a usable email address: {address!r}")
     return formataddr((_one_line(name), address), charset="utf-8")
 

@@ -233,9 +233,7 @@ class MeetingForm(ChairsMixin, FlaskForm):
             elif service.number_taken(
                 self.series_id.data, self.number.data, self.editing_meeting_id
             ):
-                self.number.errors.append(
-                    _l("This series already has a meeting with this number.")
-                )
+                self.number.errors.append(_l("This series already has a meeting with this number."))
                 ok = False
         return self.validate_chair_rows() and ok
 

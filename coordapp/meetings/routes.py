@@ -337,7 +337,9 @@ def edit(meeting_id: int):
     form.set_user_choices(_chair_candidates({c.user_id for c in meeting.chairs}))
     if form.validate_on_submit():
         changes = service.update_meeting(
-            meeting, _details_from(form, series_by_id), by=current_user,
+            meeting,
+            _details_from(form, series_by_id),
+            by=current_user,
         )
         try:
             db.session.commit()

@@ -171,7 +171,10 @@ def save_series(
     changes = audit.diff(before, after)
     if creating or changes:
         audit.record(
-            "series_created" if creating else "series_updated", series, changes=changes, by=by,
+            "series_created" if creating else "series_updated",
+            series,
+            changes=changes,
+            by=by,
         )
     return series
 
@@ -274,7 +277,10 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
 
 
 def update_meeting(
-    meeting: Meeting, details: MeetingDetails, *, by: User | None = None,
+    meeting: Meeting,
+    details: MeetingDetails,
+    *,
+    by: User | None = None,
 ) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
     before = meeting_snapshot(meeting)

@@ -18,9 +18,7 @@ class PendingImport(Base):
     __tablename__ = "pending_imports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filename: Mapped[str] = mapped_column(sa.String(255))
     # The decoded text of the file (UTF-8, byte order mark removed).

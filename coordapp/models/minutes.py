@@ -117,8 +117,6 @@ class MinutesRevision(Base):
     content: Mapped[dict] = mapped_column(sa.JSON)
     lock_version: Mapped[int]
     edited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    edited_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    edited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     edited_by = relationship("User")
