@@ -84,15 +84,15 @@ def _approved_minutes_never_change(url: str) -> None:
         )
         conn.execute(
             sa.text(
-                "INSERT INTO agenda_items (id, meeting_id, position, title, kind, duration_minutes, "
-                "created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"
+                "INSERT INTO agenda_items (id, meeting_id, position, title, kind, "
+                "duration_minutes, created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"
             )
         )
         conn.execute(
             sa.text(
                 "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
-                "created_at, opening_summary) VALUES (1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', "
-                "'Signed text')"
+                "created_at, opening_summary) VALUES "
+                "(1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', 'Signed text')"
             )
         )
         conn.execute(
