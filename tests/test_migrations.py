@@ -85,7 +85,8 @@ def _approved_minutes_never_change(url: str) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO agenda_items (id, meeting_id, position, title, kind, "
-                "duration_minutes, created_at) VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"
+                "duration_minutes, created_at) "
+                "VALUES (1, 1, 0, 'Opening', 'opening', 10, '2026-01-01 00:00:00')"
             )
         )
         conn.execute(
