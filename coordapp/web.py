@@ -141,10 +141,10 @@ def load_by_link(
     return found
 
 
-# What the personal page shows, loaded with the invitation in two queries.
+# What the personal page shows, loaded with the invitation in one query.
 _PAGE_OPTIONS = (
     joinedload(Invitation.meeting).joinedload(Meeting.series),
-    joinedload(Invitation.meeting).selectinload(Meeting.chairs).joinedload(MeetingChair.user),
+    joinedload(Invitation.meeting).joinedload(Meeting.chairs).joinedload(MeetingChair.user),
     joinedload(Invitation.contact).joinedload(Contact.organisation),
     joinedload(Invitation.substitute).joinedload(Invitation.contact),
 )

@@ -361,3 +361,28 @@ def test_update_reaches_the_invitee_with_a_calendar_request(
     assert event["SEQUENCE"] == 1
     assert event["UID"] == f"meeting-{meeting.id}@coordapp.localhost"
     assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+
+
+def test_raising_the_capacity_moves_the_waiting_list_up_at_once(secretariat_client, meeting):
+    """Nobody waits for a seat that exists: more seats promote people right away (and
+    they are told), not at the next answer."""
+    from coordapp.invitations.answers import record_answer
+
+    meeting.capacity = 1
+    first, waiting = (
+        Invitation(meeting=meeting, contact=make_contact(name=name)) for name in ("A", "B")
+    )
+    db.session.add_all([first, waiting])
+    db.session.commit()
+    record_answer(first, InvitationStatus.ACCEPTED)
+    assert record_answer(waiting, InvitationStatus.ACCEPTED) is InvitationStatus.WAITLISTED
+    db.session.commit()
+
+    response = secretariat_client.post(f"/meetings/{meeting.id}/edit", data=edit_form(capacity="2"))
+
+    assert response.status_code == 302
+    db.session.refresh(waiting)
+    assert waiting.status is InvitationStatus.ACCEPTED and waiting.waitlisted_at is None
+    [told] = outbox(MessageKind.WAITLIST)
+    assert told.to_email == waiting.contact.email
+    assert "moved up from the waiting list" in told.text_body

@@ -174,6 +174,12 @@ def _fill_free_seats(
     return promoted
 
 
+def fill_free_seats(meeting_id: int, *, by: User | None = None) -> list[Invitation]:
+    """After the capacity was raised or removed: move waiting people up into the free
+    seats and tell them. Returns them."""
+    return _fill_free_seats(_lock_meeting(meeting_id), by=by)
+
+
 def release_seat(invitation: Invitation, *, by: User | None = None) -> list[Invitation]:
     """Call after `invitation` gave up its seat (withdrawn, declined…): the first people
     on the waiting list move up into the free seats and are told. Returns them."""
@@ -213,7 +219,8 @@ def record_answer(
     recorded = status
     if status == InvitationStatus.ACCEPTED and previous != InvitationStatus.ACCEPTED:
         # Anyone already waiting for a seat freed meanwhile goes first.
-        _fill_free_seats(meeting, skip=invitation, by=recorded_by)
+        if meeting.capacity is not None:  # nobody waits for a meeting without a limit
+            _fill_free_seats(meeting, skip=invitation, by=recorded_by)
         if meeting.capacity is not None and (
             _accepted_count(meeting.id, excluding=invitation) >= meeting.capacity
         ):
@@ -232,7 +239,11 @@ def record_answer(
     invitation.responded_at = utcnow()
     invitation.response_recorded_by_id = recorded_by.id if recorded_by else None
 
-    if previous == InvitationStatus.ACCEPTED and recorded != InvitationStatus.ACCEPTED:
+    if (
+        previous == InvitationStatus.ACCEPTED
+        and recorded != InvitationStatus.ACCEPTED
+        and meeting.capacity is not None
+    ):
         db.session.flush()
         _fill_free_seats(meeting, by=recorded_by)
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.invitations import answers
 from coordapp.invitations.notifications import notify_meeting_cancelled, notify_meeting_changed
 from coordapp.models import (
     Contact,
@@ -293,6 +294,11 @@ def update_meeting(
         # Invitees hear about a new time, place or link (and their calendars update).
         previous = {name: old for name, (old, _new) in changes.items()}
         notify_meeting_changed(meeting, set(changes), previous)
+    if "capacity" in changes:
+        # More seats (or no limit any more): people waiting move up now, not at the
+        # next answer. Nobody waits while a meeting has no capacity.
+        db.session.flush()
+        answers.fill_free_seats(meeting.id, by=by)
     return changes
 
 
