@@ -17,7 +17,9 @@ not keep connections alive).
 The bare endpoint reads one row, renders a CSRF form, and on POST validates the CSRF
 token and inserts one row: the floor any Flask app on this stack pays.
 
-A few warm-up cycles per server (other invitees, answering "tentative") compile the
+Both servers run side by side; the 1,000 cycles go in ROUNDS rounds (default 5), each a
+burst against the app then one against the bare endpoint, so that whatever else the
+machine does weighs on both alike. A few warm-up cycles per server (other invitees, answering "tentative") compile the
 templates in every worker first; they are not counted. After each burst the database
 must hold each answer exactly once. The after-commit wake-up of the mail worker is off
 (MAIL_DELIVER_AFTER_COMMIT=False): its cost depends on the queue backend, not on the
@@ -49,6 +51,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_URL
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789"
 INVITEES = int(os.environ.get("INVITEES", 1000))
 CONCURRENCY = int(os.environ.get("CONCURRENCY", 50))
+# Bursts alternate between the two servers in this many rounds.
+ROUNDS = int(os.environ.get("ROUNDS", 5))
 WORKERS = 4
 WARMUP = 40  # cycles per server, by invitees who are not counted
 GUNICORN = os.environ.get("GUNICORN", str(Path(sys.executable).parent / "gunicorn"))
@@ -386,18 +390,23 @@ def burst(port: int, paths: list[str], status: str, concurrency: int) -> Burst:
     return Burst(seconds=time.perf_counter() - began, cycles=cycles)
 
 
-def run_server(
-    name: str, factory: str, paths: list[str], warmup: list[str], workdir: Path
-) -> Burst:
+def serve(name: str, factory: str, warmup: list[str], workdir: Path) -> tuple:
+    """Start gunicorn for one of the two apps and warm every worker up."""
     port = free_port()
     process = start_gunicorn(factory, port, workdir / f"{name}-gunicorn.log")
-    try:
-        warm = burst(port, warmup, "tentative", concurrency=8)
-        if warm.errors:
-            print(f"{name} warm-up errors: {warm.errors[:5]}", file=sys.stderr)
-        result = burst(port, paths, "accepted", concurrency=CONCURRENCY)
-    finally:
-        stop_gunicorn(process)
+    warm = burst(port, warmup, "tentative", concurrency=8)
+    if warm.errors:
+        print(f"{name} warm-up errors: {warm.errors[:5]}", file=sys.stderr)
+    return process, port
+
+
+def combined(bursts: list[Burst]) -> Burst:
+    return Burst(
+        seconds=sum(b.seconds for b in bursts), cycles=[c for b in bursts for c in b.cycles]
+    )
+
+
+def report(name: str, result: Burst) -> None:
     print(
         f"{name}: {len(result.cycles)} cycles in {result.seconds:.2f} s = "
         f"{result.rate:.1f} cycles/s; p95 cycle {result.p95('total_s') * 1000:.0f} ms "
@@ -406,7 +415,22 @@ def run_server(
     )
     for error in sorted(set(result.errors))[:5]:
         print(f"  {name} error: {error}")
-    return result
+
+
+def alternate(app_port: int, bare_port: int, app_paths: list[str], bare_paths: list[str]):
+    """ROUNDS rounds, each a burst against the app then the same against the bare
+    endpoint: whatever else the machine is doing weighs on both alike."""
+    app_bursts, bare_bursts = [], []
+    for n in range(ROUNDS):
+        part = slice(n * len(app_paths) // ROUNDS, (n + 1) * len(app_paths) // ROUNDS)
+        app_bursts.append(burst(app_port, app_paths[part], "accepted", CONCURRENCY))
+        bare_bursts.append(burst(bare_port, bare_paths[part], "accepted", CONCURRENCY))
+        print(
+            f"round {n + 1}/{ROUNDS}: app {app_bursts[-1].rate:.1f} cycles/s, "
+            f"bare {bare_bursts[-1].rate:.1f} cycles/s, "
+            f"ratio {app_bursts[-1].rate / bare_bursts[-1].rate:.2f}"
+        )
+    return app_bursts, bare_bursts
 
 
 # --- checking what was stored --------------------------------------------------------------
@@ -516,8 +540,18 @@ def main() -> int:
         f"gunicorn {WORKERS} sync workers, concurrency {CONCURRENCY}"
     )
 
-    app_result = run_server("app", "coordapp_app", app_paths, app_warmup, workdir)
-    bare_result = run_server("bare", "bare_app", bare_paths, bare_warmup, workdir)
+    servers = []
+    try:
+        servers.append(serve("app", "coordapp_app", app_warmup, workdir))
+        servers.append(serve("bare", "bare_app", bare_warmup, workdir))
+        app_bursts, bare_bursts = alternate(servers[0][1], servers[1][1], app_paths, bare_paths)
+    finally:
+        for process, _port in servers:
+            stop_gunicorn(process)
+    app_result, bare_result = combined(app_bursts), combined(bare_bursts)
+    report("app", app_result)
+    report("bare", bare_result)
+    round_ratios = [a.rate / b.rate for a, b in zip(app_bursts, bare_bursts, strict=True)]
 
     problems = check_app_answers(setup_app) + check_bare_answers()
     problems += [
@@ -533,6 +567,7 @@ def main() -> int:
         f"bare_p95_ms={bare_result.p95('total_s') * 1000:.0f} "
         f"bare_errors={len(bare_result.errors)}"
     )
+    print(f"median round ratio={statistics.median(round_ratios):.2f}")
     print(f"ratio={app_result.rate / bare_result.rate:.2f}")
     return 1 if problems else 0
 
