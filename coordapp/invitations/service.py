@@ -101,18 +101,6 @@ def contacts_to_invite(
 # --- one invitation ----------------------------------------------------------------------
 
 
-def get_invitation(invitation_id: int) -> Invitation | None:
-    return db.session.scalar(
-        sa.select(Invitation)
-        .where(Invitation.id == invitation_id)
-        .options(
-            joinedload(Invitation.contact).joinedload(Contact.organisation),
-            joinedload(Invitation.meeting),
-            joinedload(Invitation.substitute).joinedload(Invitation.contact),
-        )
-    )
-
-
 def _check_open(invitation: Invitation) -> None:
     if invitation.meeting.status in CLOSED_FOR_INVITATIONS:
         raise InvitationError()
