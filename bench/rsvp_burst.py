@@ -20,10 +20,10 @@ token and inserts one row: the floor any Flask app on this stack pays.
 Both servers run side by side; the 1,000 cycles go in ROUNDS rounds (default 5), each a
 burst against the app then one against the bare endpoint, so that whatever else the
 machine does weighs on both alike. A few warm-up cycles per server (other invitees,
-answering "tentative") compile the templates in every worker first; they are not counted. After each burst the database
-must hold each answer exactly once. The after-commit wake-up of the mail worker is off
-(MAIL_DELIVER_AFTER_COMMIT=False): its cost depends on the queue backend, not on the
-page. Last line: `ratio=<app cycles per s / bare cycles per s>`.
+answering "tentative") compile the templates in every worker first; they are not
+counted. After the bursts the database must hold each answer exactly once. The
+after-commit wake-up of the mail worker is off (MAIL_DELIVER_AFTER_COMMIT=False): its
+cost depends on the queue backend, not on the page. Last line: `ratio=<app cycles per s / bare cycles per s>`.
 """
 
 from __future__ import annotations
