@@ -23,7 +23,8 @@ machine does weighs on both alike. A few warm-up cycles per server (other invite
 answering "tentative") compile the templates in every worker first; they are not
 counted. After the bursts the database must hold each answer exactly once. The
 after-commit wake-up of the mail worker is off (MAIL_DELIVER_AFTER_COMMIT=False): its
-cost depends on the queue backend, not on the page. Last line: `ratio=<app cycles per s / bare cycles per s>`.
+cost depends on the queue backend, not on the page.
+Last line: `ratio=<app cycles per s / bare cycles per s>`.
 """
 
 from __future__ import annotations
