@@ -36,6 +36,8 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # The queue's name: apps sharing one Redis keep their jobs apart by it.
+        "HUEY_NAME": os.environ.get("HUEY_NAME") or "coordapp",
         "HUEY_SQLITE_PATH": os.environ.get(
             "HUEY_SQLITE_PATH", str(Path(instance_path) / "huey.sqlite")
         ),

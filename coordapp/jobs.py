@@ -46,7 +46,9 @@ def configure_queue(app: Flask) -> None:
     else:
         storage_class, kwargs = SqliteStorage, {"filename": app.config["HUEY_SQLITE_PATH"]}
     immediate = bool(app.config.get("HUEY_IMMEDIATE"))
-    if (huey.storage_class, huey.storage_kwargs, huey.immediate) == (
+    name = app.config.get("HUEY_NAME") or "coordapp"
+    if (huey.name, huey.storage_class, huey.storage_kwargs, huey.immediate) == (
+        name,
         storage_class,
         kwargs,
         immediate,
@@ -54,6 +56,7 @@ def configure_queue(app: Flask) -> None:
         return  # the same queue: keep its connections (and the jobs of immediate mode)
     if storage_class is SqliteStorage and not immediate:
         Path(kwargs["filename"]).parent.mkdir(parents=True, exist_ok=True)
+    huey.name = name
     huey.storage_class, huey.storage_kwargs = storage_class, kwargs
     if huey.immediate != immediate:
         huey.immediate = immediate  # makes the storage anew

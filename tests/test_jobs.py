@@ -1,5 +1,6 @@
 """Background jobs: Huey on SQLite by default, on Redis when REDIS_URL is set."""
 
+import uuid
 from datetime import timedelta
 
 from huey import RedisHuey, SqliteHuey
@@ -19,8 +20,8 @@ def test_each_new_app_puts_jobs_on_the_queue_its_configuration_names(app, tmp_pa
     from tests.conftest import test_config
 
     queue_path = tmp_path / "queue" / "huey.sqlite"
-    redis_queue = RedisHuey("coordapp", url=REDIS_URL)
-    redis_queue.flush()
+    name = f"coordapp-test-{uuid.uuid4().hex[:12]}"  # this test's own queue on Redis
+    redis_queue = RedisHuey(name, url=REDIS_URL)
     try:
         create_app(
             test_config(HUEY_IMMEDIATE=False, REDIS_URL=None, HUEY_SQLITE_PATH=str(queue_path))
@@ -28,7 +29,7 @@ def test_each_new_app_puts_jobs_on_the_queue_its_configuration_names(app, tmp_pa
         purge_old_login_attempts()
         assert SqliteHuey("coordapp", filename=str(queue_path)).pending_count() == 1
 
-        create_app(test_config(HUEY_IMMEDIATE=False, REDIS_URL=REDIS_URL))
+        create_app(test_config(HUEY_IMMEDIATE=False, REDIS_URL=REDIS_URL, HUEY_NAME=name))
         purge_old_login_attempts()
         assert redis_queue.pending_count() == 1
 

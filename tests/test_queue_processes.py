@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -60,11 +61,13 @@ with app.app_context():
 
 
 @pytest.fixture
-def redis_db():
+def queue_name():
+    """A queue of this test's own on the shared Redis (other runs may use it meanwhile)."""
+    name = f"coordapp-test-{uuid.uuid4().hex[:12]}"
+    yield name
     client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
+    for key in client.scan_iter(f"*{name}*"):
+        client.delete(key)
     client.close()
 
 
@@ -84,7 +87,8 @@ def _process_env(dotenv: Path, settings: dict) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in settings and key not in {"REDIS_URL", "HUEY_SQLITE_PATH", "MAIL_SERVER"}
+        if key not in settings
+        and key not in {"REDIS_URL", "HUEY_SQLITE_PATH", "HUEY_NAME", "MAIL_SERVER"}
     }
     env["COORDAPP_DOTENV"] = str(dotenv)
     return env
@@ -141,14 +145,17 @@ def _statuses(settings: dict) -> list[str]:
         engine.dispose()
 
 
-def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path, redis_db):
+def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path, queue_name):
     dotenv, settings = _write_dotenv(
-        tmp_path, REDIS_URL=REDIS_URL, HUEY_SQLITE_PATH=str(tmp_path / "unused-queue.sqlite")
+        tmp_path,
+        REDIS_URL=REDIS_URL,
+        HUEY_NAME=queue_name,
+        HUEY_SQLITE_PATH=str(tmp_path / "unused-queue.sqlite"),
     )
     env = _process_env(dotenv, settings)
 
     _queue_email_from_the_web_app(env)
-    assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 1
+    assert RedisHuey(queue_name, url=REDIS_URL).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
     assert (
@@ -156,7 +163,7 @@ def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path,
         in email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)["Subject"]
     )
     assert _statuses(settings) == ["sent"]
-    assert RedisHuey("coordapp", url=REDIS_URL).pending_count() == 0
+    assert RedisHuey(queue_name, url=REDIS_URL).pending_count() == 0
     assert not (tmp_path / "unused-queue.sqlite").exists()
 
 
