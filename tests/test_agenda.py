@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -493,6 +493,26 @@ def test_pending_pdf_page_refreshes_itself_until_ready(secretariat_client):
     assert page.headers["Refresh"] == "3"
     assert "being prepared" in page.get_data(as_text=True)
     assert secretariat_client.get(f"/documents/{document.id}/download").status_code == 409
+
+
+def test_an_agenda_pdf_whose_worker_died_is_queued_again_once_its_lease_ran_out(
+    secretariat_client, monkeypatch
+):
+    from coordapp.agenda import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "render_agenda_pdf", queued.append)
+    meeting = make_meeting()
+    document = GeneratedDocument(kind="agenda", meeting_id=meeting.id, filename="agenda.pdf")
+    db.session.add(document)
+    db.session.commit()
+
+    assert tasks.requeue_expired() == []  # just queued: its lease runs
+    document.claimed_at = datetime.now(UTC) - timedelta(hours=1)  # the worker died
+    db.session.commit()
+    assert tasks.requeue_expired() == [document.id]
+    assert tasks.requeue_expired() == []  # the lease is renewed: queued once
+    assert queued == [document.id]
 
 
 # --- query counts -------------------------------------------------------------------------
