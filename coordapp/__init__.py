@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    _enforce_foreign_keys_on_sqlite(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
@@ -124,3 +125,23 @@ def _configure_login(app: Flask) -> None:
         if user is None or user.session_version != version or not user.active:
             return None
         return user
+
+
+def _enforce_foreign_keys_on_sqlite(app: Flask) -> None:
+    """SQLite checks foreign keys (and runs their ON DELETE actions) only when each
+    connection asks for it; PostgreSQL always does. Migrations turn it off while they
+    rebuild tables (migrations/env.py)."""
+    import sqlalchemy as sa
+
+    from coordapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -13,12 +13,17 @@ web app and in the worker (coordapp/worker.py builds the app), so both use one q
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, has_app_context
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab  # noqa: F401  (crontab re-exported)
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
+
+from coordapp.extensions import db
 
 
 class _NoQueueYet(BaseStorage):
@@ -41,6 +46,7 @@ def configure_queue(app: Flask) -> None:
     once, with HUEY_IMMEDIATE). Each new app decides: the tests build many."""
     global _queue_app
     _queue_app = app
+    app.jinja_env.tests["lease_expired"] = lease_expired
     if app.config.get("REDIS_URL"):
         storage_class, kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
     else:
@@ -96,3 +102,53 @@ def periodic_task(validate_datetime, **options) -> Callable:
         return huey.periodic_task(validate_datetime, **options)(_in_app_context(fn))
 
     return decorator
+
+
+# --- leases --------------------------------------------------------------------------------
+# A job that works on a row (a document to render, an approval to sign) records on it when
+# it was queued or taken on (`claimed_at`). A worker killed mid-job leaves the row PENDING
+# with a lease that runs out: the sweep (coordapp/tasks.py) queues it again, and the page
+# lets the user retry it. Every job is idempotent, so running one twice does no harm.
+
+
+def lease_cutoff() -> datetime:
+    """Leases taken before this moment have expired."""
+    return datetime.now(UTC) - timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+
+
+def lease_expired(claimed_at: datetime | None) -> bool:
+    """True when the job's lease has run out (no lease at all counts as run out)."""
+    return claimed_at is None or claimed_at < lease_cutoff()
+
+
+def renew_expired_lease(model, row_id: int, pending) -> bool:
+    """Take the expired lease of the PENDING row `row_id` of `model` (which has `status`
+    and `claimed_at`), in the caller's transaction. False if the row is not PENDING or its
+    lease was renewed meanwhile: of two sweeps, or a sweep and a user's "Try again", at
+    the same moment, only one queues the job again."""
+    result = db.session.execute(
+        sa.update(model)
+        .where(
+            model.id == row_id,
+            model.status == pending,
+            sa.or_(model.claimed_at.is_(None), model.claimed_at < lease_cutoff()),
+        )
+        .values(claimed_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def hold_for_tests(job: str) -> None:
+    """Tests only (TEST_HOLD_JOBS_FILE): having taken its work, a job says so by creating
+    `<file>.<job>` and waits while the file exists, so a test can kill the worker mid-job.
+    Does nothing unless the setting is there."""
+    path = current_app.config.get("TEST_HOLD_JOBS_FILE")
+    if not path:
+        return
+    hold = Path(path)
+    if not hold.exists():
+        return
+    hold.with_name(f"{hold.name}.{job}").touch()
+    while hold.exists():
+        time.sleep(0.05)

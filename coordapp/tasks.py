@@ -20,3 +20,12 @@ def purge_old_login_attempts() -> int:
     result = db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.at < cutoff))
     db.session.commit()
     return result.rowcount or 0
+
+
+@periodic_task(crontab(minute="*"))
+def requeue_stalled_jobs() -> dict:
+    """A worker killed mid-job leaves its document or approval PENDING: once the job's
+    lease (JOB_LEASE_SECONDS) has run out, queue the job again."""
+    rendered, signed = minutes_pdf_tasks.requeue_expired()
+    agenda = agenda_tasks.requeue_expired()
+    return {"minutes_pdf": rendered, "signatures": signed, "agenda_pdf": agenda}

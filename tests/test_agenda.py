@@ -3,9 +3,10 @@ read-only meetings, print view, the worker-made PDF and constant query counts.""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from coordapp.links import rsvp_token
 from coordapp.models import AuditEvent, Invitation, MeetingStatus
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_organisation, make_series
 
@@ -43,6 +45,16 @@ def titles_in_order(meeting_id: int) -> list[str]:
     return list(
         db.session.scalars(
             sa.select(AgendaItem.title)
+            .where(AgendaItem.meeting_id == meeting_id)
+            .order_by(AgendaItem.position)
+        )
+    )
+
+
+def ids_in_order(meeting_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaItem.id)
             .where(AgendaItem.meeting_id == meeting_id)
             .order_by(AgendaItem.position)
         )
@@ -335,6 +347,95 @@ def test_agenda_of_a_closed_or_cancelled_meeting_is_read_only(secretariat_client
     assert titles_in_order(meeting.id) == ["Opening"]
 
 
+@pytest.mark.parametrize("minutes_status", [MinutesStatus.SUBMITTED, MinutesStatus.APPROVED])
+def test_agenda_is_frozen_while_minutes_are_submitted_or_approved(
+    secretariat_client, minutes_status
+):
+    """The chairs sign a PDF of the agenda as it stands: it cannot change under them."""
+    meeting = make_meeting(status=MeetingStatus.HELD)
+    opening = add_item(meeting, "Opening")
+    add_item(meeting, "Migration data")
+    attachment = Attachment(
+        agenda_item_id=opening.id,
+        filename="brief.pdf",
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+        data=b"%PDF-1.4",
+    )
+    version = MinutesVersion(meeting_id=meeting.id, number=1, status=MinutesStatus.DRAFT)
+    db.session.add_all([attachment, version])
+    db.session.flush()
+    db.session.add(MinutesItem(version_id=version.id, agenda_item_id=opening.id, text="Said"))
+    version.status = minutes_status
+    db.session.commit()
+    before = titles_in_order(meeting.id)
+
+    page = secretariat_client.get(f"/meetings/{meeting.id}/agenda").get_data(as_text=True)
+    assert "Add an item" not in page
+    attempts = {
+        "new": secretariat_client.get(f"/meetings/{meeting.id}/agenda/new"),
+        "edit": secretariat_client.post(
+            f"/agenda/items/{opening.id}/edit",
+            data={"title": "Changed", "kind": "discussion", "duration_minutes": "5"},
+        ),
+        "move": secretariat_client.post(
+            f"/agenda/items/{opening.id}/move", data={"direction": "down"}
+        ),
+        "delete": secretariat_client.post(f"/agenda/items/{opening.id}/delete"),
+        "order": secretariat_client.post(
+            f"/meetings/{meeting.id}/agenda/order",
+            data={"order": list(reversed(ids_in_order(meeting.id)))},
+        ),
+        "upload": secretariat_client.post(
+            f"/agenda/items/{opening.id}/attachments",
+            data={"file": (io.BytesIO(b"%PDF-1.4 new"), "new.pdf")},
+            content_type="multipart/form-data",
+        ),
+        "remove attachment": secretariat_client.post(f"/attachments/{attachment.id}/delete"),
+    }
+    for action, response in attempts.items():
+        assert response.status_code == 409, action
+        assert "minutes" in response.get_data(as_text=True), action
+    assert titles_in_order(meeting.id) == before
+    assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 1
+    assert db.session.get(MinutesItem, version.items[0].id).text == "Said"
+
+
+def test_agenda_of_a_held_meeting_with_draft_minutes_can_still_change(secretariat_client):
+    meeting = make_meeting(status=MeetingStatus.HELD)
+    opening = add_item(meeting, "Opening")
+    db.session.add(MinutesVersion(meeting_id=meeting.id, number=1, status=MinutesStatus.DRAFT))
+    db.session.commit()
+
+    response = secretariat_client.post(
+        f"/agenda/items/{opening.id}/edit",
+        data={"title": "Opening remarks", "kind": "discussion", "duration_minutes": "5"},
+    )
+    assert response.status_code == 302
+    assert titles_in_order(meeting.id) == ["Opening remarks"]
+
+
+def test_the_database_refuses_a_minutes_row_for_a_missing_agenda_item(app):
+    """Foreign keys are enforced on SQLite too (PRAGMA foreign_keys=ON on every
+    connection): a minutes row can never point at an agenda item that does not exist."""
+    meeting = make_meeting()
+    version = MinutesVersion(meeting_id=meeting.id, number=1, status=MinutesStatus.DRAFT)
+    db.session.add(version)
+    db.session.commit()
+
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(MinutesItem(version_id=version.id, agenda_item_id=987654, text=""))
+    # Deleting an agenda item takes its minutes rows with it (ON DELETE CASCADE).
+    item = add_item(meeting, "Opening")
+    db.session.add(MinutesItem(version_id=version.id, agenda_item_id=item.id, text="Said"))
+    db.session.commit()
+    db.session.execute(sa.delete(AgendaItem).where(AgendaItem.id == item.id))
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(MinutesItem.id))) == 0
+
+
 # --- print and PDF ------------------------------------------------------------------------
 
 
@@ -392,6 +493,26 @@ def test_pending_pdf_page_refreshes_itself_until_ready(secretariat_client):
     assert page.headers["Refresh"] == "3"
     assert "being prepared" in page.get_data(as_text=True)
     assert secretariat_client.get(f"/documents/{document.id}/download").status_code == 409
+
+
+def test_an_agenda_pdf_whose_worker_died_is_queued_again_once_its_lease_ran_out(
+    secretariat_client, monkeypatch
+):
+    from coordapp.agenda import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "render_agenda_pdf", queued.append)
+    meeting = make_meeting()
+    document = GeneratedDocument(kind="agenda", meeting_id=meeting.id, filename="agenda.pdf")
+    db.session.add(document)
+    db.session.commit()
+
+    assert tasks.requeue_expired() == []  # just queued: its lease runs
+    document.claimed_at = datetime.now(UTC) - timedelta(hours=1)  # the worker died
+    db.session.commit()
+    assert tasks.requeue_expired() == [document.id]
+    assert tasks.requeue_expired() == []  # the lease is renewed: queued once
+    assert queued == [document.id]
 
 
 # --- query counts -------------------------------------------------------------------------

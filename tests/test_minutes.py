@@ -11,7 +11,16 @@ import sqlalchemy as sa
 
 from coordapp.extensions import db
 from coordapp.minutes import service
-from coordapp.models import Category, Contact, Invitation, InvitationStatus, Role, User
+from coordapp.models import (
+    Category,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    MeetingChair,
+    MeetingStatus,
+    Role,
+    User,
+)
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter
 from coordapp.models.commitment import Commitment, CommitmentSDG, CommitmentStatus
 from coordapp.models.invitation import Attendance
@@ -495,6 +504,7 @@ def test_preview_shows_details_attendance_decisions_and_commitments(app, member_
         chairs=[(chair_one, "UN Resident Coordinator"), (chair_two, "Head of IOM")],
     )
     build_meeting_content(meeting, items=2, commitments=2, invitations=4)
+    login_as(member_client, chair_one)  # draft minutes: a chair of the meeting reads them
 
     response = member_client.get(f"/meetings/{meeting.id}/minutes/preview")
 
@@ -522,20 +532,108 @@ def test_preview_shows_details_attendance_decisions_and_commitments(app, member_
     assert "SDG 10: Reduced inequalities" in page and "SDG 17: Partnerships for the goals" in page
     assert "IOM (IOM); Ministry of Labour" in page
     assert "Open" in page
-    # No editing from the member's preview.
+    # No editing from the chair's preview.
     assert "Edit the minutes" not in page
 
 
-def test_member_can_view_the_preview_but_not_edit(app, member_client, meeting):
+def test_member_cannot_edit_the_minutes(app, secretariat_client, meeting):
     add_agenda(meeting, ["Migration data"])
-    assert member_client.get(f"/meetings/{meeting.id}/minutes/preview").status_code == 200
+    open_editor(secretariat_client, meeting)
     item = item_for(meeting, "Migration data")
+    login_as(secretariat_client, make_user(Role.MEMBER, email="plain@example.org"))
+    member_client = secretariat_client
 
     assert member_client.get(f"/meetings/{meeting.id}/minutes").status_code == 403
     assert save(member_client, item.id, "not mine to write").status_code == 403
     assert member_client.get(f"/minutes/items/{item.id}/history").status_code == 403
     db.session.expire_all()
     assert db.session.get(MinutesItem, item.id).text == ""
+
+
+def _versions_and_items(meeting) -> tuple[int, int]:
+    versions = db.session.scalar(
+        sa.select(sa.func.count(MinutesVersion.id)).where(MinutesVersion.meeting_id == meeting.id)
+    )
+    return versions, len(minutes_items(meeting))
+
+
+def test_the_preview_never_writes_even_on_a_closed_meeting(app, client, meeting):
+    chair = make_user(Role.MEMBER, email="chair@example.org", name="Cleo Chair")
+    member = make_user(Role.MEMBER, email="plain@example.org")
+    secretariat = make_user(Role.SECRETARIAT, email="sec@example.org")
+    db.session.add(MeetingChair(meeting_id=meeting.id, user_id=chair.id, role_label="Chair"))
+    add_agenda(meeting, ["Opening", "Migration data"])
+    meeting.status = MeetingStatus.CLOSED
+    db.session.commit()
+
+    # Nobody has written these minutes: a preview creates no version, whoever asks.
+    for user in (member, chair, secretariat):
+        login_as(client, user)
+        assert client.get(f"/meetings/{meeting.id}/minutes/preview").status_code in (403, 404)
+        assert _versions_and_items(meeting) == (0, 0)
+
+    # A draft lacking an item for a newer agenda item: the preview adds none.
+    version = MinutesVersion(meeting_id=meeting.id, number=1, status=MinutesStatus.DRAFT)
+    db.session.add(version)
+    db.session.flush()
+    first = db.session.scalar(sa.select(AgendaItem).where(AgendaItem.title == "Opening"))
+    db.session.add(MinutesItem(version_id=version.id, agenda_item_id=first.id, text="Hello"))
+    db.session.commit()
+    for user in (chair, secretariat):
+        login_as(client, user)
+        response = client.get(f"/meetings/{meeting.id}/minutes/preview")
+        assert response.status_code == 200
+        assert "Hello" in text_of(response)
+        assert _versions_and_items(meeting) == (1, 1)
+
+
+def test_draft_minutes_are_for_the_secretariat_and_chairs_approved_ones_for_every_member(
+    app, client, meeting
+):
+    chair = make_user(Role.MEMBER, email="chair@example.org", name="Cleo Chair")
+    member = make_user(Role.MEMBER, email="plain@example.org")
+    secretariat = make_user(Role.SECRETARIAT, email="sec@example.org")
+    db.session.add(MeetingChair(meeting_id=meeting.id, user_id=chair.id, role_label="Chair"))
+    (agenda_item,) = add_agenda(meeting, ["Migration data"])
+    version = MinutesVersion(meeting_id=meeting.id, number=1, status=MinutesStatus.DRAFT)
+    db.session.add(version)
+    db.session.flush()
+    db.session.add(
+        MinutesItem(version_id=version.id, agenda_item_id=agenda_item.id, text="Draft words")
+    )
+    db.session.commit()
+    url = f"/meetings/{meeting.id}/minutes/preview"
+
+    def preview_as(user):
+        login_as(client, user)
+        return client.get(url)
+
+    assert preview_as(member).status_code == 403
+    for user in (chair, secretariat):
+        response = preview_as(user)
+        assert response.status_code == 200 and "Draft words" in text_of(response)
+    # The meeting page offers the preview only to those who may read it.
+    login_as(client, member)
+    assert url not in text_of(client.get(f"/meetings/{meeting.id}"))
+    login_as(client, chair)
+    assert url in text_of(client.get(f"/meetings/{meeting.id}"))
+
+    # Approved minutes are for every member: the member reads the approved version, not
+    # the draft amendment that follows it.
+    version.status = MinutesStatus.APPROVED
+    db.session.flush()
+    amendment = MinutesVersion(
+        meeting_id=meeting.id, number=2, status=MinutesStatus.DRAFT, amends_id=version.id
+    )
+    db.session.add(amendment)
+    db.session.flush()
+    db.session.add(
+        MinutesItem(version_id=amendment.id, agenda_item_id=agenda_item.id, text="Amended words")
+    )
+    db.session.commit()
+    page = text_of(preview_as(member))
+    assert "Draft words" in page and "Amended words" not in page
+    assert "Amended words" in text_of(preview_as(chair))
 
 
 def test_unknown_meeting_and_item_are_404(secretariat_client):

@@ -708,3 +708,84 @@ def test_versions_without_a_ready_pdf_are_not_offered_for_download(app):
     db.session.commit()
     assert pdf_signing.downloadable_versions(world.meeting_id) == []
     assert pdf_signing.downloadable_document(version) is None
+
+
+# --- leases: a worker that died mid-job ---------------------------------------------------
+
+LONG_AGO = timedelta(hours=1)  # far beyond JOB_LEASE_SECONDS
+
+
+def _version_page(client, user_id: int, version_id: int) -> str:
+    login_as(client, db.session.get(User, user_id))
+    return client.get(f"/minutes/versions/{version_id}").get_data(as_text=True)
+
+
+def test_a_signature_whose_worker_died_is_queued_again_once_its_lease_ran_out(
+    app, client, ready_for_signing
+):
+    """The worker took the signing job and was killed: the approval stays PENDING. While
+    its lease runs, nothing is queued again; once it ran out, the sweep queues it, and the
+    chair meanwhile sees "Try again"."""
+    init_ca()
+    db.session.commit()
+    world = ready_for_signing
+    chair_id = world.chair_ids[0]
+    retry_url = f"/minutes/approvals/{world.approval_id}/retry-signature"
+
+    # Within the lease: a job is (or may be) running; nothing to retry, nothing re-queued.
+    assert retry_url not in _version_page(client, chair_id, world.version_id)
+    assert pdf_tasks.requeue_expired() == ([], [])
+    client.post(retry_url)
+    assert db.session.get(MinutesApproval, world.approval_id).status is SignatureStatus.PENDING
+
+    approval = db.session.get(MinutesApproval, world.approval_id)
+    approval.claimed_at = datetime.now(UTC) - LONG_AGO  # the worker died an hour ago
+    db.session.commit()
+    page = _version_page(client, chair_id, world.version_id)
+    assert retry_url in page and "may have stopped" in page
+
+    assert pdf_tasks.requeue_expired() == ([], [world.approval_id])  # signed at once here
+
+    db.session.expire_all()
+    approval = db.session.get(MinutesApproval, world.approval_id)
+    assert approval.status is SignatureStatus.SIGNED
+    assert _document(world.version_id).signature_count == 1
+    assert pdf_tasks.requeue_expired() == ([], [])
+
+
+def test_a_rendering_whose_worker_died_can_be_retried_and_is_queued_again_once(
+    app, secretariat_client, monkeypatch
+):
+    rendered = []
+    monkeypatch.setattr(pdf_tasks, "render_minutes_pdf", rendered.append)
+    world = build_submitted_minutes()
+    document = _document(world.version_id)
+    assert document.status is DocumentStatus.PENDING and document.claimed_at is not None
+    version_url = f"/minutes/versions/{world.version_id}"
+    retry_url = f"/minutes/versions/{world.version_id}/pdf/retry"
+
+    # Freshly queued: "being prepared", no retry.
+    page = secretariat_client.get(version_url).get_data(as_text=True)
+    assert "being prepared" in page and retry_url not in page
+    secretariat_client.post(retry_url)
+    assert rendered == [] and pdf_tasks.requeue_expired() == ([], [])
+
+    document.claimed_at = datetime.now(UTC) - LONG_AGO
+    db.session.commit()
+    page = secretariat_client.get(version_url).get_data(as_text=True)
+    assert retry_url in page and "may have stopped" in page
+
+    secretariat_client.post(retry_url)
+    assert rendered == [world.version_id]
+    # The retry renewed the lease: a second click and the sweep queue nothing more.
+    secretariat_client.post(retry_url)
+    assert pdf_tasks.requeue_expired() == ([], [])
+    assert rendered == [world.version_id]
+
+    # Had nobody clicked, the sweep would have queued it, once however often it runs.
+    document = _document(world.version_id)
+    document.claimed_at = datetime.now(UTC) - LONG_AGO
+    db.session.commit()
+    assert pdf_tasks.requeue_expired() == ([world.version_id], [])
+    assert pdf_tasks.requeue_expired() == ([], [])
+    assert rendered == [world.version_id] * 2

@@ -20,8 +20,11 @@ from coordapp.extensions import db
 from coordapp.models import Commitment, Contact, Meeting, MeetingStatus, User
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.minutes import MinutesStatus, MinutesVersion
 
 READ_ONLY_STATUSES = {MeetingStatus.CLOSED, MeetingStatus.CANCELLED}
+# While a version of the minutes is submitted or approved, the agenda stays as it is.
+MINUTES_FREEZING_THE_AGENDA = (MinutesStatus.SUBMITTED, MinutesStatus.APPROVED)
 ITEM_FIELDS = ["title", "description", "kind", "duration_minutes"]
 
 
@@ -39,6 +42,23 @@ def read_only_reason(meeting: Meeting) -> str | None:
         return _("This meeting is closed: its agenda can no longer be changed.")
     if meeting.status == MeetingStatus.CANCELLED:
         return _("This meeting is cancelled: its agenda can no longer be changed.")
+    frozen_by = db.session.scalar(
+        sa.select(MinutesVersion)
+        .where(
+            MinutesVersion.meeting_id == meeting.id,
+            MinutesVersion.status.in_(MINUTES_FREEZING_THE_AGENDA),
+        )
+        .order_by(MinutesVersion.number.desc())
+        .limit(1)
+    )
+    if frozen_by is not None:
+        # The chairs sign a PDF of the agenda as it stands: it must not change under them.
+        return _(
+            "Version %(number)s of the minutes is %(status)s: the agenda can no longer be "
+            "changed, so that it stays as in the minutes the chairs sign.",
+            number=frozen_by.number,
+            status=frozen_by.status.label.lower(),
+        )
     return None
 
 

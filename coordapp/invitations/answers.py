@@ -12,8 +12,9 @@ the secretariat recording an answer on someone's behalf.
         # call after taking a seat away (e.g. withdrawing): moves waiting people up
 
 Seats: with a capacity, at most `capacity` invitations (not withdrawn) are ACCEPTED.
-Every change that takes or frees a seat first locks the meeting row, so concurrent
-requests on PostgreSQL serialize and the count they see is the committed one.
+Every change that takes or frees a seat first locks the meeting row (on SQLite, which
+ignores FOR UPDATE, the database's write lock), so concurrent requests serialize and the
+count they see is the committed one.
 
 Nothing here commits: the caller commits (and the queued emails go out after that).
 """
@@ -42,6 +43,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
+from coordapp.models.locking import lock_for_writing
 
 ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
@@ -106,8 +108,9 @@ def _check_can_answer(invitation: Invitation, recorded_by: User | None) -> None:
 
 
 def _lock_meeting(meeting_id: int) -> Meeting:
-    """Lock the meeting row until commit (PostgreSQL; SQLite serializes writers anyway)
-    and read its capacity afresh."""
+    """Lock the meeting row until commit (FOR UPDATE on PostgreSQL, the database's write
+    lock on SQLite) and read its capacity afresh."""
+    lock_for_writing(db.session)
     return db.session.scalars(
         db.select(Meeting)
         .where(Meeting.id == meeting_id)

@@ -1,4 +1,5 @@
-"""Writing the minutes (secretariat) and the minutes preview (every account)."""
+"""Writing the minutes (secretariat) and the minutes preview (drafts for the secretariat
+and the chairs, approved minutes for every account)."""
 
 from __future__ import annotations
 
@@ -201,11 +202,14 @@ def meeting_fields_history(meeting_id: int):
 @bp.get("/meetings/<int:meeting_id>/minutes/preview")
 @login_required
 def preview(meeting_id: int):
+    """Reads only (a GET never writes): the secretariat and the chairs see the latest
+    version, draft or not; other members only approved minutes."""
     meeting = get_meeting_or_404(meeting_id)
-    if not service.can_view_minutes(current_user, meeting):
-        abort(403)
-    version = service.current_version(meeting, by=_user())
-    db.session.commit()
+    version = service.preview_version(meeting, current_user)
+    if version is None:
+        if not service.can_read_drafts(current_user, meeting):
+            abort(403)
+        abort(404, _("Nobody has written these minutes yet."))
     return render_template(
         "minutes/preview.html",
         can_edit=service.can_edit_minutes(current_user, version),

@@ -32,6 +32,7 @@ from coordapp.extensions import db
 from coordapp.models import (
     Contact,
     Meeting,
+    MeetingChair,
     User,
     utcnow,
 )
@@ -44,6 +45,7 @@ MAX_DECISIONS = 100
 MAX_TEXT_LENGTH = 100_000
 MEETING_FIELDS = ("opening_summary", "closing_summary", "next_meeting_date", "next_meeting_note")
 EDITABLE_STATUSES = frozenset({MinutesStatus.DRAFT})
+FINAL_STATUSES = frozenset({MinutesStatus.APPROVED, MinutesStatus.SUPERSEDED})
 
 
 class MinutesError(DomainError):
@@ -88,9 +90,30 @@ def can_edit_minutes(user, version: MinutesVersion) -> bool:
     return bool(user.is_authenticated and user.is_secretariat and is_editable(version))
 
 
-def can_view_minutes(user, meeting: Meeting) -> bool:
-    """Every account (members, chairs, secretariat) may read the minutes preview."""
-    return bool(user.is_authenticated)
+def can_read_drafts(user, meeting: Meeting) -> bool:
+    """Minutes before approval (draft or submitted) are for the secretariat, who writes
+    them, and the meeting's chairs, who approve them; not for every member."""
+    if not user.is_authenticated:
+        return False
+    if user.is_secretariat:
+        return True
+    return (
+        db.session.scalar(
+            sa.select(MeetingChair.id).where(
+                MeetingChair.meeting_id == meeting.id, MeetingChair.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def preview_version(meeting: Meeting, user) -> MinutesVersion | None:
+    """The version `user` may read in the preview: the latest one for the secretariat and
+    the chairs, the latest approved (or superseded) one for everyone else. Only reads."""
+    query = sa.select(MinutesVersion).where(MinutesVersion.meeting_id == meeting.id)
+    if not can_read_drafts(user, meeting):
+        query = query.where(MinutesVersion.status.in_(FINAL_STATUSES))
+    return db.session.scalar(query.order_by(MinutesVersion.number.desc()).limit(1))
 
 
 def _check_editable(version: MinutesVersion) -> None:

@@ -24,10 +24,16 @@ from flask_login import current_user
 
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
+from coordapp.jobs import renew_expired_lease
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
-from coordapp.models import Meeting, Series
-from coordapp.models.approval import DocumentStatus, MinutesApproval, SignatureStatus
+from coordapp.models import Meeting, Series, utcnow
+from coordapp.models.approval import (
+    DocumentStatus,
+    MinutesApproval,
+    MinutesDocument,
+    SignatureStatus,
+)
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing import InvalidCertificateFile, SigningError
 from coordapp.web import get_invitation_by_token_or_404
@@ -191,17 +197,23 @@ def sign_with_certificate(approval_id: int):
 @bp.post("/minutes/approvals/<int:approval_id>/retry-signature")
 @login_required
 def retry_signature(approval_id: int):
-    """A failed signature: the worker tries again (with the deployment's certificate)."""
+    """A failed signature, or one whose worker died (pending, lease expired): the worker
+    tries again (with the deployment's certificate)."""
     approval = db.get_or_404(MinutesApproval, approval_id)
     if not signing.can_retry_signature(current_user, approval):
         abort(403)
     if not RetryForm().validate():
         abort(400)
-    if approval.status is not SignatureStatus.FAILED:
+    if approval.status is SignatureStatus.FAILED:
+        approval.status = SignatureStatus.PENDING
+        approval.error = None
+        approval.claimed_at = utcnow()
+    elif not (
+        approval.status is SignatureStatus.PENDING
+        and renew_expired_lease(MinutesApproval, approval.id, SignatureStatus.PENDING)
+    ):
         flash(_("This signature has not failed: there is nothing to try again."), "info")
         return _back_to_version(approval.version_id)
-    approval.status = SignatureStatus.PENDING
-    approval.error = None
     db.session.commit()
     from coordapp.minutes_pdf.tasks import sign_approval
 
@@ -213,16 +225,23 @@ def retry_signature(approval_id: int):
 @bp.post("/minutes/versions/<int:version_id>/pdf/retry")
 @secretariat_required
 def retry_render(version_id: int):
-    """The PDF could not be rendered: the worker tries again (once the cause is fixed)."""
+    """The PDF could not be rendered (or its worker died: pending, lease expired): the
+    worker tries again (once the cause is fixed)."""
     version = db.get_or_404(MinutesVersion, version_id)
     if not RetryForm().validate():
         abort(400)
     document = signing.document_of(version.id)
-    if document is None or document.status is not DocumentStatus.FAILED:
+    if document is not None and document.status is DocumentStatus.FAILED:
+        document.status = DocumentStatus.PENDING
+        document.error = None
+        document.claimed_at = utcnow()
+    elif not (
+        document is not None
+        and document.status is DocumentStatus.PENDING
+        and renew_expired_lease(MinutesDocument, document.id, DocumentStatus.PENDING)
+    ):
         flash(_("The PDF has not failed: there is nothing to try again."), "info")
         return _back_to_version(version.id)
-    document.status = DocumentStatus.PENDING
-    document.error = None
     db.session.commit()
     from coordapp.minutes_pdf.tasks import render_minutes_pdf
 

@@ -3,6 +3,10 @@ chair's approval. The approval workflow (coordapp.approval.service) enqueues bot
 
 Neither job raises: a failure is stored on the row it concerns (the document or the
 approval) with its message, so the pages can show it and offer "Try again".
+
+Each job takes a lease on its row when it starts (`claimed_at`, coordapp/jobs.py): if the
+worker dies mid-job, the row stays PENDING only until the lease runs out, when
+`requeue_expired` (run periodically) queues the job again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from coordapp.extensions import db
-from coordapp.jobs import task
+from coordapp.jobs import hold_for_tests, lease_cutoff, renew_expired_lease, task
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.render import fields_key, render_unsigned
 from coordapp.models import User
@@ -45,6 +49,9 @@ def render_minutes_pdf(version_id: int) -> None:
         db.session.commit()
     elif document.status is DocumentStatus.READY and document.pdf:
         return
+    document.claimed_at = datetime.now(UTC)
+    db.session.commit()
+    hold_for_tests("render_minutes_pdf")
     # Identifies this submission: if the version is returned and submitted again while
     # we render, our (stale) bytes must not be stored.
     submitted_at = version.submitted_at
@@ -119,6 +126,9 @@ def sign_approval(approval_id: int) -> None:
     if document is None or document.status is not DocumentStatus.READY:
         db.session.rollback()
         return
+    approval.claimed_at = datetime.now(UTC)
+    db.session.commit()
+    hold_for_tests("sign_approval")
     try:
         cert, key, chain = identity_for(db.session.get(User, approval.user_id))
         signing.sign_approval_with(approval, cert, key, chain)
@@ -129,3 +139,50 @@ def sign_approval(approval_id: int) -> None:
         log.exception("signing approval %s failed", approval_id)
         db.session.rollback()
         signing.record_failure(approval_id, error)
+
+
+# --- jobs a dead worker left behind -------------------------------------------------------
+
+
+def requeue_expired() -> tuple[list[int], list[int]]:
+    """Queue again the renderings and signatures of submitted versions whose worker died
+    (PENDING, lease expired). Returns (version ids rendered again, approval ids signed
+    again). Commits."""
+    cutoff = lease_cutoff()
+    expired = sa.or_(MinutesDocument.claimed_at.is_(None), MinutesDocument.claimed_at < cutoff)
+    documents = db.session.execute(
+        sa.select(MinutesDocument.id, MinutesDocument.version_id)
+        .join(MinutesVersion, MinutesVersion.id == MinutesDocument.version_id)
+        .where(
+            MinutesDocument.status == DocumentStatus.PENDING,
+            MinutesVersion.status == MinutesStatus.SUBMITTED,
+            expired,
+        )
+    ).all()
+    # A signature waits for the PDF (rendering signs the pending approvals when done).
+    approvals = db.session.scalars(
+        sa.select(MinutesApproval.id)
+        .join(MinutesDocument, MinutesDocument.version_id == MinutesApproval.version_id)
+        .join(MinutesVersion, MinutesVersion.id == MinutesApproval.version_id)
+        .where(
+            MinutesApproval.status == SignatureStatus.PENDING,
+            MinutesDocument.status == DocumentStatus.READY,
+            MinutesVersion.status == MinutesStatus.SUBMITTED,
+            sa.or_(MinutesApproval.claimed_at.is_(None), MinutesApproval.claimed_at < cutoff),
+        )
+        .order_by(MinutesApproval.id)
+    ).all()
+    rendered = [
+        v for d, v in documents if renew_expired_lease(MinutesDocument, d, DocumentStatus.PENDING)
+    ]
+    signed = [
+        a for a in approvals if renew_expired_lease(MinutesApproval, a, SignatureStatus.PENDING)
+    ]
+    db.session.commit()
+    for version_id in rendered:  # after the commit, so the worker sees the new lease
+        log.warning("re-queued the minutes PDF of version %s (its worker died)", version_id)
+        render_minutes_pdf(version_id)
+    for approval_id in signed:
+        log.warning("re-queued the signature of approval %s (its worker died)", approval_id)
+        sign_approval(approval_id)
+    return rendered, signed

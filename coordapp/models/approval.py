@@ -55,6 +55,9 @@ class MinutesApproval(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     # The SHA-256 of the PDF right after this signature (its signed revision).
     revision_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The job's lease: when it was last queued or taken on by a worker. A PENDING row
+    # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User")
     version = relationship("MinutesVersion")
@@ -101,5 +104,8 @@ class MinutesDocument(Base):
     fields: Mapped[dict | None] = mapped_column(sa.JSON)
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The job's lease: when it was last queued or taken on by a worker. A PENDING row
+    # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     version = relationship("MinutesVersion")

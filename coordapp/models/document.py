@@ -51,6 +51,9 @@ class GeneratedDocument(Base):
     data: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The job's lease: when it was last queued or taken on by a worker. A PENDING row
+    # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
