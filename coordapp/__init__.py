@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app_config.check_production_ready(app.config)
+    app_config.ensure_secret_key(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config.get("TRUSTED_PROXIES"):
