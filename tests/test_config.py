@@ -57,7 +57,6 @@ def _resigned(app: Flask, cookie: str, key: str) -> str:
 
 def test_a_session_cookie_forged_with_the_published_key_opens_nothing(app, monkeypatch, tmp_path):
     dev_app = _unconfigured_development_app(monkeypatch, tmp_path / "secret_key")
-    assert dev_app.config["SECRET_KEY"] != INSECURE_DEFAULT_KEY
     make_user(role=Role.ADMIN, email="admin@example.org")
     client = dev_app.test_client()
     login = client.post("/login", data={"email": "admin@example.org", "password": PASSWORD})
@@ -73,6 +72,7 @@ def test_a_session_cookie_forged_with_the_published_key_opens_nothing(app, monke
     # The same cookie signed with the instance's own key does open the page.
     client.set_cookie("session", _resigned(dev_app, genuine, dev_app.config["SECRET_KEY"]))
     assert client.get("/admin/users").status_code == 200
+    assert dev_app.config["SECRET_KEY"] != INSECURE_DEFAULT_KEY
 
 
 def test_the_generated_key_is_private_and_reused_on_the_next_start(monkeypatch, tmp_path):
