@@ -15,6 +15,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from coordapp import audit
+from coordapp.auth import sessions
 from coordapp.extensions import db
 from coordapp.models import LoginAttempt, User, utcnow
 
@@ -85,7 +86,8 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password; bumping the session version ends every other session."""
+    """Set a new password and end every session of the account, on every device."""
     user.set_password(new_password)
+    sessions.end_all_sessions(user)
     audit.record("password_changed", user, user_id=user.id)
     db.session.commit()
