@@ -9,10 +9,13 @@ import re
 
 REDACTED = "[redacted]"
 
-# A token anywhere (links.make_token: <32 hex>.<mac>), and whatever follows the prefix of
-# a personal link, even a malformed or truncated token.
+# A token anywhere (links.make_token: <32 hex>.<mac>), and after the prefix of a personal
+# link whatever starts like one, even malformed or truncated (but not a traceback's
+# ".../coordapp/rsvp/routes.py").
 _TOKEN = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{20,64}")
-_PERSONAL_PATH = re.compile(r"(/(?:rsvp|commitments/status|feeds/series)/)[^/\s?#\"']+")
+_PERSONAL_PATH = re.compile(
+    r"(/(?:rsvp|commitments/status|feeds/series)/)[0-9a-fA-F]{8}[^/\s?#\"']*"
+)
 
 
 def redact(text: str) -> str:

@@ -15,6 +15,7 @@ from coordapp.gunicorn_logging import RedactingLogger
 from coordapp.invitations import answers
 from coordapp.links import rsvp_token
 from coordapp.models import Invitation
+from coordapp.redaction import redact
 from tests.conftest import test_config
 from tests.factories import make_contact, make_meeting
 
@@ -82,3 +83,11 @@ def test_gunicorn_access_log_hides_tokens_in_path_query_and_referer():
     assert token not in line and token.split(".")[1] not in line
     assert '"GET /feeds/series/[redacted]?x=1 HTTP/1.1"' in line
     assert "https://meetings.example.org/rsvp/[redacted]" in line
+
+
+def test_redaction_keeps_what_is_not_a_token():
+    assert redact('File "/srv/coordapp/rsvp/routes.py", line 92') == (
+        'File "/srv/coordapp/rsvp/routes.py", line 92'
+    )
+    assert redact("GET /rsvp/0123456789abcdef.trunc HTTP/1.1") == "GET /rsvp/[redacted] HTTP/1.1"
+    assert redact("/meetings/12/agenda") == "/meetings/12/agenda"
