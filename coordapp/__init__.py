@@ -40,7 +40,7 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, richtext, timefmt, web
+    from coordapp import access, errors, redaction, richtext, timefmt, web
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app_config.check_production_ready(app.config)
+    app_config.ensure_secret_key(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config.get("TRUSTED_PROXIES"):
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     access.check_every_route_declares_access(app)
 
     errors.register(app)
+    redaction.install_on_app(app)
     web.register(app)
     timefmt.register(app)
     richtext.register(app)
@@ -107,24 +109,18 @@ def create_app(config: dict | None = None) -> Flask:
 def _configure_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from coordapp.extensions import db, login_manager
-    from coordapp.models import User
+    from coordapp.auth import sessions
+    from coordapp.extensions import login_manager
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        # The id carries the session version: changing the password ends other sessions.
-        try:
-            uid, version = (int(part) for part in user_id.split(":"))
-        except ValueError:
-            return None
-        user = db.session.get(User, uid)
-        if user is None or user.session_version != version or not user.active:
-            return None
-        return user
+    def load_user(login_token: str):
+        # The "user id" in the session and remember cookies is a login session's token:
+        # it stops working once the server ends that session (logout, password change…).
+        return sessions.user_for_token(login_token)
 
 
 def _enforce_foreign_keys_on_sqlite(app: Flask) -> None:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
+import secrets
+import tempfile
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
+# Published in earlier versions as the development default: never used as a key again.
 INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
+# A production key must look like this much randomness (secrets.token_hex(32) has ~240).
+MIN_SECRET_KEY_BITS = 80
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -32,7 +41,12 @@ def from_environment(instance_path: str) -> dict:
     production = env == "production"
     return {
         "ENV_NAME": env,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", INSECURE_DEFAULT_KEY),
+        # Without SECRET_KEY (outside production), a random key generated on first start
+        # and kept in SECRET_KEY_FILE is used: see ensure_secret_key.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "SECRET_KEY_FILE": os.environ.get(
+            "SECRET_KEY_FILE", str(Path(instance_path) / "secret_key")
+        ),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -47,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
+        # How long a login lasts at most (the server ends it then, "remember me" or not).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("LOGIN_DAYS", 30))),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "en",
@@ -99,13 +115,68 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+def estimated_entropy_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length: 'a' * 32 has none."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    n = len(key)
+    return -n * sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def is_strong_secret_key(key: str | None) -> bool:
+    """Long, not the published key, not a repeated pattern, and random-looking enough."""
+    if not key or len(key) < MIN_SECRET_KEY_LENGTH or key == INSECURE_DEFAULT_KEY:
+        return False
+    if (key + key).find(key, 1) != len(key):  # "ab" * 20, "password1234" * 3
+        return False
+    return estimated_entropy_bits(key) >= MIN_SECRET_KEY_BITS
+
+
 def check_production_ready(config: dict) -> None:
-    """Refuse to run in production with a guessable secret key."""
+    """Refuse to run in production without a strong, configured secret key."""
     if config.get("ENV_NAME") != "production":
         return
-    key = config.get("SECRET_KEY") or ""
-    if key == INSECURE_DEFAULT_KEY or len(key) < 32:
+    if not is_strong_secret_key(config.get("SECRET_KEY")):
         raise RuntimeError(
-            "COORDAPP_ENV=production needs SECRET_KEY set to a random value of at least "
-            "32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+            "COORDAPP_ENV=production needs SECRET_KEY set to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'); a short, repetitive "
+            "or published key is refused."
         )
+
+
+def ensure_secret_key(config: dict) -> None:
+    """Outside production, without a configured key, use the instance's own random key.
+
+    The published development key is never used: it would let anyone forge session
+    cookies and personal links."""
+    key = config.get("SECRET_KEY")
+    if key and key != INSECURE_DEFAULT_KEY:
+        return
+    config["SECRET_KEY"] = load_or_create_secret_key(Path(config["SECRET_KEY_FILE"]))
+
+
+def load_or_create_secret_key(path: Path) -> str:
+    """The key in `path`, generated there (mode 0600) on first use.
+
+    The new key is written to a private temporary file and then hard-linked into place,
+    which fails if the file exists: two processes starting at once both end up reading
+    the one key that won."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if not is_strong_secret_key(key):
+        raise RuntimeError(f"{path} does not hold a usable secret key: delete it to make a new one")
+    return key

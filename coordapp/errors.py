@@ -9,12 +9,13 @@ is ever committed, and shows the error page.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from coordapp.extensions import db
+from coordapp.extensions import db, login_manager
 
 
 class DomainError(Exception):
@@ -80,7 +81,31 @@ def domain_error(error: DomainError):
     return render_error(error.status, message)
 
 
+# The database does not answer: down, unreachable, out of connections, locked too long.
+DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def database_unavailable(error: Exception):
+    """503 with the error page (not a 500): the request may well work in a minute."""
+    current_app.logger.error("database unavailable: %s", type(error).__name__, exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: nothing to roll back
+        pass
+    # The page's header shows who is logged in, which would ask the database again.
+    g._login_user = login_manager.anonymous_user()
+    if wants_json():
+        response = jsonify(ok=False, message=str(MESSAGES[503]))
+        response.status_code = 503
+    else:
+        response = current_app.make_response(render_error(503))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DomainError, domain_error)
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from coordapp.extensions import db
 from coordapp.models import RateLimitHit, utcnow
+
+
+def lock_for_counting(key: str) -> None:
+    """Start a transaction holding a lock until the next commit, so that requests which
+    count tries and then add one take turns (else parallel requests all see the count
+    from before any of them). SQLite: BEGIN IMMEDIATE takes the database's write lock;
+    PostgreSQL: a transaction-level advisory lock on `key`."""
+    db.session.commit()  # what the request did so far is not part of the locked step
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # (Unless a transaction is open already: the tests' outer one, which is alone.)
+        if not connection.connection.driver_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
 
 
 def hit_and_check(bucket: str, key: str, limit: int, window_seconds: int) -> bool:
     """Record one try for (bucket, key); True if it is within `limit` tries in the window.
 
-    The hit is committed on its own so that it counts even when the request then fails.
+    Counting and recording are one locked step, committed on its own so that the hit
+    counts even when the request then fails.
     """
+    lock_for_counting(f"ratelimit:{bucket}:{key}")
     since = utcnow() - timedelta(seconds=window_seconds)
     count = db.session.scalar(
         db.select(db.func.count(RateLimitHit.id)).where(
@@ -25,6 +44,7 @@ def hit_and_check(bucket: str, key: str, limit: int, window_seconds: int) -> boo
 
 
 def purge_old_hits(older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete hits older than any window (the caller commits); returns how many."""
     result = db.session.execute(
         db.delete(RateLimitHit).where(RateLimitHit.at < utcnow() - older_than)
     )

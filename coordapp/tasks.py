@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from coordapp import ratelimit
 from coordapp.agenda import tasks as agenda_tasks  # noqa: F401
+from coordapp.auth import sessions
 from coordapp.extensions import db
 from coordapp.invitations import reminders  # noqa: F401
 from coordapp.jobs import crontab, periodic_task
@@ -29,3 +31,19 @@ def requeue_stalled_jobs() -> dict:
     rendered, signed = minutes_pdf_tasks.requeue_expired()
     agenda = agenda_tasks.requeue_expired()
     return {"minutes_pdf": rendered, "signatures": signed, "agenda_pdf": agenda}
+
+
+@periodic_task(crontab(minute="23", hour="*"))
+def purge_old_rate_limit_hits() -> int:
+    """Wrong-link hits count for minutes only; keep a day for review, then let them go."""
+    removed = ratelimit.purge_old_hits(timedelta(days=1))
+    db.session.commit()
+    return removed
+
+
+@periodic_task(crontab(minute="29", hour="*"))
+def purge_ended_login_sessions() -> int:
+    """Login sessions that expired or were ended a day ago are of no use to anyone."""
+    removed = sessions.purge_ended_sessions(timedelta(days=1))
+    db.session.commit()
+    return removed

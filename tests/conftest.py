@@ -89,10 +89,11 @@ def _schema():
 def _forget_cached_user_before_each_request(app: Flask) -> None:
     # A test keeps one app context (and so one `g`) open, which requests reuse; forget
     # the user that Flask-Login cached in `g` so each request authenticates on its own
-    # cookies.
+    # cookies, and the CSRF token Flask-WTF cached there (it belongs to one session).
     @app.before_request
     def _forget_cached_user():
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
 
 def _let_sqlite_use_savepoints(engine: sa.Engine) -> None:
@@ -210,9 +211,15 @@ def client(app):
 
 
 def login_as(client, user) -> None:
-    """Log `user` in on `client` without going through the login form."""
+    """Log `user` (or anything with the user's `id`) in on `client` without going through
+    the login form: a new login session, as the form would start."""
+    from coordapp.auth.sessions import start_session
+    from coordapp.models import User
+
+    token = start_session(db.session.get(User, user.id))
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = token
         session["_fresh"] = True
 
 

@@ -37,12 +37,9 @@ REDIRECTS = {301, 302, 303, 307, 308}
 
 @dataclass
 class Account:
-    """Enough of a user to put in a session, without holding on to a DB session."""
+    """Enough of a user to log in as (`login_as`), without holding on to a DB session."""
 
-    session_id: str
-
-    def get_id(self) -> str:
-        return self.session_id
+    id: int
 
 
 @dataclass
@@ -70,9 +67,9 @@ def world(app) -> World:
     )
     world = World(
         accounts={
-            "member": Account(member.get_id()),
-            "secretariat": Account(secretariat.get_id()),
-            "admin": Account(admin.get_id()),
+            "member": Account(member.id),
+            "secretariat": Account(secretariat.id),
+            "admin": Account(admin.id),
         },
         ids={
             "meeting": meeting.id,

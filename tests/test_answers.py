@@ -279,8 +279,9 @@ def test_an_existing_colleague_is_matched_by_email_whatever_the_case():
 def test_a_contact_of_another_organisation_cannot_be_a_substitute():
     outsider = make_contact(make_organisation(name="Other Agency"), email="out@example.org")
     invitation = invite(make_meeting(), make_contact(make_organisation(name="Home Office")))
-    with pytest.raises(SubstituteError, match="another organisation.*Home Office"):
+    with pytest.raises(SubstituteError, match="cannot be invited") as refused:
         delegate_to_substitute(invitation, name="Out", email=outsider.email, position=None)
+    assert "organisation" not in str(refused.value)
     db.session.rollback()
     assert invitation.status == InvitationStatus.PENDING
 

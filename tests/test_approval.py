@@ -18,6 +18,7 @@ from flask_login import login_user
 
 from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, SubmitForm
+from coordapp.auth.sessions import start_session
 from coordapp.extensions import db
 from coordapp.links import rsvp_url
 from coordapp.minutes import service as minutes_service
@@ -586,6 +587,7 @@ def test_amendment_copies_the_content_and_supersedes_the_approved_version(world)
 
 def render_status_box(app, user, meeting) -> str:
     with app.test_request_context("/"):
+        start_session(user)
         login_user(user)
         meeting = get_meeting_or_404(meeting.id)
         # What the meeting page's view passes to its minutes section.

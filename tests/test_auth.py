@@ -312,3 +312,110 @@ def test_member_role_is_enough_to_change_password(client):
     assert db.session.scalar(sa.select(User).filter_by(email="chair@example.org")).check_password(
         NEW_PASSWORD
     )
+
+
+# --- login sessions end on the server ------------------------------------------------------
+
+
+def copy_of(client, app, *names):
+    """Another browser holding copies of `client`'s cookies `names`."""
+    thief = app.test_client()
+    for name in names:
+        thief.set_cookie(name, client.get_cookie(name).value)
+    return thief
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app, client):
+    make_user(email="chair@example.org")
+    log_in(client, "chair@example.org")
+    copy = copy_of(client, app, "session")
+    assert is_logged_in(copy)
+
+    client.post("/logout")
+    assert not is_logged_in(client)
+    assert not is_logged_in(copy)
+
+
+def test_a_remember_cookie_stops_working_after_logout(app, client):
+    make_user(email="chair@example.org")
+    log_in(client, "chair@example.org", remember=True)
+    copy = copy_of(client, app, "remember_token")
+    assert is_logged_in(copy)
+
+    client.post("/logout")
+    assert not is_logged_in(copy_of(copy, app, "remember_token"))
+
+
+def test_a_remember_cookie_stops_working_after_a_password_change(app, client):
+    make_user(email="chair@example.org")
+    log_in(client, "chair@example.org", remember=True)
+    old_cookie = client.get_cookie("remember_token").value
+
+    assert change_password(client).status_code == 302
+    assert client.get_cookie("remember_token").value != old_cookie
+    thief = app.test_client()
+    thief.set_cookie("remember_token", old_cookie)
+    assert not is_logged_in(thief)
+
+
+def test_the_remember_cookie_differs_per_login(app, client):
+    make_user(email="chair@example.org")
+    other = app.test_client()
+    log_in(client, "chair@example.org", remember=True)
+    log_in(other, "chair@example.org", remember=True)
+    assert client.get_cookie("remember_token").value != other.get_cookie("remember_token").value
+    assert client.get_cookie("remember_token").expires < utcnow() + timedelta(days=31)
+
+
+def test_logging_out_on_one_device_keeps_the_others(app, client):
+    make_user(email="chair@example.org")
+    other = app.test_client()
+    log_in(client, "chair@example.org")
+    log_in(other, "chair@example.org")
+    client.post("/logout")
+    assert is_logged_in(other)
+
+
+def test_reactivating_an_account_does_not_revive_its_old_sessions(app, client):
+    user = make_user(email="chair@example.org")
+    log_in(client, "chair@example.org", remember=True)
+    remembered = copy_of(client, app, "remember_token")
+    admin = app.test_client()
+    login_as(admin, make_user(role=Role.ADMIN, email="admin@example.org"))
+
+    assert admin.post(f"/admin/users/{user.id}/deactivate").status_code == 302
+    assert not is_logged_in(client)
+    assert admin.post(f"/admin/users/{user.id}/reactivate").status_code == 302
+    assert db.session.get(User, user.id).active
+
+    assert not is_logged_in(client)
+    assert not is_logged_in(remembered)
+    fresh = app.test_client()
+    assert log_in(fresh, "chair@example.org").status_code == 302  # a new login works
+
+
+def _csrf_token(response) -> str:
+    import re
+
+    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', response.data)[1].decode()
+
+
+def test_the_pre_login_csrf_token_is_refused_after_login(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    make_user(email="chair@example.org")
+    before_login = _csrf_token(client.get("/login"))
+    response = client.post(
+        "/login",
+        data={"email": "chair@example.org", "password": PASSWORD, "csrf_token": before_login},
+    )
+    assert response.status_code == 302
+
+    refused = client.post("/logout", data={"csrf_token": before_login})
+    assert refused.status_code == 400
+    assert is_logged_in(client)
+
+    page = client.get("/account/password")
+    after_login = _csrf_token(page)
+    assert after_login != before_login
+    assert client.post("/logout", data={"csrf_token": after_login}).status_code == 302
+    assert not is_logged_in(client)

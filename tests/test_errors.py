@@ -3,6 +3,7 @@ nothing the action had already changed is saved."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from coordapp import create_app
@@ -47,3 +48,43 @@ def test_a_script_gets_the_refusal_as_json_with_its_status(app):
 
     assert response.status_code == 400
     assert response.get_json() == {"ok": False, "message": "The new order could not be read."}
+
+
+# --- the database is down ------------------------------------------------------------------
+
+UNREACHABLE_DATABASES = {
+    "sqlite": "sqlite:////nonexistent-directory/coordapp/unreachable.sqlite",
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/unreachable?connect_timeout=2",
+}
+
+
+@pytest.mark.parametrize("database", sorted(UNREACHABLE_DATABASES))
+def test_pages_answer_503_with_the_error_page_while_the_database_is_down(database):
+    # Not the `app` fixture: its session would reach the test database whatever the app.
+    down = create_app(
+        test_config(
+            SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASES[database],
+            PROPAGATE_EXCEPTIONS=False,
+        )
+    )
+    try:
+        token = f"{'0' * 32}.{'A' * 24}"
+        anonymous = down.test_client()
+        response = anonymous.get(f"/rsvp/{token}")
+        assert response.status_code == 503
+        assert "The service is temporarily unavailable." in response.get_data(as_text=True)
+        assert response.headers["Retry-After"]
+
+        logged_in = down.test_client()
+        with logged_in.session_transaction() as session:
+            session["_user_id"] = "some-login-token"
+        response = logged_in.get("/admin/users")
+        assert response.status_code == 503
+        page = response.get_data(as_text=True)
+        assert "The service is temporarily unavailable." in page and "Log out" not in page
+
+        script = logged_in.get("/admin/users", headers={"Accept": "application/json"})
+        assert script.status_code == 503 and script.json["ok"] is False
+    finally:
+        with down.app_context():
+            db.engine.dispose()

@@ -7,7 +7,7 @@ from huey import RedisHuey, SqliteHuey
 
 from coordapp import jobs
 from coordapp.extensions import db
-from coordapp.models import LoginAttempt, utcnow
+from coordapp.models import LoginAttempt, LoginSession, RateLimitHit, utcnow
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 
@@ -50,7 +50,9 @@ def test_worker_module_registers_the_periodic_jobs():
     from coordapp import worker
 
     names = {task.__name__ for task in worker.huey._registry._periodic_tasks}
-    assert any("purge_old_login_attempts" in name for name in names)
+    for job in ("purge_old_login_attempts", "purge_old_rate_limit_hits"):
+        assert any(job in name for name in names), job
+    assert any("purge_ended_login_sessions" in name for name in names)
 
 
 def test_purge_removes_only_old_login_attempts(app):
@@ -65,3 +67,38 @@ def test_purge_removes_only_old_login_attempts(app):
     db.session.commit()
     purge_old_login_attempts.call_local()
     assert [a.email for a in db.session.scalars(db.select(LoginAttempt))] == ["b@example.org"]
+
+
+def test_purge_removes_only_old_rate_limit_hits(app):
+    from coordapp.tasks import purge_old_rate_limit_hits
+
+    db.session.add_all(
+        [
+            RateLimitHit(bucket="bad-personal-link", key="old", at=utcnow() - timedelta(days=2)),
+            RateLimitHit(bucket="bad-personal-link", key="new", at=utcnow() - timedelta(hours=1)),
+        ]
+    )
+    db.session.commit()
+    assert purge_old_rate_limit_hits.call_local() == 1
+    assert [h.key for h in db.session.scalars(db.select(RateLimitHit))] == ["new"]
+
+
+def test_purge_removes_only_login_sessions_ended_a_day_ago(app, make_user):
+    from coordapp.tasks import purge_ended_login_sessions
+
+    user = make_user()
+    now = utcnow()
+    ended = {
+        "expired": dict(expires_at=now - timedelta(days=2)),
+        "logged out": dict(expires_at=now + timedelta(days=9), revoked_at=now - timedelta(days=2)),
+        "just logged out": dict(expires_at=now + timedelta(days=9), revoked_at=now),
+        "live": dict(expires_at=now + timedelta(days=9)),
+    }
+    db.session.add_all(
+        LoginSession(user_id=user.id, token_hash=name.ljust(64, "-"), **when)
+        for name, when in ended.items()
+    )
+    db.session.commit()
+    assert purge_ended_login_sessions.call_local() == 2
+    kept = {s.token_hash.rstrip("-") for s in db.session.scalars(db.select(LoginSession))}
+    assert kept == {"just logged out", "live"}

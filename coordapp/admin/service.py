@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
+from coordapp.auth import sessions
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Role, User
@@ -65,13 +66,14 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     """Deactivate or reactivate an account; returns False when it already was so.
 
     Deactivation deletes nothing: the account simply can no longer log in, and its
-    open sessions stop working at their next request.
+    open sessions end. Reactivation starts from no sessions: old ones stay ended.
     """
     if not active and user.id == admin.id:
         raise AccountRuleError(_l("You cannot deactivate your own account."))
     if user.active == active:
         return False
     user.active = active
+    sessions.end_all_sessions(user)
     audit.record(
         "user_reactivated" if active else "user_deactivated",
         user,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from coordapp.access import login_required, public
-from coordapp.auth import service
+from coordapp.auth import service, sessions
 from coordapp.auth.forms import ChangePasswordForm, LoginForm
 from coordapp.auth.service import LoginOutcome
+from coordapp.extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -51,6 +61,10 @@ def login():
             )
             return render_template("auth/login.html", form=form, error=message), 429
         if result.outcome is LoginOutcome.OK:
+            # A new session: nothing from before the login (its CSRF token) carries over.
+            session.clear()
+            sessions.start_session(result.user)
+            db.session.commit()
             login_user(result.user, remember=form.remember.data)
             return redirect(_after_login_url())
         error = _("The email or password is not correct, or the account is not active.")
@@ -61,7 +75,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_session(current_user.login_token)
+    db.session.commit()
     logout_user()
+    session.clear()
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -79,8 +96,10 @@ def change_password():
                 current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             )
             service.change_password(user, form.new_password.data)
-            # The new session version logs out every other session and "remember me"
-            # cookie; log this session in again so that it carries on.
+            # Every session and "remember me" cookie has ended; this device carries on
+            # in a new one.
+            sessions.start_session(user)
+            db.session.commit()
             login_user(user, remember=had_remember_cookie)
             flash(
                 _("Your password has been changed. Other sessions have been logged out."), "success"

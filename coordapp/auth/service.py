@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import audit
+from coordapp import audit, ratelimit
+from coordapp.auth import sessions
 from coordapp.extensions import db
 from coordapp.models import LoginAttempt, User, utcnow
 
@@ -56,9 +57,17 @@ def is_throttled(email: str, ip: str) -> bool:
     )
 
 
-def _record_attempt(email: str, ip: str, succeeded: bool) -> None:
-    db.session.add(LoginAttempt(email=email[:254], ip=ip[:64], succeeded=succeeded))
+def _claim_attempt(email: str, ip: str) -> LoginAttempt | None:
+    """Count and record this attempt in one locked step; None if it is throttled.
+
+    The attempt is recorded as failed until its password proves right, so that of many
+    parallel attempts no more than the limit get to check a password."""
+    ratelimit.lock_for_counting("login-attempts")
+    throttled = is_throttled(email, ip)
+    attempt = LoginAttempt(email=email[:254], ip=ip[:64], succeeded=False)
+    db.session.add(attempt)
     db.session.commit()
+    return None if throttled else attempt
 
 
 def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
@@ -68,8 +77,8 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
     """
     email = User.normalise_email(email)
     ip = ip or "unknown"
-    if is_throttled(email, ip):
-        _record_attempt(email, ip, succeeded=False)
+    attempt = _claim_attempt(email, ip)
+    if attempt is None:
         return LoginResult(LoginOutcome.THROTTLED)
 
     user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -78,14 +87,16 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
         ok = False
     else:
         ok = user.check_password(password) and user.active
-    _record_attempt(email, ip, succeeded=ok)
     if not ok:
         return LoginResult(LoginOutcome.REFUSED)
+    attempt.succeeded = True
+    db.session.commit()
     return LoginResult(LoginOutcome.OK, user)
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password; bumping the session version ends every other session."""
+    """Set a new password and end every session of the account, on every device."""
     user.set_password(new_password)
+    sessions.end_all_sessions(user)
     audit.record("password_changed", user, user_id=user.id)
     db.session.commit()

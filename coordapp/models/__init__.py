@@ -40,7 +40,7 @@ from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus,
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.ratelimit import RateLimitHit
 from coordapp.models.signing import SigningAuthority, SigningIdentity
-from coordapp.models.user import LoginAttempt, Role, User
+from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 
 __all__ = [
     "DocumentStatus",
@@ -78,6 +78,7 @@ __all__ = [
     "Category",
     "Contact",
     "LoginAttempt",
+    "LoginSession",
     "Meeting",
     "meeting_page_options",
     "MeetingChair",

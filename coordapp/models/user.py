@@ -47,8 +47,6 @@ class User(UserMixin, Base):
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped when the password changes so that "remember me" cookies stop working.
-    session_version: Mapped[int] = mapped_column(default=1)
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )
@@ -66,7 +64,6 @@ class User(UserMixin, Base):
             else "scrypt"
         )
         self.password_hash = generate_password_hash(password, method=method)
-        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -76,8 +73,14 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # type: ignore[override]
         return bool(self.active)
 
+    # The token of the login session this object was loaded for (coordapp/auth/sessions.py):
+    # what Flask-Login keeps in the session and "remember me" cookies. Not a column.
+    login_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if not self.login_token:
+            raise RuntimeError("start a login session (auth.sessions.start_session) first")
+        return self.login_token
 
     def has_role(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -108,3 +111,18 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class LoginSession(Base):
+    """One login on one device. The session and "remember me" cookies carry its token
+    (only a hash is stored), so the server can end it: at logout, at a password change,
+    when the account is deactivated or reactivated, and when it expires."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
