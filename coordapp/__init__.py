@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask, has_request_context, request
+from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, richtext, timefmt, web
+    from coordapp import access, errors, i18n, richtext, timefmt, web
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -71,11 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(
         app,
-        locale_selector=lambda: (
-            request.accept_languages.best_match(app.config["LANGUAGES"])
-            if has_request_context()
-            else None
-        ),
+        locale_selector=i18n.select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
     login_manager.init_app(app)
@@ -92,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     web.register(app)
     timefmt.register(app)
+    i18n.register(app)
     richtext.register(app)
     from coordapp import cli
 
@@ -106,6 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _configure_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from coordapp import i18n
     from coordapp.extensions import db, login_manager
     from coordapp.models import User
 
@@ -123,4 +121,5 @@ def _configure_login(app: Flask) -> None:
         user = db.session.get(User, uid)
         if user is None or user.session_version != version or not user.active:
             return None
+        i18n.note_user_language(user.language)
         return user

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
+LANGUAGES = ("en", "ru", "be")
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -24,6 +25,13 @@ def _database_url(instance_path: str) -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _default_language() -> str:
+    language = (os.environ.get("DEFAULT_LANGUAGE") or "en").strip().lower()
+    if language not in LANGUAGES:
+        raise RuntimeError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+    return language
 
 
 def from_environment(instance_path: str) -> dict:
@@ -47,9 +55,11 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)),
-        "BABEL_DEFAULT_LOCALE": "en",
+        # The languages the app speaks, and the one for visitors whose browser asks for
+        # none of them (and for emails to contacts in another language).
+        "LANGUAGES": list(LANGUAGES),
+        "BABEL_DEFAULT_LOCALE": _default_language(),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "LANGUAGES": ["en"],
         # Login throttling: failures allowed in the window before refusing.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 20)),

@@ -38,6 +38,7 @@ from coordapp.commitments.notifications import (  # noqa: F401
 )
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.i18n import supported
 from coordapp.models import Contact, Meeting, Organisation, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
@@ -507,7 +508,7 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
     last = db.session.scalar(
         sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
     )
-    with force_locale(meeting.language or "en"):
+    with force_locale(supported(meeting.language)):
         title = _("Follow-up of commitments")
     item = AgendaItem(
         meeting_id=meeting.id,

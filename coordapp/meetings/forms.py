@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -114,7 +115,9 @@ class ChairsMixin:
 
 
 class SeriesForm(ChairsMixin, FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    name = StringField(
+        lazy_pgettext("series", "Name"), validators=[DataRequired(), Length(max=300)]
+    )
     description = TextAreaField(_l("Description"), validators=[Optional()])
     chairs = FieldList(FormField(ChairRowForm), label=_l("Default chairs"))
     contact_ids = SelectMultipleField(_l("Default invited contacts"), coerce=int)
