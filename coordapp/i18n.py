@@ -134,6 +134,14 @@ def use_link_language(token: str, preferred: str | None) -> None:
 def register(app: Flask) -> None:
     app.jinja_env.filters["language_name"] = native_name
 
+    @app.before_request
+    def _choose_afresh() -> None:
+        # Each request chooses its own language, also where requests share an app
+        # context (and so `g`), as in tests.
+        for name in ("page_language", "user_language", "link_language_switch"):
+            g.pop(name, None)
+        refresh()
+
     @app.context_processor
     def _language_context() -> dict:
         locale = get_locale()

@@ -48,8 +48,9 @@ class LanguageSettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Each language by its own name, marked as written in it.
         self.language.choices = [(AS_THE_BROWSER_ASKS, _l("As my browser asks"))] + [
-            (code, name) for code, name in language_menu()
+            (code, name, {"lang": code}) for code, name in language_menu()
         ]
 
 

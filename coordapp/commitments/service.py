@@ -151,10 +151,12 @@ def create_commitment(
         changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
         by=by_user,
     )
+    with force_locale(supported(meeting.language)):  # part of the meeting's record
+        note = _("Committed at %(meeting)s", meeting=meeting.full_title)
     add_update(
         commitment,
         CommitmentStatus.OPEN,
-        _("Committed at %(meeting)s", meeting=meeting.full_title),
+        note,
         meeting=meeting,
         by_user=by_user,
     )

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coordapp.meetings import service
 from coordapp.models import MeetingKind
+from coordapp.models.meeting import KIND_LABELS
 from coordapp.timefmt import timezone_choices
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -144,7 +145,8 @@ class MeetingForm(ChairsMixin, FlaskForm):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[SelectChoice(k.value, k.label) for k in MeetingKind],
+        # The lazy labels: the form class is built once, pages speak many languages.
+        choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in MeetingKind],
         default=MeetingKind.REGULAR.value,
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])
