@@ -20,7 +20,7 @@ from flask_babel import force_locale
 
 from coordapp.demo import SERIES_NAME, seed_demo_data
 from coordapp.extensions import db
-from coordapp.links import make_token, rsvp_token
+from coordapp.links import rsvp_token
 from coordapp.models import (
     Commitment,
     Invitation,
@@ -92,7 +92,10 @@ def english_messages() -> list[EnglishMessage]:
                 literal = PLACEHOLDER.split(text)
                 holes = [NUMBER if NUMERIC.search(h) else ".+?" for h in PLACEHOLDER.findall(text)]
                 pattern = re.compile(
-                    "".join(re.escape(part) + hole for part, hole in zip(literal, holes + [""]))
+                    "".join(
+                        re.escape(part) + hole
+                        for part, hole in zip(literal, holes + [""], strict=True)
+                    )
                 )
             messages.append(EnglishMessage(text, pattern, msgid.strip().endswith(":")))
     return messages

@@ -55,8 +55,8 @@ def _placeholders(text: str) -> list[str]:
 
 def catalogue_problems(language: str, root: Path = ROOT) -> list[str]:
     """What is wrong with LANGUAGE's catalogue against messages.pot (empty: nothing)."""
-    from babel.messages.checkers import num_plurals, python_format
     from babel.messages.catalog import TranslationError
+    from babel.messages.checkers import num_plurals, python_format
 
     template = _catalogue(root / "translations" / "messages.pot")
     catalogue = _catalogue(root / "translations" / language / "LC_MESSAGES" / "messages.po")
