@@ -23,7 +23,8 @@ from flask_login import current_user
 # languages use their CLDR patterns: «чт, 4 мар. 2027 г., 10:00 (Минск)».
 ENGLISH_PATTERN = "EEE d MMM y, HH:mm"
 
-# The session keeps the language chosen on this many personal links (most recent last).
+# The session keeps the language chosen on at most this many personal links (the cookie
+# stays small; a link beyond them falls back to its contact's language).
 LINK_LANGUAGES_KEPT = 20
 
 
@@ -122,10 +123,9 @@ def use_link_language(token: str, preferred: str | None) -> None:
     chosen: dict = dict(session.get("link_languages") or {})
     asked = request.args.get("lang")
     if asked in languages():
-        chosen.pop(key, None)
-        chosen[key] = asked
-        while len(chosen) > LINK_LANGUAGES_KEPT:
+        while len(chosen) >= LINK_LANGUAGES_KEPT and key not in chosen:
             chosen.pop(next(iter(chosen)))
+        chosen[key] = asked
         session["link_languages"] = chosen
     use_language(chosen.get(key) or preferred)
     g.link_language_switch = True
