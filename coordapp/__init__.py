@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask, has_request_context, request
+from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, redaction, richtext, timefmt, web
+    from coordapp import access, errors, i18n, redaction, richtext, timefmt, web
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -73,11 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(
         app,
-        locale_selector=lambda: (
-            request.accept_languages.best_match(app.config["LANGUAGES"])
-            if has_request_context()
-            else None
-        ),
+        locale_selector=i18n.select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
     login_manager.init_app(app)
@@ -95,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     redaction.install_on_app(app)
     web.register(app)
     timefmt.register(app)
+    i18n.register(app)
     richtext.register(app)
     from coordapp import cli
 
@@ -109,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _configure_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from coordapp import i18n
     from coordapp.auth import sessions
     from coordapp.extensions import login_manager
 
@@ -120,7 +118,10 @@ def _configure_login(app: Flask) -> None:
     def load_user(login_token: str):
         # The "user id" in the session and remember cookies is a login session's token:
         # it stops working once the server ends that session (logout, password change…).
-        return sessions.user_for_token(login_token)
+        user = sessions.user_for_token(login_token)
+        if user is not None:
+            i18n.note_user_language(user.language)
+        return user
 
 
 def _enforce_foreign_keys_on_sqlite(app: Flask) -> None:

@@ -15,6 +15,7 @@ INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
 # A production key must look like this much randomness (secrets.token_hex(32) has ~240).
 MIN_SECRET_KEY_BITS = 80
 MIN_SECRET_KEY_LENGTH = 32
+LANGUAGES = ("en", "ru", "be")
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -33,6 +34,13 @@ def _database_url(instance_path: str) -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def _default_language() -> str:
+    language = (os.environ.get("DEFAULT_LANGUAGE") or "en").strip().lower()
+    if language not in LANGUAGES:
+        raise RuntimeError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+    return language
 
 
 def from_environment(instance_path: str) -> dict:
@@ -65,9 +73,11 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("LOGIN_DAYS", 30))),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)),
-        "BABEL_DEFAULT_LOCALE": "en",
+        # The languages the app speaks, and the one for visitors whose browser asks for
+        # none of them (and for emails to contacts in another language).
+        "LANGUAGES": list(LANGUAGES),
+        "BABEL_DEFAULT_LOCALE": _default_language(),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "LANGUAGES": ["en"],
         # Login throttling: failures allowed in the window before refusing.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 20)),

@@ -1,30 +1,53 @@
-"""Showing times: always in the meeting's timezone, with the zone named."""
+"""Showing times: always in the meeting's timezone, with the zone named, in the words
+and order of the language being spoken (flask_babel's locale: the page's, the email
+recipient's or the document's, see coordapp/i18n.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_datetime
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from coordapp.i18n import current_locale, datetime_pattern, zone_name
 
 
 def in_zone(moment: datetime | None, tz_name: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(tz_name)) if moment else None
 
 
-def local_datetime(moment: datetime | None, tz_name: str, fmt: str = "EEE d MMM y, HH:mm") -> str:
-    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"."""
+def local_datetime(moment: datetime | None, tz_name: str, fmt: str | None = None) -> str:
+    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)", «чт, 4 мар. 2027 г., 10:00 (Минск)»."""
     if moment is None:
         return ""
+    locale = current_locale()
     local = in_zone(moment, tz_name)
-    # flask-babel would convert to its own default zone; format the wall-clock time as is.
-    text = format_datetime(local.replace(tzinfo=None), fmt, rebase=False)
-    return f"{text} ({tz_name})"
+    # Format the wall-clock time as is (flask-babel would convert to its default zone).
+    text = format_datetime(
+        local.replace(tzinfo=None), fmt or datetime_pattern(locale), locale=locale
+    )
+    return f"{text} ({zone_name(tz_name, locale)})"
 
 
 def local_time(moment: datetime | None, tz_name: str) -> str:
     return local_datetime(moment, tz_name, "HH:mm")
+
+
+def quarter_label(quarter: int, year: int) -> str:
+    """A quarter as a due date: "Q2 2027", «2 кв. 2027 г.»."""
+    return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
+
+
+def due_date_label(due: date | None, quarter: int | None = None) -> str:
+    """A due date for people: the quarter when one was given, else the day."""
+    if due is None:
+        return ""
+    if quarter:
+        return quarter_label(quarter, due.year)
+    return format_date(due, "d MMM y")
 
 
 _ZONES: list[str] | None = None
@@ -44,3 +67,5 @@ def timezone_choices() -> list[str]:
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["quarter_label"] = quarter_label
+    app.jinja_env.filters["due_date"] = due_date_label

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +35,108 @@ def test_english_catalogue_holds_the_app_strings():
     ids = {message.id for message in catalogue if message.id}
     for text in ("Log in", "Meetings", "National government", "Please log in to see this page."):
         assert text in ids
+
+
+# --- the ru and be catalogues are complete and consistent --------------------------------
+
+TRANSLATED = ["ru", "be"]
+# %(name)s, %d, {n}, {0}: what gettext or str.format fills in.
+PLACEHOLDER = re.compile(r"%\([A-Za-z_]\w*\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|%[sd]|\{\w*\}")
+
+
+def _catalogue(path: Path):
+    with open(path, "rb") as po:
+        return read_po(po)
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(p for p in PLACEHOLDER.findall(text or "") if p != "%%")
+
+
+def catalogue_problems(language: str, root: Path = ROOT) -> list[str]:
+    """What is wrong with LANGUAGE's catalogue against messages.pot (empty: nothing)."""
+    from babel.messages.catalog import TranslationError
+    from babel.messages.checkers import num_plurals, python_format
+
+    template = _catalogue(root / "translations" / "messages.pot")
+    catalogue = _catalogue(root / "translations" / language / "LC_MESSAGES" / "messages.po")
+    problems = []
+    for wanted in template:
+        if not wanted.id:
+            continue
+        key = f"{wanted.context + ' | ' if wanted.context else ''}{wanted.id!r}"
+        message = catalogue.get(wanted.id, context=wanted.context)
+        if message is None:
+            problems.append(f"{key}: missing")
+            continue
+        if message.fuzzy:
+            problems.append(f"{key}: fuzzy")
+        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        if not all(strings):
+            problems.append(f"{key}: not translated")
+            continue
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        for string in strings:
+            # Singular and plural msgids may differ (%(num)d only in the plural); a form
+            # may leave out a placeholder only where the msgid singular does.
+            if not set(_placeholders(string)) <= set(_placeholders(ids[-1])) | set(
+                _placeholders(ids[0])
+            ):
+                problems.append(f"{key}: placeholders {_placeholders(string)} not in msgid")
+        if len(ids) == 1 and _placeholders(strings[0]) != _placeholders(ids[0]):
+            problems.append(
+                f"{key}: placeholders {_placeholders(strings[0])} != {_placeholders(ids[0])}"
+            )
+        for check in (num_plurals, python_format):
+            try:
+                check(catalogue, message)
+            except TranslationError as error:
+                problems.append(f"{key}: {error}")
+    return problems
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_catalogue_translates_every_message_with_the_same_placeholders(language):
+    assert catalogue_problems(language) == []
+
+
+def test_catalogue_check_catches_a_missing_fuzzy_or_wrong_placeholder_message(tmp_path):
+    """The check itself fails on the three faults it is there for."""
+    from babel.messages.pofile import write_po
+
+    catalogue = _catalogue(ROOT / "translations" / "ru" / "LC_MESSAGES" / "messages.po")
+    catalogue.delete("Log in")
+    catalogue.get("Meetings").flags.add("fuzzy")
+    catalogue.get("Dear %(name)s,").string = "Уважаемый(ая) %(title)s,"
+    broken = tmp_path / "translations" / "xx" / "LC_MESSAGES"
+    broken.mkdir(parents=True)
+    with open(broken / "messages.po", "wb") as po:
+        write_po(po, catalogue)
+    (tmp_path / "translations" / "messages.pot").write_bytes(
+        (ROOT / "translations" / "messages.pot").read_bytes()
+    )
+    problems = "\n".join(catalogue_problems("xx", root=tmp_path))
+    assert "'Log in': missing" in problems
+    assert "'Meetings': fuzzy" in problems
+    assert "'Dear %(name)s,': placeholders" in problems
+
+
+def test_the_template_holds_every_message_of_the_sources():
+    """`make extract-messages` was run: messages.pot knows every string in the code and
+    templates (mail subjects and text bodies too)."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with open(ROOT / "babel.cfg") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_pgettext": ((1, "c"), 2)}
+    found = set()
+    for _file, _line, message, _comments, context in extract_from_dir(
+        ROOT, method_map, options_map, keywords=keywords
+    ):
+        found.add((context, message if isinstance(message, str) else message[0]))
+    template = _catalogue(ROOT / "translations" / "messages.pot")
+    known = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in template if m.id}
+    assert found - known == set(), "run `make extract-messages`"
+    assert ("person", "Name") in found and ("series list", "Series") in found
+    assert (None, "Dear %(name)s,") in found  # from templates/mail/*.txt

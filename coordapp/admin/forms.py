@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
@@ -12,7 +13,9 @@ from coordapp.models import Role
 
 
 class UserEditForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        lazy_pgettext("person", "Name"), validators=[DataRequired(), Length(max=200)]
+    )
     role = SelectField(_l("Role"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 
 from coordapp.agenda import service
 from coordapp.extensions import db
+from coordapp.i18n import supported
 from coordapp.jobs import hold_for_tests, lease_cutoff, renew_expired_lease, task
 from coordapp.models import Meeting, utcnow
 from coordapp.models.document import DocumentStatus, GeneratedDocument
@@ -21,12 +22,13 @@ log = logging.getLogger(__name__)
 
 
 def _agenda_pdf_html(meeting: Meeting) -> str:
-    with force_locale(meeting.language or "en"):
+    language = supported(meeting.language)
+    with force_locale(language):
         return render_template(
             "agenda/pdf.html",
             network_name=current_app.config.get("NETWORK_NAME", ""),
             title=meeting.title,
-            document_language=meeting.language or "en",
+            document_language=language,
             meeting=meeting,
             agenda=service.agenda_of(meeting),
         )

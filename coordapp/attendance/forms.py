@@ -5,6 +5,7 @@ CSRF token and the service reads those fields itself."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields import EmailField
@@ -29,7 +30,11 @@ class MarkHeldForm(FlaskForm):
 
 
 class WalkInForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        lazy_pgettext("person", "Name"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=200)],
+    )
     email = EmailField(
         _l("Email"),
         filters=[_strip],

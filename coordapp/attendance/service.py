@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, contains_eager
 
 from coordapp import audit
@@ -516,7 +517,13 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
         elif attendance is Attendance.EXCUSED:
             apologies.append({**person, "reason": "excused", "reason_label": str(_l("Excused"))})
         elif status is InvitationStatus.DECLINED:
-            apologies.append({**person, "reason": "declined", "reason_label": str(_l("Declined"))})
+            apologies.append(
+                {
+                    **person,
+                    "reason": "declined",
+                    "reason_label": str(lazy_pgettext("apologies", "Declined")),
+                }
+            )
 
     def spoke_for(person: dict[str, Any]) -> dict[str, Any]:
         return person["represents"] or person["organisation"]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
+
+from coordapp.i18n import language_menu, languages
+
+# "" in the settings form: no preference, the browser decides.
+AS_THE_BROWSER_ASKS = ""
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -36,3 +41,24 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("The two new passwords do not match.")),
         ],
     )
+
+
+class LanguageSettingsForm(FlaskForm):
+    language = SelectField(_l("Language of the interface"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each language by its own name, marked as written in it.
+        self.language.choices = [(AS_THE_BROWSER_ASKS, _l("As my browser asks"))] + [
+            (code, name, {"lang": code}) for code, name in language_menu()
+        ]
+
+
+class LanguageMenuForm(FlaskForm):
+    """The header's language menu: one button per language."""
+
+    language = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+    def validate_language(self, field) -> None:
+        AnyOf(languages())(self, field)

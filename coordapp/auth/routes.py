@@ -1,4 +1,4 @@
-"""Logging in and out, and changing one's own password."""
+"""Logging in and out, changing one's own password and interface language."""
 
 from __future__ import annotations
 
@@ -15,13 +15,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from coordapp.access import login_required, public
 from coordapp.auth import service, sessions
-from coordapp.auth.forms import ChangePasswordForm, LoginForm
+from coordapp.auth.forms import (
+    AS_THE_BROWSER_ASKS,
+    ChangePasswordForm,
+    LanguageMenuForm,
+    LanguageSettingsForm,
+    LoginForm,
+)
 from coordapp.auth.service import LoginOutcome
 from coordapp.extensions import db
+from coordapp.i18n import note_user_language
 
 bp = Blueprint("auth", __name__)
 
@@ -106,3 +114,37 @@ def change_password():
             )
             return redirect(url_for("auth.change_password"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/language", methods=["GET", "POST"])
+@login_required
+def language_settings():
+    user = current_user._get_current_object()
+    form = LanguageSettingsForm()
+    if request.method == "GET":
+        form.language.data = user.language or AS_THE_BROWSER_ASKS
+    if form.validate_on_submit():
+        service.set_language(user, form.language.data or None)
+        db.session.commit()
+        note_user_language(form.language.data or None)
+        refresh()  # the confirmation speaks the language just chosen
+        flash(_("Your language settings are saved."), "success")
+        return redirect(url_for("auth.language_settings"))
+    return render_template("auth/language.html", form=form)
+
+
+@bp.post("/language")
+@public
+def choose_language():
+    """The header's language menu: a user's choice is saved in their settings, a
+    visitor's in their session."""
+    form = LanguageMenuForm()
+    target = safe_next_url(form.next.data) or url_for("meetings.index")
+    if not form.validate_on_submit():
+        return redirect(target, code=303)
+    if current_user.is_authenticated:
+        service.set_language(current_user._get_current_object(), form.language.data)
+        db.session.commit()
+    else:
+        session["language"] = form.language.data
+    return redirect(target, code=303)

@@ -100,3 +100,12 @@ def change_password(user: User, new_password: str) -> None:
     sessions.end_all_sessions(user)
     audit.record("password_changed", user, user_id=user.id)
     db.session.commit()
+
+
+def set_language(user: User, language: str | None) -> None:
+    """The interface language `user` chose; None: as their browser asks."""
+    if user.language != language:
+        audit.record(
+            "language_changed", user, changes={"language": [user.language, language]}, by=user
+        )
+        user.language = language

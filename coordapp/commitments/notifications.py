@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from coordapp.commitments.dates import is_overdue, quarter_text
+from coordapp.commitments.dates import is_overdue
 from coordapp.extensions import db
 from coordapp.links import external_url, make_token
 from coordapp.mail.compose import Email, render_email
@@ -67,7 +67,6 @@ def write_status_request(row: OutgoingMessage) -> Email:
         commitment=commitment,
         contact=contact,
         meeting=commitment.meeting,
-        due=quarter_text(commitment) or (commitment.due_date and commitment.due_date.isoformat()),
         overdue=is_overdue(commitment),
         link=status_url(commitment),
     )

@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,10 +28,12 @@ from coordapp.commitments.forms import (
     TrackerFilterForm,
 )
 from coordapp.extensions import db
+from coordapp.i18n import use_link_language
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import SDG_NAMES, Commitment, CommitmentStatus
 from coordapp.models.directory import Category
+from coordapp.timefmt import due_date_label
 from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
 
 bp = Blueprint("commitments", __name__)
@@ -43,10 +44,7 @@ bp = Blueprint("commitments", __name__)
 @bp.app_template_filter()
 def commitment_due(commitment: Commitment) -> str:
     """ "Q2 2027" or the formatted due date, or "" when there is none."""
-    quarter = service.quarter_text(commitment)
-    if quarter:
-        return quarter
-    return format_date(commitment.due_date, "d MMM y") if commitment.due_date else ""
+    return due_date_label(commitment.due_date, commitment.due_quarter)
 
 
 @bp.app_template_global("commitment_is_overdue")
@@ -463,6 +461,7 @@ def _keep_personal_pages_private(response: Response) -> Response:
 @public
 def status_form(token: str):
     commitment = _load_by_token(token)
+    use_link_language(token, commitment.responsible.language)
     form = StatusUpdateForm()
     code = 200
     if request.method == "POST":

@@ -38,6 +38,7 @@ from coordapp.commitments.notifications import (  # noqa: F401
 )
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.i18n import supported
 from coordapp.models import Contact, Meeting, Organisation, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
@@ -150,10 +151,12 @@ def create_commitment(
         changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
         by=by_user,
     )
+    with force_locale(supported(meeting.language)):  # part of the meeting's record
+        note = _("Committed at %(meeting)s", meeting=meeting.full_title)
     add_update(
         commitment,
         CommitmentStatus.OPEN,
-        _("Committed at %(meeting)s", meeting=meeting.full_title),
+        note,
         meeting=meeting,
         by_user=by_user,
     )
@@ -507,7 +510,7 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
     last = db.session.scalar(
         sa.select(sa.func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
     )
-    with force_locale(meeting.language or "en"):
+    with force_locale(supported(meeting.language)):
         title = _("Follow-up of commitments")
     item = AgendaItem(
         meeting_id=meeting.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -44,7 +45,11 @@ class DirectoryFilterForm(Form):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    name = StringField(
+        lazy_pgettext("organisation", "Name"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=300)],
+    )
     acronym = StringField(_l("Acronym"), filters=[_strip], validators=[Optional(), Length(max=50)])
     category = SelectField(
         _l("Category"), choices=choices(CATEGORY_PAIRS), validators=[DataRequired()]
@@ -55,7 +60,11 @@ class OrganisationForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        lazy_pgettext("person", "Name"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=200)],
+    )
     position = StringField(
         _l("Position"), filters=[_strip], validators=[Optional(), Length(max=200)]
     )

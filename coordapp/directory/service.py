@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
@@ -46,7 +46,7 @@ ENGLISH_LANGUAGE_NAMES = {
 
 # How the import's columns are called on screen.
 COLUMN_LABELS = {
-    "name": _l("Name"),
+    "name": lazy_pgettext("person", "Name"),
     "position": _l("Position"),
     "email": _l("Email"),
     "phone": _l("Phone"),

@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -24,6 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coordapp.meetings import service
 from coordapp.models import MeetingKind
+from coordapp.models.meeting import KIND_LABELS
 from coordapp.timefmt import timezone_choices
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -114,7 +116,9 @@ class ChairsMixin:
 
 
 class SeriesForm(ChairsMixin, FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    name = StringField(
+        lazy_pgettext("series", "Name"), validators=[DataRequired(), Length(max=300)]
+    )
     description = TextAreaField(_l("Description"), validators=[Optional()])
     chairs = FieldList(FormField(ChairRowForm), label=_l("Default chairs"))
     contact_ids = SelectMultipleField(_l("Default invited contacts"), coerce=int)
@@ -141,7 +145,8 @@ class MeetingForm(ChairsMixin, FlaskForm):
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[SelectChoice(k.value, k.label) for k in MeetingKind],
+        # The lazy labels: the form class is built once, pages speak many languages.
+        choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in MeetingKind],
         default=MeetingKind.REGULAR.value,
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])

@@ -7,6 +7,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from coordapp.extensions import db
+from coordapp.i18n import supported
 from coordapp.minutes.service import document_context
 from coordapp.models import Meeting, meeting_page_options
 from coordapp.models.minutes import MinutesVersion
@@ -32,7 +33,9 @@ def fields_key(user_id: int) -> str:
 
 
 def document_locale(meeting: Meeting) -> str:
-    return meeting.language or current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"
+    """The meeting's language, where the app speaks it: the minutes, their signature
+    stamps and the agenda are written in it."""
+    return supported(meeting.language)
 
 
 def minutes_html(version: MinutesVersion) -> str:

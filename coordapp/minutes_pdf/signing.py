@@ -14,11 +14,12 @@ import hashlib
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from sqlalchemy.orm import undefer
 
 from coordapp.approval.service import finish_if_all_signed
 from coordapp.extensions import db
-from coordapp.minutes_pdf.render import fields_key
+from coordapp.minutes_pdf.render import document_locale, fields_key
 from coordapp.models import Meeting, MeetingChair, User
 from coordapp.models.approval import (
     DocumentStatus,
@@ -183,16 +184,17 @@ def sign_approval_with(
     meeting = db.session.get(Meeting, version.meeting_id)
     user = db.session.get(User, approval.user_id)
     signed_before = document.sha256
-    pdf = sign_field(
-        document.pdf,
-        field,
-        cert,
-        key,
-        chain,
-        signer_name=user.name or user.email,
-        role_label=approval.role_label or "",
-        when=when or signing_time(approval, meeting),
-    )
+    with force_locale(document_locale(meeting)):  # the stamp speaks the document's language
+        pdf = sign_field(
+            document.pdf,
+            field,
+            cert,
+            key,
+            chain,
+            signer_name=user.name or user.email,
+            role_label=approval.role_label or "",
+            when=when or signing_time(approval, meeting),
+        )
     digest = hashlib.sha256(pdf).hexdigest()
     written = db.session.execute(
         sa.update(MinutesDocument)

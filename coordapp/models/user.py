@@ -50,6 +50,8 @@ class User(UserMixin, Base):
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )
+    # The interface language they chose; None: as their browser asks.
+    language: Mapped[str | None] = mapped_column(sa.String(10))
 
     contact = relationship("Contact", foreign_keys=[contact_id])
 

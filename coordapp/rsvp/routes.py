@@ -14,6 +14,7 @@ from coordapp.access import public
 from coordapp.agenda import service as agenda_service
 from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
+from coordapp.i18n import use_link_language
 from coordapp.invitations import answers
 from coordapp.minutes_pdf.signing import downloadable_versions
 from coordapp.models import Invitation, MeetingStatus
@@ -90,6 +91,7 @@ def _render_page(
 @public
 def show(token: str):
     invitation = get_invitation_by_token_or_404(token, for_page=request.method == "GET")
+    use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
 
@@ -119,6 +121,7 @@ def show(token: str):
 @public
 def substitute(token: str):
     invitation = get_invitation_by_token_or_404(token)
+    use_link_language(token, invitation.contact.language)
     closed = answers.answers_closed_reason(invitation)
     if closed:
         return _render_page(invitation, error=closed, code=409)

@@ -40,15 +40,15 @@ class InvalidCertificateFile(DomainError):
 
 
 def gettext_anywhere(message: str, **variables) -> str:
-    """flask_babel's gettext, also usable in the worker and the CLI: outside a request
-    the app's default locale is used (the app's locale selector needs a request)."""
-    from flask import current_app, has_app_context, has_request_context
-    from flask_babel import force_locale, gettext
+    """flask_babel's gettext, also usable without an app (then untranslated). In the
+    worker and the CLI it speaks the forced locale (the meeting's, for a signature
+    stamp), else the app's default."""
+    from flask import has_app_context
+    from flask_babel import gettext
 
-    if has_request_context() or not has_app_context():
-        return gettext(message, **variables)
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"):
-        return gettext(message, **variables)
+    if not has_app_context():
+        return message % variables if variables else message
+    return gettext(message, **variables)
 
 
 def outside_event_loop(fn, *args, **kwargs):

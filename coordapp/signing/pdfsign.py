@@ -16,6 +16,7 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.dates import format_datetime
 from cryptography import x509
 from flask import current_app, has_app_context
 from fontTools import subset, ttLib
@@ -35,6 +36,7 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from coordapp.i18n import current_locale, datetime_pattern, zone_name
 from coordapp.signing import SigningError, outside_event_loop
 from coordapp.signing import gettext_anywhere as _
 
@@ -171,8 +173,15 @@ def sign_field(
 
 
 def _format_time(when: datetime) -> str:
+    """The signing time on the stamp, in the language being spoken (the meeting's)."""
     zone = getattr(when.tzinfo, "key", None) or when.strftime("%Z") or when.strftime("UTC%z")
-    return f"{when:%Y-%m-%d %H:%M} {zone}"
+    locale = current_locale() if has_app_context() else None
+    if locale is None or locale.language == "en":
+        return f"{when:%Y-%m-%d %H:%M} {zone}"
+    text = format_datetime(
+        when.replace(tzinfo=None), datetime_pattern(locale, weekday=False), locale=locale
+    )
+    return f"{text} ({zone_name(zone, locale)})"
 
 
 def _stamp_font() -> str | None:

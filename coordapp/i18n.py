@@ -1,0 +1,153 @@
+"""Which language a page, an email or a document speaks.
+
+- A page with a personal link (RSVP, commitment status): the language chosen on that page
+  for that link (remembered in the browser's session), else the contact's language.
+- A user: the language in their account settings, else the browser's Accept-Language,
+  else DEFAULT_LANGUAGE. A visitor without an account may pick one from the header menu
+  (kept in their session).
+- Emails: the recipient's language; documents (agenda, minutes, signature stamps): the
+  meeting's language. Both go through `supported` and flask_babel.force_locale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from babel import Locale
+from babel.dates import get_timezone_location
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, refresh
+from flask_login import current_user
+
+# English keeps the app's own style, "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"; the other
+# languages use their CLDR patterns: «чт, 4 мар. 2027 г., 10:00 (Минск)».
+ENGLISH_PATTERN = "EEE d MMM y, HH:mm"
+
+# The session keeps the language chosen on at most this many personal links (the cookie
+# stays small; a link beyond them falls back to its contact's language).
+LINK_LANGUAGES_KEPT = 20
+
+
+def languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def supported(code: str | None) -> str:
+    """`code` if the app speaks it, else the deployment's default language."""
+    return code if code in languages() else default_language()
+
+
+def native_name(code: str) -> str:
+    """A language's name in itself: "Русский", "Беларуская", "English"."""
+    try:
+        name = Locale.parse(code).get_display_name(code) or code
+    except (ValueError, LookupError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def language_menu() -> list[tuple[str, str]]:
+    """(code, native name) for each language the app speaks, for the language menus."""
+    return [(code, native_name(code)) for code in languages()]
+
+
+def current_locale() -> Locale:
+    """The locale being spoken: the page's, or the one forced for an email or document."""
+    return get_locale() or Locale.parse(default_language() if has_app_context() else "en")
+
+
+def datetime_pattern(locale: Locale, *, weekday: bool = True) -> str:
+    """Day, short month, year and 24-hour time, as `locale` writes them."""
+    if locale.language == "en":
+        return ENGLISH_PATTERN if weekday else ENGLISH_PATTERN[4:]
+    day = locale.datetime_skeletons["yMMMEd" if weekday else "yMMMd"].pattern
+    time = locale.datetime_skeletons["Hm"].pattern
+    return locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", time)
+
+
+def zone_name(tz_name: str, locale: Locale | None = None) -> str:
+    """The zone as the reader knows it: the IANA name in English ("Europe/Minsk"), the
+    city in the reader's language elsewhere where Babel knows it («Минск»)."""
+    locale = locale or current_locale()
+    if locale.language == "en" or "/" not in tz_name:
+        return tz_name
+    try:
+        return get_timezone_location(tz_name, locale=locale, return_city=True) or tz_name
+    except (LookupError, ValueError):
+        return tz_name
+
+
+def select_locale() -> str | None:
+    """Flask-Babel's locale selector (see the module docstring for the order)."""
+    if not has_request_context():
+        return None
+    page_language = g.get("page_language")
+    if page_language:
+        return page_language
+    current_user._get_current_object()  # loads the user once, noting their language
+    user_language = g.get("user_language")
+    if user_language:
+        return supported(user_language)
+    chosen = session.get("language")
+    if chosen in languages():
+        return chosen
+    return request.accept_languages.best_match(languages()) or default_language()
+
+
+def note_user_language(language: str | None) -> None:
+    """Called when the logged-in user is loaded (or changes their setting): kept aside so
+    that choosing the locale never reloads a user that a commit has expired."""
+    g.user_language = language
+
+
+def use_language(code: str | None) -> None:
+    """Speak `code` (or the default) for the rest of this request."""
+    g.page_language = supported(code)
+    refresh()
+
+
+def _link_key(token: str) -> str:
+    # The session cookie is readable by its holder: keep a digest, not the token.
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def use_link_language(token: str, preferred: str | None) -> None:
+    """For a personal-link page: `?lang=xx` picks a language for this link (remembered
+    in the session); else the one picked before on this link; else `preferred` (the
+    contact's language)."""
+    key = _link_key(token)
+    chosen: dict = dict(session.get("link_languages") or {})
+    asked = request.args.get("lang")
+    if asked in languages():
+        while len(chosen) >= LINK_LANGUAGES_KEPT and key not in chosen:
+            chosen.pop(next(iter(chosen)))
+        chosen[key] = asked
+        session["link_languages"] = chosen
+    use_language(chosen.get(key) or preferred)
+    g.link_language_switch = True
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["language_name"] = native_name
+
+    @app.before_request
+    def _choose_afresh() -> None:
+        # Each request chooses its own language, also where requests share an app
+        # context (and so `g`), as in tests.
+        for name in ("page_language", "user_language", "link_language_switch"):
+            g.pop(name, None)
+        refresh()
+
+    @app.context_processor
+    def _language_context() -> dict:
+        locale = get_locale()
+        return {
+            "current_language": str(locale.language) if locale else default_language(),
+            "language_menu": language_menu,
+            # Personal-link pages switch with ?lang= (remembered for that link).
+            "link_language_switch": bool(g.get("link_language_switch")),
+        }

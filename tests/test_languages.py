@@ -1,0 +1,431 @@
+"""Russian and Belarusian wherever a person reads.
+
+The walk renders every GET page, for every role and for the personal-link pages, in ru
+and in be over the demo network, and fails when English text of the catalogue shows
+through. The other tests check who gets which language and how dates read in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from coordapp.demo import SERIES_NAME, seed_demo_data
+from coordapp.extensions import db
+from coordapp.links import rsvp_token
+from coordapp.models import (
+    Commitment,
+    Invitation,
+    Meeting,
+    Role,
+    Series,
+    User,
+)
+from coordapp.models.agenda import AgendaItem
+from coordapp.models.commitment import CommitmentUpdate
+from coordapp.models.minutes import MinutesVersion
+from coordapp.timefmt import local_datetime, local_time, quarter_label
+from tests.conftest import login_as
+from tests.factories import make_contact, make_meeting, make_organisation, make_user
+from tests.test_access import build_url
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ["ru", "be"]
+ROLES = ["anonymous", "member", "chair", "secretariat", "admin"]
+
+
+# --- what counts as English chrome -------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]|%[sd]|\{\w*\}")
+# Counts ("%(num)d minutes") are numbers; other placeholders may be any text.
+NUMERIC = re.compile(r"%\((num|count|n|total|number|minutes|pages?|quarter|year)\)|%d|d$")
+NUMBER = r"[\d\s\u00a0\u202f]+"
+# Around a message in a page: labels end in ":", counts follow, lists use separators.
+TRIM = " \t\n:·—–-()[]«»\"'.,;!?*→←&"
+
+
+def _catalogue(language: str):
+    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return read_po(po)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).strip(TRIM)
+
+
+@dataclass
+class EnglishMessage:
+    text: str
+    pattern: re.Pattern | None  # for messages with placeholders
+    label: bool = False  # "Due:": leaks when a node starts with it
+
+
+def english_messages() -> list[EnglishMessage]:
+    """The English msgids a Russian or Belarusian page must not show: not those that
+    read the same in ru or be ("PDF", "CSV", "ID"), nor those shorter than 3 letters."""
+    translated = [_catalogue(language) for language in LANGUAGES]
+    messages = []
+    for message in _catalogue("en"):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, (list, tuple)) else [message.id]
+        same = set()
+        for catalogue in translated:
+            other = catalogue.get(message.id, context=message.context)
+            strings = other.string if isinstance(other.string, (list, tuple)) else [other.string]
+            same.update(_normal(s) for s in strings)
+        for msgid in ids:
+            text = _normal(msgid)
+            letters = re.sub(r"[^A-Za-z]", "", PLACEHOLDER.sub("", text))
+            if len(letters) < 3 or text in same or "<" in text:
+                continue
+            pattern = None
+            if PLACEHOLDER.search(text):
+                literal = PLACEHOLDER.split(text)
+                holes = [NUMBER if NUMERIC.search(h) else ".+?" for h in PLACEHOLDER.findall(text)]
+                pattern = re.compile(
+                    "".join(
+                        re.escape(part) + hole
+                        for part, hole in zip(literal, holes + [""], strict=True)
+                    )
+                )
+            messages.append(EnglishMessage(text, pattern, msgid.strip().endswith(":")))
+    return messages
+
+
+class VisibleText(HTMLParser):
+    """Text nodes and the attributes people read, without scripts, styles and the
+    elements marked as another language (the language menu's "English")."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+    READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+    def __init__(self, language: str):
+        super().__init__(convert_charrefs=True)
+        self.language = language
+        self.stack: list[bool] = []  # per open element: is its text skipped?
+        self.texts: list[str] = []
+
+    @property
+    def skipping(self) -> bool:
+        return bool(self.stack) and self.stack[-1]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        other_language = attrs.get("lang") not in (None, self.language) and tag != "html"
+        skip = self.skipping or tag in ("script", "style") or other_language
+        if not skip:
+            for name in self.READ_ATTRIBUTES:
+                if attrs.get(name):
+                    self.texts.append(attrs[name])
+            if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+                self.texts.append(attrs["value"])
+        if tag not in self.VOID:
+            self.stack.append(skip)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not self.skipping and data.strip():
+            self.texts.append(data)
+
+
+def leaks(
+    html: str, language: str, messages: list[EnglishMessage], content: frozenset[str] = frozenset()
+) -> set[str]:
+    """The English messages in `html`'s visible text, except what people typed (`content`)."""
+    parser = VisibleText(language)
+    parser.feed(html)
+    found = set()
+    for raw in parser.texts:
+        text = _normal(raw)
+        if not re.search(r"[A-Za-z]{3}", text) or text in content:
+            continue
+        for message in messages:
+            if message.pattern is not None:
+                if message.pattern.fullmatch(text):
+                    found.add(message.text)
+            elif text == message.text or (message.label and text.startswith(message.text + ": ")):
+                found.add(message.text)
+    return found
+
+
+def test_leak_check_finds_english_and_spares_names_and_other_languages():
+    messages = english_messages()
+    page = (
+        '<html lang="ru"><body><h1>Meetings</h1><p>Starts: чт, 4 мар. 2027 г.</p>'
+        '<p>From 10:00 to 12:00</p><span lang="en">English</span>'
+        "<p>Andrei Kavalenka</p><p>PDF</p><button title='Log out'>x</button></body></html>"
+    )
+    english = {"Meetings", "Starts", "Starts: %(when)s", "From %(start)s to %(end)s", "Log out"}
+    assert leaks(page, "ru", messages) == english
+    assert leaks(page.replace("Meetings", "Заседания"), "ru", messages) == english - {"Meetings"}
+
+
+# --- one world: the demo network, a plain member, the personal links ----------------------
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    ids: dict[str, int]
+    more_ids: list[dict[str, int]]  # further objects walked as the secretariat
+    link_pages: list[tuple[str, object]]  # (URL, the contact whose language it speaks)
+    content: frozenset[str]  # what people typed (the demo's titles are in English)
+
+
+def _demo_world() -> World:
+    seed_demo_data()
+    series = db.session.scalar(sa.select(Series).filter_by(name=SERIES_NAME))
+    meetings = db.session.scalars(
+        sa.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.number)
+    ).all()
+    version = db.session.scalar(sa.select(MinutesVersion).limit(1))
+    fourth, held = meetings[-1], db.session.get(Meeting, version.meeting_id)
+    commitment = db.session.scalar(
+        sa.select(Commitment)
+        .where(Commitment.meeting_id == held.id, Commitment.responsible_contact_id.is_not(None))
+        .limit(1)
+    )
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.meeting_id == fourth.id).limit(1)
+    )
+    chair = fourth.chairs[0].user
+    users = {
+        "member": make_user(Role.MEMBER, email="lang-member@example.org", name="Mo Member"),
+        "chair": chair,
+        "secretariat": db.session.scalar(
+            sa.select(User).filter_by(email="secretariat@demo.coordapp.org")
+        ),
+        "admin": db.session.scalar(sa.select(User).filter_by(email="admin@demo.coordapp.org")),
+    }
+    base = {"series": series.id, "user": users["member"].id, "version": version.id}
+    org = invitation.contact.organisation
+    ids = {
+        **base,
+        "meeting": fourth.id,
+        "contact": invitation.contact.id,
+        "organisation": org.id,
+        "org": org.id,
+        "invitation": invitation.id,
+        "commitment": commitment.id,
+    }
+    item = db.session.scalar(sa.select(AgendaItem).where(AgendaItem.meeting_id == held.id).limit(1))
+    more = [{**base, "meeting": held.id, "commitment": commitment.id}]
+    if item is not None:
+        more[0]["item"] = item.id
+    from coordapp.commitments.notifications import status_token
+
+    link_pages = [
+        (f"/rsvp/{rsvp_token(invitation)}", invitation.contact),
+        (f"/commitments/status/{status_token(commitment)}", commitment.responsible),
+    ]
+    typed = [AgendaItem.title, Meeting.title, CommitmentUpdate.note, Commitment.description]
+    content = frozenset(
+        _normal(text) for column in typed for text in db.session.scalars(sa.select(column)) if text
+    )
+    return World(users=users, ids=ids, more_ids=more, link_pages=link_pages, content=content)
+
+
+def _html_pages(app, ids: dict[str, int]):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in (rule.methods or ()):
+            continue
+        if "token" in rule.arguments:
+            continue  # the personal-link pages are walked with real tokens
+        yield rule.endpoint, build_url(rule, ids)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_english_chrome_on_any_page_in(language, app):
+    world = _demo_world()
+    messages = english_messages()
+    # Members and chairs chose the language in their settings; the secretariat and the
+    # admin have no setting, so their browser's Accept-Language decides.
+    world.users["member"].language = language
+    world.users["chair"].language = language
+    for contact in {id(c): c for _url, c in world.link_pages}.values():
+        contact.language = language
+    db.session.flush()
+
+    found: dict[str, set[str]] = {}
+    pages = 0
+
+    def visit(client, url, where):
+        nonlocal pages
+        response = client.get(url, headers={"Accept-Language": f"{language},en;q=0.5"})
+        assert response.status_code < 500, f"{where} {url}: {response.status_code}"
+        if response.status_code in (301, 302, 303) or not response.content_type.startswith(
+            "text/html"
+        ):
+            return
+        pages += 1
+        html = response.get_data(as_text=True)
+        assert f'<html lang="{language}"' in html, f"{where} {url} is not in {language}"
+        for text in leaks(html, language, messages, world.content):
+            found.setdefault(text, set()).add(f"{where} {url}")
+
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            login_as(client, world.users[role])
+        walks = [world.ids] + (world.more_ids if role == "secretariat" else [])
+        for ids in walks:
+            for endpoint, url in _html_pages(app, ids):
+                visit(client, url, f"{role} {endpoint}")
+    for url, _contact in world.link_pages:
+        # The invitee's browser asks for English: the contact's language wins.
+        response = app.test_client().get(url, headers={"Accept-Language": "en"})
+        assert f'<html lang="{language}"' in response.get_data(as_text=True), url
+        visit(app.test_client(), url, "invitee")
+    visit(app.test_client(), "/verify", "anonymous")
+
+    assert pages > 60
+    report = "\n".join(f"{text!r}: {sorted(where)[:3]}" for text, where in sorted(found.items()))
+    assert not found, f"English text on {language} pages:\n{report}"
+
+
+# --- who speaks which language -----------------------------------------------------------
+
+
+def test_user_setting_beats_the_browser_and_the_header_menu_saves_it(app, member_client):
+    page = member_client.get("/", headers={"Accept-Language": "be"})
+    assert '<html lang="be"' in page.get_data(as_text=True)
+
+    response = member_client.post(
+        "/account/language", data={"language": "ru"}, headers={"Accept-Language": "be"}
+    )
+    assert response.status_code == 302
+    page = member_client.get("/", headers={"Accept-Language": "be"}).get_data(as_text=True)
+    assert '<html lang="ru"' in page and "Заседания" in page
+
+    response = member_client.post(
+        "/language", data={"language": "be", "next": "/series"}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("/series")
+    assert db.session.get(User, member_client.user.id).language == "be"
+    page = member_client.get("/account/language").get_data(as_text=True)
+    assert '<html lang="be"' in page and "Мова інтэрфейсу" in page
+
+    member_client.post("/account/language", data={"language": ""})
+    assert db.session.get(User, member_client.user.id).language is None
+    page = member_client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en"' in page
+
+
+def test_visitor_without_account_picks_a_language_from_the_header(app, client):
+    page = client.get("/verify").get_data(as_text=True)
+    assert '<html lang="en"' in page and 'value="ru"' in page and "Русский" in page
+    client.post("/language", data={"language": "ru", "next": "/verify"})
+    assert '<html lang="ru"' in client.get("/verify").get_data(as_text=True)
+    # Not a language the app speaks: nothing changes.
+    client.post("/language", data={"language": "de", "next": "/verify"})
+    assert '<html lang="ru"' in client.get("/verify").get_data(as_text=True)
+
+
+def test_default_language_comes_from_the_environment(monkeypatch, tmp_path):
+    from coordapp.config import from_environment
+
+    assert from_environment(str(tmp_path))["BABEL_DEFAULT_LOCALE"] == "en"
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "be")
+    config = from_environment(str(tmp_path))
+    assert config["BABEL_DEFAULT_LOCALE"] == "be"
+    assert config["LANGUAGES"] == ["en", "ru", "be"]
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "de")
+    with pytest.raises(RuntimeError, match="DEFAULT_LANGUAGE"):
+        from_environment(str(tmp_path))
+
+
+def test_rsvp_page_speaks_the_contact_language_and_remembers_a_switch_per_link(app, client):
+    contact = make_contact(make_organisation(), language="be")
+    other_contact = make_contact(make_organisation(), language="be")
+    meeting = make_meeting()
+    invitation = Invitation(meeting=meeting, contact=contact)
+    other = Invitation(meeting=meeting, contact=other_contact)
+    db.session.add_all([invitation, other])
+    db.session.flush()
+    url, other_url = f"/rsvp/{rsvp_token(invitation)}", f"/rsvp/{rsvp_token(other)}"
+
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="be"' in page
+    assert 'href="?lang=ru"' in page  # the visible switch
+
+    page = client.get(url + "?lang=ru").get_data(as_text=True)
+    assert '<html lang="ru"' in page
+    # Remembered for this link (also after answering), not for another one.
+    assert '<html lang="ru"' in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"status": "accepted"})
+    assert response.status_code == 303
+    assert '<html lang="ru"' in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="be"' in client.get(other_url).get_data(as_text=True)
+    # The session keeps a digest of the link, never the link itself.
+    with client.session_transaction() as session:
+        assert rsvp_token(invitation) not in repr(dict(session))
+
+
+def test_commitment_status_page_speaks_the_responsible_contact_language(app, client):
+    from coordapp.commitments.notifications import status_token
+
+    world = _demo_world()
+    commitment = db.session.get(Commitment, world.ids["commitment"])
+    commitment.responsible.language = "ru"
+    db.session.flush()
+    url = f"/commitments/status/{status_token(commitment)}"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ru"' in page and "Обновить" in page or "Статус" in page
+    page = client.get(url + "?lang=be").get_data(as_text=True)
+    assert '<html lang="be"' in page
+
+
+def test_meeting_page_names_the_language(app, secretariat_client):
+    meeting = make_meeting(language="ru")
+    page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Русский" in page
+
+
+# --- dates, times and quarters in the reader's language ----------------------------------
+
+
+def test_dates_read_naturally_in_each_language(app):
+    moment = datetime(2026, 12, 20, 7, 0, tzinfo=UTC)
+    with app.test_request_context():
+        with force_locale("en"):
+            assert local_datetime(moment, "Europe/Minsk") == "Sun 20 Dec 2026, 10:00 (Europe/Minsk)"
+            assert quarter_label(2, 2027) == "Q2 2027"
+        with force_locale("ru"):
+            assert (
+                local_datetime(moment, "Europe/Minsk") == "вс, 20 дек. 2026\u202fг., 10:00 (Минск)"
+            )
+            assert local_time(moment, "Europe/Minsk") == "10:00 (Минск)"
+            assert quarter_label(2, 2027) == "2 кв. 2027 г."
+        with force_locale("be"):
+            assert local_datetime(moment, "Europe/Minsk") == "нд, 20 сне 2026, 10:00 (Мінск)"
+            assert quarter_label(2, 2027) == "2 кв. 2027"
+
+
+def test_status_request_email_gives_the_due_quarter_in_the_contact_language(app):
+    from coordapp.commitments.notifications import queue_status_request_email
+    from coordapp.mail.writers import write
+
+    world = _demo_world()
+    commitment = db.session.get(Commitment, world.ids["commitment"])
+    commitment.responsible.language = "ru"
+    commitment.due_quarter, commitment.due_date = 2, datetime(2027, 6, 30).date()
+    row = queue_status_request_email(commitment)
+    email = write(row)
+    assert "Срок: 2 кв. 2027 г." in email.text
+    assert "2027-06-30" not in email.text and "Q2" not in email.text
+
+
+def test_a_user_and_their_own_make_user_helper_have_no_language_by_default(app):
+    assert make_user(Role.MEMBER, email="nolang@example.org").language is None
