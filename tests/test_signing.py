@@ -129,6 +129,77 @@ def test_private_keys_are_stored_encrypted_under_the_passphrase(app, ca):
         current_ca()
 
 
+def _pbkdf2_parameters(pem: str) -> dict:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import pem as asn1_pem
+
+    _, _, der = asn1_pem.unarmor(pem.encode("ascii"))
+    algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+    assert algorithm["algorithm"].native == "pbes2"
+    assert algorithm["parameters"]["encryption_scheme"]["algorithm"].native == "aes256_cbc"
+    kdf = algorithm["parameters"]["key_derivation_func"]
+    assert kdf["algorithm"].native == "pbkdf2"
+    return kdf["parameters"].native
+
+
+def test_a_typed_passphrase_protects_stored_keys_with_600000_pbkdf2_rounds(app):
+    """A person types SIGNING_KEY_PASSPHRASE: guessing it must cost 600,000 PBKDF2-SHA256
+    rounds per try, not the 2,048 of cryptography's BestAvailableEncryption."""
+    app.config["SIGNING_KEY_PASSPHRASE"] = "correct horse"
+    authority = init_ca()
+    identity_for(make_user())
+    db.session.commit()
+    identity = db.session.scalar(sa.select(SigningIdentity))
+
+    for pem in (authority.encrypted_key_pem, identity.encrypted_key_pem):
+        parameters = _pbkdf2_parameters(pem)
+        assert parameters["iteration_count"] >= 600_000
+        assert parameters["prf"]["algorithm"] == "sha256"
+        assert len(parameters["salt"]) >= 16
+        # Standard PKCS#8: it opens with the passphrase alone.
+        key = serialization.load_pem_private_key(pem.encode(), b"correct horse")
+        assert key.key_size == 3072
+    salts = {
+        _pbkdf2_parameters(p)["salt"]
+        for p in (authority.encrypted_key_pem, identity.encrypted_key_pem)
+    }
+    assert len(salts) == 2
+
+
+def test_keys_stored_with_the_old_2048_rounds_still_sign_and_are_encrypted_anew(app):
+    app.config["SIGNING_KEY_PASSPHRASE"] = "correct horse"
+    authority = init_ca()
+    user = make_user()
+    cert, key, _chain = identity_for(user)
+    db.session.commit()
+    identity = db.session.scalar(sa.select(SigningIdentity))
+
+    def old_style(pem: str) -> str:
+        loaded = serialization.load_pem_private_key(pem.encode(), b"correct horse")
+        return loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"correct horse"),
+        ).decode()
+
+    authority.encrypted_key_pem = old_style(authority.encrypted_key_pem)
+    identity.encrypted_key_pem = old_style(identity.encrypted_key_pem)
+    db.session.commit()
+    assert _pbkdf2_parameters(identity.encrypted_key_pem)["iteration_count"] == 2048
+
+    again, again_key, _chain = identity_for(user)
+    db.session.commit()
+
+    assert again == cert  # the same identity, its key read from the old format
+    assert again_key.public_key().public_numbers() == key.public_key().public_numbers()
+    db.session.expire_all()
+    for pem in (
+        db.session.get(SigningAuthority, authority.id).encrypted_key_pem,
+        db.session.get(SigningIdentity, identity.id).encrypted_key_pem,
+    ):
+        assert _pbkdf2_parameters(pem)["iteration_count"] >= 600_000
+
+
 def _foreign_pkcs12(password: bytes, *, expired: bool = False) -> bytes:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign Chair")])

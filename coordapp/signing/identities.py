@@ -28,6 +28,7 @@ from coordapp.signing.ca import (
     decrypt_private_key,
     encrypt_private_key,
     new_private_key,
+    stronger_encryption,
 )
 
 IDENTITY_VALIDITY = timedelta(days=3 * 365)
@@ -50,7 +51,11 @@ def identity_for(user: User) -> Identity:
     if identity is not None:
         cert = x509.load_pem_x509_certificate(identity.certificate_pem.encode("ascii"))
         if _still_good(cert, user, ca_cert):
-            return cert, decrypt_private_key(identity.encrypted_key_pem), [ca_cert]
+            key = decrypt_private_key(identity.encrypted_key_pem)
+            stronger = stronger_encryption(identity.encrypted_key_pem, key)
+            if stronger is not None:  # stored before KDF_ROUNDS: saved with the commit
+                identity.encrypted_key_pem = stronger
+            return cert, key, [ca_cert]
 
     cert, key = _issue(user, ca_cert, ca_key)
     replacement = SigningIdentity(
