@@ -26,7 +26,7 @@ from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
-from coordapp.models import Meeting, Series
+from coordapp.models import Meeting, Series, User
 from coordapp.models.approval import DocumentStatus, MinutesApproval, SignatureStatus
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing import InvalidCertificateFile, SigningError
@@ -164,7 +164,9 @@ def sign_with_certificate(approval_id: int):
     from coordapp.signing.identities import identity_from_pkcs12
 
     try:
-        cert, key, chain = identity_from_pkcs12(data, form.password.data or "")
+        cert, key, chain = identity_from_pkcs12(
+            data, form.password.data or "", chair=db.session.get(User, approval.user_id)
+        )
     except InvalidCertificateFile as error:
         form.certificate.errors = [str(error)]
         return _certificate_page(approval, form, error=str(error), code=400)

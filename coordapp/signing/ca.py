@@ -213,10 +213,35 @@ def current_ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     return cert, key
 
 
+def listed_authorities() -> list[x509.Certificate]:
+    """Further CAs the deployment trusts (SIGNING_TRUSTED_CA_FILE, PEM certificates): a chair
+    may sign with a certificate one of them issued, uploaded as PKCS#12."""
+    path = setting("SIGNING_TRUSTED_CA_FILE")
+    if not path:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        raise SigningConfigError(f"cannot load SIGNING_TRUSTED_CA_FILE: {error}") from error
+
+
+def signing_anchors() -> list[x509.Certificate]:
+    """The CAs whose certificates may sign minutes now: the current CA (configured files,
+    else the active one here) and the listed ones. Retired CAs sign nothing new."""
+    anchors = listed_authorities()
+    files = _configured_files()
+    if files:
+        anchors.append(_load_ca_from_files(*files)[0])
+    elif (authority := active_authority()) is not None:
+        anchors.append(certificate_of(authority))
+    return anchors
+
+
 def trust_roots() -> list[x509.Certificate]:
-    """Every CA whose signatures this deployment vouches for: the configured one and all
-    CAs ever created here (a retired CA's signatures on old minutes stay authentic)."""
-    roots = []
+    """Every CA whose signatures this deployment vouches for: the configured one, the listed
+    ones and all CAs ever created here (a retired CA's signatures on old minutes stay
+    authentic)."""
+    roots = listed_authorities()
     files = _configured_files()
     if files:
         roots.append(_load_ca_from_files(*files)[0])
