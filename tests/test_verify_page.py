@@ -167,10 +167,12 @@ def stored(app, pdfs):
 
 
 def upload(client, data: bytes, filename: str = "minutes.pdf"):
+    """Upload, then follow to the result page (the worker runs at once in tests)."""
     return client.post(
         "/verify",
         data={"file": (BytesIO(data), filename)},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
 
 
@@ -360,6 +362,7 @@ def test_the_upload_form_is_csrf_protected(app, client, stored, pdfs):
         "/verify",
         data={"csrf_token": token, "file": (BytesIO(pdfs["final"]), "minutes.pdf")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert verdict_of(response) == "authentic"
