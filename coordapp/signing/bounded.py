@@ -41,9 +41,7 @@ class TooComplex(Exception):
 
 def too_many_parts(pdf: bytes) -> bool:
     """More objects or revisions than a minutes PDF ever has (one pass, stops early)."""
-    return _more_than(OBJECT_HEADER, pdf, MAX_OBJECTS) or _more_than(
-        EOF_MARKER, pdf, MAX_REVISIONS
-    )
+    return _more_than(OBJECT_HEADER, pdf, MAX_OBJECTS) or _more_than(EOF_MARKER, pdf, MAX_REVISIONS)
 
 
 def _more_than(pattern: re.Pattern, data: bytes, limit: int) -> bool:
