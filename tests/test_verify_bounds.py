@@ -41,12 +41,10 @@ def hoard() -> bytes:
 
 
 def test_a_pdf_with_thousands_of_form_fields_is_too_complex_to_check(client):
-    started = time.monotonic()
     response = upload(client, hostile_pdf(5_000), follow_redirects=True)
 
     assert response.status_code == 422
     assert TOO_COMPLEX in response.get_data(as_text=True)
-    assert time.monotonic() - started < 5  # it took 1.5 s of parsing without the bound
     check = db.session.scalar(sa.select(PdfCheck))
     assert check.status is PdfCheckStatus.TOO_COMPLEX
     assert check.pdf is None  # the upload is not kept once checked

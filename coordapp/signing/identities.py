@@ -230,7 +230,8 @@ def _check_uploaded_certificate(cert: x509.Certificate, chain: list, chair: User
                 "“digital signature” and “non-repudiation”."
             )
         )
-    if chair.email.casefold() not in {email.casefold() for email in _emails_in(cert)}:
+    account = (chair.email or "").casefold()
+    if not account or account not in {email.casefold() for email in _emails_in(cert)}:
         raise InvalidCertificateFile(
             _(
                 "This certificate does not name you: it must carry %(email)s, the email "
