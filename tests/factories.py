@@ -111,3 +111,80 @@ def make_meeting(
     db.session.add(meeting)
     db.session.commit()
     return meeting
+
+
+def make_pkcs12(
+    password: bytes,
+    *,
+    name: str = "Anna Resident (own)",
+    email: str | None = None,
+    issuer=None,
+    key_usage: tuple[bool, bool] = (True, True),
+    expired: bool = False,
+) -> bytes:
+    """A chair's own certificate and key as a PKCS#12 file. `issuer` is (CA certificate,
+    CA key); without it the certificate is self-made. `key_usage` is (digitalSignature,
+    nonRepudiation)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, name)]
+    if email:
+        attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+    subject = x509.Name(attributes)
+    issuer_cert, issuer_key = issuer or (None, key)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=400 if expired else 1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_cert.subject if issuer_cert else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(*key_usage, False, False, False, False, False, False, False),
+            critical=True,
+        )
+    )
+    if email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
+        )
+    cert = builder.sign(issuer_key, hashes.SHA256())
+    return pkcs12.serialize_key_and_certificates(
+        b"chair", key, cert, None, serialization.BestAvailableEncryption(password)
+    )
+
+
+def make_certification_authority(name: str = "Another trusted CA"):
+    """(certificate, key) of a CA, e.g. one a deployment lists in SIGNING_TRUSTED_CA_FILE."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=2))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key

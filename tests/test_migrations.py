@@ -93,7 +93,7 @@ def _approved_minutes_never_change(url: str) -> None:
             sa.text(
                 "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
                 "created_at, opening_summary) VALUES "
-                "(1, 1, 1, 'approved', 1, '2026-01-01 00:00:00', 'Signed text')"
+                "(1, 1, 1, 'submitted', 1, '2026-01-01 00:00:00', 'Signed text')"
             )
         )
         conn.execute(
@@ -102,12 +102,23 @@ def _approved_minutes_never_change(url: str) -> None:
                 "lock_version, updated_at) VALUES (1, 1, 1, 'Said', '[]', 1, '2026-01-01 00:00:00')"
             )
         )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_documents (id, version_id, status, signature_count, "
+                "updated_at) VALUES (1, 1, 'ready', 2, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(sa.text("UPDATE minutes_versions SET status = 'approved' WHERE id = 1"))
     for statement in (
         "UPDATE minutes_items SET text = 'Rewritten' WHERE id = 1",
         "DELETE FROM minutes_items WHERE id = 1",
         "UPDATE minutes_versions SET opening_summary = 'Rewritten' WHERE id = 1",
         "UPDATE minutes_versions SET status = 'draft' WHERE id = 1",
         "DELETE FROM minutes_versions WHERE id = 1",
+        "INSERT INTO minutes_items (version_id, agenda_item_id, text, decisions, lock_version, "
+        "updated_at) VALUES (1, 1, 'Added', '[]', 1, '2026-01-01 00:00:00')",
+        "UPDATE minutes_documents SET sha256 = 'forged' WHERE id = 1",
+        "DELETE FROM minutes_documents WHERE id = 1",
     ):
         with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
             with engine.begin() as conn:

@@ -19,11 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from coordapp import create_app
 from coordapp.extensions import db
@@ -52,7 +48,14 @@ from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing.ca import current_ca, init_ca
 from coordapp.web import get_meeting_or_404
 from tests.conftest import _empty_all_tables, login_as, test_config
-from tests.factories import make_meeting, make_organisation, make_series, make_user
+from tests.factories import (
+    make_certification_authority,
+    make_meeting,
+    make_organisation,
+    make_pkcs12,
+    make_series,
+    make_user,
+)
 
 CYRILLIC_CHAIR = "Аляксандр Лукашэвіч"
 CYRILLIC_PRESENTER = "Ірына Шчарбакова"
@@ -504,23 +507,20 @@ def test_two_chairs_signed_at_the_same_moment_both_end_up_in_the_file(app, signe
 # --- own certificate ----------------------------------------------------------------------
 
 
-def own_pkcs12(password: bytes) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Anna Resident (own)")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=30))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return pkcs12.serialize_key_and_certificates(
-        b"chair", key, cert, None, serialization.BestAvailableEncryption(password)
-    )
+@pytest.fixture
+def listed_ca(app, tmp_path):
+    """A CA the deployment lists as trusted for chairs' own certificates."""
+    cert, key = make_certification_authority("National PKI")
+    bundle = tmp_path / "trusted-cas.pem"
+    bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    app.config["SIGNING_TRUSTED_CA_FILE"] = str(bundle)
+    return cert, key
+
+
+def own_pkcs12(password: bytes, chair_id: int, issuer) -> bytes:
+    """The chair's own certificate, issued to their email by `issuer` (cert, key)."""
+    email = db.session.get(User, chair_id).email
+    return make_pkcs12(password, name="Anna Resident (own)", email=email, issuer=issuer)
 
 
 @pytest.fixture
@@ -545,15 +545,21 @@ def _chair_client(client, user_id):
     return client
 
 
-def test_chair_signs_with_their_own_certificate_which_is_not_stored(client, ready_for_signing):
+def test_chair_signs_with_their_own_certificate_which_is_not_stored(
+    client, ready_for_signing, listed_ca
+):
     world = ready_for_signing
     chair = _chair_client(client, world.chair_ids[0])
+    own_file = own_pkcs12(b"s3cret", world.chair_ids[0], listed_ca)
     page = chair.get(f"/minutes/approvals/{world.approval_id}/sign-with-certificate")
     assert page.status_code == 200 and b"Sign with your own certificate" in page.data
 
     response = chair.post(
         f"/minutes/approvals/{world.approval_id}/sign-with-certificate",
-        data={"certificate": (BytesIO(own_pkcs12(b"s3cret")), "me.p12"), "password": "s3cret"},
+        data={
+            "certificate": (BytesIO(own_file), "me.p12"),
+            "password": "s3cret",
+        },
         content_type="multipart/form-data",
     )
 
@@ -568,25 +574,62 @@ def test_chair_signs_with_their_own_certificate_which_is_not_stored(client, read
     report = verify_pdf(document.pdf, trust_roots())
     [signature] = report.signatures
     assert signature.signer_name == "Anna Resident (own)"
-    assert signature.intact and signature.valid and not signature.trusted
+    assert signature.ok  # issued by a CA the deployment lists: trusted
     # Nothing of the certificate is kept: no identity stored, no job queued with it.
     from coordapp.models import SigningIdentity
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningIdentity)) == 0
 
 
-def test_a_wrong_certificate_password_is_refused_and_nothing_is_signed(client, ready_for_signing):
+def test_a_wrong_certificate_password_is_refused_and_nothing_is_signed(
+    client, ready_for_signing, listed_ca
+):
     world = ready_for_signing
     chair = _chair_client(client, world.chair_ids[0])
+    own_file = own_pkcs12(b"s3cret", world.chair_ids[0], listed_ca)
     response = chair.post(
         f"/minutes/approvals/{world.approval_id}/sign-with-certificate",
-        data={"certificate": (BytesIO(own_pkcs12(b"s3cret")), "me.p12"), "password": "wrong"},
+        data={
+            "certificate": (BytesIO(own_file), "me.p12"),
+            "password": "wrong",
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
     assert "the password is wrong" in response.get_data(as_text=True)
     assert db.session.get(MinutesApproval, world.approval_id).status is SignatureStatus.PENDING
     assert _document(world.version_id).signature_count == 0
+
+
+def test_a_self_made_un_secretary_general_certificate_is_refused_and_nothing_signed(
+    client, ready_for_signing, listed_ca
+):
+    """Anyone can make a certificate that says "UN Secretary-General", even with the
+    chair's email: only one from a CA the deployment trusts may sign the minutes."""
+    world = ready_for_signing
+    chair = _chair_client(client, world.chair_ids[0])
+    before = _document(world.version_id).sha256
+    forged = make_pkcs12(
+        b"s3cret",
+        name="UN Secretary-General",
+        email=db.session.get(User, world.chair_ids[0]).email,
+    )
+
+    response = chair.post(
+        f"/minutes/approvals/{world.approval_id}/sign-with-certificate",
+        data={"certificate": (BytesIO(forged), "sg.p12"), "password": "s3cret"},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert "not issued by a certification authority this site trusts" in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(MinutesApproval, world.approval_id).status is SignatureStatus.PENDING
+    document = _document(world.version_id)
+    assert document.signature_count == 0 and document.sha256 == before
+    assert db.session.get(MinutesVersion, world.version_id).status is MinutesStatus.SUBMITTED
 
 
 def test_only_the_approving_chair_may_sign_their_approval(client, ready_for_signing):
@@ -611,9 +654,8 @@ def approved(app, signed):
     signed bytes, plus an invitation to the meeting."""
     world = build_submitted_minutes()
     version = db.session.get(MinutesVersion, world.version_id)
-    version.status = MinutesStatus.SUPERSEDED
     newer = MinutesVersion(
-        meeting_id=world.meeting_id, number=2, status=MinutesStatus.APPROVED, amends_id=version.id
+        meeting_id=world.meeting_id, number=2, status=MinutesStatus.SUBMITTED, amends_id=version.id
     )
     db.session.add(newer)
     db.session.flush()
@@ -623,6 +665,9 @@ def approved(app, signed):
         document.pdf, document.sha256, document.size = signed.pdf, signed.sha256, signed.size
         document.signature_count = 2
         db.session.add(document)
+    db.session.flush()  # the documents are written while the versions are submitted
+    version.status = MinutesStatus.SUPERSEDED
+    newer.status = MinutesStatus.APPROVED
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.meeting_id == world.meeting_id).limit(1)
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from coordapp.errors import DomainError
@@ -18,7 +16,13 @@ from coordapp.models import SigningAuthority, SigningIdentity
 from coordapp.signing import CAAlreadyExists, InvalidCertificateFile, SigningConfigError
 from coordapp.signing.ca import current_ca, fingerprint, init_ca, trust_roots
 from coordapp.signing.identities import identity_for, identity_from_pkcs12
-from tests.factories import make_contact, make_organisation, make_user
+from tests.factories import (
+    make_certification_authority,
+    make_contact,
+    make_organisation,
+    make_pkcs12,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -129,48 +133,144 @@ def test_private_keys_are_stored_encrypted_under_the_passphrase(app, ca):
         current_ca()
 
 
-def _foreign_pkcs12(password: bytes, *, expired: bool = False) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign Chair")])
-    now = datetime.now(UTC)
-    start = now - timedelta(days=400 if expired else 1)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return pkcs12.serialize_key_and_certificates(
-        b"chair", key, cert, None, serialization.BestAvailableEncryption(password)
-    )
+def _pbkdf2_parameters(pem: str) -> dict:
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import pem as asn1_pem
+
+    _, _, der = asn1_pem.unarmor(pem.encode("ascii"))
+    algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+    assert algorithm["algorithm"].native == "pbes2"
+    assert algorithm["parameters"]["encryption_scheme"]["algorithm"].native == "aes256_cbc"
+    kdf = algorithm["parameters"]["key_derivation_func"]
+    assert kdf["algorithm"].native == "pbkdf2"
+    return kdf["parameters"].native
 
 
-def test_pkcs12_upload_gives_a_usable_identity_and_stores_nothing(app):
-    cert, key, chain = identity_from_pkcs12(_foreign_pkcs12(b"s3cret"), "s3cret")
-    assert _name(cert, NameOID.COMMON_NAME) == "Foreign Chair"
+def test_a_typed_passphrase_protects_stored_keys_with_600000_pbkdf2_rounds(app):
+    """A person types SIGNING_KEY_PASSPHRASE: guessing it must cost 600,000 PBKDF2-SHA256
+    rounds per try, not the 2,048 of cryptography's BestAvailableEncryption."""
+    app.config["SIGNING_KEY_PASSPHRASE"] = "correct horse"
+    authority = init_ca()
+    identity_for(make_user())
+    db.session.commit()
+    identity = db.session.scalar(sa.select(SigningIdentity))
+
+    for pem in (authority.encrypted_key_pem, identity.encrypted_key_pem):
+        parameters = _pbkdf2_parameters(pem)
+        assert parameters["iteration_count"] >= 600_000
+        assert parameters["prf"]["algorithm"] == "sha256"
+        assert len(parameters["salt"]) >= 16
+        # Standard PKCS#8: it opens with the passphrase alone.
+        key = serialization.load_pem_private_key(pem.encode(), b"correct horse")
+        assert key.key_size == 3072
+    salts = {
+        _pbkdf2_parameters(p)["salt"]
+        for p in (authority.encrypted_key_pem, identity.encrypted_key_pem)
+    }
+    assert len(salts) == 2
+
+
+def test_keys_stored_with_the_old_2048_rounds_still_sign_and_are_encrypted_anew(app):
+    app.config["SIGNING_KEY_PASSPHRASE"] = "correct horse"
+    authority = init_ca()
+    user = make_user()
+    cert, key, _chain = identity_for(user)
+    db.session.commit()
+    identity = db.session.scalar(sa.select(SigningIdentity))
+
+    def old_style(pem: str) -> str:
+        loaded = serialization.load_pem_private_key(pem.encode(), b"correct horse")
+        return loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"correct horse"),
+        ).decode()
+
+    authority.encrypted_key_pem = old_style(authority.encrypted_key_pem)
+    identity.encrypted_key_pem = old_style(identity.encrypted_key_pem)
+    db.session.commit()
+    assert _pbkdf2_parameters(identity.encrypted_key_pem)["iteration_count"] == 2048
+
+    again, again_key, _chain = identity_for(user)
+    db.session.commit()
+
+    assert again == cert  # the same identity, its key read from the old format
+    assert again_key.public_key().public_numbers() == key.public_key().public_numbers()
+    db.session.expire_all()
+    for pem in (
+        db.session.get(SigningAuthority, authority.id).encrypted_key_pem,
+        db.session.get(SigningIdentity, identity.id).encrypted_key_pem,
+    ):
+        assert _pbkdf2_parameters(pem)["iteration_count"] >= 600_000
+
+
+@pytest.fixture
+def chair(app):
+    return make_user(email="anna.resident@example.org", name="Anna Resident")
+
+
+def test_pkcs12_from_the_deployment_ca_naming_the_chair_signs_and_stores_nothing(ca, chair):
+    data = make_pkcs12(b"s3cret", email="Anna.Resident@example.org", issuer=current_ca())
+    cert, key, chain = identity_from_pkcs12(data, "s3cret", chair=chair)
+    assert _name(cert, NameOID.COMMON_NAME) == "Anna Resident (own)"
     assert key.public_key().public_numbers() == cert.public_key().public_numbers()
     assert chain == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningIdentity)) == 0
 
 
+def test_pkcs12_from_a_ca_the_deployment_lists_is_accepted_and_trusted(app, ca, chair, tmp_path):
+    listed_cert, listed_key = make_certification_authority("National PKI")
+    bundle = tmp_path / "trusted.pem"
+    bundle.write_bytes(listed_cert.public_bytes(serialization.Encoding.PEM))
+    data = make_pkcs12(b"pin", email=chair.email, issuer=(listed_cert, listed_key))
+    with pytest.raises(InvalidCertificateFile, match="not issued by a certification authority"):
+        identity_from_pkcs12(data, "pin", chair=chair)
+
+    app.config["SIGNING_TRUSTED_CA_FILE"] = str(bundle)
+    cert, _key, _chain = identity_from_pkcs12(data, "pin", chair=chair)
+
+    assert cert.issuer == listed_cert.subject
+    assert listed_cert in trust_roots()  # so /verify calls its signatures authentic
+
+
 @pytest.mark.parametrize(
-    ("data", "password", "message"),
+    ("case", "password", "message"),
     [
-        (b"not a certificate at all", "x", "not a PKCS#12"),
+        ("not a file", "x", "not a PKCS#12"),
         ("good", "wrong password", "password is wrong"),
         ("expired", "s3cret", "not now"),
+        ("self-made", "s3cret", "not issued by a certification authority this site trusts"),
+        ("retired CA", "s3cret", "not issued by a certification authority this site trusts"),
+        ("another person", "s3cret", "it must carry anna.resident@example.org"),
+        ("no email", "s3cret", "it must carry anna.resident@example.org"),
+        ("cannot sign", "s3cret", "needs the key usages"),
+        ("no non-repudiation", "s3cret", "needs the key usages"),
     ],
 )
-def test_pkcs12_upload_refuses_bad_files_with_a_clear_message(app, data, password, message):
-    if data == "good":
-        data = _foreign_pkcs12(b"s3cret")
-    elif data == "expired":
-        data = _foreign_pkcs12(b"s3cret", expired=True)
+def test_pkcs12_upload_refuses_what_cannot_sign_for_the_chair_with_a_clear_message(
+    ca, chair, case, password, message
+):
+    deployment = current_ca()
+    email = chair.email
+    if case == "not a file":
+        data = b"not a certificate at all"
+    elif case == "self-made":
+        data = make_pkcs12(b"s3cret", name="UN Secretary-General", email=email)
+    elif case == "retired CA":
+        retired = current_ca()
+        init_ca(force=True)
+        data = make_pkcs12(b"s3cret", email=email, issuer=retired)
+    else:
+        data = make_pkcs12(
+            b"s3cret",
+            email={"another person": "someone.else@example.org", "no email": None}.get(case, email),
+            issuer=deployment,
+            expired=case == "expired",
+            key_usage={"cannot sign": (False, False), "no non-repudiation": (True, False)}.get(
+                case, (True, True)
+            ),
+        )
     with pytest.raises(InvalidCertificateFile, match=message) as caught:
-        identity_from_pkcs12(data, password)
+        identity_from_pkcs12(data, password, chair=chair)
     # Unhandled, it still answers 400 with its message, not a 500.
     assert isinstance(caught.value, DomainError) and caught.value.status == 400

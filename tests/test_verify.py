@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -26,7 +25,7 @@ from coordapp import create_app
 from coordapp.extensions import db
 from coordapp.signing import SigningError
 from coordapp.signing.ca import current_ca, init_ca
-from coordapp.signing.identities import identity_for, identity_from_pkcs12
+from coordapp.signing.identities import identity_for
 from coordapp.signing.pdfsign import SignatureFieldSpec, add_signature_fields, sign_field
 from coordapp.signing.verify import verify_pdf
 from tests.conftest import _empty_all_tables, test_config
@@ -272,10 +271,8 @@ def _foreign_identity():
         )
         .sign(ca_key, hashes.SHA256())
     )
-    data = pkcs12.serialize_key_and_certificates(
-        b"olga", key, cert, None, serialization.BestAvailableEncryption(b"pin")
-    )
-    return identity_from_pkcs12(data, "pin")
+    # Signed straight into the PDF: the upload page would refuse it (not a trusted CA).
+    return cert, key, []
 
 
 def test_an_uploaded_foreign_certificate_signs_intact_but_untrusted(signed):

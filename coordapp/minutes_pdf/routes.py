@@ -27,7 +27,7 @@ from coordapp.extensions import db
 from coordapp.jobs import renew_expired_lease
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
-from coordapp.models import Meeting, Series, utcnow
+from coordapp.models import Meeting, Series, User, utcnow
 from coordapp.models.approval import (
     DocumentStatus,
     MinutesApproval,
@@ -170,7 +170,9 @@ def sign_with_certificate(approval_id: int):
     from coordapp.signing.identities import identity_from_pkcs12
 
     try:
-        cert, key, chain = identity_from_pkcs12(data, form.password.data or "")
+        cert, key, chain = identity_from_pkcs12(
+            data, form.password.data or "", chair=db.session.get(User, approval.user_id)
+        )
     except InvalidCertificateFile as error:
         form.certificate.errors = [str(error)]
         return _certificate_page(approval, form, error=str(error), code=400)

@@ -41,8 +41,11 @@ from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.ratelimit import RateLimitHit
 from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, LoginSession, Role, User
+from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "PdfCheck",
+    "PdfCheckStatus",
     "DocumentStatus",
     "GeneratedDocument",
     "MinutesApproval",

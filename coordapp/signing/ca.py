@@ -7,20 +7,29 @@ and SIGNING_CA_KEY_FILE (+ SIGNING_CA_KEY_PASSPHRASE) at its own CA; those then 
 Private keys are PKCS#8 PEM encrypted with the passphrase SIGNING_KEY_PASSPHRASE, or, when
 that is not set, with a key derived from SECRET_KEY by HKDF. Changing the passphrase (or
 SECRET_KEY, without a passphrase) makes the stored keys unreadable: keep it stable.
+
+The passphrase may be typed by a person, so the encryption key is derived from it slowly:
+PBES2 with PBKDF2-HMAC-SHA256 at KDF_ROUNDS rounds and AES-256-CBC (standard PKCS#8 that
+`openssl pkey` reads too). cryptography's BestAvailableEncryption, used before, stops at
+2,048 rounds; keys stored that way still load, and are re-encrypted when next used.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as symmetric_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 from flask import current_app
 
@@ -37,6 +46,9 @@ CA_VALIDITY = timedelta(days=3652)
 BACKDATE = timedelta(days=1)
 # Changing this string makes every stored key unreadable when no passphrase is set.
 HKDF_INFO = b"coordapp signing: private key encryption v1"
+# PBKDF2-HMAC-SHA256 rounds for a stored private key (OWASP's figure for a typed password);
+# loading such a key costs about 0.1 s.
+KDF_ROUNDS = 600_000
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -63,11 +75,72 @@ def key_passphrase() -> bytes:
 
 
 def encrypt_private_key(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
+    """`key` as an encrypted PKCS#8 PEM: PBES2, PBKDF2-HMAC-SHA256 at KDF_ROUNDS, AES-256."""
+    from asn1crypto import core as asn1_core
+    from asn1crypto import keys as asn1_keys
+
+    plain = key.private_bytes(
+        serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(key_passphrase()),
-    ).decode("ascii")
+        serialization.NoEncryption(),
+    )
+    salt, iv = secrets.token_bytes(16), secrets.token_bytes(16)
+    derived = PBKDF2HMAC(
+        algorithm=hashes.SHA256(), length=32, salt=salt, iterations=KDF_ROUNDS
+    ).derive(key_passphrase())
+    padder = symmetric_padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(derived), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padder.update(plain) + padder.finalize()) + encryptor.finalize()
+    info = asn1_keys.EncryptedPrivateKeyInfo(
+        {
+            "encryption_algorithm": {
+                "algorithm": "pbes2",
+                "parameters": {
+                    "key_derivation_func": {
+                        "algorithm": "pbkdf2",
+                        "parameters": {
+                            "salt": asn1_core.OctetString(salt),
+                            "iteration_count": KDF_ROUNDS,
+                            "prf": {"algorithm": "sha256"},
+                        },
+                    },
+                    "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
+                },
+            },
+            "encrypted_data": encrypted,
+        }
+    )
+    body = base64.encodebytes(info.dump()).decode("ascii").replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(
+        ["-----BEGIN ENCRYPTED PRIVATE KEY-----", *lines, "-----END ENCRYPTED PRIVATE KEY-----", ""]
+    )
+
+
+def kdf_rounds_of(pem: str) -> int | None:
+    """The PBKDF2 rounds protecting a stored key (None: another scheme, or unreadable)."""
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import pem as asn1_pem
+
+    try:
+        _, _, der = asn1_pem.unarmor(pem.encode("ascii"))
+        algorithm = asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        if algorithm["algorithm"].native != "pbes2":
+            return None
+        kdf = algorithm["parameters"]["key_derivation_func"]
+        if kdf["algorithm"].native != "pbkdf2":
+            return None
+        return int(kdf["parameters"]["iteration_count"].native)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def stronger_encryption(pem: str, key) -> str | None:
+    """`key` encrypted anew when its stored `pem` is protected more weakly than now."""
+    rounds = kdf_rounds_of(pem)
+    if rounds is not None and rounds >= KDF_ROUNDS:
+        return None
+    return encrypt_private_key(key)
 
 
 def decrypt_private_key(pem: str):
@@ -133,13 +206,42 @@ def current_ca() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     if authority is None:
         raise SigningConfigError("there is no signing CA: run `flask signing init-ca`")
     cert = x509.load_pem_x509_certificate(authority.certificate_pem.encode("ascii"))
-    return cert, decrypt_private_key(authority.encrypted_key_pem)
+    key = decrypt_private_key(authority.encrypted_key_pem)
+    stronger = stronger_encryption(authority.encrypted_key_pem, key)
+    if stronger is not None:  # stored before KDF_ROUNDS: saved with the caller's commit
+        authority.encrypted_key_pem = stronger
+    return cert, key
+
+
+def listed_authorities() -> list[x509.Certificate]:
+    """Further CAs the deployment trusts (SIGNING_TRUSTED_CA_FILE, PEM certificates): a chair
+    may sign with a certificate one of them issued, uploaded as PKCS#12."""
+    path = setting("SIGNING_TRUSTED_CA_FILE")
+    if not path:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as error:
+        raise SigningConfigError(f"cannot load SIGNING_TRUSTED_CA_FILE: {error}") from error
+
+
+def signing_anchors() -> list[x509.Certificate]:
+    """The CAs whose certificates may sign minutes now: the current CA (configured files,
+    else the active one here) and the listed ones. Retired CAs sign nothing new."""
+    anchors = listed_authorities()
+    files = _configured_files()
+    if files:
+        anchors.append(_load_ca_from_files(*files)[0])
+    elif (authority := active_authority()) is not None:
+        anchors.append(certificate_of(authority))
+    return anchors
 
 
 def trust_roots() -> list[x509.Certificate]:
-    """Every CA whose signatures this deployment vouches for: the configured one and all
-    CAs ever created here (a retired CA's signatures on old minutes stay authentic)."""
-    roots = []
+    """Every CA whose signatures this deployment vouches for: the configured one, the listed
+    ones and all CAs ever created here (a retired CA's signatures on old minutes stay
+    authentic)."""
+    roots = listed_authorities()
     files = _configured_files()
     if files:
         roots.append(_load_ca_from_files(*files)[0])

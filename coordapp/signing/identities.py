@@ -28,6 +28,7 @@ from coordapp.signing.ca import (
     decrypt_private_key,
     encrypt_private_key,
     new_private_key,
+    stronger_encryption,
 )
 
 IDENTITY_VALIDITY = timedelta(days=3 * 365)
@@ -50,7 +51,11 @@ def identity_for(user: User) -> Identity:
     if identity is not None:
         cert = x509.load_pem_x509_certificate(identity.certificate_pem.encode("ascii"))
         if _still_good(cert, user, ca_cert):
-            return cert, decrypt_private_key(identity.encrypted_key_pem), [ca_cert]
+            key = decrypt_private_key(identity.encrypted_key_pem)
+            stronger = stronger_encryption(identity.encrypted_key_pem, key)
+            if stronger is not None:  # stored before KDF_ROUNDS: saved with the commit
+                identity.encrypted_key_pem = stronger
+            return cert, key, [ca_cert]
 
     cert, key = _issue(user, ca_cert, ca_key)
     replacement = SigningIdentity(
@@ -162,11 +167,14 @@ def _issue(user: User, ca_cert: x509.Certificate, ca_key) -> tuple[x509.Certific
     return cert, key
 
 
-def identity_from_pkcs12(data: bytes, password: str) -> Identity:
-    """(certificate, private key, chain) from a chair's own PKCS#12 (.p12/.pfx) file.
+def identity_from_pkcs12(data: bytes, password: str, *, chair: User) -> Identity:
+    """(certificate, private key, chain) from `chair`'s own PKCS#12 (.p12/.pfx) file.
 
-    Nothing is stored. Raises InvalidCertificateFile (a 400 DomainError) with a message for the
-    user when the file or password is wrong or the certificate cannot sign now."""
+    Nothing is stored. The certificate must chain to a CA this deployment trusts for
+    signing (signing_anchors), be valid now, allow signing (digitalSignature and
+    nonRepudiation) and name the chair by the email address of their account: anybody can
+    make a certificate that says "Secretary-General". Raises InvalidCertificateFile (a 400
+    DomainError) with a message for the user otherwise."""
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(
             data, password.encode() if password else None
@@ -188,6 +196,12 @@ def identity_from_pkcs12(data: bytes, password: str) -> Identity:
         raise InvalidCertificateFile(
             _("The private key in the file does not belong to its certificate.")
         )
+    chain = list(extra or [])
+    _check_uploaded_certificate(cert, chain, chair)
+    return cert, key, chain
+
+
+def _check_uploaded_certificate(cert: x509.Certificate, chain: list, chair: User) -> None:
     now = datetime.now(UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise InvalidCertificateFile(
@@ -197,10 +211,72 @@ def identity_from_pkcs12(data: bytes, password: str) -> Identity:
                 end=cert.not_valid_after_utc.date().isoformat(),
             )
         )
+    if not _chains_to_an_anchor(cert, chain, now):
+        raise InvalidCertificateFile(
+            _(
+                "This certificate was not issued by a certification authority this site "
+                "trusts for signing minutes. Sign without uploading a certificate, or ask the "
+                "secretariat which certificates are accepted."
+            )
+        )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         usage = None
-    if usage is not None and not (usage.digital_signature or usage.content_commitment):
-        raise InvalidCertificateFile(_("This certificate is not allowed to sign documents."))
-    return cert, key, list(extra or [])
+    if usage is None or not (usage.digital_signature and usage.content_commitment):
+        raise InvalidCertificateFile(
+            _(
+                "This certificate is not allowed to sign documents: it needs the key usages "
+                "“digital signature” and “non-repudiation”."
+            )
+        )
+    account = (chair.email or "").casefold()
+    if not account or account not in {email.casefold() for email in _emails_in(cert)}:
+        raise InvalidCertificateFile(
+            _(
+                "This certificate does not name you: it must carry %(email)s, the email "
+                "address of your account.",
+                email=chair.email,
+            )
+        )
+
+
+def _chains_to_an_anchor(cert: x509.Certificate, chain: list, now: datetime) -> bool:
+    """The certificate is valid now on a path (through `chain`) to one of signing_anchors,
+    as pyHanko's validator (the one /verify uses) sees it, offline."""
+    import asyncio
+
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1 as asn1
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
+
+    from coordapp.signing import outside_event_loop
+    from coordapp.signing.ca import signing_anchors
+
+    anchors = signing_anchors()
+    if not anchors:
+        return False
+    intermediates = [asn1(c) for c in chain]
+    context = ValidationContext(
+        trust_roots=[asn1(anchor) for anchor in anchors],
+        other_certs=intermediates,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+        moment=now,
+    )
+    validator = CertificateValidator(asn1(cert), intermediates, validation_context=context)
+    try:
+        outside_event_loop(asyncio.run, validator.async_validate_path())
+    except (PathBuildingError, ValidationError):
+        return False
+    return True
+
+
+def _emails_in(cert: x509.Certificate) -> list[str]:
+    emails = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        emails += names.get_values_for_type(x509.RFC822Name)
+    except x509.ExtensionNotFound:
+        pass
+    return emails

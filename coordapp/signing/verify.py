@@ -5,6 +5,10 @@ then says the file is not a valid signed PDF. Certificates are validated offline
 given trust roots (this deployment's CAs), at the time each signature claims it was made:
 B-B signatures carry no trusted timestamp, and a chair's certificate that expired since must
 not turn approved minutes into "not authentic".
+
+A file with more revisions, form fields or signatures than minutes ever have is refused
+as "too complex" before its signatures are looked at; coordapp.signing.bounded adds the
+limits on the raw file, CPU time and memory for untrusted uploads.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ log = logging.getLogger(__name__)
 # After a signature, only these kinds of later revisions keep it authentic: none at all,
 # signature maintenance (DSS, timestamps), and form filling, which includes signing the
 # other chairs' fields.
+# Minutes have one signature field per chair and one revision per signature plus two.
+MAX_REVISIONS = 50
+MAX_FIELDS = 200
+MAX_SIGNATURES = 50
+
 PERMITTED_MODIFICATIONS = {
     ModificationLevel.NONE,
     ModificationLevel.LTA_UPDATES,
@@ -73,7 +82,7 @@ class VerificationReport:
     file_sha256: str
     signatures: list[SignatureReport] = field(default_factory=list)
     # Why the file as a whole could not be checked: not_pdf | encrypted | unreadable |
-    # unsigned; None when its signatures were examined.
+    # unsigned | too_complex; None when its signatures were examined.
     error: str | None = None
 
     @property
@@ -95,6 +104,10 @@ class VerificationReport:
             "encrypted": _("This PDF is encrypted; its signatures cannot be checked."),
             "unreadable": _("This PDF is damaged or truncated; it cannot be checked."),
             "unsigned": _("This PDF has no digital signatures."),
+            "too_complex": _(
+                "This PDF is too complex to check: it holds far more parts than minutes "
+                "issued by this system ever do. It was not checked."
+            ),
         }
         return str(messages[self.error]) if self.error else None
 
@@ -110,6 +123,9 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationR
         if reader.encrypted:
             report.error = "encrypted"
             return report
+        if _too_complex(reader):
+            report.error = "too_complex"
+            return report
         embedded = reader.embedded_regular_signatures
     except Exception:  # any parser failure means "cannot be checked"
         log.info("verify_pdf: unreadable PDF", exc_info=True)
@@ -118,10 +134,33 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> VerificationR
     if not embedded:
         report.error = "unsigned"
         return report
+    if len(embedded) > MAX_SIGNATURES:
+        report.error = "too_complex"
+        return report
     roots = [translate_pyca_cryptography_cert_to_asn1(root) for root in trust_roots]
     for signature in embedded:
         report.signatures.append(_check_signature(pdf, signature, roots))
     return report
+
+
+def _too_complex(reader: PdfFileReader) -> bool:
+    """More revisions or form fields (counting nested ones) than minutes ever have; stops
+    counting at the bound, so a form with 260,000 fields costs no more than one with 201."""
+    if reader.xrefs.total_revisions > MAX_REVISIONS:
+        return True
+    form = reader.root.get("/AcroForm")
+    if form is None:
+        return False
+    pending = list(form.get_object().get("/Fields") or [])
+    seen = 0
+    while pending:
+        seen += 1
+        if seen > MAX_FIELDS:
+            return True
+        node = pending.pop().get_object()
+        if hasattr(node, "get"):
+            pending.extend(node.get("/Kids") or [])
+    return False
 
 
 def _check_signature(pdf: bytes, signature, roots) -> SignatureReport:

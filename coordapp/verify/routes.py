@@ -3,18 +3,24 @@
 Public: anyone holding a PDF may check it. Uploads are size-limited (VERIFY_MAX_BYTES) and
 rate-limited per client address (VERIFY_RATE_LIMIT per VERIFY_RATE_WINDOW_SECONDS), since
 each check costs some CPU.
+
+The request never checks the file itself: it stores the upload and queues the worker's
+job, then sends the browser to /verify/<token>, which refreshes itself until the answer
+is there. A hostile file thus occupies the worker's bounded child process for at most
+VERIFY_CPU_SECONDS, never a web worker.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from coordapp import ratelimit
 from coordapp.access import public
 from coordapp.agenda.uploads import human_size
-from coordapp.signing import SigningConfigError
-from coordapp.verify import service
+from coordapp.extensions import db
+from coordapp.models import PdfCheckStatus
+from coordapp.verify import checks, service
 from coordapp.verify.forms import VerifyForm
 
 bp = Blueprint("verify", __name__)
@@ -88,23 +94,45 @@ def index():
     if b"%PDF-" not in data[:1024]:
         return _page(form, 400, error=_("This file is not a PDF. Choose the minutes PDF."))
 
-    from coordapp.signing.ca import trust_roots
-    from coordapp.signing.verify import verify_pdf
+    check = checks.start_check(data, form.file.data.filename)
+    db.session.commit()
+    from coordapp.verify.tasks import check_uploaded_pdf
 
-    try:
-        roots = trust_roots()
-    except SigningConfigError:
-        current_app.logger.exception("verify: the signing CA cannot be loaded")
-        abort(503, _("Verification is not available at the moment. Please try again later."))
-    report = verify_pdf(data, roots)
-    if report.error in ("not_pdf", "unreadable"):
-        return _page(form, 400, error=report.error_message)
+    check_uploaded_pdf(check.id)
+    return redirect(url_for("verify.result", token=check.token), code=303)
 
-    match = service.match_document(report, service.revision_prefix_hashes(data))
+
+# Seconds between two refreshes of the page that waits for the worker's answer.
+REFRESH_SECONDS = 2
+
+
+@bp.get("/verify/<token>")
+@public
+def result(token: str):
+    check = checks.check_by_token(token)
+    if check is None:
+        abort(404, _("This check is not known (any more). Please upload the file again."))
+    form = VerifyForm(formdata=None)
+    if check.status is PdfCheckStatus.PENDING and not checks.is_lost(check):
+        return render_template(
+            "verify/waiting.html", filename=check.filename, refresh_seconds=REFRESH_SECONDS
+        )
+    if check.status is PdfCheckStatus.PENDING or check.status is PdfCheckStatus.FAILED:
+        return _page(
+            form,
+            503,
+            error=_("The file could not be checked at the moment. Please upload it again later."),
+        )
+    report = checks.report_from_data(check.result["report"])
+    if report.error in ("not_pdf", "unreadable", "too_complex"):
+        return _page(
+            form, 422 if report.error == "too_complex" else 400, error=report.error_message
+        )
+    match = service.match_document(report, check.result.get("earlier") or [])
     return _page(
-        VerifyForm(formdata=None),
+        form,
         report=report,
         match=match,
         verdict=service.verdict(report, match),
-        filename=form.file.data.filename,
+        filename=check.filename,
     )

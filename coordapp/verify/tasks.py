@@ -1,0 +1,16 @@
+"""Worker jobs of /verify: check an uploaded PDF, purge old checks."""
+
+from __future__ import annotations
+
+from coordapp.jobs import crontab, periodic_task, task
+from coordapp.verify import checks
+
+
+@task()
+def check_uploaded_pdf(check_id: int) -> None:
+    checks.run_check(check_id)
+
+
+@periodic_task(crontab(minute="*/10"))
+def purge_pdf_checks() -> int:
+    return checks.purge_old_checks()
