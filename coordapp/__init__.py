@@ -40,7 +40,7 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, richtext, timefmt, web
+    from coordapp import access, errors, headers, inputs, richtext, timefmt, web
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -90,6 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
     access.check_every_route_declares_access(app)
 
     errors.register(app)
+    headers.register(app)
+    inputs.register(app)
     web.register(app)
     timefmt.register(app)
     richtext.register(app)
