@@ -1,8 +1,9 @@
 """What a request may carry, checked once, before any view: a clear 400, never a 500.
 
-- No control characters (a NUL byte, an escape…) in any query parameter, form field,
-  file name or URL part: PostgreSQL refuses NUL in text, and none of them belongs in a
-  name, a note or a filter. Tab, line feed and carriage return stay allowed.
+- No control characters (a NUL byte, an escape…) in any query parameter, form field or
+  URL part: PostgreSQL refuses NUL in text, and none of them belongs in a name, a note
+  or a filter. Tab, line feed and carriage return stay allowed. Uploaded files' names
+  lose theirs.
 - Numbers and dates within what the database and the calendar arithmetic can hold:
   `bounded_int` for query parameters and select fields (`type=`/`coerce=`), and the
   fields below in place of WTForms' own (same names, same behaviour within the bounds).
@@ -47,7 +48,10 @@ def refuse_control_characters() -> None:
     """Before every request: 400 if any value sent has a control character."""
     sent = [*request.args.items(multi=True), *request.form.items(multi=True)]
     values = [part for pair in sent for part in pair]
-    values += [storage.filename for storage in request.files.values()]
+    for storage in request.files.values():
+        # A file's name is the sender's system's, not typed: clean it rather than refuse.
+        if storage.filename:
+            storage.filename = CONTROL_CHARACTERS.sub("", storage.filename)
     values += list((request.view_args or {}).values())
     if any(_has_control_characters(value) for value in values):
         raise InvalidInput(
