@@ -40,7 +40,7 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, i18n, redaction, richtext, timefmt, web
+    from coordapp import access, errors, headers, i18n, inputs, redaction, richtext, timefmt, web
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -89,6 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.register(app)
     redaction.install_on_app(app)
+    headers.register(app)
+    inputs.register(app)
     web.register(app)
     timefmt.register(app)
     i18n.register(app)

@@ -361,11 +361,21 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A browser tab. The test fails if the page's Content-Security-Policy refused
+    anything (an inline script or style the templates should not have)."""
     context = browser.new_context(locale="en-GB", timezone_id="UTC")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, f"the Content-Security-Policy refused: {refused[:5]}"
 
 
 @pytest.fixture

@@ -447,7 +447,7 @@ def test_print_view_has_the_items_and_no_navigation(member_client):
     page = member_client.get(f"/meetings/{meeting.id}/agenda/print").get_data(as_text=True)
     assert "Opening remarks" in page and "National policy" in page
     assert "10:15 (Europe/Minsk)" in page and "UN House, Minsk" in page
-    assert "@media print" in page
+    assert "/static/css/agenda-print.css" in page  # with its @media print rules
     assert "Log out" not in page and 'class="site"' not in page
 
 

@@ -115,8 +115,11 @@ def test_outgoing_mail_filters_by_status_and_kind(app, secretariat_client):
     assert "Failed invitation" not in html and "Queued reminder" not in html
 
     # Nonsense filters are ignored, not a server error.
-    response = secretariat_client.get("/mail?status=bogus&kind=%00&page=999")
+    response = secretariat_client.get("/mail?status=bogus&kind=bogus&page=999")
     assert response.status_code == 200
+    # A control character is refused with a message, as anywhere (coordapp/inputs.py).
+    response = secretariat_client.get("/mail?status=bogus&kind=%00&page=999")
+    assert response.status_code == 400
 
 
 def test_outgoing_mail_list_is_paginated(app, secretariat_client):

@@ -13,6 +13,7 @@ from coordapp.access import admin_required
 from coordapp.admin import service
 from coordapp.admin.forms import UserCreateForm, UserEditForm
 from coordapp.extensions import db
+from coordapp.inputs import bounded_int
 from coordapp.models import Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,7 +33,12 @@ def _get_user_or_404(user_id: int) -> User:
 def users():
     # Only columns of the users table are shown: one query for the page, one to count.
     query = sa.select(User).order_by(User.active.desc(), sa.func.lower(User.name), User.id)
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(
+        query,
+        page=request.args.get("page", 1, type=bounded_int),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
     return render_template("admin/users.html", page=page)
 
 

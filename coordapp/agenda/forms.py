@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from coordapp.inputs import IntegerField, bounded_int
 from coordapp.models.agenda import AGENDA_KIND_LABELS, AgendaItemKind
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -46,7 +46,7 @@ class ItemForm(FlaskForm):
         render_kw={"min": 0, "max": MAX_DURATION_MINUTES, "step": 1},
     )
     presenters = SelectMultipleField(
-        _l("Presenters"), coerce=int, validators=[Optional()], render_kw={"size": 8}
+        _l("Presenters"), coerce=bounded_int, validators=[Optional()], render_kw={"size": 8}
     )
     description = TextAreaField(
         _l("Description"),
@@ -70,7 +70,7 @@ class ConfirmForm(FlaskForm):
 class CopyForm(FlaskForm):
     source = SelectField(
         _l("Copy the agenda of"),
-        coerce=int,
+        coerce=bounded_int,
         validators=[InputRequired(message=_l("Choose a meeting."))],
     )
 

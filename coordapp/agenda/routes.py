@@ -300,7 +300,7 @@ def upload(item_id: int):
     _ensure_editable(meeting)
     form = UploadForm()
     if not form.validate():
-        message = " ".join(form.file.errors) or _("Choose a file.")
+        message = " ".join(str(error) for error in form.file.errors) or _("Choose a file.")
         return _render_index(meeting, error=message, error_item_id=item.id, code=400)
     storage = form.file.data
     limit = _max_bytes()

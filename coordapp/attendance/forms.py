@@ -12,6 +12,7 @@ from wtforms.fields import EmailField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from coordapp.inputs import bounded_int
 from coordapp.models import CATEGORY_LABELS
 
 NEW_ORGANISATION = 0
@@ -49,7 +50,7 @@ class WalkInForm(FlaskForm):
     )
     # NEW_ORGANISATION means "not in the list": the two fields below describe it.
     organisation_id = SelectField(
-        _l("Organisation"), coerce=int, choices=[], default=NEW_ORGANISATION
+        _l("Organisation"), coerce=bounded_int, choices=[], default=NEW_ORGANISATION
     )
     new_organisation_name = StringField(
         _l("New organisation"), filters=[_strip], validators=[Optional(), Length(max=300)]

@@ -14,11 +14,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordapp.commitments.service import parse_quarter
+from coordapp.inputs import DateField, bounded_int
 from coordapp.models.commitment import COMMITMENT_STATUS_LABELS, SDG_NAMES
 from coordapp.models.directory import CATEGORY_LABELS
 
@@ -49,7 +49,7 @@ class CommitmentForm(FlaskForm):
     # The organisation, contact and agenda item choices are filled in by the view.
     organisation_ids = SelectMultipleField(
         _l("Committing organisation(s)"),
-        coerce=int,
+        coerce=bounded_int,
         choices=[],
         validators=[DataRequired(message=_l("Choose at least one committing organisation."))],
         render_kw={"size": 8},
@@ -64,9 +64,11 @@ class CommitmentForm(FlaskForm):
         render_kw={"rows": 4},
     )
     responsible_contact_id = SelectField(
-        _l("Responsible contact (optional)"), coerce=int, choices=[], default=0
+        _l("Responsible contact (optional)"), coerce=bounded_int, choices=[], default=0
     )
-    agenda_item_id = SelectField(_l("Agenda item (optional)"), coerce=int, choices=[], default=0)
+    agenda_item_id = SelectField(
+        _l("Agenda item (optional)"), coerce=bounded_int, choices=[], default=0
+    )
     due_date = DateField(_l("Due date"), validators=[Optional()])
     due_quarter = StringField(
         _l("…or due in a quarter"),
@@ -75,7 +77,7 @@ class CommitmentForm(FlaskForm):
         render_kw={"placeholder": "Q2 2027"},
     )
     goals = MultiCheckboxField(
-        _l("Sustainable Development Goals"), coerce=int, choices=_choices(SDG_PAIRS)
+        _l("Sustainable Development Goals"), coerce=bounded_int, choices=_choices(SDG_PAIRS)
     )
     submit = SubmitField(_l("Save commitment"))
 
@@ -114,12 +116,14 @@ class ConfirmForm(FlaskForm):
 class TrackerFilterForm(Form):
     """The tracker's filters; read from the query string, so no CSRF token."""
 
-    series = SelectField(_l("Series"), coerce=int, choices=[], default=0, validate_choice=False)
+    series = SelectField(
+        _l("Series"), coerce=bounded_int, choices=[], default=0, validate_choice=False
+    )
     status = SelectField(
         _l("Status"), choices=_choices([("", _l("All statuses")), *STATUS_PAIRS]), default=""
     )
     organisation = SelectField(
-        _l("Organisation"), coerce=int, choices=[], default=0, validate_choice=False
+        _l("Organisation"), coerce=bounded_int, choices=[], default=0, validate_choice=False
     )
     category = SelectField(
         _l("Category"),
@@ -132,6 +136,9 @@ class TrackerFilterForm(Form):
         default="",
     )
     sdg = SelectField(
-        _l("SDG"), coerce=int, choices=_choices([(0, _l("All goals")), *SDG_PAIRS]), default=0
+        _l("SDG"),
+        coerce=bounded_int,
+        choices=_choices([(0, _l("All goals")), *SDG_PAIRS]),
+        default=0,
     )
     overdue = BooleanField(_l("Overdue only"))

@@ -29,6 +29,7 @@ from coordapp.commitments.forms import (
 )
 from coordapp.extensions import db
 from coordapp.i18n import use_link_language
+from coordapp.inputs import bounded_int
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import SDG_NAMES, Commitment, CommitmentStatus
@@ -135,8 +136,8 @@ def meeting_index(meeting_id: int):
                 code=303,
             )
         flash(_("The commitment was not saved. Please correct the marked fields."), "error")
-    elif request.args.get("agenda_item", type=int):
-        form.agenda_item_id.data = request.args.get("agenda_item", type=int)
+    elif request.args.get("agenda_item", type=bounded_int):
+        form.agenda_item_id.data = request.args.get("agenda_item", type=bounded_int)
     code = 400 if form.errors else 200
     return render_template(
         "commitments/meeting_index.html",
@@ -257,7 +258,7 @@ def _tracker_filters() -> tuple[TrackerFilterForm, service.TrackerFilters, dict]
     if form.overdue.data:
         filters.overdue = True
         args["overdue"] = "y"
-    meeting_id = request.args.get("meeting", type=int)
+    meeting_id = request.args.get("meeting", type=bounded_int)
     if meeting_id:
         filters.meeting_id = args["meeting"] = meeting_id
     return form, filters, args
@@ -277,7 +278,7 @@ def tracker():
     sort, descending = _sort()
     pagination = db.paginate(
         service.tracker_query(filters, sort, descending),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=request.args.get("page", 1, type=bounded_int) or 1,
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )
@@ -450,9 +451,8 @@ def _problem_page(error):
 
 @bp.after_request
 def _keep_personal_pages_private(response: Response) -> Response:
+    # No caches and no Referer to other sites: coordapp/headers.py, for every page.
     if request.endpoint == "commitments.status_form":
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

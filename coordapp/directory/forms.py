@@ -19,6 +19,7 @@ from wtforms.fields import EmailField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordapp.directory.service import LANGUAGE_NAMES
+from coordapp.inputs import bounded_int
 from coordapp.models import CATEGORY_LABELS
 
 
@@ -55,7 +56,7 @@ class OrganisationForm(FlaskForm):
         _l("Category"), choices=choices(CATEGORY_PAIRS), validators=[DataRequired()]
     )
     # 0 means "none"; the real choices are filled in by the view.
-    parent_id = SelectField(_l("Parent organisation"), coerce=int, choices=[], default=0)
+    parent_id = SelectField(_l("Parent organisation"), coerce=bounded_int, choices=[], default=0)
     submit = SubmitField(_l("Save"))
 
 
@@ -83,7 +84,7 @@ class ContactForm(FlaskForm):
     )
     organisation_id = SelectField(
         _l("Organisation"),
-        coerce=int,
+        coerce=bounded_int,
         choices=[],
         validators=[DataRequired(_l("Choose an organisation."))],
     )

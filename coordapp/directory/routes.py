@@ -27,6 +27,7 @@ from coordapp.directory.forms import (
     choices,
 )
 from coordapp.extensions import db
+from coordapp.inputs import bounded_int
 from coordapp.models import Category, Contact, Organisation, PendingImport
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -54,7 +55,7 @@ def _query_arguments(args: dict) -> dict:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return request.args.get("page", 1, type=bounded_int) or 1
 
 
 # --- Organisations -----------------------------------------------------------------------
@@ -205,7 +206,7 @@ def contacts():
 def _contact_form(contact: Contact | None) -> ContactForm:
     form = ContactForm(obj=contact)
     if contact is None and request.method == "GET":
-        form.organisation_id.data = request.args.get("organisation_id", type=int)
+        form.organisation_id.data = request.args.get("organisation_id", type=bounded_int)
     form.organisation_id.choices = choices(
         service.organisation_choices(include_id=contact.organisation_id if contact else None)
     )

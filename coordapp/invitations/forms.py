@@ -8,13 +8,14 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from coordapp.inputs import bounded_int
 from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
 
 
 class InviteForm(FlaskForm):
-    contact_ids = SelectMultipleField(_l("Contacts"), coerce=int, validate_choice=False)
+    contact_ids = SelectMultipleField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
     organisation_ids = SelectMultipleField(
-        _l("Everyone at these organisations"), coerce=int, validate_choice=False
+        _l("Everyone at these organisations"), coerce=bounded_int, validate_choice=False
     )
     categories = SelectMultipleField(
         _l("Everyone in these categories"),

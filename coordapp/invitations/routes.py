@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
+from coordapp.inputs import bounded_int
 from coordapp.invitations import reminders, service
 from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
 from coordapp.models import (
@@ -127,7 +128,7 @@ def index(meeting_id: int):
     filters = _filters()
     pagination = db.paginate(
         service.invitations_query(meeting, filters),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=bounded_int),
         per_page=PER_PAGE,
         error_out=False,
     )

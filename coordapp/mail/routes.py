@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +24,7 @@ from wtforms import Form, SelectChoice, SelectField, SubmitField
 from coordapp import audit
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
+from coordapp.inputs import bounded_int
 from coordapp.mail.delivery import retry_failed
 from coordapp.models import Meeting, MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outbox import MESSAGE_STATUS_LABELS
@@ -88,7 +99,7 @@ def outbox():
         query = query.where(OutgoingMessage.status == MessageStatus(args["status"]))
     if "kind" in args:
         query = query.where(OutgoingMessage.kind == MessageKind(args["kind"]))
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=bounded_int) or 1
     pagination = db.paginate(
         query, page=page, per_page=current_app.config["PER_PAGE"], error_out=False
     )
@@ -113,6 +124,26 @@ def message(message_id: int):
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
         retry_form=RetryForm(),
     )
+
+
+# The email's HTML as the secretariat's message page frames it: its inline styles apply,
+# nothing else does (no script, no image, no request, sandboxed), and only our own page
+# may frame it.
+MESSAGE_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+)
+
+
+@bp.get("/<int:message_id>/html")
+@secretariat_required
+def message_html(message_id: int):
+    msg = db.get_or_404(OutgoingMessage, message_id)
+    if not msg.html_body:
+        abort(404)
+    response = Response(msg.html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = MESSAGE_HTML_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.post("/<int:message_id>/retry")

@@ -9,11 +9,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField,
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from coordapp.inputs import DateTimeLocalField, IntegerField, bounded_int
 from coordapp.meetings import service
 from coordapp.models import MeetingKind
 from coordapp.models.meeting import KIND_LABELS
@@ -61,7 +60,7 @@ class ChairRowForm(FlaskForm):
     class Meta:
         csrf = False
 
-    user_id = SelectField(_l("Person"), coerce=int, default=NO_CHOICE)
+    user_id = SelectField(_l("Person"), coerce=bounded_int, default=NO_CHOICE)
     role_label = StringField(
         _l("Role"),
         validators=[Length(max=200)],
@@ -121,8 +120,8 @@ class SeriesForm(ChairsMixin, FlaskForm):
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])
     chairs = FieldList(FormField(ChairRowForm), label=_l("Default chairs"))
-    contact_ids = SelectMultipleField(_l("Default invited contacts"), coerce=int)
-    organisation_ids = SelectMultipleField(_l("Default invited organisations"), coerce=int)
+    contact_ids = SelectMultipleField(_l("Default invited contacts"), coerce=bounded_int)
+    organisation_ids = SelectMultipleField(_l("Default invited organisations"), coerce=bounded_int)
 
     def __init__(self, *args, series_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,7 +137,7 @@ class SeriesForm(ChairsMixin, FlaskForm):
 
 class MeetingForm(ChairsMixin, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    series_id = SelectField(_l("Series"), coerce=int, default=NO_CHOICE)
+    series_id = SelectField(_l("Series"), coerce=bounded_int, default=NO_CHOICE)
     number = IntegerField(
         _l("Number in the series"),
         validators=[Optional(), NumberRange(min=1, message=_l("Enter a number of 1 or more."))],

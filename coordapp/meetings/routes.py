@@ -17,6 +17,7 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.approval import service as approval_service
 from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.extensions import db
+from coordapp.inputs import bounded_int
 from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
@@ -75,7 +76,7 @@ ACTION_LABELS = {
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return request.args.get("page", 1, type=bounded_int)
 
 
 def _meeting_list_query():
@@ -289,7 +290,7 @@ def new():
     series_by_id = {s.id: s for s in series_list}
     form = MeetingForm(series_choices=series_list)
     if request.method == "GET":
-        series = series_by_id.get(request.args.get("series_id", type=int))
+        series = series_by_id.get(request.args.get("series_id", type=bounded_int))
         if series is not None:
             form.series_id.data = series.id
             form.number.data = service.next_number_in_series(series)

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from coordapp import richtext
 from coordapp.attendance.service import attendance_summary
 from coordapp.commitments.service import commitments_of_meeting
 from coordapp.errors import DomainError
@@ -273,7 +274,12 @@ def _check_text(text: str | None, limit: int = MAX_TEXT_LENGTH) -> str:
 
 
 def item_content(item: MinutesItem) -> dict:
-    return {"text": item.text or "", "decisions": list(item.decisions or [])}
+    """The item's saved state; a revision keeps it, HTML included (history shows it)."""
+    return {
+        "text": item.text or "",
+        "text_html": item.text_html or "",
+        "decisions": list(item.decisions or []),
+    }
 
 
 def _saved_item(item: MinutesItem) -> SavedContent:
@@ -315,11 +321,16 @@ def save_item(
             ),
         )
         .values(
-            text=text,
-            decisions=decisions,
-            lock_version=expected_lock_version + 1,
-            updated_at=now,
-            updated_by_id=by.id if by else None,
+            richtext.with_html(
+                MinutesItem,
+                {
+                    "text": text,
+                    "decisions": decisions,
+                    "lock_version": expected_lock_version + 1,
+                    "updated_at": now,
+                    "updated_by_id": by.id if by else None,
+                },
+            )
         )
         .execution_options(synchronize_session=False)
     )
@@ -350,7 +361,9 @@ def save_item(
 def meeting_fields(version: MinutesVersion) -> dict:
     return {
         "opening_summary": version.opening_summary or "",
+        "opening_summary_html": version.opening_summary_html or "",
         "closing_summary": version.closing_summary or "",
+        "closing_summary_html": version.closing_summary_html or "",
         "next_meeting_date": (
             version.next_meeting_date.isoformat() if version.next_meeting_date else None
         ),
@@ -415,7 +428,11 @@ def save_meeting_fields(
             # Re-checked in the same statement: a submit in between freezes the version.
             MinutesVersion.status.in_(EDITABLE_STATUSES),
         )
-        .values(lock_version=expected_lock_version + 1, **values)
+        .values(
+            richtext.with_html(
+                MinutesVersion, {"lock_version": expected_lock_version + 1, **values}
+            )
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

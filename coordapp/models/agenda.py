@@ -63,7 +63,9 @@ class AgendaItem(Base):
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(sa.String(300))
-    description: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)  # Markdown
+    # The description's sanitised HTML, rendered once when it is set (coordapp/richtext.py).
+    description_html: Mapped[str | None] = mapped_column(sa.Text)
     kind: Mapped[AgendaItemKind] = mapped_column(
         enum_column(AgendaItemKind), default=AgendaItemKind.DISCUSSION
     )

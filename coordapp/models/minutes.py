@@ -49,8 +49,11 @@ class MinutesVersion(Base):
     )
     # Why this version exists, for amendments of an approved version.
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
-    opening_summary: Mapped[str | None] = mapped_column(sa.Text)
-    closing_summary: Mapped[str | None] = mapped_column(sa.Text)
+    opening_summary: Mapped[str | None] = mapped_column(sa.Text)  # Markdown
+    closing_summary: Mapped[str | None] = mapped_column(sa.Text)  # Markdown
+    # Their sanitised HTML, rendered once when they are set (coordapp/richtext.py).
+    opening_summary_html: Mapped[str | None] = mapped_column(sa.Text)
+    closing_summary_html: Mapped[str | None] = mapped_column(sa.Text)
     next_meeting_date: Mapped[date | None] = mapped_column(sa.Date)
     next_meeting_note: Mapped[str | None] = mapped_column(sa.String(500))
     # Optimistic lock for the meeting-level fields: a stale save is refused.
@@ -90,6 +93,7 @@ class MinutesItem(Base):
         sa.ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown
+    text_html: Mapped[str | None] = mapped_column(sa.Text)  # rendered once, when set
     decisions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     lock_version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,10 +26,9 @@ bp = Blueprint("rsvp", __name__)
 
 @bp.after_request
 def _keep_personal_pages_private(response: Response) -> Response:
-    # The page carries a personal link: no caches, and no Referer to outside sites
-    # (the online meeting link, for one).
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The page carries a personal link: no caches (coordapp/headers.py) and no Referer to
+    # outside sites (the online meeting link, for one): Referrer-Policy same-origin, there
+    # too, since its own forms need the Referer over HTTPS (Flask-WTF checks it).
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

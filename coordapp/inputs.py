@@ -1,0 +1,115 @@
+"""What a request may carry, checked once, before any view: a clear 400, never a 500.
+
+- No control characters (a NUL byte, an escape…) in any query parameter, form field or
+  URL part: PostgreSQL refuses NUL in text, and none of them belongs in a name, a note
+  or a filter. Tab, line feed and carriage return stay allowed. Uploaded files' names
+  lose theirs.
+- Numbers and dates within what the database and the calendar arithmetic can hold:
+  `bounded_int` for query parameters and select fields (`type=`/`coerce=`), and the
+  fields below in place of WTForms' own (same names, same behaviour within the bounds).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, request
+from flask_babel import lazy_gettext as _l
+from wtforms import fields
+from wtforms.validators import ValidationError
+
+from coordapp.errors import DomainError
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# PostgreSQL's INTEGER; every id, count and number the app stores fits in it.
+INT_MAX = 2**31 - 1
+# Dates a meeting, deadline or due date can have (local times near year 1 or 9999 do
+# not survive the conversion to UTC).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class InvalidInput(DomainError):
+    status = 400
+
+
+def bounded_int(value) -> int:
+    """int(value), refused (ValueError) outside PostgreSQL's INTEGER range."""
+    number = int(value)
+    if not -INT_MAX <= number <= INT_MAX:
+        raise ValueError("number out of range")
+    return number
+
+
+def _has_control_characters(value) -> bool:
+    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
+
+
+def refuse_control_characters() -> None:
+    """Before every request: 400 if any value sent has a control character."""
+    sent = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    values = [part for pair in sent for part in pair]
+    for storage in request.files.values():
+        # A file's name is the sender's system's, not typed: clean it rather than refuse.
+        if storage.filename:
+            storage.filename = CONTROL_CHARACTERS.sub("", storage.filename)
+    values += list((request.view_args or {}).values())
+    if any(_has_control_characters(value) for value in values):
+        raise InvalidInput(
+            _l(
+                "What you sent contains an invisible control character (such as a NUL byte). "
+                "Please remove it and try again."
+            )
+        )
+
+
+class _Bounded:
+    """A value that parses but lies outside the bounds becomes no value, and the field
+    says why (after the other validators, so "This field is required" does not hide
+    it)."""
+
+    out_of_bounds_message = _l("The value is out of range.")
+
+    def in_bounds(self, value) -> bool:
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.out_of_bounds = self.data is not None and not self.in_bounds(self.data)
+        if self.out_of_bounds:
+            self.data = None
+
+    def post_validate(self, form, validation_stopped):
+        super().post_validate(form, validation_stopped)
+        if getattr(self, "out_of_bounds", False):
+            self.errors[:] = []
+            raise ValidationError(self.out_of_bounds_message)
+
+
+class IntegerField(_Bounded, fields.IntegerField):
+    """WTForms' IntegerField, refusing numbers too large to store."""
+
+    out_of_bounds_message = _l("The number is too large.")
+
+    def in_bounds(self, value) -> bool:
+        return -INT_MAX <= value <= INT_MAX
+
+
+class _Years(_Bounded):
+    out_of_bounds_message = _l(
+        "Enter a date between %(min)s and %(max)s.", min=MIN_YEAR, max=MAX_YEAR
+    )
+
+    def in_bounds(self, value) -> bool:
+        return MIN_YEAR <= value.year <= MAX_YEAR
+
+
+class DateField(_Years, fields.DateField):
+    """WTForms' DateField, for years MIN_YEAR to MAX_YEAR."""
+
+
+class DateTimeLocalField(_Years, fields.DateTimeLocalField):
+    """WTForms' DateTimeLocalField, for years MIN_YEAR to MAX_YEAR."""
+
+
+def register(app: Flask) -> None:
+    app.before_request(refuse_control_characters)
