@@ -378,6 +378,7 @@ def _walk(world: World, browser, role: str, findings: Findings) -> None:
             if "text/html" not in response.headers.get("content-type", ""):
                 findings.problems["status"].append(f"{where}: not a page (add it to NOT_PAGES)")
                 continue
+            shots[endpoint] += 1
             for width in WIDTHS:
                 if width != WIDTHS[0]:
                     page.set_viewport_size({"width": width, "height": 800})
@@ -396,7 +397,6 @@ def _walk(world: World, browser, role: str, findings: Findings) -> None:
                 for kind, texts in layout.items():
                     findings.problems[kind].extend(f"{where} @{width}px: {t}" for t in texts)
                 if endpoint in MAIN_PAGES and role in PHOTOGRAPHED:
-                    shots[endpoint] += 1
                     name = f"{role}-{endpoint}-{shots[endpoint]}"
                     t0 = time.perf_counter()
                     page.screenshot(path=SCREENSHOTS / f"{name}@{width}.png", full_page=True)
