@@ -290,12 +290,12 @@ def count_queries():
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests are left out of the SQLite run (they run in the PostgreSQL
-    run), reported as deselected rather than skipped."""
-    if IS_POSTGRES:
-        return
+    run), and SQLite-only ones out of the PostgreSQL run (checks of what the browser shows,
+    which no database changes, run once), reported as deselected rather than skipped."""
+    other_run = "sqlite_only" if IS_POSTGRES else "postgres_only"
     kept, left_out = [], []
     for item in items:
-        (left_out if item.get_closest_marker("postgres_only") else kept).append(item)
+        (left_out if item.get_closest_marker(other_run) else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
