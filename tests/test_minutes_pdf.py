@@ -115,6 +115,7 @@ def build_submitted_minutes(
         Contact(name=CYRILLIC_PRESENTER, email=f"iryna{tag}@example.org", organisation=statistics),
         Contact(name="Peter Partner", email=f"peter{tag}@example.org", organisation=iom),
         Contact(name="Olga Apologies", email=f"olga{tag}@example.org", organisation=iom),
+        Contact(name="Andrei Absent", email=f"andrei{tag}@example.org", organisation=iom),
     ]
     db.session.add_all(people)
     db.session.flush()
@@ -122,6 +123,7 @@ def build_submitted_minutes(
         (people[0], InvitationStatus.ACCEPTED, Attendance.PRESENT),
         (people[1], InvitationStatus.ACCEPTED, Attendance.PRESENT),
         (people[2], InvitationStatus.DECLINED, None),
+        (people[3], InvitationStatus.ACCEPTED, Attendance.ABSENT),
     ]:
         db.session.add(
             Invitation(
@@ -323,6 +325,12 @@ def test_the_pdf_shows_the_header_footer_minutes_chairs_and_commitments(signed, 
     assert "Publish a migration data dashboard" in flat
     assert "SDG 17: Partnerships for the goals" in flat
     assert "Olga Apologies" in flat  # apologies
+    assert "Absent Andrei Absent" in flat
+    # Page 1 names the meeting once (its header), not again in the running header or
+    # in the heading of the minutes.
+    assert " ".join(pages[0].split()).count("Fourth extended meeting") == 1
+    # The narrow "Due" column keeps a date on one line.
+    assert "30 Jun 2027" in text
     # The signature page names the chairs in the meeting's order.
     signature_page = flat[flat.rindex("Approval by the chairs") :]
     assert signature_page.index("Anna Resident") < signature_page.index(CYRILLIC_CHAIR)
@@ -579,6 +587,46 @@ def test_a_second_job_for_a_signed_approval_does_nothing_quietly(app, signed, ca
     assert approval.status is SignatureStatus.SIGNED and approval.error is None
     assert _document(world.version_id).signature_count == 1
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+def _document_html(world) -> str:
+    from coordapp.minutes_pdf.render import minutes_html
+
+    return minutes_html(db.session.get(MinutesVersion, world.version_id))
+
+
+def test_the_minutes_list_present_apologies_and_absent_people(app):
+    world = build_submitted_minutes()
+    html = _document_html(world)
+
+    attendance = html[
+        html.index('class="minutes-attendance"') : html.index(
+            "</section>", html.index('class="minutes-attendance"')
+        )
+    ]
+    assert re.search(r"<h4>Apologies</h4>.*Olga Apologies", attendance, re.S)
+    assert re.search(r"<h4>Absent</h4>.*Andrei Absent", attendance, re.S)
+    assert "Andrei Absent" not in attendance[: attendance.index("<h4>Absent</h4>")]
+
+
+def test_the_minutes_pdf_names_the_meeting_once_and_keeps_due_dates_on_one_line(app):
+    world = build_submitted_minutes()
+    html = _document_html(world)
+    body = html[html.index("<body>") :]
+
+    assert body.count("Fourth extended meeting") == 1  # the document's header
+    assert re.search(r'<h2 class="minutes-title">\s*Minutes\s*</h2>', body)
+    assert re.search(r"\.minutes-due\s*\{\s*white-space:\s*nowrap", html)
+    assert re.search(r'<td class="minutes-due">\s*30 Jun 2027\s*</td>', body)
+
+
+def test_the_preview_page_still_says_whose_minutes_they_are(app, secretariat_client):
+    world = build_submitted_minutes()
+    page = secretariat_client.get(f"/meetings/{world.meeting_id}/minutes/preview").get_data(
+        as_text=True
+    )
+    assert "Minutes of the meeting “Fourth extended meeting”" in page
+    assert "Andrei Absent" in page
 
 
 # --- own certificate ----------------------------------------------------------------------
