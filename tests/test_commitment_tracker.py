@@ -7,6 +7,7 @@ import html
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +293,13 @@ def test_sdg_chart_labels_and_numbers_stay_inside_the_chart(member_client):
         assert 0 <= start and start + width <= view_width, text
     counts = [text for attributes, text in texts if "bar-count" in attributes]
     assert counts == ["1", "2"]
+
+
+def test_the_tracker_shows_sdgs_as_compact_badges(member_client, world):
+    page = member_client.get("/commitments").get_data(as_text=True)
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
+    badges = re.findall(r'<abbr class="badge sdg-badge" title="([^"]+)">SDG (\d+)</abbr>', row)
+    assert ("Partnerships for the goals", "17") in badges
+    assert "SDG 17</abbr>," not in row  # no comma to wrap on
+    css = (Path(__file__).parent.parent / "static/css/app.css").read_text()
+    assert re.search(r"\.sdg-badge\s*\{[^}]*white-space:\s*nowrap", css)
