@@ -13,14 +13,17 @@ def in_zone(moment: datetime | None, tz_name: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(tz_name)) if moment else None
 
 
-def local_datetime(moment: datetime | None, tz_name: str, fmt: str = "EEE d MMM y, HH:mm") -> str:
-    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"."""
+def local_datetime(
+    moment: datetime | None, tz_name: str, fmt: str = "EEE d MMM y, HH:mm", *, zone: bool = True
+) -> str:
+    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"; without the zone (`zone=False`) where
+    a column header names it once."""
     if moment is None:
         return ""
     local = in_zone(moment, tz_name)
     # flask-babel would convert to its own default zone; format the wall-clock time as is.
     text = format_datetime(local.replace(tzinfo=None), fmt, rebase=False)
-    return f"{text} ({tz_name})"
+    return f"{text} ({tz_name})" if zone else text
 
 
 def local_time(moment: datetime | None, tz_name: str) -> str:
