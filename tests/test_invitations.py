@@ -704,3 +704,20 @@ def test_the_meeting_form_sets_the_reminder_days(secretariat_client):
     response = secretariat_client.post(f"/meetings/{meeting.id}/edit", data=data)
     assert response.status_code == 400
     assert "Enter a number of days from 0 to 60." in response.get_data(as_text=True)
+
+
+def test_the_invite_form_is_a_checklist_that_works_without_script(secretariat_client):
+    meeting = _meeting()
+    org = make_organisation("Migration Agency", "IOMX", Category.UN_AGENCY)
+    anna = make_contact(org, name="Anna Agency")
+    page = secretariat_client.get(f"/meetings/{meeting.id}/invitations/new").get_data(as_text=True)
+    # Checkboxes in a labelled group (no 4-row multi-select); the search box is hidden
+    # until static/js/checklist.js shows it.
+    assert "<select" not in page and "Ctrl" not in page
+    assert re.search(r"<fieldset[^>]*data-checklist[^>]*>\s*<legend>Contacts</legend>", page)
+    assert f'type="checkbox" value="{anna.id}"' in page or f'value="{anna.id}" type' in page
+    assert '<div class="checklist-tools" hidden>' in page
+    assert '<script src="/static/js/checklist.js" defer></script>' in page
+
+    _invite(secretariat_client, meeting, contact_ids=[anna.id])
+    assert _invited_emails(meeting) == {anna.email}
