@@ -527,3 +527,45 @@ def test_members_cannot_reach_the_delete_or_attach_steps(member_client):
     db.session.commit()
     assert member_client.get(f"/agenda/items/{item.id}/delete").status_code == 403
     assert member_client.get(f"/agenda/items/{item.id}/attachments").status_code == 403
+
+
+def test_a_chair_can_be_chosen_as_presenter_through_their_contact(secretariat_client):
+    from coordapp.models import Role
+    from tests.factories import make_user
+
+    undp = make_organisation("UN Development Programme", "UNDP")
+    linked = make_user(Role.MEMBER, email="rc@un.example", name="Rita Coordinator")
+    rita = make_contact(undp, "Rita Coordinator", "rita.c@undp.example")
+    linked.contact_id = rita.id  # linked on the Users page
+    by_email = make_user(Role.MEMBER, email="ivan@iom.example", name="Ivan Agency")
+    make_contact(make_organisation("IOM", "IOM"), "Ivan Agency", "IVAN@iom.example")
+    nobody = make_user(Role.MEMBER, email="guest@example.org", name="Guest Chair")
+    make_contact(undp, "Aaron Early", "aaron@undp.example")  # sorts before the chairs
+    meeting = make_meeting(
+        chairs=[(linked, "UN Resident Coordinator"), (by_email, ""), (nobody, "Co-chair")]
+    )
+    db.session.commit()
+
+    form = secretariat_client.get(f"/meetings/{meeting.id}/agenda/new").get_data(as_text=True)
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", form)
+    presenters = [o for o in options if "(" in o]
+    # The chairs first (after any chosen presenter), named with their role.
+    assert presenters[:3] == [
+        "Ivan Agency (IOM) — Chair",
+        "Rita Coordinator (UNDP) — UN Resident Coordinator",
+        "Aaron Early (UNDP)",
+    ]
+    assert "To choose Guest Chair as presenter, link their account" in form
+
+    response = secretariat_client.post(
+        f"/meetings/{meeting.id}/agenda/new",
+        data={
+            "title": "Opening by the co-chairs",
+            "kind": "opening",
+            "duration_minutes": "10",
+            "presenters": [str(rita.id)],
+        },
+    )
+    assert response.status_code == 302
+    item = db.session.scalar(sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting.id))
+    assert [p.contact_id for p in item.presenters] == [rita.id]

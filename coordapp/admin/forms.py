@@ -14,6 +14,10 @@ from coordapp.models import Role
 class UserEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
+    # 0 means "none"; the choices (active contacts) are filled in by the view.
+    contact_id = SelectField(
+        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -21,6 +25,7 @@ class UserEditForm(FlaskForm):
 
 
 class UserCreateForm(UserEditForm):
+    contact_id = None  # linked afterwards, from the account's page
     email = EmailField(
         _l("Email"),
         validators=[

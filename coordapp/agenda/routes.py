@@ -119,18 +119,28 @@ def index(meeting_id: int):
 # --- items --------------------------------------------------------------------------------
 
 
-def _item_form(item: AgendaItem | None = None) -> ItemForm:
+def _item_form(meeting: Meeting, item: AgendaItem | None = None) -> ItemForm:
     form = ItemForm(obj=item) if item is not None and request.method == "GET" else ItemForm()
     if item is not None and request.method == "GET":
         form.kind.data = item.kind.value
         form.presenters.data = [p.contact_id for p in item.presenters]
     selected = form.presenters.data or []
-    form.presenters.choices = service.presenter_choices(selected)
+    form.chairs = service.chair_presenters(meeting)
+    form.presenters.choices = service.presenter_choices(selected, form.chairs.roles)
     return form
 
 
 def _render_form(meeting: Meeting, form: ItemForm, item: AgendaItem | None, code: int = 200):
-    return render_template("agenda/form.html", meeting=meeting, form=form, item=item), code
+    return (
+        render_template(
+            "agenda/form.html",
+            meeting=meeting,
+            form=form,
+            item=item,
+            unlinked_chairs=form.chairs.unlinked,
+        ),
+        code,
+    )
 
 
 def _save_failed(meeting, form, item, message):
@@ -144,7 +154,7 @@ def _save_failed(meeting, form, item, message):
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     _ensure_editable(meeting)
-    form = _item_form()
+    form = _item_form(meeting)
     if request.method == "GET":
         return _render_form(meeting, form, None)
     if not form.validate():
@@ -172,7 +182,7 @@ def edit(item_id: int):
     item = _get_item(item_id)
     meeting = get_meeting_or_404(item.meeting_id)
     _ensure_editable(meeting)
-    form = _item_form(item)
+    form = _item_form(meeting, item)
     if request.method == "GET":
         return _render_form(meeting, form, item)
     if not form.validate():
