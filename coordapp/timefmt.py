@@ -19,8 +19,11 @@ def in_zone(moment: datetime | None, tz_name: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(tz_name)) if moment else None
 
 
-def local_datetime(moment: datetime | None, tz_name: str, fmt: str | None = None) -> str:
-    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)", «чт, 4 мар. 2027 г., 10:00 (Минск)»."""
+def local_datetime(
+    moment: datetime | None, tz_name: str, fmt: str | None = None, *, zone: bool = True
+) -> str:
+    """e.g. "Thu 4 Mar 2027, 10:00 (Europe/Minsk)", «чт, 4 мар. 2027 г., 10:00 (Минск)»;
+    without the zone (`zone=False`) where a column header names it once."""
     if moment is None:
         return ""
     locale = current_locale()
@@ -29,7 +32,7 @@ def local_datetime(moment: datetime | None, tz_name: str, fmt: str | None = None
     text = format_datetime(
         local.replace(tzinfo=None), fmt or datetime_pattern(locale), locale=locale
     )
-    return f"{text} ({zone_name(tz_name, locale)})"
+    return f"{text} ({zone_name(tz_name, locale)})" if zone else text
 
 
 def local_time(moment: datetime | None, tz_name: str) -> str:

@@ -178,3 +178,22 @@ def test_anonymous_is_sent_to_login(client):
     response = client.get("/admin/users")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_admin_links_an_account_to_its_directory_contact(admin_client):
+    from tests.factories import make_contact, make_organisation
+
+    user = make_user(email="rc@un.example", name="Rita Coordinator", role=Role.MEMBER)
+    contact = make_contact(make_organisation("UNDP", "UNDP"), "Rita Coordinator", "rita@undp.org")
+    page = admin_client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "Directory contact" in page and "Rita Coordinator — rita@undp.org" in page
+
+    response = admin_client.post(
+        f"/admin/users/{user.id}/edit",
+        data={"name": "Rita Coordinator", "role": "member", "contact_id": str(contact.id)},
+    )
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.contact_id == contact.id
+    [event] = audit_events("user_updated")
+    assert event.changes == {"contact_id": [None, contact.id]}

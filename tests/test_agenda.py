@@ -608,3 +608,85 @@ def test_dragging_a_row_saves_the_new_order(app, live_server, page):
     # The page reloads with the saved order and recomputed times.
     expect(page.locator(f"#item-{third} td.start")).to_have_text("10:00 (Europe/Minsk)")
     assert titles_in_order(meeting_id) == ["Data", "Opening", "Policy"]
+
+
+def test_deleting_an_item_asks_first_and_each_item_has_one_attach_link(secretariat_client):
+    meeting = make_meeting()
+    first = AgendaItem(meeting_id=meeting.id, position=0, title="Opening", duration_minutes=10)
+    second = AgendaItem(meeting_id=meeting.id, position=1, title="Data", duration_minutes=20)
+    db.session.add_all([first, second])
+    db.session.commit()
+
+    page = secretariat_client.get(f"/meetings/{meeting.id}/agenda").get_data(as_text=True)
+    # No file control and no one-click delete in the rows: a link to each step per item.
+    assert 'type="file"' not in page
+    assert f'action="/agenda/items/{first.id}/delete"' not in page
+    for item in (first, second):
+        assert page.count(f'href="/agenda/items/{item.id}/attachments"') == 1
+        assert page.count(f'href="/agenda/items/{item.id}/delete"') == 1
+
+    confirm = secretariat_client.get(f"/agenda/items/{first.id}/delete")
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert "Delete “Opening”?" in text and f'action="/agenda/items/{first.id}/delete"' in text
+    assert db.session.get(AgendaItem, first.id) is not None  # asking deletes nothing
+
+    attach = secretariat_client.get(f"/agenda/items/{second.id}/attachments")
+    assert attach.status_code == 200
+    assert 'type="file"' in attach.get_data(as_text=True)
+
+    missing = secretariat_client.post(f"/agenda/items/{second.id}/attachments", data={})
+    assert missing.status_code == 400
+    assert "Choose a file." in missing.get_data(as_text=True)
+    assert 'type="file"' in missing.get_data(as_text=True)  # the same step, again
+
+
+def test_members_cannot_reach_the_delete_or_attach_steps(member_client):
+    meeting = make_meeting()
+    item = AgendaItem(meeting_id=meeting.id, position=0, title="Opening", duration_minutes=10)
+    db.session.add(item)
+    db.session.commit()
+    assert member_client.get(f"/agenda/items/{item.id}/delete").status_code == 403
+    assert member_client.get(f"/agenda/items/{item.id}/attachments").status_code == 403
+
+
+def test_a_chair_can_be_chosen_as_presenter_through_their_contact(secretariat_client):
+    from coordapp.models import Role
+    from tests.factories import make_user
+
+    undp = make_organisation("UN Development Programme", "UNDP")
+    linked = make_user(Role.MEMBER, email="rc@un.example", name="Rita Coordinator")
+    rita = make_contact(undp, "Rita Coordinator", "rita.c@undp.example")
+    linked.contact_id = rita.id  # linked on the Users page
+    by_email = make_user(Role.MEMBER, email="ivan@iom.example", name="Ivan Agency")
+    make_contact(make_organisation("IOM", "IOM"), "Ivan Agency", "IVAN@iom.example")
+    nobody = make_user(Role.MEMBER, email="guest@example.org", name="Guest Chair")
+    make_contact(undp, "Aaron Early", "aaron@undp.example")  # sorts before the chairs
+    meeting = make_meeting(
+        chairs=[(linked, "UN Resident Coordinator"), (by_email, ""), (nobody, "Co-chair")]
+    )
+    db.session.commit()
+
+    form = secretariat_client.get(f"/meetings/{meeting.id}/agenda/new").get_data(as_text=True)
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", form)
+    presenters = [o for o in options if "(" in o]
+    # The chairs first (after any chosen presenter), named with their role.
+    assert presenters[:3] == [
+        "Ivan Agency (IOM) — Chair",
+        "Rita Coordinator (UNDP) — UN Resident Coordinator",
+        "Aaron Early (UNDP)",
+    ]
+    assert "To choose Guest Chair as presenter, link their account" in form
+
+    response = secretariat_client.post(
+        f"/meetings/{meeting.id}/agenda/new",
+        data={
+            "title": "Opening by the co-chairs",
+            "kind": "opening",
+            "duration_minutes": "10",
+            "presenters": [str(rita.id)],
+        },
+    )
+    assert response.status_code == 302
+    item = db.session.scalar(sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting.id))
+    assert [p.contact_id for p in item.presenters] == [rita.id]

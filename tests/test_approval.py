@@ -650,3 +650,40 @@ def test_version_page_runs_a_fixed_number_of_queries(world):
         db.session.commit()
 
     assert count() == few
+
+
+# --- the version page ---------------------------------------------------------------------
+
+
+def test_a_returned_comment_shows_as_history_once_the_version_is_submitted_again(world):
+    submit(world)
+    comment = "Please add the figures of the statistics office to item 2."
+    return_with(world, world.chair2, comment)
+
+    page = text_of(as_user(world, world.secretariat).get(f"/minutes/versions/{world.version.id}"))
+    assert '<li data-state="open">' in page and comment in page
+    assert "Resolved" not in page
+
+    submit(world)
+    page = text_of(as_user(world, world.chair1).get(f"/minutes/versions/{world.version.id}"))
+    returns = page[page.index("Returned by the chairs") :]
+    assert '<li data-state="resolved">' in returns
+    assert "Ivan Agency returned this version on" in returns and comment in returns
+    assert "Resolved: version 1 was corrected and submitted again on" in returns
+
+
+def test_the_approved_version_page_has_one_download_link(world):
+    submit(world)
+    approve_and_sign_all(world, [world.chair1, world.chair2])
+    document = db.session.scalar(
+        sa.select(MinutesDocument).where(MinutesDocument.version_id == world.version.id)
+    )
+    document.status, document.pdf = DocumentStatus.READY, b"%PDF-1.7 signed"
+    document.signature_count = 2
+    db.session.commit()
+
+    page = text_of(as_user(world, world.secretariat).get(f"/minutes/versions/{world.version.id}"))
+    assert page.count(f'href="/minutes/versions/{world.version.id}/minutes.pdf"') == 1
+    # The meeting page, which has no button of its own, still offers it.
+    meeting_page = text_of(world.client.get(f"/meetings/{world.meeting.id}"))
+    assert f'href="/minutes/versions/{world.version.id}/minutes.pdf"' in meeting_page

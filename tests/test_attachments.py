@@ -259,3 +259,16 @@ def test_a_wrong_or_withdrawn_link_gives_no_attachment(client):
     response = client.get(f"/rsvp/{token}/attachments/{attachment.id}")
     assert response.status_code == 410
     assert PDF not in response.data
+
+
+def test_an_attachment_is_not_read_as_one_more_bullet_of_the_description(client):
+    """A description ending in a list, then the files: they are labelled and apart."""
+    invitation, attachment = invited_with_attachment()
+    attachment.agenda_item.description = "Points:\n\n- budget\n- timeline"
+    db.session.commit()
+
+    page = client.get(f"/rsvp/{rsvp_token(invitation)}").get_data(as_text=True)
+    description_end = page.index("timeline")
+    files = page[description_end : page.index("Briefing note.pdf")]
+    assert "</ul>" in files  # the description's list has ended
+    assert "Documents:" in files and '<ul class="attachments">' in files

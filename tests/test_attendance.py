@@ -495,6 +495,7 @@ def test_attendance_summary_groups_present_people_by_category_with_apologies(app
     apologies = [(p["name"], p["reason"]) for p in summary["apologies"]]
     assert apologies == [("Boris Lis", "excused"), ("Olga Dal", "declined")]
     assert summary["apologies"][0]["organisation"]["name"] == "Ministry of Labour"
+    assert [p["name"] for p in summary["absent"]] == ["Absent Person"]
 
 
 # --- query count -------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +258,48 @@ def test_tracker_query_count_is_constant(secretariat_client):
     few = [queries(url) for url in urls]
     add(490)
     assert [queries(url) for url in urls] == few
+
+
+def test_sdg_chart_labels_and_numbers_stay_inside_the_chart(member_client):
+    """Long SDG names no longer run off the left edge ("— Sustainable cities and
+    communities" with the number lost): every label starts at x >= 0 and, at a generous
+    glyph width, ends inside the viewBox; every count is drawn."""
+    meeting = make_meeting()
+    for goals in ([11, 16], [16]):
+        commitment = Commitment(
+            meeting_id=meeting.id, description="Plan", status=CommitmentStatus.OPEN
+        )
+        commitment.sdgs = [CommitmentSDG(goal=goal) for goal in goals]
+        db.session.add(commitment)
+    db.session.commit()
+
+    page = member_client.get("/commitments").get_data(as_text=True)
+    by_sdg = [svg for svg in re.findall(r"<svg.*?</svg>", page, re.S) if "by SDG" in svg][0]
+    view_width = float(re.search(r'viewBox="0 0 ([\d.]+) ', by_sdg).group(1))
+    texts = re.findall(r"<text ([^>]*)>([^<]*)</text>", by_sdg)
+    labels = {
+        html.unescape(text): attributes
+        for attributes, text in texts
+        if "bar-count" not in attributes
+    }
+    assert set(labels) == {
+        "SDG 11 — Sustainable cities and communities",
+        "SDG 16 — Peace, justice and strong institutions",
+    }
+    for attributes, text in texts:
+        x = float(re.search(r'\bx="([-\d.]+)"', attributes).group(1))
+        width = len(html.unescape(text)) * 0.6 * 13  # a generous width at 13 px
+        start = x - width if 'text-anchor="end"' in attributes else x
+        assert 0 <= start and start + width <= view_width, text
+    counts = [text for attributes, text in texts if "bar-count" in attributes]
+    assert counts == ["1", "2"]
+
+
+def test_the_tracker_shows_sdgs_as_compact_badges(member_client, world):
+    page = member_client.get("/commitments").get_data(as_text=True)
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
+    badges = re.findall(r'<abbr class="badge sdg-badge" title="([^"]+)">SDG (\d+)</abbr>', row)
+    assert ("Partnerships for the goals", "17") in badges
+    assert "SDG 17</abbr>," not in row  # no comma to wrap on
+    css = (Path(__file__).parent.parent / "static/css/app.css").read_text()
+    assert re.search(r"\.sdg-badge\s*\{[^}]*white-space:\s*nowrap", css)

@@ -327,3 +327,21 @@ def test_lists_run_the_same_number_of_queries_for_10_or_500_rows(secretariat_cli
     assert "500 contacts" in page
     large = [_queries_for(secretariat_client, url) for url in urls]
     assert small == large
+
+
+def test_a_plain_visit_to_the_lists_shows_no_filter_error(secretariat_client):
+    """No query string: the filters are simply unset, not "Not a valid choice."."""
+    for url in ("/directory/organisations", "/directory/contacts"):
+        response = secretariat_client.get(url)
+        assert response.status_code == 200
+        assert "Not a valid choice" not in response.get_data(as_text=True), url
+
+
+def test_an_unknown_category_in_the_filter_is_explained_not_applied(secretariat_client):
+    make_organisation(name="Ministry of Labour", category=Category.NATIONAL_GOVERNMENT)
+    for url in ("/directory/organisations", "/directory/contacts"):
+        response = secretariat_client.get(url + "?category=bogus")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("Not a valid choice") == 1, url
+    page = secretariat_client.get("/directory/organisations?category=bogus")
+    assert "Ministry of Labour" in page.get_data(as_text=True)

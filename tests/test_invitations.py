@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -289,7 +290,9 @@ def test_the_list_shows_answers_needs_and_counts(secretariat_client, invited):
     assert "Wendy Withdrawn" not in rows
     assert "Wheelchair access" in rows and "On mission" in rows
     assert "IOMX" in rows and "MoL" in rows
-    assert "Thu 10 Jan 2030, 12:30 (Europe/Minsk)" in rows  # responded, in the meeting's zone
+    # Answered in the meeting's zone, which the column header names once.
+    assert "Answered (Europe/Minsk)" in rows
+    assert "Thu 10 Jan 2030, 12:30" in rows and "12:30 (Europe/Minsk)" not in rows
     assert "queued" in rows
     # Counts per status and per category, the withdrawn apart.
     assert 'data-status="accepted"><a' in page
@@ -499,6 +502,47 @@ def test_the_meeting_page_summarises_the_invitations(secretariat_client, invited
     assert f"/meetings/{meeting.id}/invitations" in section
 
 
+def _names_in_order(page: str) -> list[str]:
+    return re.findall(r'<a href="/invitations/\d+">([^<]+)</a>', _rows(page))
+
+
+def test_the_list_is_sorted_by_what_it_shows_and_by_any_column(secretariat_client, invited):
+    meeting, _by_name = invited
+    url = f"/meetings/{meeting.id}/invitations"
+
+    # By organisation as shown: "City of Brest" (no acronym), IOMX, MoL; then by name.
+    page = secretariat_client.get(url).get_data(as_text=True)
+    assert _names_in_order(page) == ["Cyril City", "Ula Agency", "Max Ministry", "Mila Ministry"]
+    assert 'aria-sort="ascending"' in page
+
+    by_name = secretariat_client.get(url + "?sort=name").get_data(as_text=True)
+    assert _names_in_order(by_name) == ["Cyril City", "Max Ministry", "Mila Ministry", "Ula Agency"]
+    assert f'href="{url}?sort=name&amp;dir=desc"' in by_name  # clicking again reverses
+    backwards = secretariat_client.get(url + "?sort=name&dir=desc").get_data(as_text=True)
+    assert _names_in_order(backwards) == list(reversed(_names_in_order(by_name)))
+    assert 'aria-sort="descending"' in backwards
+
+    # The filters stay when sorting; an unknown column falls back to the default.
+    filtered = secretariat_client.get(url + "?category=national_government&sort=name")
+    assert _names_in_order(filtered.get_data(as_text=True)) == ["Max Ministry", "Mila Ministry"]
+    odd = secretariat_client.get(url + "?sort=nonsense")
+    assert odd.status_code == 200
+    assert _names_in_order(odd.get_data(as_text=True)) == _names_in_order(page)
+
+
+def test_the_list_offers_a_copy_link_button_and_a_link_without_script(secretariat_client, invited):
+    meeting, by_name = invited
+    invitation = by_name["max"]
+    page = secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    rows = _rows(page)
+
+    assert f'data-copy="{service.rsvp_url(invitation)}"' in rows
+    assert f'href="/invitations/{invitation.id}#personal-link"' in rows
+    assert 'readonly value="' not in rows  # no long, cut-off link column
+    assert "onclick" not in page and "onfocus" not in rows
+    assert '<script src="/static/js/copy-link.js" defer></script>' in page
+
+
 # --- one invitation ----------------------------------------------------------------------
 
 
@@ -660,3 +704,20 @@ def test_the_meeting_form_sets_the_reminder_days(secretariat_client):
     response = secretariat_client.post(f"/meetings/{meeting.id}/edit", data=data)
     assert response.status_code == 400
     assert "Enter a number of days from 0 to 60." in response.get_data(as_text=True)
+
+
+def test_the_invite_form_is_a_checklist_that_works_without_script(secretariat_client):
+    meeting = _meeting()
+    org = make_organisation("Migration Agency", "IOMX", Category.UN_AGENCY)
+    anna = make_contact(org, name="Anna Agency")
+    page = secretariat_client.get(f"/meetings/{meeting.id}/invitations/new").get_data(as_text=True)
+    # Checkboxes in a labelled group (no 4-row multi-select); the search box is hidden
+    # until static/js/checklist.js shows it.
+    assert "<select" not in page and "Ctrl" not in page
+    assert re.search(r"<fieldset[^>]*data-checklist[^>]*>\s*<legend>Contacts</legend>", page)
+    assert f'type="checkbox" value="{anna.id}"' in page or f'value="{anna.id}" type' in page
+    assert '<div class="checklist-tools" hidden>' in page
+    assert '<script src="/static/js/checklist.js" defer></script>' in page
+
+    _invite(secretariat_client, meeting, contact_ids=[anna.id])
+    assert _invited_emails(meeting) == {anna.email}

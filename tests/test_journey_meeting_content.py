@@ -162,8 +162,9 @@ def test_secretariat_runs_the_content_of_a_meeting(app, live_server, page, tmp_p
     # --- an attachment on the presentation: a real PDF ------------------------------------
     pdf_path = tmp_path / "National migration policy.pdf"
     pdf_path.write_bytes(MINIMAL_PDF)
-    presentation.get_by_label("Attach a file").set_input_files(str(pdf_path))
-    presentation.get_by_role("button", name="Upload").click()
+    presentation.get_by_role("link", name="Attach a file").click()
+    page.get_by_label("Attachment").set_input_files(str(pdf_path))
+    page.get_by_role("button", name="Upload").click()
     presentation = _agenda_rows(page).filter(has_text="Presentation of the national")
     attachment_link = presentation.locator("ul.attachments a")
     expect(attachment_link).to_have_text("National migration policy.pdf")

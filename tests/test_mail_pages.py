@@ -257,3 +257,15 @@ def test_anonymous_visitors_are_sent_to_login(app, client):
 def test_secretariat_navigation_links_to_outgoing_mail(app, secretariat_client):
     html = secretariat_client.get("/mail").get_data(as_text=True)
     assert 'href="/mail"' in html
+
+
+def test_a_plain_visit_to_outgoing_mail_shows_no_filter_error(app, secretariat_client):
+    response = secretariat_client.get("/mail")
+    assert response.status_code == 200
+    assert "Not a valid choice" not in response.get_data(as_text=True)
+
+
+def test_unknown_filter_values_are_explained_not_applied(app, secretariat_client):
+    response = secretariat_client.get("/mail?status=bogus&kind=nonsense")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("Not a valid choice") == 2

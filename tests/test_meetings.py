@@ -462,3 +462,77 @@ def test_audit_log_query_count_does_not_grow_with_events(secretariat_client):
     add_events(190)
     with_two_hundred = _count_page_queries(secretariat_client, f"/meetings/{meeting_id}")
     assert with_ten == with_two_hundred
+
+
+# --- the meeting page as an overview ------------------------------------------------------
+
+
+def test_cancelling_is_apart_from_the_details_and_asks_first(secretariat_client):
+    meeting = make_meeting(status=MeetingStatus.SCHEDULED)
+    page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+
+    # No cancel form on the overview: a link, after every other section, to a page that
+    # asks for the reason before the button that cancels.
+    assert 'name="reason"' not in page
+    assert page.index('id="cancel"') > page.index('id="commitments"')
+    assert f'href="/meetings/{meeting.id}/cancel"' in page
+
+    confirm = secretariat_client.get(f"/meetings/{meeting.id}/cancel")
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert 'name="reason"' in text and 'value="cancelled"' in text
+    assert "It cannot be undone." in text
+    db.session.refresh(meeting)
+    assert meeting.status is MeetingStatus.SCHEDULED  # looking is not cancelling
+
+    missing = secretariat_client.post(
+        f"/meetings/{meeting.id}/status", data={"status": "cancelled", "reason": ""}
+    )
+    assert missing.status_code == 400
+    assert 'name="reason"' in missing.get_data(as_text=True)  # the same step, again
+
+
+def test_move_back_to_draft_is_not_styled_as_the_main_action(secretariat_client):
+    meeting = make_meeting(status=MeetingStatus.SCHEDULED)
+    page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert '<button type="submit" class="secondary">Move back to draft</button>' in page
+    assert '<button type="submit">Mark as held</button>' in page
+
+
+def test_the_meeting_language_is_shown_by_name(secretariat_client):
+    meeting = make_meeting(language="ru")
+    page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "<dd>Russian</dd>" in page
+
+
+def test_the_meeting_page_shows_the_latest_audit_entries_and_links_the_full_log(
+    secretariat_client,
+):
+    meeting = make_meeting(title="Busy meeting")
+    for n in range(14):
+        db.session.add(
+            AuditEvent(
+                action="meeting_updated",
+                object_type="meeting",
+                object_id=meeting.id,
+                meeting_id=meeting.id,
+                note=f"change number {n:02d}",
+                at=datetime(2027, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+            )
+        )
+    db.session.commit()
+
+    page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    audit = page[page.index('id="audit"') :]
+    assert "change number 13" in audit and "change number 04" in audit
+    assert "change number 03" not in audit
+    assert f'href="/meetings/{meeting.id}/audit"' in audit
+
+    full = secretariat_client.get(f"/meetings/{meeting.id}/audit").get_data(as_text=True)
+    assert all(f"change number {n:02d}" in full for n in range(14))
+
+
+def test_members_do_not_see_the_audit_log_page(member_client):
+    meeting = make_meeting()
+    assert member_client.get(f"/meetings/{meeting.id}/audit").status_code == 403
+    assert member_client.get(f"/meetings/{meeting.id}/cancel").status_code == 403

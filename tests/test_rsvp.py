@@ -142,7 +142,9 @@ def test_accepting_with_a_need_shows_a_confirmation_and_queues_an_email(client):
     assert saved.response_recorded_by_id is None
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Your answer has been recorded: You accepted" in page
+    # Said once, as the heading; the summary follows.
+    assert page.count("Your answer has been recorded") == 1
+    assert re.search(r"Your answer has been recorded</h2>\s*<div[^>]*>\s*<p>You accepted", page)
     assert "Needs: Vegetarian" in page
 
     [confirmation] = outbox(MessageKind.CONFIRMATION)

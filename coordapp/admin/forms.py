@@ -17,6 +17,10 @@ class UserEditForm(FlaskForm):
         lazy_pgettext("person", "Name"), validators=[DataRequired(), Length(max=200)]
     )
     role = SelectField(_l("Role"), validators=[DataRequired()])
+    # 0 means "none"; the choices (active contacts) are filled in by the view.
+    contact_id = SelectField(
+        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,6 +28,7 @@ class UserEditForm(FlaskForm):
 
 
 class UserCreateForm(UserEditForm):
+    contact_id = None  # linked afterwards, from the account's page
     email = EmailField(
         _l("Email"),
         validators=[

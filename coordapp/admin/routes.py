@@ -14,7 +14,7 @@ from coordapp.admin import service
 from coordapp.admin.forms import UserCreateForm, UserEditForm
 from coordapp.extensions import db
 from coordapp.inputs import bounded_int
-from coordapp.models import Role, User
+from coordapp.models import Contact, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -68,6 +68,16 @@ def create_user():
     return render_template("admin/user_form.html", form=form, user=None)
 
 
+def _contact_choices(user: User) -> list[tuple[int, str]]:
+    """Active contacts (and the one linked now), "Name — email"; 0 for none."""
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .where(Contact.active.is_(True) | (Contact.id == (user.contact_id or 0)))
+        .order_by(Contact.name, Contact.id)
+    )
+    return [(0, _("— none —"))] + [(c.id, f"{c.name} — {c.email}") for c in contacts]
+
+
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
@@ -75,15 +85,20 @@ def edit_user(user_id: int):
     form = UserEditForm(obj=user)
     if request.method == "GET":
         form.role.data = user.role.value
+        form.contact_id.data = user.contact_id or 0
+    form.contact_id.choices = _contact_choices(user)
     if form.validate_on_submit():
         try:
             changes = service.update_user(current_user, user, form.name.data, Role(form.role.data))
+            linked = "contact_id" in request.form and service.link_contact(
+                current_user, user, db.session.get(Contact, form.contact_id.data or 0)
+            )
         except service.AccountRuleError as error:
             db.session.rollback()
             form.role.errors.append(str(error))
         else:
             db.session.commit()
-            if changes:
+            if changes or linked:
                 flash(_("The account of %(name)s has been updated.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

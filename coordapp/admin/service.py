@@ -9,7 +9,7 @@ from coordapp import audit
 from coordapp.auth import sessions
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.models import Role, User
+from coordapp.models import Contact, Role, User
 
 AUDITED_FIELDS = ["email", "name", "role", "active"]
 
@@ -60,6 +60,17 @@ def update_user(admin: User, user: User, name: str, role: Role) -> dict:
     if changes:
         audit.record("user_updated", user, changes=changes, by=admin)
     return changes
+
+
+def link_contact(admin: User, user: User, contact: Contact | None) -> bool:
+    """Link the account to the person's directory contact (or unlink it): a chair can
+    then be chosen as presenter of agenda items. Returns False when nothing changed."""
+    new_id = contact.id if contact else None
+    if user.contact_id == new_id:
+        return False
+    audit.record("user_updated", user, changes={"contact_id": [user.contact_id, new_id]}, by=admin)
+    user.contact_id = new_id
+    return True
 
 
 def set_active(admin: User, user: User, active: bool) -> bool:

@@ -94,7 +94,6 @@ def _render_index(
     meeting: Meeting,
     *,
     error: str | None = None,
-    error_item_id: int | None = None,
     code: int = 200,
 ):
     return (
@@ -106,9 +105,6 @@ def _render_index(
             read_only_reason=service.read_only_reason(meeting),
             document=service.latest_agenda_pdf(meeting.id) if current_user.is_secretariat else None,
             error=error,
-            error_item_id=error_item_id,
-            allowed_extensions=", ".join(uploads.ALLOWED_EXTENSIONS),
-            max_size=uploads.human_size(_max_bytes()),
         ),
         code,
     )
@@ -123,18 +119,28 @@ def index(meeting_id: int):
 # --- items --------------------------------------------------------------------------------
 
 
-def _item_form(item: AgendaItem | None = None) -> ItemForm:
+def _item_form(meeting: Meeting, item: AgendaItem | None = None) -> ItemForm:
     form = ItemForm(obj=item) if item is not None and request.method == "GET" else ItemForm()
     if item is not None and request.method == "GET":
         form.kind.data = item.kind.value
         form.presenters.data = [p.contact_id for p in item.presenters]
     selected = form.presenters.data or []
-    form.presenters.choices = service.presenter_choices(selected)
+    form.chairs = service.chair_presenters(meeting)
+    form.presenters.choices = service.presenter_choices(selected, form.chairs.roles)
     return form
 
 
 def _render_form(meeting: Meeting, form: ItemForm, item: AgendaItem | None, code: int = 200):
-    return render_template("agenda/form.html", meeting=meeting, form=form, item=item), code
+    return (
+        render_template(
+            "agenda/form.html",
+            meeting=meeting,
+            form=form,
+            item=item,
+            unlinked_chairs=form.chairs.unlinked,
+        ),
+        code,
+    )
 
 
 def _save_failed(meeting, form, item, message):
@@ -148,7 +154,7 @@ def _save_failed(meeting, form, item, message):
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     _ensure_editable(meeting)
-    form = _item_form()
+    form = _item_form(meeting)
     if request.method == "GET":
         return _render_form(meeting, form, None)
     if not form.validate():
@@ -176,7 +182,7 @@ def edit(item_id: int):
     item = _get_item(item_id)
     meeting = get_meeting_or_404(item.meeting_id)
     _ensure_editable(meeting)
-    form = _item_form(item)
+    form = _item_form(meeting, item)
     if request.method == "GET":
         return _render_form(meeting, form, item)
     if not form.validate():
@@ -196,6 +202,15 @@ def edit(item_id: int):
     db.session.commit()
     flash(_("Agenda item saved."), "success")
     return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+
+
+@bp.get("/agenda/items/<int:item_id>/delete")
+@secretariat_required
+def confirm_delete(item_id: int):
+    """Deleting asks first, on a page of its own (no script needed)."""
+    item = _get_item(item_id)
+    _ensure_editable(item.meeting)
+    return render_template("agenda/confirm_delete.html", meeting=item.meeting, item=item)
 
 
 @bp.post("/agenda/items/<int:item_id>/delete")
@@ -292,6 +307,30 @@ def copy(meeting_id: int):
 # --- attachments --------------------------------------------------------------------------
 
 
+def _render_attach(item: AgendaItem, form: UploadForm, error: str | None = None, code: int = 200):
+    return (
+        render_template(
+            "agenda/attach.html",
+            meeting=item.meeting,
+            item=item,
+            form=form,
+            error=error,
+            allowed_extensions=", ".join(uploads.ALLOWED_EXTENSIONS),
+            max_size=uploads.human_size(_max_bytes()),
+        ),
+        code,
+    )
+
+
+@bp.get("/agenda/items/<int:item_id>/attachments")
+@secretariat_required
+def attach(item_id: int):
+    """The one place to attach a file to an item (the agenda lists a link per item)."""
+    item = _get_item(item_id)
+    _ensure_editable(item.meeting)
+    return _render_attach(item, UploadForm(formdata=None))
+
+
 @bp.post("/agenda/items/<int:item_id>/attachments")
 @secretariat_required
 def upload(item_id: int):
@@ -300,8 +339,8 @@ def upload(item_id: int):
     _ensure_editable(meeting)
     form = UploadForm()
     if not form.validate():
-        message = " ".join(str(error) for error in form.file.errors) or _("Choose a file.")
-        return _render_index(meeting, error=message, error_item_id=item.id, code=400)
+        message = " ".join(str(e) for e in form.file.errors) or _("Choose a file.")
+        return _render_attach(item, form, error=message, code=400)
     storage = form.file.data
     limit = _max_bytes()
     data = storage.stream.read(limit + 1)
@@ -309,7 +348,7 @@ def upload(item_id: int):
         checked = uploads.check_upload(storage.filename, data, limit)
     except uploads.UploadError as error:
         code = 413 if len(data) > limit else 400
-        return _render_index(meeting, error=str(error), error_item_id=item.id, code=code)
+        return _render_attach(item, form, error=str(error), code=code)
     service.add_attachment(
         item,
         filename=checked.filename,

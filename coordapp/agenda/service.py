@@ -137,12 +137,53 @@ def presenter_label(contact: Contact) -> str:
     return f"{contact.name} ({short})" if short else contact.name
 
 
-def presenter_choices(selected_ids: Sequence[int] = ()) -> list[tuple[int, str]]:
-    """Active contacts (plus any already presenting), the chosen ones first in their order,
-    so that submitting the multi-select keeps the presenters' order."""
+@dataclass
+class ChairPresenters:
+    """The meeting's chairs as presenters. Presenters are directory contacts, and chairs
+    are user accounts: a chair can present through the contact their account is linked to
+    (User.contact, set on the Users page), or else the contact with their email."""
+
+    roles: dict[int, str] = field(default_factory=dict)  # contact id -> "Co-chair" …
+    unlinked: list[str] = field(default_factory=list)  # names of chairs with no contact
+
+
+def chair_presenters(meeting: Meeting) -> ChairPresenters:
+    """One query (the chairs and their users are loaded with the meeting)."""
+    chairs = [chair for chair in meeting.chairs if chair.user is not None]
+    linked_ids = {chair.user.contact_id for chair in chairs if chair.user.contact_id}
+    emails = {chair.user.email.lower() for chair in chairs}
+    contacts = (
+        db.session.scalars(
+            sa.select(Contact).where(
+                Contact.id.in_(linked_ids) | sa.func.lower(Contact.email).in_(emails)
+            )
+        ).all()
+        if chairs
+        else []
+    )
+    by_id = {c.id: c for c in contacts}
+    by_email = {c.email.lower(): c for c in contacts}
+    result = ChairPresenters()
+    for chair in chairs:
+        contact = by_id.get(chair.user.contact_id) or by_email.get(chair.user.email.lower())
+        if contact is None:
+            result.unlinked.append(chair.user.name)
+        else:
+            result.roles.setdefault(contact.id, chair.role_label or _("Chair"))
+    return result
+
+
+def presenter_choices(
+    selected_ids: Sequence[int] = (), chair_roles: dict[int, str] | None = None
+) -> list[tuple[int, str]]:
+    """Active contacts (plus any already presenting, and the chairs' contacts): the chosen
+    ones first in their order, so that submitting the multi-select keeps the presenters'
+    order, then the meeting's chairs (`chair_roles`, from `chair_presenters`), then the
+    rest by name."""
+    chair_roles = chair_roles or {}
     condition = Contact.active.is_(True)
-    if selected_ids:
-        condition = condition | Contact.id.in_(selected_ids)
+    if selected_ids or chair_roles:
+        condition = condition | Contact.id.in_([*selected_ids, *chair_roles])
     contacts = db.session.scalars(
         sa.select(Contact)
         .where(condition)
@@ -151,8 +192,14 @@ def presenter_choices(selected_ids: Sequence[int] = ()) -> list[tuple[int, str]]
     ).all()
     by_id = {c.id: c for c in contacts}
     chosen = [by_id[i] for i in selected_ids if i in by_id]
-    others = [c for c in contacts if c.id not in set(selected_ids)]
-    return [(c.id, presenter_label(c)) for c in chosen + others]
+    chairs = [c for c in contacts if c.id in chair_roles and c.id not in set(selected_ids)]
+    others = [c for c in contacts if c.id not in set(selected_ids) and c.id not in chair_roles]
+
+    def label(contact: Contact) -> str:
+        role = chair_roles.get(contact.id)
+        return f"{presenter_label(contact)} — {role}" if role else presenter_label(contact)
+
+    return [(c.id, label(c)) for c in chosen + chairs + others]
 
 
 def other_meetings_of_series(meeting: Meeting) -> list[Meeting]:

@@ -455,6 +455,7 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
           "apologies": [person, ...],       # by organisation name, then person name;
                                             # each person also has "reason": "declined" or
                                             # "excused" and "reason_label": str
+          "absent": [person, ...],          # marked absent (without apologies), same order
         }
 
     where a person is::
@@ -468,7 +469,8 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
 
     A present person is grouped (and sorted) under the organisation they represented,
     their own otherwise. Apologies are live invitations marked excused, or declined and
-    not marked present. Withdrawn invitations are left out. Plain values only: safe to
+    not marked present; the absent are the others marked absent (minutes list all three).
+    Withdrawn invitations are left out. Plain values only: safe to
     use after the session is gone (e.g. in the PDF worker).
     """
     own, rep = _effective_organisation()
@@ -494,13 +496,13 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
         .where(
             Invitation.meeting_id == meeting.id,
             Invitation.withdrawn_at.is_(None),
-            (Invitation.attendance.in_([Attendance.PRESENT, Attendance.EXCUSED]))
-            | (Invitation.status == InvitationStatus.DECLINED),
+            Invitation.attendance.is_not(None) | (Invitation.status == InvitationStatus.DECLINED),
         )
     ).all()
     category_order = {category: n for n, category in enumerate(Category)}
     present: list[dict[str, Any]] = []
     apologies: list[dict[str, Any]] = []
+    absent: list[dict[str, Any]] = []
     for row in rows:
         person = {
             "invitation_id": row[0],
@@ -524,6 +526,8 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
                     "reason_label": str(lazy_pgettext("apologies", "Declined")),
                 }
             )
+        elif attendance is Attendance.ABSENT:
+            absent.append(person)
 
     def spoke_for(person: dict[str, Any]) -> dict[str, Any]:
         return person["represents"] or person["organisation"]
@@ -542,18 +546,20 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
         if not groups or groups[-1]["category"] is not category:
             groups.append({"category": category, "label": category.label, "people": []})
         groups[-1]["people"].append(person)
-    apologies.sort(
-        key=lambda p: (
-            p["organisation"]["name"].casefold(),
-            p["name"].casefold(),
-            p["invitation_id"],
+
+    def by_organisation(person: dict[str, Any]) -> tuple:
+        return (
+            person["organisation"]["name"].casefold(),
+            person["name"].casefold(),
+            person["invitation_id"],
         )
-    )
+
     return {
         "present": groups,
         "present_count": len(present),
         "organisations_count": len({spoke_for(p)["name"] for p in present}),
-        "apologies": apologies,
+        "apologies": sorted(apologies, key=by_organisation),
+        "absent": sorted(absent, key=by_organisation),
     }
 
 

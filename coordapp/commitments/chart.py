@@ -7,18 +7,30 @@ import itertools
 
 from markupsafe import Markup, escape
 
-ROW_HEIGHT = 24
-LABEL_WIDTH = 260
+FONT_SIZE = 13
+# Each row: its label on a line of its own, the bar below it with the number after it.
+# Labels start at x = 0 and run right, so a long one ("SDG 11 — Sustainable cities and
+# communities") widens the chart instead of running off its left edge.
+LABEL_HEIGHT = 18
+BAR_HEIGHT = 16
+ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + 8
 BAR_WIDTH = 220
 NUMBER_WIDTH = 50
+# A generous average advance of a glyph at FONT_SIZE (sans-serif averages about 0.55 em):
+# the chart is made wide enough for its longest label at this width.
+CHAR_WIDTH = 8
 _ids = itertools.count(1)
+
+
+def label_width(label: str) -> int:
+    return len(label) * CHAR_WIDTH
 
 
 def bar_chart(title: str, rows: list[tuple[str, int]], *, css_class: str = "bar-chart") -> Markup:
     """An SVG bar chart of `rows` ((label, count) pairs), titled `title`."""
     chart_id = f"chart-{next(_ids)}"
-    width = LABEL_WIDTH + BAR_WIDTH + NUMBER_WIDTH
-    height = max(len(rows), 1) * ROW_HEIGHT + 8
+    width = max([BAR_WIDTH + NUMBER_WIDTH] + [label_width(label) for label, _count in rows])
+    height = max(len(rows), 1) * ROW_HEIGHT
     largest = max((count for _label, count in rows), default=0) or 1
     summary = "; ".join(f"{label}: {count}" for label, count in rows)
     parts = [
@@ -29,17 +41,17 @@ def bar_chart(title: str, rows: list[tuple[str, int]], *, css_class: str = "bar-
         f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
     ]
     for index, (label, count) in enumerate(rows):
-        y = index * ROW_HEIGHT + 4
+        top = index * ROW_HEIGHT
         bar = round(BAR_WIDTH * count / largest) if count else 0
-        middle = y + ROW_HEIGHT / 2
+        bar_top = top + LABEL_HEIGHT
         parts.append(
             f'<g class="bar-row">'
-            f'<text x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end" '
-            f'dominant-baseline="middle" font-size="13" fill="#1d2633">{escape(label)}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{bar}" height="{ROW_HEIGHT - 6}" '
+            f'<text x="0" y="{top + LABEL_HEIGHT - 5}" font-size="{FONT_SIZE}" '
+            f'fill="#1d2633" class="bar-label">{escape(label)}</text>'
+            f'<rect x="0" y="{bar_top}" width="{bar}" height="{BAR_HEIGHT}" '
             f'fill="#1f5fa8"></rect>'
-            f'<text x="{LABEL_WIDTH + bar + 6}" y="{middle}" dominant-baseline="middle" '
-            f'font-size="13" fill="#1d2633" class="bar-count">{count}</text>'
+            f'<text x="{bar + 6}" y="{bar_top + BAR_HEIGHT - 3}" font-size="{FONT_SIZE}" '
+            f'fill="#1d2633" class="bar-count">{count}</text>'
             f"</g>"
         )
     parts.append("</svg>")

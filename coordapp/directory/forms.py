@@ -39,8 +39,11 @@ class DirectoryFilterForm(Form):
     """The search box above a list; read from the query string, so no CSRF token."""
 
     q = SearchField(_l("Search"), filters=[_strip], validators=[Length(max=200)])
+    # default "": a plain visit (no query string) has chosen "all", not an invalid value
     category = SelectField(
-        _l("Category"), choices=choices([("", _l("All categories")), *CATEGORY_PAIRS])
+        _l("Category"),
+        choices=choices([("", _l("All categories")), *CATEGORY_PAIRS]),
+        default="",
     )
     inactive = BooleanField(_l("Show inactive"))
 

@@ -7,17 +7,26 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordapp.inputs import bounded_int
 from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
 
 
+class ChecklistField(SelectMultipleField):
+    """Several choices as a list of checkboxes: what is chosen stays in view (a multi-select
+    hides it); posts the same values as a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class InviteForm(FlaskForm):
-    contact_ids = SelectMultipleField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
-    organisation_ids = SelectMultipleField(
+    contact_ids = ChecklistField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
+    organisation_ids = ChecklistField(
         _l("Everyone at these organisations"), coerce=bounded_int, validate_choice=False
     )
-    categories = SelectMultipleField(
+    categories = ChecklistField(
         _l("Everyone in these categories"),
         choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
     )

@@ -121,13 +121,49 @@ def _filters() -> service.ListFilter:
         abort(400, _("Unknown status or category in the filter."))
 
 
+# The list's sortable columns: what each sorts by, as shown (the organisation column shows
+# the acronym where there is one, so it sorts by that).
+SORT_COLUMNS = {
+    "name": lambda: [sa.func.lower(Contact.name)],
+    "organisation": lambda: [
+        sa.func.lower(sa.func.coalesce(Organisation.acronym, Organisation.name))
+    ],
+    "category": lambda: [Organisation.category],
+    "answer": lambda: [Invitation.status],
+    "answered": lambda: [Invitation.responded_at],
+}
+DEFAULT_SORT = "organisation"
+
+
+def _sort() -> tuple[str, bool]:
+    """(column, descending) from the query string; unknown values fall back quietly."""
+    column = request.args.get("sort", DEFAULT_SORT)
+    if column not in SORT_COLUMNS:
+        column = DEFAULT_SORT
+    return column, request.args.get("dir") == "desc"
+
+
+def _sorted(query, column: str, descending: bool):
+    keys = SORT_COLUMNS[column]()
+    if descending:
+        keys = [key.desc() for key in keys]
+    # Then by what is shown next, and the id so that pages never overlap.
+    return query.order_by(None).order_by(
+        *keys,
+        sa.func.lower(sa.func.coalesce(Organisation.acronym, Organisation.name)),
+        sa.func.lower(Contact.name),
+        Invitation.id,
+    )
+
+
 @bp.get("/meetings/<int:meeting_id>/invitations")
 @secretariat_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     filters = _filters()
+    sort, descending = _sort()
     pagination = db.paginate(
-        service.invitations_query(meeting, filters),
+        _sorted(service.invitations_query(meeting, filters), sort, descending),
         page=request.args.get("page", 1, type=bounded_int),
         per_page=PER_PAGE,
         error_out=False,
@@ -139,6 +175,8 @@ def index(meeting_id: int):
         meeting=meeting,
         filters=filters,
         args=filters.args(),
+        sort=sort,
+        descending=descending,
         pagination=pagination,
         invitations=invitations,
         counts=counts,

@@ -55,12 +55,14 @@ class OutboxFilterForm(Form):
             [("", _l("All statuses"))]
             + [(status.value, label) for status, label in MESSAGE_STATUS_LABELS.items()]
         ),
+        default="",  # a plain visit has chosen "all", not an invalid value
     )
     kind = SelectField(
         _l("Kind"),
         choices=_choices(
             [("", _l("All kinds"))] + [(kind.value, label) for kind, label in KIND_LABELS.items()]
         ),
+        default="",
     )
 
 

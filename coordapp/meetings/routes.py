@@ -138,13 +138,19 @@ def past():
 # --- one meeting -----------------------------------------------------------
 
 
-def _audit_rows(meeting: Meeting) -> list[dict]:
-    """The meeting's audit events, newest first, with values shown in its zone."""
+# The meeting page shows this many of the latest audit events; the rest are one link away.
+RECENT_AUDIT_EVENTS = 10
+
+
+def _audit_rows(meeting: Meeting, limit: int | None = None) -> list[dict]:
+    """The meeting's audit events, newest first (the latest `limit` of them), with values
+    shown in its zone."""
     events = db.session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.meeting_id == meeting.id)
         .options(joinedload(AuditEvent.user))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
     )
     rows = []
     for event in events:
@@ -189,7 +195,7 @@ def _show_value(name: str, value, tz_name: str) -> str:
     return str(value)
 
 
-def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, code: int = 200):
+def _render_meeting(meeting: Meeting, code: int = 200):
     can_manage = current_user.is_secretariat
     next_statuses = [
         status
@@ -204,8 +210,8 @@ def _render_meeting(meeting: Meeting, cancel_form: StatusForm | None = None, cod
             next_statuses=next_statuses if can_manage else [],
             can_cancel=can_manage and meeting.status.can_become(MeetingStatus.CANCELLED),
             status_actions=STATUS_ACTIONS,
-            cancel_form=cancel_form or StatusForm(),
-            audit_rows=_audit_rows(meeting) if can_manage else [],
+            audit_rows=_audit_rows(meeting, RECENT_AUDIT_EVENTS + 1) if can_manage else [],
+            recent_audit_events=RECENT_AUDIT_EVENTS,
             invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
             approval_box=approval_service.meeting_section(meeting, current_user),
             approval_forms={
@@ -240,13 +246,40 @@ def change_status(meeting_id: int):
     except service.ReasonRequired:
         form.reason.errors = [_("Say why the meeting is cancelled.")]
         flash(_("The meeting was not cancelled: a reason is required."), "error")
-        return _render_meeting(meeting, cancel_form=form, code=400)
+        return _render_cancel(meeting, form, code=400)
     except service.TransitionNotAllowed as error:
         flash(error.message, "error")
         return _render_meeting(meeting, code=409)
     db.session.commit()
     flash(_("Status changed to %(status)s.", status=new_status.label), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
+
+
+def _render_cancel(meeting: Meeting, form: StatusForm, code: int = 200):
+    return render_template("meetings/cancel.html", meeting=meeting, form=form), code
+
+
+@bp.get("/meetings/<int:meeting_id>/cancel")
+@secretariat_required
+def cancel(meeting_id: int):
+    """Cancelling is a step of its own: the page says what happens and asks for a reason
+    before the button that does it (no script needed)."""
+    meeting = get_meeting_or_404(meeting_id)
+    if not meeting.status.can_become(MeetingStatus.CANCELLED):
+        flash(
+            _("A meeting that is %(status)s cannot be cancelled.", status=meeting.status.label),
+            "error",
+        )
+        return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return _render_cancel(meeting, StatusForm(formdata=None, status="cancelled"))
+
+
+@bp.get("/meetings/<int:meeting_id>/audit")
+@secretariat_required
+def audit_log(meeting_id: int):
+    """Every audit event of the meeting (its page shows the latest few)."""
+    meeting = get_meeting_or_404(meeting_id)
+    return render_template("meetings/audit.html", meeting=meeting, audit_rows=_audit_rows(meeting))
 
 
 # --- meeting form ----------------------------------------------------------

@@ -1,11 +1,13 @@
 """Who may sign, download or retry, and putting a chair's signature into the document.
 
 Two chairs' signatures may be made at the same moment (two workers, or a worker and a
-chair uploading their own certificate): the document row is locked (FOR UPDATE on
-PostgreSQL) before its bytes are read, and the new bytes are written only if the stored
-ones are still those that were signed (a compare-and-set on sha256, which also protects
-SQLite, where there is no row lock). The second signer thus always signs the bytes the
-first one produced.
+chair uploading their own certificate), and the same approval may be signed by two jobs at
+once. Signatures on one version are made one at a time: before reading the bytes, the
+signer claims the version with a conditional UPDATE, which takes the version's row lock on
+PostgreSQL and the database's write lock on SQLite (where FOR UPDATE means nothing); the
+next signer waits for that transaction to end and then reads the bytes it produced (or
+finds its approval signed already). The new bytes are still written only if the stored
+ones are those that were signed (a compare-and-set on sha256), as a last guard.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ SIGNABLE = (SignatureStatus.PENDING, SignatureStatus.FAILED)
 
 class AlreadySigned(SigningError):
     """The chair's field is signed already (by the worker, or by an earlier upload)."""
+
+    status = 409
+
+
+class SigningConflict(SigningError):
+    """Another signature changed the document under us: the app's own doing, so the job
+    tries again by itself (never a chair)."""
 
     status = 409
 
@@ -160,12 +169,10 @@ def sign_approval_with(
     Raises DocumentNotReady, AlreadySigned or SigningError."""
     from coordapp.signing.pdfsign import sign_field
 
-    # Locks in the order the approval workflow takes them (version, then document), so a
-    # chair returning the version at this moment waits for us or we for them.
+    claim_for_signing(approval.version_id)
     version = db.session.scalar(
         sa.select(MinutesVersion)
         .where(MinutesVersion.id == approval.version_id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
     document = document_of(approval.version_id, lock=True)
@@ -209,7 +216,7 @@ def sign_approval_with(
         .execution_options(synchronize_session=False)
     )
     if written.rowcount != 1:
-        raise SigningError("the PDF changed while it was being signed; please try again")
+        raise SigningConflict("another signature was added to the PDF at the same moment")
     db.session.expire(document)
 
     approval.status = SignatureStatus.SIGNED
@@ -219,6 +226,23 @@ def sign_approval_with(
     db.session.flush()
     finish_if_all_signed(version, by=by)
     return document
+
+
+def claim_for_signing(version_id: int) -> None:
+    """Take the lock that makes signatures on this version one at a time, until the
+    transaction ends: a conditional UPDATE of the version row (no change to it). Locks in
+    the order the approval workflow takes them (version, then document), so a chair
+    returning the version at this moment waits for us or we for them.
+
+    On SQLite this must be the transaction's first write (it is, in the job and on the
+    upload page): a first write waits for the other writer's commit, while a reader that
+    later tries to write would fail at once instead."""
+    db.session.execute(
+        sa.update(MinutesVersion)
+        .where(MinutesVersion.id == version_id, MinutesVersion.status == MinutesStatus.SUBMITTED)
+        .values(status=MinutesVersion.status)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_failure(approval_id: int, error: BaseException) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -31,6 +32,9 @@ from coordapp.models.approval import (
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 
 log = logging.getLogger(__name__)
+
+# A job that meets another signature being made on the same document tries this often.
+SIGNING_ATTEMPTS = 3
 
 
 @task()
@@ -129,16 +133,34 @@ def sign_approval(approval_id: int) -> None:
     approval.claimed_at = datetime.now(UTC)
     db.session.commit()
     hold_for_tests("sign_approval")
-    try:
-        cert, key, chain = identity_for(db.session.get(User, approval.user_id))
-        signing.sign_approval_with(approval, cert, key, chain)
-        db.session.commit()
-    except signing.AlreadySigned:
-        db.session.rollback()
-    except Exception as error:  # stored on the approval, shown with "Try again"
-        log.exception("signing approval %s failed", approval_id)
-        db.session.rollback()
-        signing.record_failure(approval_id, error)
+    for attempt in range(1, SIGNING_ATTEMPTS + 1):
+        try:
+            cert, key, chain = identity_for(db.session.get(User, approval.user_id))
+            # Keep a newly issued certificate, and start the signing transaction afresh:
+            # on SQLite its lock must be taken by its first write (see claim_for_signing).
+            db.session.commit()
+            signing.sign_approval_with(approval, cert, key, chain)
+            db.session.commit()
+            return
+        except signing.AlreadySigned:  # a second job for the same approval: nothing to do
+            db.session.rollback()
+            return
+        except (signing.SigningConflict, sa.exc.OperationalError) as error:
+            # Another signature, or a lock that waited too long: the app's own doing, so
+            # try again rather than ask the chair to.
+            db.session.rollback()
+            if attempt < SIGNING_ATTEMPTS:
+                log.info("signing approval %s: %s; trying again", approval_id, error)
+                time.sleep(0.2 * attempt)
+                continue
+            log.exception("signing approval %s failed", approval_id)
+            signing.record_failure(approval_id, error)
+            return
+        except Exception as error:  # stored on the approval, shown with "Try again"
+            log.exception("signing approval %s failed", approval_id)
+            db.session.rollback()
+            signing.record_failure(approval_id, error)
+            return
 
 
 # --- jobs a dead worker left behind -------------------------------------------------------
