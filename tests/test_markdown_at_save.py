@@ -152,16 +152,18 @@ def test_the_migration_fills_in_the_html_of_existing_rows(empty_database_url):  
             "INSERT INTO agenda_items (id, meeting_id, position, title, kind, description, "
             "duration_minutes, created_at) VALUES "
             "(1, 1, 0, 'Opening', 'opening', 'See **this**', 10, '2026-01-01 00:00:00')",
-            # Approved: the triggers refuse edits, yet the HTML is filled in.
+            # Written as a draft, then approved: the triggers refuse edits from then on,
+            # yet the migration fills the HTML in.
             "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version, "
             "created_at, opening_summary) VALUES "
-            "(1, 1, 1, 'approved', 2, '2026-01-01 00:00:00', 'Signed *text*')",
+            "(1, 1, 1, 'draft', 2, '2026-01-01 00:00:00', 'Signed *text*')",
             "INSERT INTO minutes_items (id, version_id, agenda_item_id, text, decisions, "
             "lock_version, updated_at) VALUES (1, 1, 1, 'Said **it**', '[]', 2, "
             "'2026-01-01 00:00:00')",
             "INSERT INTO minutes_revisions (id, version_id, minutes_item_id, content, "
             "lock_version, edited_at) VALUES (1, 1, 1, "
             """'{"text": "First *try*", "decisions": []}', 1, '2026-01-01 00:00:00')""",
+            "UPDATE minutes_versions SET status = 'approved' WHERE id = 1",
         ):
             conn.execute(sa.text(statement))
     after = _flask("db", "upgrade", "head", database_url=empty_database_url)

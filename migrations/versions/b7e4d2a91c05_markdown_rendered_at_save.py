@@ -30,8 +30,9 @@ COLUMNS = {
 }
 # Approved minutes never change (triggers refuse it); filling in their HTML is the one
 # exception, so the item triggers are set aside while it runs.
-PG_ITEM_TRIGGER = "minutes_items_frozen"
-SQLITE_ITEM_TRIGGERS = ("minutes_items_frozen_update",)
+# (Those of 20b15a8373ea, and the ones c8d9aec9e76a added for new or moved items.)
+PG_ITEM_TRIGGERS = ("minutes_items_frozen", "minutes_items_rows_frozen")
+SQLITE_ITEM_TRIGGERS = ("minutes_items_frozen_update", "minutes_items_rows_frozen_update")
 
 
 def upgrade():
@@ -91,7 +92,8 @@ class _item_triggers_set_aside:
     def __enter__(self):
         conn = op.get_bind()
         if conn.dialect.name == "postgresql":
-            op.execute(f"ALTER TABLE minutes_items DISABLE TRIGGER {PG_ITEM_TRIGGER}")
+            for name in PG_ITEM_TRIGGERS:
+                op.execute(f"ALTER TABLE minutes_items DISABLE TRIGGER {name}")
             self.saved = []
             return
         self.saved = conn.execute(
@@ -105,7 +107,8 @@ class _item_triggers_set_aside:
 
     def __exit__(self, *exc):
         if op.get_bind().dialect.name == "postgresql":
-            op.execute(f"ALTER TABLE minutes_items ENABLE TRIGGER {PG_ITEM_TRIGGER}")
+            for name in PG_ITEM_TRIGGERS:
+                op.execute(f"ALTER TABLE minutes_items ENABLE TRIGGER {name}")
             return False
         for _name, sql in self.saved:
             op.execute(sql)
