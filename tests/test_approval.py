@@ -674,13 +674,15 @@ def test_a_returned_comment_shows_as_history_once_the_version_is_submitted_again
 
 def test_the_approved_version_page_has_one_download_link(world):
     submit(world)
-    approve_and_sign_all(world, [world.chair1, world.chair2])
+    # The signed PDF is in place before the last signature approves the version (once
+    # approved, the database refuses any change to it).
     document = db.session.scalar(
         sa.select(MinutesDocument).where(MinutesDocument.version_id == world.version.id)
     )
     document.status, document.pdf = DocumentStatus.READY, b"%PDF-1.7 signed"
     document.signature_count = 2
     db.session.commit()
+    approve_and_sign_all(world, [world.chair1, world.chair2])
 
     page = text_of(as_user(world, world.secretariat).get(f"/minutes/versions/{world.version.id}"))
     assert page.count(f'href="/minutes/versions/{world.version.id}/minutes.pdf"') == 1

@@ -502,7 +502,7 @@ def test_move_back_to_draft_is_not_styled_as_the_main_action(secretariat_client)
 def test_the_meeting_language_is_shown_by_name(secretariat_client):
     meeting = make_meeting(language="ru")
     page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    assert "<dd>Russian</dd>" in page
+    assert '<dd><span lang="ru">Русский</span></dd>' in page  # in its own name
 
 
 def test_the_meeting_page_shows_the_latest_audit_entries_and_links_the_full_log(
