@@ -121,3 +121,24 @@ def test_approved_minutes_refuse_new_items_new_pdf_bytes_and_edited_approvals(su
     # The draft version's item stays editable.
     db.session.get(MinutesItem, draft_item.id).text = "Still a draft"
     db.session.commit()
+
+
+def test_the_html_kept_beside_approved_summaries_cannot_change(submitted):
+    """The HTML rendered at save is what pages show: frozen like the Markdown it renders."""
+    version = submitted["version"]
+    version.opening_summary, version.opening_summary_html = "Opened", "<p>Opened</p>\n"
+    db.session.flush()
+    version.status = MinutesStatus.APPROVED
+    db.session.commit()
+
+    for column in ("opening_summary_html", "closing_summary_html"):
+        with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
+            with db.session.begin_nested():
+                db.session.execute(
+                    sa.text(
+                        f"UPDATE minutes_versions SET {column} = '<p>Forged</p>' WHERE id = :v"
+                    ),
+                    {"v": version.id},
+                )
+    db.session.expire_all()
+    assert db.session.get(MinutesVersion, version.id).opening_summary_html == "<p>Opened</p>\n"
