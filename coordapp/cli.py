@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask_babel import gettext as _
 
 from coordapp.extensions import db
 from coordapp.models import Role, User
@@ -28,18 +29,22 @@ def register(app: Flask) -> None:
         """Create an account. The password is asked for, or read from stdin."""
         email = User.normalise_email(email)
         if db.session.scalar(db.select(User).filter_by(email=email)):
-            raise click.ClickException(f"a user with the email {email} already exists")
+            raise click.ClickException(
+                _("A user with the email %(email)s already exists.", email=email)
+            )
         if sys.stdin.isatty():
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\n")
         if len(password) < 10:
-            raise click.ClickException("the password must have at least 10 characters")
+            raise click.ClickException(_("The password must have at least 10 characters."))
         user = User(email=email, name=name, role=Role(role))
         user.set_password(password)
         db.session.add(user)
         db.session.commit()
-        click.echo(f"created {role} {email}")
+        click.echo(
+            _("Created the account %(email)s (%(role)s).", email=email, role=Role(role).label)
+        )
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -47,9 +52,9 @@ def register(app: Flask) -> None:
         from coordapp.demo import seed_demo_data
 
         created = seed_demo_data()
-        click.echo("demo data loaded" if created else "demo data already present")
+        click.echo(_("Demo data loaded.") if created else _("The demo data is already there."))
         from coordapp.demo import DEMO_LOGINS
 
-        click.echo("demo logins (email / password):")
+        click.echo(_("Demo logins (email / password):"))
         for email, password, role in DEMO_LOGINS:
             click.echo(f"  {role:12} {email} / {password}")

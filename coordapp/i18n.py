@@ -82,9 +82,10 @@ def zone_name(tz_name: str, locale: Locale | None = None) -> str:
 
 
 def select_locale() -> str | None:
-    """Flask-Babel's locale selector (see the module docstring for the order)."""
+    """Flask-Babel's locale selector (see the module docstring for the order). Outside a
+    request (the command line) the deployment's default language."""
     if not has_request_context():
-        return None
+        return default_language()
     page_language = g.get("page_language")
     if page_language:
         return page_language

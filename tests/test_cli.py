@@ -22,7 +22,7 @@ def users() -> list[User]:
 def test_create_user_stores_a_lowercased_email_and_the_role(app):
     result = create_user(app)
     assert result.exit_code == 0, result.output
-    assert "created secretariat x@example.org" in result.output
+    assert "Created the account x@example.org (Secretariat)." in result.output
     [user] = users()
     assert user.email == "x@example.org" and user.name == "X"
     assert user.role is Role.SECRETARIAT and user.active
@@ -54,3 +54,10 @@ def test_unknown_role_is_refused(app):
     result = create_user(app, role="emperor")
     assert result.exit_code != 0
     assert users() == []
+
+
+def test_the_command_line_speaks_the_deployments_default_language(app):
+    app.config["BABEL_DEFAULT_LOCALE"] = "ru"  # what DEFAULT_LANGUAGE=ru sets
+    result = create_user(app, email="ru@example.org", role="member")
+    assert result.exit_code == 0, result.output
+    assert "Создана учётная запись ru@example.org" in result.output

@@ -9,14 +9,14 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "demo data loaded" in first.output
+    assert "Demo data loaded." in first.output
     for email, _password, _role in DEMO_LOGINS:
         assert email in first.output
     counts = (db.session.query(Meeting).count(), db.session.query(Contact).count())
 
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
-    assert "already present" in second.output
+    assert "already there" in second.output
     assert (db.session.query(Meeting).count(), db.session.query(Contact).count()) == counts
 
 

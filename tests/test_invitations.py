@@ -458,6 +458,16 @@ def test_the_list_runs_the_same_number_of_queries_for_10_or_1000_invitations(
         assert len(body.get_data(as_text=True).strip().splitlines()) == 1001
 
 
+def test_the_venue_list_speaks_the_readers_language(secretariat_client, invited):
+    meeting, _by_name = invited
+    response = secretariat_client.get(
+        f"/meetings/{meeting.id}/invitations.csv", headers={"Accept-Language": "ru"}
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["Имя и фамилия", "Организация", "Категория", "Ответ", "Особые потребности"]
+    assert "Учреждение ООН" in {row[2] for row in rows[1:]}
+
+
 def test_the_csv_export_for_the_venue_respects_the_filters(secretariat_client, invited):
     meeting, _by_name = invited
 
@@ -465,7 +475,7 @@ def test_the_csv_export_for_the_venue_respects_the_filters(secretariat_client, i
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["name", "organisation", "category", "status", "needs"]
+    assert rows[0] == ["Name", "Organisation", "Category", "Answer", "Needs"]
     assert [
         "Ula Agency",
         "Migration Agency (IOMX)",

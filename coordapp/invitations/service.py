@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from coordapp import audit
@@ -304,7 +306,14 @@ def meeting_summary(meeting: Meeting) -> Summary:
 
 # --- CSV for the venue -------------------------------------------------------------------
 
-CSV_COLUMNS = ["name", "organisation", "category", "status", "needs"]
+# The venue's list is read by people: its headers speak the reader's language.
+CSV_COLUMNS = [
+    lazy_pgettext("person", "Name"),
+    _l("Organisation"),
+    _l("Category"),
+    _l("Answer"),
+    _l("Needs"),
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -328,7 +337,7 @@ def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) 
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(column) for column in CSV_COLUMNS])
     for invitation in invitations:
         organisation = invitation.contact.organisation
         writer.writerow(

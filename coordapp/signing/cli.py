@@ -8,6 +8,7 @@ import click
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from coordapp.extensions import db
 from coordapp.signing import SigningError
@@ -38,6 +39,6 @@ def init_ca_command(force: bool, common_name: str | None, organisation: str | No
     path = ca_certificate_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    click.echo(f"signing CA created: {authority.subject}")
-    click.echo(f"SHA-256 fingerprint: {fingerprint(cert)}")
-    click.echo(f"public certificate written to {path}")
+    click.echo(_("Signing CA created: %(subject)s", subject=authority.subject))
+    click.echo(_("SHA-256 fingerprint: %(fingerprint)s", fingerprint=fingerprint(cert)))
+    click.echo(_("Public certificate written to %(path)s", path=path))
