@@ -55,7 +55,9 @@ from coordapp.models import (
     Role,
     User,
 )
+from coordapp.models.approval import MinutesDocument
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.verify import checks as verify_checks
 from tests.conftest import _empty_all_tables, test_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits, pytest.mark.sqlite_only]
@@ -96,6 +98,8 @@ NOT_PAGES = {
     "minutes_pdf.download",
     "minutes_pdf.rsvp_download",
     "rsvp.calendar",
+    # The email itself, shown in a frame on the message page: its markup is the email's.
+    "mail.message_html",
 }
 # Pages only some people may open, though their route's level lets more in.
 ONLY_FOR = {
@@ -217,6 +221,14 @@ def _build_world() -> dict[str, list]:
         for role in ("secretariat", "admin")
     }
     commitment = db.session.scalar(sa.select(Commitment).limit(1))
+    # /verify: the report on the signed minutes, and a check the worker has yet to make.
+    signed = db.session.scalar(
+        sa.select(MinutesDocument).where(MinutesDocument.version_id == first.id)
+    )
+    checked = verify_checks.start_check(signed.pdf, "minutes.pdf")
+    waiting = verify_checks.start_check(b"%PDF-1.4\n", "waiting.pdf")
+    db.session.commit()
+    verify_checks.run_check(checked.id)
     db.session.commit()
 
     minutes_item = second.items[1]
@@ -246,6 +258,11 @@ def _build_world() -> dict[str, list]:
             rsvp_token(held_invitation),
         ],
         "commitments.status_form:token": [status_token(commitment)],
+        "verify.result:token": [checked.token, waiting.token],
+        "agenda.attach:item_id": [items[1].id],
+        # Minutes exist for the meeting held; the one to come has none yet (404).
+        "minutes.preview:meeting_id": [held.id],
+        "agenda.confirm_delete:item_id": [items[1].id],
         "import_id": {role: [pending.id] for role, pending in imports.items()},
     }
 
@@ -341,7 +358,7 @@ def _log_in(context, base: str, role: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=email]", LOGINS[role])
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language menu in the header
     page.wait_for_load_state()
     assert "/login" not in page.url, f"{role} could not log in"
     page.close()
