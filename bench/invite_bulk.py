@@ -35,6 +35,7 @@ from coordapp.models import (  # noqa: E402
     Role,
     User,
 )
+from tests.conftest import login_as  # noqa: E402
 from tests.smtp import SMTPServer  # noqa: E402
 
 INVITEES = int(os.environ.get("INVITEES", 1000))
@@ -92,9 +93,7 @@ def main() -> None:
         meeting_id = meeting.id
 
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+        login_as(client, user)  # a login session, as the login form starts
         # One warm-up request so imports and template compilation are not counted.
         client.get(f"/meetings/{meeting_id}/invitations/new")
 

@@ -45,6 +45,7 @@ from coordapp.models import (  # noqa: E402
     Role,
     User,
 )
+from tests.conftest import login_as  # noqa: E402
 from tests.smtp import SMTPServer, calendar_part  # noqa: E402
 
 INVITEES = int(os.environ.get("INVITEES", 1000))
@@ -186,9 +187,7 @@ def run(app, smtp: SMTPServer, url: str) -> int:
     print(f"set up on {url.split(':', 1)[0]}: {INVITEES} invitees, invitations marked sent")
 
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    login_as(client, user)  # a login session, as the login form starts
     client.get(f"/meetings/{meeting_id}/edit")  # warm-up: imports and templates
     db.session.remove()
 
