@@ -67,11 +67,70 @@ FIELD_LABELS = {
     "chairs": _l("Chairs"),
 }
 
+# What the audit log says for each action code given to `audit.record`. Every code the
+# app records needs a label here (tests/test_audit_labels.py checks); an unknown code
+# (an old event) is shown as it is.
 ACTION_LABELS = {
+    # meetings and series
     "meeting_created": _l("Created the meeting"),
     "meeting_updated": _l("Edited the meeting"),
     "status_changed": _l("Changed the status"),
     "meeting_cancelled": _l("Cancelled the meeting"),
+    "series_created": _l("Created the series"),
+    "series_updated": _l("Edited the series"),
+    # agenda
+    "agenda_item_created": _l("Added an agenda item"),
+    "agenda_item_updated": _l("Edited an agenda item"),
+    "agenda_item_deleted": _l("Deleted an agenda item"),
+    "agenda_reordered": _l("Reordered the agenda"),
+    "agenda_copied": _l("Copied the agenda"),
+    "agenda_pdf_requested": _l("Requested the agenda PDF"),
+    "attachment_added": _l("Added an attachment"),
+    "attachment_deleted": _l("Deleted an attachment"),
+    # invitations
+    "invitations.create": _l("Sent invitations"),
+    "invitation.resend": _l("Resent the invitation"),
+    "invitation.withdraw": _l("Withdrew the invitation"),
+    "invitation.answer": _l("Answered the invitation"),
+    "invitation.answer_on_behalf": _l("Recorded an answer on behalf of the invitee"),
+    "invitation.delegate": _l("Sent a substitute"),
+    "invitation.promoted": _l("Moved up from the waiting list"),
+    "invitations.reminders_sent": _l("Sent reminders"),
+    "invitations.remind_now": _l("Sent reminders now"),
+    "mail.retry": _l("Retried sending an email"),
+    # attendance
+    "attendance.update": _l("Updated the attendance"),
+    "attendance.walk_in": _l("Added a walk-in"),
+    # minutes
+    "minutes_submitted": _l("Submitted the minutes for approval"),
+    "minutes_approved_by_chair": _l("Approved the minutes (chair)"),
+    "minutes_returned": _l("Returned the minutes"),
+    "minutes_approved": _l("Approved the minutes"),
+    "minutes_superseded": _l("Superseded the minutes"),
+    "minutes_amendment_created": _l("Created an amendment to the minutes"),
+    # commitments
+    "commitment_created": _l("Added a commitment"),
+    "commitment_updated": _l("Edited a commitment"),
+    "commitment_status_updated": _l("Updated a commitment's status"),
+    "commitment_status_requested": _l("Asked for news on a commitment"),
+    "follow_up_item_added": _l("Added the follow-up agenda item"),
+    # directory
+    "organisation.create": _l("Added an organisation"),
+    "organisation.edit": _l("Edited an organisation"),
+    "organisation.deactivate": _l("Deactivated an organisation"),
+    "organisation.reactivate": _l("Reactivated an organisation"),
+    "contact.create": _l("Added a contact"),
+    "contact.edit": _l("Edited a contact"),
+    "contact.deactivate": _l("Deactivated a contact"),
+    "contact.reactivate": _l("Reactivated a contact"),
+    "contacts.import": _l("Imported contacts"),
+    # users and accounts
+    "user_created": _l("Created a user"),
+    "user_updated": _l("Edited a user"),
+    "user_deactivated": _l("Deactivated a user"),
+    "user_reactivated": _l("Reactivated a user"),
+    "password_changed": _l("Changed the password"),
+    "language_changed": _l("Changed the interface language"),
 }
 
 

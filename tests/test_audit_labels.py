@@ -1,0 +1,105 @@
+"""Every action the app writes to the audit log has a label a reader understands, in
+their language — no raw action codes on the meeting page."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime
+from pathlib import Path
+
+from coordapp.extensions import db
+from coordapp.meetings.routes import ACTION_LABELS
+from coordapp.models import AuditEvent
+from tests.factories import make_meeting
+
+PACKAGE = Path(__file__).resolve().parent.parent / "coordapp"
+
+
+def _recorded_actions() -> dict[str, str]:
+    """{action code: where} for every string literal given as the first argument of an
+    `audit.record(...)` call (including `"a" if x else "b"` and the code on the next
+    line)."""
+    found: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "audit"
+            ):
+                continue
+            action = node.args[0] if node.args else None
+            for keyword in node.keywords:
+                if keyword.arg == "action":
+                    action = keyword.value
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            codes = [
+                part.value
+                for part in (ast.walk(action) if action is not None else ())
+                if isinstance(part, ast.Constant) and isinstance(part.value, str)
+            ]
+            assert codes, f"{where}: audit.record without a literal action code"
+            for code in codes:
+                found.setdefault(code, where)
+    return found
+
+
+def test_the_scan_finds_the_audited_actions():
+    actions = _recorded_actions()
+    # Both spellings: the code on the call's line, and on the next line.
+    assert "meeting_updated" in actions
+    assert "minutes_approved_by_chair" in actions
+    # Both branches of a conditional code.
+    assert {"user_reactivated", "user_deactivated"} <= actions.keys()
+
+
+def test_every_audited_action_has_a_label():
+    missing = {
+        code: where for code, where in _recorded_actions().items() if code not in ACTION_LABELS
+    }
+    assert not missing, f"Audit actions without a label in ACTION_LABELS: {missing}"
+
+
+def test_the_meeting_page_shows_audit_actions_in_russian(secretariat_client):
+    secretariat_client.user.language = "ru"
+    meeting = make_meeting(title="Busy meeting")
+    for n, action in enumerate(
+        ["invitation.answer", "minutes_approved_by_chair", "attendance.update"]
+    ):
+        db.session.add(
+            AuditEvent(
+                action=action,
+                object_type="meeting",
+                object_id=meeting.id,
+                meeting_id=meeting.id,
+                at=datetime(2027, 1, 1, n, tzinfo=UTC),
+            )
+        )
+    db.session.commit()
+
+    for url in (f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/audit"):
+        page = secretariat_client.get(url).get_data(as_text=True)
+        audit = page[page.index('id="audit"') :] if 'id="audit"' in page else page
+        assert "Ответил(а) на приглашение" in audit
+        assert "Утвердил(а) протокол (председатель)" in audit
+        assert "Изменил(а) отметки о присутствии" in audit
+        for code in ("invitation.answer", "minutes_approved_by_chair", "attendance.update"):
+            assert code not in audit
+
+
+def test_an_unknown_action_is_shown_as_its_code(secretariat_client):
+    meeting = make_meeting()
+    db.session.add(
+        AuditEvent(
+            action="something_old",
+            object_type="meeting",
+            object_id=meeting.id,
+            meeting_id=meeting.id,
+        )
+    )
+    db.session.commit()
+    page = secretariat_client.get(f"/meetings/{meeting.id}/audit").get_data(as_text=True)
+    assert "something_old" in page
