@@ -20,17 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _invitees import add_invitees  # noqa: E402  (bench/, the script's folder)
+
 from coordapp import create_app  # noqa: E402
 from coordapp.extensions import db  # noqa: E402
 from coordapp.models import (  # noqa: E402
     Base,
     Category,
-    Contact,
     Invitation,
     Meeting,
     MeetingStatus,
     MessageStatus,
-    Organisation,
     OutgoingMessage,
     Role,
     User,
@@ -61,23 +61,8 @@ def main() -> None:
         Base.metadata.create_all(db.engine)
         user = User(email="bench@example.org", name="Bench Secretariat", role=Role.SECRETARIAT)
         user.set_password("bench-password")
-        organisation = Organisation(
-            name="District administrations", acronym="DA", category=Category.LOCAL_GOVERNMENT
-        )
-        db.session.add_all([user, organisation])
-        db.session.flush()
-        db.session.execute(
-            db.insert(Contact),
-            [
-                {
-                    "name": f"Invitee {n:04d}",
-                    "email": f"invitee{n:04d}@example.org",
-                    "organisation_id": organisation.id,
-                    "language": "en",
-                }
-                for n in range(INVITEES)
-            ],
-        )
+        db.session.add(user)
+        add_invitees(INVITEES)
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
         meeting = Meeting(
             title="Bench meeting",

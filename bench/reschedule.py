@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _invitees import add_invitees  # noqa: E402  (bench/, the script's folder)
 from icalendar import Calendar  # noqa: E402
 
 from coordapp import create_app  # noqa: E402
 from coordapp.extensions import db  # noqa: E402
 from coordapp.models import (  # noqa: E402
     Base,
-    Category,
     Contact,
     Invitation,
     Meeting,
@@ -40,7 +40,6 @@ from coordapp.models import (  # noqa: E402
     MeetingStatus,
     MessageKind,
     MessageStatus,
-    Organisation,
     OutgoingMessage,
     Role,
     User,
@@ -62,23 +61,7 @@ def build(user: User) -> Meeting:
     """The scheduled meeting, its invitees, and their invitations marked sent."""
     from coordapp.invitations.service import invite_contacts
 
-    organisation = Organisation(
-        name="District administrations", acronym="DA", category=Category.LOCAL_GOVERNMENT
-    )
-    db.session.add(organisation)
-    db.session.flush()
-    db.session.execute(
-        db.insert(Contact),
-        [
-            {
-                "name": f"Invitee {n:04d}",
-                "email": f"invitee{n:04d}@example.org",
-                "organisation_id": organisation.id,
-                "language": "en",
-            }
-            for n in range(INVITEES)
-        ],
-    )
+    add_invitees(INVITEES)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
     meeting = Meeting(
         title="Bench meeting",

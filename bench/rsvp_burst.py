@@ -180,17 +180,16 @@ def make_invitees(app) -> tuple[list[str], list[str]]:
     """A scheduled meeting with INVITEES + WARMUP invitees; their RSVP paths."""
     from datetime import UTC, datetime, timedelta
 
+    from _invitees import add_invitees
+
     from coordapp.extensions import db
     from coordapp.invitations.service import invite_contacts, rsvp_token
-    from coordapp.models import Category, Contact, Role
-    from tests.factories import make_meeting, make_organisation, make_series, make_user
+    from coordapp.models import Contact, Role
+    from tests.factories import make_meeting, make_series, make_user
 
     with app.app_context():
         user = make_user(role=Role.SECRETARIAT, email="bench@example.org", name="Bench Secretariat")
         chair = make_user(email="chair@example.org", name="Jane Chair")
-        organisation = make_organisation(
-            name="District administrations", acronym="DA", category=Category.LOCAL_GOVERNMENT
-        )
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
         meeting = make_meeting(
             title="Country Network on Migration, spring meeting",
@@ -201,18 +200,7 @@ def make_invitees(app) -> tuple[list[str], list[str]]:
             rsvp_deadline=start - timedelta(days=5),
             chairs=[(chair, "Co-chair, UN Resident Coordinator")],
         )
-        db.session.execute(
-            db.insert(Contact),
-            [
-                {
-                    "name": f"Invitee {n:04d}",
-                    "email": f"invitee{n:04d}@example.org",
-                    "organisation_id": organisation.id,
-                    "language": "en",
-                }
-                for n in range(INVITEES + WARMUP)
-            ],
-        )
+        add_invitees(INVITEES + WARMUP)
         contacts = db.session.scalars(db.select(Contact).order_by(Contact.email)).all()
         result = invite_contacts(meeting, contacts, by=user, send=False)
         db.session.commit()

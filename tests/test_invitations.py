@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from coordapp.extensions import db
 from coordapp.invitations import service
-from coordapp.links import link_id_from_token
+from coordapp.links import RSVP_PURPOSE, link_id_from_token
 from coordapp.models import (
     AuditEvent,
     Category,
@@ -565,7 +565,7 @@ def test_the_secretariat_can_copy_a_working_personal_link(secretariat_client, in
     link = service.rsvp_url(invitation)
     assert f'readonly value="{link}"' in page
     token = link.rsplit("/", 1)[1]
-    assert link_id_from_token(token, service.RSVP_PURPOSE) == invitation.link_id
+    assert link_id_from_token(token, RSVP_PURPOSE) == invitation.link_id
     assert secretariat_client.get(f"/rsvp/{token}").status_code == 200
 
 

@@ -30,10 +30,8 @@ from sqlalchemy.orm import joinedload
 from coordapp import audit
 from coordapp.approval.notifications import (
     announce_approval,
-    attendee_invitations,  # noqa: F401  (the minutes PDF lists them)
     notify_chairs_of_submission,
     notify_secretariat_of_return,
-    secretariat_users,  # noqa: F401
 )
 from coordapp.errors import DomainError
 from coordapp.extensions import db
@@ -464,14 +462,8 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     meeting = db.session.get(Meeting, version.meeting_id)
     if meeting.status is MeetingStatus.HELD:
         # The one status change approval makes: approved minutes close a held meeting.
-        meeting.status = MeetingStatus.CLOSED
-        audit.record(
-            "status_changed",
-            meeting,
-            meeting_id=meeting.id,
-            changes={"status": [MeetingStatus.HELD.value, MeetingStatus.CLOSED.value]},
-            by=by,
-        )
+        changes = meeting.move_to(MeetingStatus.CLOSED)
+        audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)
 
     superseded = None
     if version.amends_id is not None:

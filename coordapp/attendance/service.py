@@ -566,18 +566,14 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
 def mark_held(meeting: Meeting, *, by: User | None) -> None:
     """The secretariat says the meeting took place (from the attendance sheet): the
     minutes can then be submitted. Raises AttendanceError if its status does not allow."""
-    if not meeting.status.can_become(MeetingStatus.HELD):
+    current = meeting.status
+    try:
+        changes = meeting.move_to(MeetingStatus.HELD)
+    except ValueError:
         raise AttendanceError(
             _l(
                 "A meeting that is %(current)s cannot be marked as held.",
-                current=meeting.status.label.lower(),
+                current=current.label.lower(),
             )
-        )
-    audit.record(
-        "status_changed",
-        meeting,
-        meeting_id=meeting.id,
-        changes={"status": [meeting.status.value, MeetingStatus.HELD.value]},
-        by=by,
-    )
-    meeting.status = MeetingStatus.HELD
+        ) from None
+    audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)

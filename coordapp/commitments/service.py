@@ -191,13 +191,11 @@ def update_commitment(
 # --- loading -----------------------------------------------------------------------------
 
 
-def _list_options() -> tuple:
-    return commitment_list_options()
-
-
 def get_commitment_by_link(link_id: str) -> Commitment | None:
     return db.session.scalar(
-        sa.select(Commitment).where(Commitment.link_id == link_id).options(*_list_options())
+        sa.select(Commitment)
+        .where(Commitment.link_id == link_id)
+        .options(*commitment_list_options())
     )
 
 
@@ -208,7 +206,7 @@ def commitments_of_meeting(meeting_id: int) -> list[Commitment]:
         db.session.scalars(
             sa.select(Commitment)
             .where(Commitment.meeting_id == meeting_id)
-            .options(*_list_options())
+            .options(*commitment_list_options())
             .order_by(Commitment.id)
         )
     )
@@ -344,7 +342,7 @@ def tracker_query(filters: TrackerFilters, sort: str = "due", descending: bool =
     return (
         sa.select(Commitment)
         .where(*tracker_conditions(filters))
-        .options(*_list_options())
+        .options(*commitment_list_options())
         .order_by(*_sort_columns(sort, descending))
     )
 
@@ -459,7 +457,7 @@ def follow_up_commitments(meeting: Meeting) -> list[Commitment]:
                 Commitment.meeting_id.in_(earlier),
                 Commitment.status.in_(ACTIVE_STATUSES) | Commitment.id.in_(reviewed_here),
             )
-            .options(*_list_options(), selectinload(Commitment.updates))
+            .options(*commitment_list_options(), selectinload(Commitment.updates))
             .order_by(Meeting.starts_at, Commitment.id)
         )
     )

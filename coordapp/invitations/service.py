@@ -17,9 +17,9 @@ from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations import answers
-from coordapp.invitations.invite import InviteResult, invite_contacts  # noqa: F401
+from coordapp.invitations.invite import invite_contacts  # noqa: F401  (callers' import)
 from coordapp.invitations.notifications import queue_invitation
-from coordapp.links import RSVP_PURPOSE, rsvp_token, rsvp_url  # noqa: F401
+from coordapp.links import rsvp_token, rsvp_url  # noqa: F401  (callers' import)
 from coordapp.mail.delivery import latest_delivery_by_invitation
 from coordapp.models import (
     Category,

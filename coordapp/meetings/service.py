@@ -25,7 +25,6 @@ from coordapp.models import (
     Series,
     SeriesChair,
     User,
-    meeting_page_options,
 )
 
 # The fields whose before/after values the audit log keeps.
@@ -321,8 +320,7 @@ def change_status(
     reason = (reason or "").strip() or None
     if new_status is MeetingStatus.CANCELLED and not reason:
         raise ReasonRequired(_("Say why the meeting is cancelled."))
-    changes = {"status": [meeting.status.value, new_status.value]}
-    meeting.status = new_status
+    changes = meeting.move_to(new_status)
     if new_status is MeetingStatus.CANCELLED:
         changes["cancel_reason"] = [meeting.cancel_reason, reason]
         meeting.cancel_reason = reason
@@ -334,11 +332,4 @@ def change_status(
         changes=changes,
         note=reason,
         by=by,
-    )
-
-
-def load_meeting(meeting_id: int) -> Meeting | None:
-    """A meeting with its series and chairs (what every meeting page shows)."""
-    return db.session.scalar(
-        sa.select(Meeting).where(Meeting.id == meeting_id).options(*meeting_page_options())
     )

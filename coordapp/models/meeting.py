@@ -183,6 +183,15 @@ class Meeting(Base):
         """`moment` (UTC) seen on the wall clock of the meeting's place."""
         return moment.astimezone(self.tz) if moment else None
 
+    def move_to(self, new_status: MeetingStatus) -> dict[str, list[str]]:
+        """Move along the life cycle (ALLOWED_TRANSITIONS); returns the change for the audit
+        log. ValueError if the current status does not allow it: callers say why."""
+        if not self.status.can_become(new_status):
+            raise ValueError(f"{self.status.value} cannot become {new_status.value}")
+        change = {"status": [self.status.value, new_status.value]}
+        self.status = new_status
+        return change
+
     @property
     def full_title(self) -> str:
         if self.series is not None and self.number:
