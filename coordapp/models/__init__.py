@@ -38,6 +38,18 @@ from coordapp.models.meeting import (
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
+from coordapp.models.poll import (
+    POLL_CHOICE_LABELS,
+    POLL_VISIBILITY_LABELS,
+    Poll,
+    PollAnswer,
+    PollChoice,
+    PollKeyOrganisation,
+    PollRespondent,
+    PollSlot,
+    PollStatus,
+    PollVisibility,
+)
 from coordapp.models.ratelimit import RateLimitHit
 from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, LoginSession, Role, User
@@ -74,6 +86,16 @@ __all__ = [
     "MessageStatus",
     "OutgoingMessage",
     "RateLimitHit",
+    "POLL_CHOICE_LABELS",
+    "POLL_VISIBILITY_LABELS",
+    "Poll",
+    "PollAnswer",
+    "PollChoice",
+    "PollKeyOrganisation",
+    "PollRespondent",
+    "PollSlot",
+    "PollStatus",
+    "PollVisibility",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",
