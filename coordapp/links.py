@@ -1,4 +1,5 @@
-"""Personal links that work without an account (RSVP, commitment status updates).
+"""Personal links that work without an account (RSVP, scheduling polls, commitment
+status updates).
 
 A link token is `<link_id>.<mac>`: `link_id` is 128 random bits stored in the database,
 `mac` an HMAC of it keyed by the app's SECRET_KEY and the link's purpose. A copy of the
@@ -66,3 +67,16 @@ def rsvp_token(invitation) -> str:
 def rsvp_url(invitation) -> str:
     """The invitee's personal page, absolute (for emails, calendar files and copying)."""
     return external_url("rsvp.show", token=rsvp_token(invitation))
+
+
+POLL_PURPOSE = "poll"
+
+
+def poll_token(respondent) -> str:
+    return make_token(respondent.link_id, POLL_PURPOSE)
+
+
+def poll_url(respondent) -> str:
+    """The person's page for answering a scheduling poll, absolute (for emails and copying).
+    The page is the endpoint "poll_answer.show" (a blueprint the poll pages add)."""
+    return external_url("poll_answer.show", token=poll_token(respondent))

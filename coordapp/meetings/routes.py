@@ -98,6 +98,14 @@ ACTION_LABELS = {
     "invitations.reminders_sent": _l("Sent reminders"),
     "invitations.remind_now": _l("Sent reminders now"),
     "mail.retry": _l("Retried sending an email"),
+    # scheduling polls
+    "poll.create": _l("Started a scheduling poll"),
+    "poll.slot_add": _l("Added a date to the poll"),
+    "poll.slot_change": _l("Changed a date in the poll"),
+    "poll.slot_remove": _l("Removed a date from the poll"),
+    "poll.ask": _l("Asked people to answer the poll"),
+    "poll.ask_chairs": _l("Asked the chairs to answer the poll"),
+    "poll.key_organisations": _l("Chose the key organisations for the poll"),
     # attendance
     "attendance.update": _l("Updated the attendance"),
     "attendance.walk_in": _l("Added a walk-in"),
