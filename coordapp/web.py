@@ -1,6 +1,6 @@
 """What every blueprint's views share: loading the object a URL names (404 when it does
-not exist), opening personal links (RSVP, commitment status, calendar feed) and the few
-formatting helpers templates may call.
+not exist), opening personal links (RSVP, scheduling poll, commitment status, calendar
+feed) and the few formatting helpers templates may call.
 
 A view loads, checks access, calls services (passing who acts: services never read the
 request or the logged-in user), then commits once at the end. A refusal (DomainError)
@@ -24,13 +24,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordapp import ratelimit
 from coordapp.errors import wants_json  # noqa: F401  (the views' import)
 from coordapp.extensions import db
-from coordapp.links import RSVP_PURPOSE, link_id_from_token
+from coordapp.links import POLL_PURPOSE, RSVP_PURPOSE, link_id_from_token
 from coordapp.models import (
     Commitment,
     Contact,
     Invitation,
     Meeting,
     MeetingChair,
+    Poll,
+    PollRespondent,
     Series,
     SeriesChair,
     meeting_page_options,
@@ -183,3 +185,25 @@ def get_invitation_by_token_or_404(token: str, *, for_page: bool = True) -> Invi
             ),
         )
     return invitation
+
+
+def get_poll_respondent_by_token_or_404(token: str) -> PollRespondent:
+    """The person asked behind a scheduling poll link (with the poll, its meeting and the
+    person): 404 (wrong) or 429 (guessing), as for RSVP links."""
+    return load_by_link(
+        token,
+        POLL_PURPOSE,
+        lambda link_id: db.session.scalar(
+            sa.select(PollRespondent)
+            .where(PollRespondent.link_id == link_id)
+            .options(
+                joinedload(PollRespondent.poll).joinedload(Poll.meeting),
+                joinedload(PollRespondent.contact),
+                joinedload(PollRespondent.user),
+            )
+        ),
+        invalid_message=_(
+            "This link is not valid. Please check that you copied the whole link "
+            "from the poll's email, or ask the secretariat for a new one."
+        ),
+    )

@@ -475,3 +475,17 @@ def test_an_answer_racing_the_removal_of_its_slot_is_refused_or_removed_with_it(
 def test_the_service_reads_no_request_or_current_user():
     source = open(service.__file__, encoding="utf-8").read()
     assert "current_user" not in source and "request" not in source.replace("requests", "")
+
+
+def test_the_web_loader_opens_a_right_link_and_answers_404_to_a_wrong_one(app):
+    from werkzeug.exceptions import NotFound
+
+    from coordapp.web import get_poll_respondent_by_token_or_404
+
+    poll, secretariat = _poll()
+    (respondent,) = _asked(poll, secretariat)
+    with app.test_request_context():
+        found = get_poll_respondent_by_token_or_404(poll_token(respondent))
+        assert found.id == respondent.id and found.poll.meeting.id == poll.meeting_id
+        with pytest.raises(NotFound):
+            get_poll_respondent_by_token_or_404(rsvp_token(Invitation(link_id=respondent.link_id)))
