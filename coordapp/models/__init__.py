@@ -38,12 +38,22 @@ from coordapp.models.meeting import (
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
+from coordapp.models.outcome import (
+    OutcomePhoto,
+    OutcomeSummary,
+    OutcomeSummaryVersion,
+    SummaryStatus,
+)
 from coordapp.models.ratelimit import RateLimitHit
 from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "OutcomePhoto",
+    "OutcomeSummary",
+    "OutcomeSummaryVersion",
+    "SummaryStatus",
     "PdfCheck",
     "PdfCheckStatus",
     "DocumentStatus",
