@@ -3,7 +3,8 @@
 Script and HTML payloads go into every user-typed text field (through the service layer
 or the models), then every page that shows them is fetched as the person who would see
 it, and each HTML response is parsed: no <script> carrying a payload, no event-handler
-attribute, no <img> but a public summary's own photo, no <svg> other than the app's own charts, no `javascript:` URL.
+attribute, no <img> but a public summary's own photo, no <svg> other than the app's own
+charts, no `javascript:` URL.
 Plain-text fields must also be *shown*, as text: a page that dropped the field would
 prove nothing. The HTML of outgoing emails (shown in the mail page's sandboxed preview)
 is checked the same way.

@@ -45,8 +45,9 @@ def _max_photo_bytes() -> int:
     return int(current_app.config.get("OUTCOME_PHOTO_MAX_BYTES", 5 * 1024 * 1024))
 
 
-def _language_choices() -> list[tuple[str, str]]:
-    return language_menu()
+def _language_choices() -> list[tuple[str, str, dict]]:
+    """Each language named in itself, and marked as that language for screen readers."""
+    return [(code, name, {"lang": code}) for code, name in language_menu()]
 
 
 def _start_form(formdata=None) -> StartForm:
