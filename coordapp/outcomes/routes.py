@@ -69,6 +69,10 @@ def _edit_form(summary, formdata=None) -> EditForm:
     else:
         form = EditForm(formdata=formdata)
     form.language.choices = _language_choices()
+    # What the secretariat types is in the summary's language, not the page's.
+    form.title.render_kw = {"lang": summary.language}
+    form.body.render_kw = {"rows": 20, "lang": summary.language}
+    form.photo_alt.render_kw = {"lang": summary.language}
     return form
 
 
