@@ -247,6 +247,7 @@ def test_publish_makes_it_public_in_the_page_list_and_feed(world, client, app):
     html = text(page)
     assert "The network met in Minsk." in html and "<li>Two</li>" in html
     assert '<article lang="en"' in html
+    assert re.search(r"Published on \d{1,2} [A-Z][a-z]+ \d{4}", html)  # "4 March 2026"
     listing = text(public_get(app, f"/outcomes/series/{world.series.id}"))
     assert f'href="/outcomes/{summary.slug}"' in listing
 

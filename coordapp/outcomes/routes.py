@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
-from coordapp.i18n import language_menu, languages, native_name
+from coordapp.i18n import current_locale, language_menu, languages, native_name
 from coordapp.links import external_url
 from coordapp.models import OutcomePhoto
 from coordapp.outcomes import service
@@ -73,6 +73,8 @@ def _edit_form(summary, formdata=None) -> EditForm:
     form.title.render_kw = {"lang": summary.language}
     form.body.render_kw = {"rows": 20, "lang": summary.language}
     form.photo_alt.render_kw = {"lang": summary.language}
+    # Marked required for the eye and the browser; the service says why when empty.
+    form.title.flags.required = form.body.flags.required = True
     return form
 
 
@@ -354,4 +356,8 @@ def _feed_content(entry) -> str:
 
 def _day(moment, tz_name: str) -> str:
     """A date as the reader's language writes it, on the meeting's wall clock."""
-    return format_date(in_zone(moment, tz_name).date(), "long") if moment else ""
+    if moment is None:
+        return ""
+    # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
+    pattern = "d MMMM y" if current_locale().language == "en" else "long"
+    return format_date(in_zone(moment, tz_name).date(), pattern)
