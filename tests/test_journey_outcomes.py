@@ -119,7 +119,7 @@ def test_approve_draft_publish_and_an_anonymous_reader_finds_it(app, live_server
     page.get_by_label("Name the organisations that took part").check()
     page.get_by_role("button", name="Start the draft").click()
     expect(page.get_by_text("The draft is ready")).to_be_visible()
-    body = page.get_by_label("Summary", exact=True)
+    body = page.get_by_role("textbox", name="Summary", exact=True)
     expect(body).to_contain_text("On 4 March 2026, the meeting")
     expect(body).to_contain_text("Set up a data working group")
     expect(body).to_contain_text("UN agency: 1 (IOM)")
