@@ -100,6 +100,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DELIVER_AFTER_COMMIT": True,
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
+        # Photos of public meeting summaries: largest accepted file.
+        "OUTCOME_PHOTO_MAX_BYTES": int(os.environ.get("OUTCOME_PHOTO_MAX_BYTES", 5 * 1024 * 1024)),
         # Signing: private keys are encrypted with this passphrase (default: derived from
         # SECRET_KEY). A deployment may bring its own CA as files instead.
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE") or None,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from coordapp.models import AgendaItem, MinutesItem, MinutesVersion
+from coordapp.models import AgendaItem, MinutesItem, MinutesVersion, OutcomeSummary
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _md.disable("image")  # no images: a PDF must never fetch anything
@@ -79,6 +79,7 @@ MARKDOWN_COLUMNS: dict[type, dict[str, str]] = {
         "opening_summary": "opening_summary_html",
         "closing_summary": "closing_summary_html",
     },
+    OutcomeSummary: {"body": "body_html"},
 }
 
 

@@ -188,3 +188,41 @@ def make_certification_authority(name: str = "Another trusted CA"):
         .sign(key, hashes.SHA256())
     )
     return cert, key
+
+
+def make_approved_meeting(
+    *,
+    series: Series | None = None,
+    title: str = "Fourth extended meeting",
+    venue: str | None = "Minsk",
+    starts_at: datetime | None = None,
+    chairs: list[tuple[User, str]] = (),
+    decisions: list[str] = ("Set up a migration data working group",),
+    minutes_text: str = "Partners discussed migration data.",
+) -> Meeting:
+    """A closed meeting whose minutes (version 1) are approved, without rendering or
+    signing a PDF: the version is written through the minutes service, then set to
+    APPROVED directly (what the approval's last signature does)."""
+    from coordapp.minutes import service as minutes_service
+    from coordapp.models import AgendaItem, utcnow
+    from coordapp.models.minutes import MinutesStatus
+
+    meeting = make_meeting(
+        title=title,
+        series=series,
+        status=MeetingStatus.HELD,
+        venue=venue,
+        starts_at=starts_at or datetime(2026, 3, 4, 7, 0, tzinfo=UTC),
+        chairs=chairs,
+    )
+    db.session.add(AgendaItem(meeting_id=meeting.id, position=0, title="Migration data"))
+    db.session.commit()
+    version = minutes_service.current_version(meeting)
+    db.session.flush()
+    item = minutes_service.minutes_items(version)[0]
+    minutes_service.save_item(item, minutes_text, list(decisions), item.lock_version, by=None)
+    version.status = MinutesStatus.APPROVED
+    version.approved_at = utcnow()
+    meeting.status = MeetingStatus.CLOSED
+    db.session.commit()
+    return meeting

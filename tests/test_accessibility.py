@@ -22,6 +22,7 @@ to be looked at by a person.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image as PILImage
 from werkzeug.routing import Rule
 
 from coordapp import create_app
@@ -100,6 +102,9 @@ NOT_PAGES = {
     "rsvp.calendar",
     # The email itself, shown in a frame on the message page: its markup is the email's.
     "mail.message_html",
+    "outcomes.photo",
+    "outcomes.draft_photo",
+    "outcomes.feed",
 }
 # Pages only some people may open, though their route's level lets more in.
 ONLY_FOR = {
@@ -124,6 +129,8 @@ MAIN_PAGES = {
     "rsvp.show",
     "verify.index",
     "mail.outbox",
+    "outcomes.show",
+    "outcomes.draft",
 }
 
 
@@ -231,6 +238,35 @@ def _build_world() -> dict[str, list]:
     verify_checks.run_check(checked.id)
     db.session.commit()
 
+    # The held meeting's public summary, with a photo, published twice.
+    from coordapp.outcomes import service as outcomes_service
+
+    summary = outcomes_service.start_draft(
+        held,
+        language="en",
+        languages=["en", "ru", "be"],
+        name_chairs=False,
+        name_organisations=True,
+        by=secretariat,
+    )
+    photo = io.BytesIO()
+    PILImage.new("RGB", (1200, 800), (40, 90, 160)).save(photo, "JPEG")
+    outcomes_service.save_draft(
+        summary,
+        title=summary.title,
+        language="en",
+        body=summary.body,
+        photo_alt="Partners of the network around the meeting table",
+        photo_bytes=photo.getvalue(),
+        remove_photo=False,
+        lock_version=summary.lock_version,
+        languages=["en", "ru", "be"],
+        max_photo_bytes=5 * 1024 * 1024,
+        by=secretariat,
+    )
+    outcomes_service.publish(summary, held, by=secretariat)
+    db.session.commit()
+
     minutes_item = second.items[1]
     return {
         "meeting_id": [held.id, scheduled.id],
@@ -264,6 +300,11 @@ def _build_world() -> dict[str, list]:
         "minutes.preview:meeting_id": [held.id],
         "agenda.confirm_delete:item_id": [items[1].id],
         "import_id": {role: [pending.id] for role, pending in imports.items()},
+        # Only the meeting with approved minutes has a public summary.
+        "outcomes.draft:meeting_id": [held.id],
+        "outcomes.version:meeting_id": [held.id],
+        "number": [1],
+        "slug": [summary.slug],
     }
 
 

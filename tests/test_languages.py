@@ -429,3 +429,63 @@ def test_status_request_email_gives_the_due_quarter_in_the_contact_language(app)
 
 def test_a_user_and_their_own_make_user_helper_have_no_language_by_default(app):
     assert make_user(Role.MEMBER, email="nolang@example.org").language is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_public_summary_pages_speak_the_readers_language_and_keep_the_summarys(language, app):
+    """The public summary's chrome follows the reader; the summary, written in English,
+    keeps its language (marked with lang="en", so it is not English chrome)."""
+    from coordapp.outcomes import service as outcomes_service
+    from tests.factories import make_approved_meeting, make_series
+
+    secretariat = make_user(Role.SECRETARIAT, email="lang-sec@example.org", name="Sam")
+    secretariat.language = language
+    chair = make_user(Role.MEMBER, email="lang-chair@example.org", name="Anna Resident")
+    series = make_series(name="UN Country Network on Migration")
+    meeting = make_approved_meeting(series=series, chairs=[(chair, "UN Resident Coordinator")])
+    summary = outcomes_service.start_draft(
+        meeting,
+        language="en",
+        languages=["en", "ru", "be"],
+        name_chairs=False,
+        name_organisations=False,
+        by=secretariat,
+    )
+    outcomes_service.publish(summary, meeting, by=secretariat)
+    db.session.commit()
+    messages = english_messages()
+    content = frozenset({_normal(meeting.title), _normal(series.name)})
+
+    found: dict[str, set[str]] = {}
+    pages = {
+        "anonymous": [
+            f"/outcomes/{summary.slug}",
+            f"/outcomes/series/{series.id}",
+            "/outcomes/no-such-summary",
+        ],
+        "secretariat": [
+            f"/meetings/{meeting.id}/summary",
+            f"/meetings/{meeting.id}/summary/versions/1",
+        ],
+    }
+    for role, urls in pages.items():
+        client = app.test_client()
+        if role == "secretariat":
+            login_as(client, secretariat)
+        for url in urls:
+            response = client.get(url, headers={"Accept-Language": f"{language},en;q=0.5"})
+            assert response.status_code in (200, 404), url
+            html = response.get_data(as_text=True)
+            assert f'<html lang="{language}"' in html, url
+            for text in leaks(html, language, messages, content):
+                found.setdefault(text, set()).add(url)
+    assert not found, f"English text on {language} pages: {found}"
+
+    # The summary's own text is marked as English and stays so.
+    html = (
+        app.test_client()
+        .get(f"/outcomes/{summary.slug}", headers={"Accept-Language": language})
+        .get_data(as_text=True)
+    )
+    assert '<article lang="en"' in html
+    assert "Chaired by UN Resident Coordinator." in html

@@ -3,7 +3,8 @@
 Script and HTML payloads go into every user-typed text field (through the service layer
 or the models), then every page that shows them is fetched as the person who would see
 it, and each HTML response is parsed: no <script> carrying a payload, no event-handler
-attribute, no <img>, no <svg> other than the app's own charts, no `javascript:` URL.
+attribute, no <img> but a public summary's own photo, no <svg> other than the app's own
+charts, no `javascript:` URL.
 Plain-text fields must also be *shown*, as text: a page that dropped the field would
 prove nothing. The HTML of outgoing emails (shown in the mail page's sandboxed preview)
 is checked the same way.
@@ -104,6 +105,10 @@ URL_ATTRIBUTES = {
 DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 # The secretariat's preview of an email's HTML: a sandboxed frame of its own URL.
 MAIL_PREVIEW_SRC = re.compile(r"^/mail/\d+/html$")
+# The one picture the app shows: a public summary's photo, served by the app itself.
+SUMMARY_PHOTO_SRC = re.compile(
+    r"^(https?://[^/]+)?(/outcomes/[^/\s\"'<>]+/photo|/meetings/\d+/summary/photo/\d+)$"
+)
 
 
 class _Checker(HTMLParser):
@@ -129,8 +134,8 @@ class _Checker(HTMLParser):
                 and not (attributes["src"].startswith("/static/"))
             ):
                 self._problem(f"script from elsewhere: {shown_tag}")
-        if tag == "img":
-            self._problem(f"<img> (the app's templates have none): {shown_tag}")
+        if tag == "img" and not SUMMARY_PHOTO_SRC.match(attributes.get("src") or ""):
+            self._problem(f"<img> (the app's only one is a summary photo): {shown_tag}")
         if tag == "svg" and "bar-chart" not in (attributes.get("class") or "").split():
             self._problem(f"<svg> that is not one of the app's charts: {shown_tag}")
         if tag in ("iframe", "frame", "object", "embed", "base", "applet"):
@@ -678,3 +683,114 @@ def test_user_input_renders_inert_on_every_page(app, client):
     everything = "\n".join(seen)
     assert SHORT in everything
     assert sorted(tag for tag in TAGS if shown(tag) not in everything) == []
+
+
+# --- the public summary of a meeting (issue 13) -------------------------------------------
+
+
+def test_public_summary_fields_render_inert_on_every_page_and_in_the_feed(app, client):
+    """Payloads in what the pre-fill copies (meeting, chairs, organisations, decisions,
+    commitments, series) and in what the secretariat types (title, Markdown body, photo
+    text alternative): the draft, the version, the public page, the list and the feed."""
+    import io as _io
+    from xml.etree import ElementTree
+
+    from PIL import Image
+
+    from coordapp.models import Attendance, Commitment, CommitmentSDG
+    from tests.factories import make_approved_meeting
+
+    TAGS.clear()
+    secretariat = make_user(role=Role.SECRETARIAT, email="sec@example.org", name="Sam")
+    chair = make_user(role=Role.MEMBER, email="chair@example.org", name=payload("chair-name"))
+    series = make_series(name=payload("series-name")[:300])
+    meeting = make_approved_meeting(
+        series=series,
+        title=payload("meeting-title")[:300],
+        venue=payload("meeting-venue")[:500],
+        chairs=[(chair, payload("chair-role")[:200])],
+        decisions=[payload("decision")[:500]],
+    )
+    organisation = make_organisation(name=payload("org-name"), acronym=None)
+    contact = make_contact(organisation)
+    db.session.add(
+        Invitation(
+            meeting_id=meeting.id,
+            contact_id=contact.id,
+            status=InvitationStatus.ACCEPTED,
+            attendance=Attendance.PRESENT,
+        )
+    )
+    commitment = Commitment(meeting_id=meeting.id, description=payload("commitment"))
+    commitment.organisations = [organisation]
+    commitment.sdgs = [CommitmentSDG(goal=10)]
+    db.session.add(commitment)
+    db.session.commit()
+
+    login_as(client, secretariat)
+    m = meeting.id
+    assert (
+        client.post(
+            f"/meetings/{m}/summary",
+            data={"language": "en", "name_chairs": "y", "name_organisations": "y"},
+        ).status_code
+        == 302
+    )
+    picture = _io.BytesIO()
+    Image.new("RGB", (8, 8)).save(picture, "PNG")
+    from coordapp.models import OutcomeSummary
+
+    summary = db.session.scalar(db.select(OutcomeSummary).filter_by(meeting_id=m))
+    prefilled = summary.body
+    response = client.post(
+        f"/meetings/{m}/summary/edit",
+        data={
+            "lock_version": str(summary.lock_version),
+            "title": payload("summary-title")[:300],
+            "language": "en",
+            "body": prefilled + "\n\n" + markdown_payload("summary-body"),
+            "photo_alt": payload("photo-alt")[:300],
+            "photo": (_io.BytesIO(picture.getvalue()), "p.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert client.post(f"/meetings/{m}/summary/publish").status_code == 302
+    db.session.expire_all()
+    slug = db.session.scalar(db.select(OutcomeSummary.slug).filter_by(meeting_id=m))
+
+    typed = ("summary-title", "summary-body")
+    prefilled_tags = ("meeting-title", "meeting-venue", "chair-role", "chair-name", "decision")
+    pages = {
+        f"/meetings/{m}/summary": (*typed, "commitment", "org-name"),
+        f"/meetings/{m}/summary/versions/1": (*typed, *prefilled_tags),
+    }
+    for url, showing in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_inert(response.get_data(as_text=True), showing=showing, where=url)
+
+    anonymous = app.test_client()
+    for url, showing in {
+        f"/outcomes/{slug}": (*typed, *prefilled_tags, "commitment", "org-name"),
+        f"/outcomes/series/{series.id}": ("summary-title", "series-name"),
+    }.items():
+        response = anonymous.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert_inert(html, showing=showing, where=url)
+        # The alt text is an attribute: escaped, never markup.
+        if url.startswith("/outcomes/") and "series" not in url:
+            assert 'alt="&lt;script&gt;alert(&#34;photo-alt&#34;)' in html
+
+    # The feed: well-formed XML whose titles are text and whose content, once unescaped
+    # as Atom says, is inert HTML.
+    feed = anonymous.get(f"/outcomes/series/{series.id}/feed.atom").get_data(as_text=True)
+    root = ElementTree.fromstring(feed)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert root.find("a:title", ns).text == payload("series-name")[:300]
+    entry = root.find("a:entry", ns)
+    assert entry.find("a:title", ns).text == payload("summary-title")[:300]
+    content = entry.find("a:content", ns)
+    assert content.get("type") == "html"
+    assert_inert(content.text, showing=("summary-body", "commitment"), where="feed content")

@@ -116,6 +116,11 @@ ACTION_LABELS = {
     "minutes_approved": _l("Approved the minutes"),
     "minutes_superseded": _l("Superseded the minutes"),
     "minutes_amendment_created": _l("Created an amendment to the minutes"),
+    # public summary
+    "outcome_summary.draft": _l("Started the public summary"),
+    "outcome_summary.edit": _l("Edited the public summary"),
+    "outcome_summary.publish": _l("Published the public summary"),
+    "outcome_summary.unpublish": _l("Unpublished the public summary"),
     # commitments
     "commitment_created": _l("Added a commitment"),
     "commitment_updated": _l("Edited a commitment"),

@@ -38,6 +38,12 @@ from coordapp.models.meeting import (
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
+from coordapp.models.outcome import (
+    OutcomePhoto,
+    OutcomeSummary,
+    OutcomeSummaryVersion,
+    SummaryStatus,
+)
 from coordapp.models.poll import (
     POLL_CHOICE_LABELS,
     POLL_VISIBILITY_LABELS,
@@ -56,6 +62,10 @@ from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "OutcomePhoto",
+    "OutcomeSummary",
+    "OutcomeSummaryVersion",
+    "SummaryStatus",
     "PdfCheck",
     "PdfCheckStatus",
     "DocumentStatus",
