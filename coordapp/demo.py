@@ -16,6 +16,7 @@ from coordapp.models import (
     Attendance,
     Category,
     Commitment,
+    CommitmentGCM,
     CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
@@ -229,6 +230,8 @@ def seed_demo_data() -> bool:
             "Established in 2020 to support the implementation, follow-up and review of the "
             "Global Compact for Migration; a platform for coordinating migration-related issues."
         ),
+        # A migration network: its commitments count for GCM objectives besides the SDGs.
+        uses_gcm=True,
     )
     for position, (chair, label) in enumerate(chairs):
         series.default_chairs.append(SeriesChair(user=chair, role_label=label, position=position))
@@ -380,7 +383,7 @@ def _third_meeting_content(meeting: Meeting, contacts: dict, orgs: dict) -> None
     db.session.add(version)
 
     year = date.today().year + 1
-    for description, organisations, responsible, due, quarter, goals, status in (
+    for description, organisations, responsible, due, quarter, goals, objectives, status in (
         (
             "Partners commit to mainstream migration in the local development plans of two "
             "pilot regions.",
@@ -389,6 +392,7 @@ def _third_meeting_content(meeting: Meeting, contacts: dict, orgs: dict) -> None
             date(year, 12, 31),
             None,
             [10, 17],
+            [16, 23],
             CommitmentStatus.IN_PROGRESS,
         ),
         (
@@ -398,6 +402,7 @@ def _third_meeting_content(meeting: Meeting, contacts: dict, orgs: dict) -> None
             date(year, 6, 30),
             2,
             [10, 17],
+            [1],
             CommitmentStatus.OPEN,
         ),
     ):
@@ -412,6 +417,7 @@ def _third_meeting_content(meeting: Meeting, contacts: dict, orgs: dict) -> None
             organisations=[orgs[acronym] for acronym in organisations],
         )
         commitment.sdgs = [CommitmentSDG(goal=goal) for goal in goals]
+        commitment.gcm = [CommitmentGCM(objective=n) for n in objectives]
         commitment.updates.append(
             CommitmentUpdate(
                 status=CommitmentStatus.OPEN, meeting=meeting, note="Committed at the meeting."

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordapp import ratelimit
 from coordapp.errors import wants_json  # noqa: F401  (the views' import)
 from coordapp.extensions import db
+from coordapp.gcm import gcm_label, gcm_title
 from coordapp.links import POLL_PURPOSE, RSVP_PURPOSE, link_id_from_token
 from coordapp.models import (
     Commitment,
@@ -57,6 +58,8 @@ def sdg_name(goal: int) -> str:
 def register(app: Flask) -> None:
     """Every page's data comes from its view; these only format what they are given."""
     app.add_template_global(sdg_name)
+    app.add_template_global(gcm_title)
+    app.add_template_global(gcm_label)
 
 
 # --- objects named in the URL --------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from coordapp.commitments import chart
 from coordapp.extensions import db
-from coordapp.models import Category, CommitmentSDG
+from coordapp.models import Category, CommitmentGCM, CommitmentSDG
 from coordapp.models.commitment import Commitment, CommitmentStatus, CommitmentUpdate
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_organisation, make_series
@@ -218,7 +218,7 @@ def test_bar_chart_escapes_labels_and_scales_bars():
 
 
 def test_tracker_query_count_is_constant(secretariat_client):
-    migration = make_series()
+    migration = make_series(uses_gcm=True)  # with the GCM filter, chart and column
     meetings = [make_meeting(series=migration, number=n) for n in (1, 2)]
     orgs = [
         make_organisation(category=category)
@@ -237,6 +237,7 @@ def test_tracker_query_count_is_constant(secretariat_client):
                     status=list(CommitmentStatus)[i % 4],
                     due_date=date(2024, 1, 1) + timedelta(days=i),
                     sdgs=[CommitmentSDG(goal=goal) for goal in {1 + i % 17, 1 + (i * 7) % 17}],
+                    gcm=[CommitmentGCM(objective=n) for n in {1 + i % 23, 1 + (i * 5) % 23}],
                     updates=[CommitmentUpdate(status=CommitmentStatus.OPEN)],
                 )
             )
@@ -252,6 +253,7 @@ def test_tracker_query_count_is_constant(secretariat_client):
         "/commitments",
         "/commitments?sort=organisation&overdue=y",
         "/commitments?sdg=3&sort=meeting&dir=desc",
+        "/commitments?gcm=5&sort=status",
         "/commitments.csv",
     ]
     add(10)

@@ -42,7 +42,12 @@ from coordapp.models.approval import (
     MinutesDocument,
     SignatureStatus,
 )
-from coordapp.models.commitment import Commitment, CommitmentSDG, CommitmentStatus
+from coordapp.models.commitment import (
+    Commitment,
+    CommitmentGCM,
+    CommitmentSDG,
+    CommitmentStatus,
+)
 from coordapp.models.invitation import Attendance
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing.ca import current_ca, init_ca
@@ -66,17 +71,18 @@ NETWORK = "UN Country Network on Migration"
 
 
 def build_submitted_minutes(
-    tag: str = "", chairs: tuple[User, User] | None = None
+    tag: str = "", chairs: tuple[User, User] | None = None, uses_gcm: bool = True
 ) -> SimpleNamespace:
     """A held meeting with two chairs (one Cyrillic; new users unless `chairs` are given),
     three agenda items with minutes and decisions, two commitments and a few attendees; its
     minutes version 1 submitted, with the PENDING document the approval workflow creates
-    on submission."""
+    on submission. The series uses the GCM objectives (unless `uses_gcm` is False): the
+    dashboard counts for objective 1."""
     chair_one, chair_two = chairs or (
         make_user(Role.MEMBER, name="Anna Resident", email=f"anna{tag}@example.org"),
         make_user(Role.MEMBER, name=CYRILLIC_CHAIR, email=f"alex{tag}@example.org"),
     )
-    series = make_series(name=NETWORK + tag)
+    series = make_series(name=NETWORK + tag, uses_gcm=uses_gcm)
     meeting = make_meeting(
         title="Fourth extended meeting",
         series=series,
@@ -133,9 +139,9 @@ def build_submitted_minutes(
                 meeting_id=meeting.id, contact_id=contact.id, status=status, attendance=attendance
             )
         )
-    for description, organisations, goals in [
-        ("Publish a migration data dashboard", [statistics], [17]),
-        ("Mainstream migration in local development plans", [iom, statistics], [10]),
+    for description, organisations, goals, objectives in [
+        ("Publish a migration data dashboard", [statistics], [17], [1] if uses_gcm else []),
+        ("Mainstream migration in local development plans", [iom, statistics], [10], []),
     ]:
         commitment = Commitment(
             meeting_id=meeting.id,
@@ -147,6 +153,7 @@ def build_submitted_minutes(
         )
         commitment.organisations = organisations
         commitment.sdgs = [CommitmentSDG(goal=goal) for goal in goals]
+        commitment.gcm = [CommitmentGCM(objective=n) for n in objectives]
         db.session.add(commitment)
 
     version.status = MinutesStatus.SUBMITTED
@@ -327,6 +334,9 @@ def test_the_pdf_shows_the_header_footer_minutes_chairs_and_commitments(signed, 
     assert "Set up a working group on migration data" in flat
     assert "Publish a migration data dashboard" in flat
     assert "SDG 17: Partnerships for the goals" in flat
+    # The series uses the Global Compact for Migration: its objectives have a column.
+    assert "GCM objectives" in flat
+    assert "Objective 1: Collect and utilize accurate and disaggregated data" in flat
     assert "Olga Apologies" in flat  # apologies
     assert "Absent Andrei Absent" in flat
     # Page 1 names the meeting once (its header), not again in the running header or
@@ -621,6 +631,25 @@ def test_the_minutes_pdf_names_the_meeting_once_and_keeps_due_dates_on_one_line(
     assert re.search(r'<h2 class="minutes-title">\s*Minutes\s*</h2>', body)
     assert re.search(r"\.minutes-due\s*\{\s*white-space:\s*nowrap", html)
     assert re.search(r'<td class="minutes-due">\s*30 Jun 2027\s*</td>', body)
+
+
+def _gcm_cells(html: str) -> list[str]:
+    body = html[html.index('class="minutes-commitments"') :]
+    return re.findall(r'<ul class="minutes-sdgs minutes-gcm">(.*?)</ul>', body, re.S)
+
+
+def test_the_minutes_show_gcm_objectives_only_where_the_series_uses_them(app):
+    """The HTML fed to WeasyPrint (the shared PDF checks the rendered text): a column of
+    GCM objectives in a migration network's minutes, none in another network's."""
+    html = _document_html(build_submitted_minutes())
+    assert re.search(r'<th scope="col">GCM objectives</th>', html)
+    assert [" ".join(re.sub("<[^>]+>", " ", cell).split()) for cell in _gcm_cells(html)] == [
+        "Objective 1: Collect and utilize accurate and disaggregated data as a basis for "
+        "evidence-based policies"
+    ]
+
+    other = _document_html(build_submitted_minutes(tag="-water", uses_gcm=False))
+    assert "GCM objectives" not in other and _gcm_cells(other) == []
 
 
 def test_the_preview_page_still_says_whose_minutes_they_are(app, secretariat_client):

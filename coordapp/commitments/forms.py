@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordapp.commitments.service import parse_quarter
+from coordapp.gcm import GCM_OBJECTIVES
 from coordapp.inputs import DateField, bounded_int
 from coordapp.models.commitment import COMMITMENT_STATUS_LABELS, SDG_NAMES
 from coordapp.models.directory import CATEGORY_LABELS
@@ -39,10 +40,32 @@ SDG_PAIRS = [
     (goal, _l("SDG %(goal)s — %(name)s", goal=goal, name=name)) for goal, name in SDG_NAMES.items()
 ]
 
+GCM_PAIRS = [
+    (n, _l("Objective %(number)s: %(title)s", number=n, title=title))
+    for n, title in GCM_OBJECTIVES.items()
+]
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class GCMObjectivesField(MultiCheckboxField):
+    """The GCM objectives as checkboxes; a number that is not an objective is refused
+    with a message that says so (not WTForms' generic "not a valid choice")."""
+
+    def pre_validate(self, form):
+        unknown = sorted(set(self.data or []) - set(GCM_OBJECTIVES))
+        if unknown:
+            raise ValidationError(
+                _l(
+                    "The Global Compact for Migration has objectives 1 to %(count)s only: "
+                    "%(numbers)s is not one of them.",
+                    count=len(GCM_OBJECTIVES),
+                    numbers=", ".join(str(n) for n in unknown),
+                )
+            )
 
 
 class CommitmentForm(FlaskForm):
@@ -78,6 +101,12 @@ class CommitmentForm(FlaskForm):
     )
     goals = MultiCheckboxField(
         _l("Sustainable Development Goals"), coerce=bounded_int, choices=_choices(SDG_PAIRS)
+    )
+    # Removed by the view when the meeting's series does not use the GCM.
+    gcm_objectives = GCMObjectivesField(
+        _l("Global Compact for Migration objectives"),
+        coerce=bounded_int,
+        choices=_choices(GCM_PAIRS),
     )
     submit = SubmitField(_l("Save commitment"))
 
@@ -139,6 +168,13 @@ class TrackerFilterForm(Form):
         _l("SDG"),
         coerce=bounded_int,
         choices=_choices([(0, _l("All goals")), *SDG_PAIRS]),
+        default=0,
+    )
+    # Removed by the view when no series uses the GCM.
+    gcm = SelectField(
+        _l("GCM objective"),
+        coerce=bounded_int,
+        choices=_choices([(0, _l("All objectives")), *GCM_PAIRS]),
         default=0,
     )
     overdue = BooleanField(_l("Overdue only"))

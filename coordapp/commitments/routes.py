@@ -28,11 +28,12 @@ from coordapp.commitments.forms import (
     TrackerFilterForm,
 )
 from coordapp.extensions import db
+from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import use_link_language
 from coordapp.inputs import bounded_int
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
-from coordapp.models.commitment import SDG_NAMES, Commitment, CommitmentStatus
+from coordapp.models.commitment import Commitment, CommitmentStatus
 from coordapp.models.directory import Category
 from coordapp.timefmt import due_date_label
 from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
@@ -68,6 +69,9 @@ def _commitment_form(meeting: Meeting, commitment: Commitment | None = None) -> 
         else:
             form.due_date.data = commitment.due_date
         form.goals.data = commitment.goals
+        form.gcm_objectives.data = commitment.gcm_objectives
+    if not service.uses_gcm(meeting):
+        del form.gcm_objectives
     keep_orgs = [org.id for org in commitment.organisations] if commitment else []
     form.organisation_ids.choices = [
         (org.id, org.display_name) for org in service.organisation_choices(keep_orgs)
@@ -112,6 +116,7 @@ def _values_from(form: CommitmentForm) -> service.CommitmentValues:
         due_quarter=due_quarter,
         goals=form.goals.data or [],
         agenda_item=agenda_item,
+        gcm_objectives=(form.gcm_objectives.data or []) if "gcm_objectives" in form else None,
     )
 
 
@@ -139,10 +144,12 @@ def meeting_index(meeting_id: int):
     elif request.args.get("agenda_item", type=bounded_int):
         form.agenda_item_id.data = request.args.get("agenda_item", type=bounded_int)
     code = 400 if form.errors else 200
+    commitments = service.commitments_of_meeting(meeting.id)
     return render_template(
         "commitments/meeting_index.html",
         meeting=meeting,
-        commitments=service.commitments_of_meeting(meeting.id),
+        commitments=commitments,
+        show_gcm=service.shows_gcm(meeting, commitments),
         form=form,
         follow_up_item=service.follow_up_item(meeting) if meeting.series_id else None,
         confirm_form=ConfirmForm(),
@@ -184,6 +191,7 @@ def _render_show(
         update_form=update_form,
         confirm_form=ConfirmForm(),
         overdue=service.is_overdue(commitment),
+        show_gcm=service.shows_gcm(commitment.meeting, [commitment]),
     ), code
 
 
@@ -230,8 +238,11 @@ def request_status(commitment_id: int):
 
 def _tracker_filters() -> tuple[TrackerFilterForm, service.TrackerFilters, dict]:
     """The filters from the query string: the form (with its errors), the filters the
-    query uses, and the same as URL arguments (for sort links, pages and the CSV)."""
+    query uses, and the same as URL arguments (for sort links, pages and the CSV).
+    The GCM filter exists only where the GCM is in use (`service.gcm_in_use`)."""
     form = TrackerFilterForm(request.args)
+    if not service.gcm_in_use():
+        del form.gcm
     form.series.choices = [(0, _("All series"))] + [
         (series.id, series.name)
         for series in db.session.scalars(db.select(Series).order_by(Series.name))
@@ -255,6 +266,8 @@ def _tracker_filters() -> tuple[TrackerFilterForm, service.TrackerFilters, dict]
         args["category"] = form.category.data
     if not form.sdg.errors and form.sdg.data:
         filters.sdg = args["sdg"] = form.sdg.data
+    if "gcm" in form and not form.gcm.errors and form.gcm.data:
+        filters.gcm = args["gcm"] = form.gcm.data
     if form.overdue.data:
         filters.overdue = True
         args["overdue"] = "y"
@@ -284,18 +297,26 @@ def tracker():
     )
     by_status = service.counts_by_status(filters)
     by_sdg = service.counts_by_sdg(filters)
+    show_gcm = "gcm" in form
+    by_gcm = service.counts_by_gcm(filters) if show_gcm else {}
     status_chart = chart.bar_chart(
         _("Commitments by status"), [(status.label, count) for status, count in by_status.items()]
     )
     sdg_chart = (
         chart.bar_chart(
             _("Commitments by SDG"),
-            [
-                (_("SDG %(goal)s — %(name)s", goal=goal, name=SDG_NAMES[goal]), count)
-                for goal, count in by_sdg.items()
-            ],
+            [(sdg_label(goal), count) for goal, count in by_sdg.items()],
         )
         if by_sdg
+        else None
+    )
+    # Only objectives some commitment counts for: an empty chart says nothing.
+    gcm_chart = (
+        chart.bar_chart(
+            _("Commitments by GCM objective"),
+            [(gcm_label(objective), count) for objective, count in by_gcm.items()],
+        )
+        if by_gcm
         else None
     )
     meeting = db.session.get(Meeting, filters.meeting_id) if filters.meeting_id else None
@@ -308,6 +329,8 @@ def tracker():
         pagination=pagination,
         status_chart=status_chart,
         sdg_chart=sdg_chart,
+        gcm_chart=gcm_chart,
+        show_gcm=show_gcm,
         total=sum(by_status.values()),
         meeting=meeting,
         today=service.today(),

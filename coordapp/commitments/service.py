@@ -11,7 +11,7 @@ import csv
 import io
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -38,11 +38,13 @@ from coordapp.commitments.notifications import (  # noqa: F401
 )
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import supported
-from coordapp.models import Contact, Meeting, Organisation, User, utcnow
+from coordapp.models import Contact, Meeting, Organisation, Series, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
     Commitment,
+    CommitmentGCM,
     CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
@@ -104,6 +106,9 @@ class CommitmentValues:
     due_quarter: int | None
     goals: list[int]
     agenda_item: AgendaItem | None
+    # None: leave them as they are (the form did not offer them: the series does not use
+    # the Global Compact for Migration).
+    gcm_objectives: list[int] | None = field(default=None)
 
 
 AUDITED_FIELDS = [
@@ -120,6 +125,7 @@ def _snapshot(commitment: Commitment) -> dict:
     values["due_date"] = commitment.due_date.isoformat() if commitment.due_date else None
     values["organisations"] = sorted(org.id for org in commitment.organisations)
     values["goals"] = list(commitment.goals)
+    values["gcm_objectives"] = list(commitment.gcm_objectives)
     return values
 
 
@@ -133,6 +139,22 @@ def _apply(commitment: Commitment, values: CommitmentValues) -> None:
     wanted = sorted(set(values.goals))
     if commitment.goals != wanted:
         commitment.sdgs = [CommitmentSDG(goal=goal) for goal in wanted]
+    if values.gcm_objectives is not None:
+        wanted = sorted(set(values.gcm_objectives))
+        if commitment.gcm_objectives != wanted:
+            commitment.gcm = [CommitmentGCM(objective=n) for n in wanted]
+
+
+def uses_gcm(meeting: Meeting) -> bool:
+    """Whether the commitments of this meeting are tagged with GCM objectives too (its
+    series says so; a meeting outside a series uses the SDGs only)."""
+    return meeting.series is not None and meeting.series.uses_gcm
+
+
+def shows_gcm(meeting: Meeting, commitments: Iterable[Commitment]) -> bool:
+    """Whether a list of the meeting's commitments needs a GCM column: the series uses
+    the GCM, or some commitment was tagged while it did."""
+    return uses_gcm(meeting) or any(c.gcm for c in commitments)
 
 
 def create_commitment(
@@ -257,6 +279,7 @@ class TrackerFilters:
     organisation_id: int | None = None
     category: Category | None = None
     sdg: int | None = None
+    gcm: int | None = None
     overdue: bool = False
 
 
@@ -298,6 +321,12 @@ def tracker_conditions(filters: TrackerFilters) -> list:
         conditions.append(
             Commitment.id.in_(
                 sa.select(CommitmentSDG.commitment_id).where(CommitmentSDG.goal == filters.sdg)
+            )
+        )
+    if filters.gcm:
+        conditions.append(
+            Commitment.id.in_(
+                sa.select(CommitmentGCM.commitment_id).where(CommitmentGCM.objective == filters.gcm)
             )
         )
     if filters.overdue:
@@ -369,6 +398,30 @@ def counts_by_sdg(filters: TrackerFilters) -> dict[int, int]:
     return {goal: count for goal, count in rows}
 
 
+def counts_by_gcm(filters: TrackerFilters) -> dict[int, int]:
+    rows = db.session.execute(
+        sa.select(CommitmentGCM.objective, sa.func.count(CommitmentGCM.commitment_id))
+        .join(Commitment, Commitment.id == CommitmentGCM.commitment_id)
+        .where(*tracker_conditions(filters))
+        .group_by(CommitmentGCM.objective)
+        .order_by(CommitmentGCM.objective)
+    )
+    return {objective: count for objective, count in rows}
+
+
+def gcm_in_use() -> bool:
+    """Whether any series uses the Global Compact for Migration, or any commitment was
+    tagged with one of its objectives (the tracker then offers the GCM filter and chart)."""
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(Series.uses_gcm.is_(True))
+                | sa.exists().where(CommitmentGCM.commitment_id.isnot(None))
+            )
+        )
+    )
+
+
 # --- CSV ---------------------------------------------------------------------------------
 
 CSV_COLUMNS = [
@@ -385,6 +438,9 @@ CSV_COLUMNS = [
     "due_date",
     "due_quarter",
     "sdgs",
+    "sdg_titles",
+    "gcm_objectives",
+    "gcm_titles",
     "status",
     "overdue",
     "created_at",
@@ -399,7 +455,8 @@ def _csv_safe(value) -> str:
 
 
 def export_csv(commitments: Iterable[Commitment]) -> str:
-    """The commitments as CSV (UTF-8 with BOM, for spreadsheets)."""
+    """The commitments as CSV (UTF-8 with BOM, for spreadsheets). SDGs and GCM objectives
+    come as numbers ("10 17") and as titles in the reader's language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -423,6 +480,9 @@ def export_csv(commitments: Iterable[Commitment]) -> str:
                     c.due_date.isoformat() if c.due_date else "",
                     quarter_text(c) or "",
                     " ".join(str(goal) for goal in c.goals),
+                    "; ".join(sdg_label(goal) for goal in c.goals),
+                    " ".join(str(n) for n in c.gcm_objectives),
+                    "; ".join(gcm_label(n) for n in c.gcm_objectives),
                     c.status.value,
                     "yes" if is_overdue(c, on) else "",
                     c.created_at.isoformat(timespec="seconds"),

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     FormField,
     HiddenField,
@@ -119,6 +120,7 @@ class SeriesForm(ChairsMixin, FlaskForm):
         lazy_pgettext("series", "Name"), validators=[DataRequired(), Length(max=300)]
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])
+    uses_gcm = BooleanField(_l("Tag commitments with the Global Compact for Migration objectives"))
     chairs = FieldList(FormField(ChairRowForm), label=_l("Default chairs"))
     contact_ids = SelectMultipleField(_l("Default invited contacts"), coerce=bounded_int)
     organisation_ids = SelectMultipleField(_l("Default invited organisations"), coerce=bounded_int)

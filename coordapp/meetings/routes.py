@@ -65,6 +65,7 @@ FIELD_LABELS = {
     "status": _l("Status"),
     "cancel_reason": _l("Reason for cancelling"),
     "chairs": _l("Chairs"),
+    "uses_gcm": _l("Uses the Global Compact for Migration"),
 }
 
 # What the audit log says for each action code given to `audit.record`. Every code the
@@ -532,6 +533,7 @@ def _save_series(form: SeriesForm, series: Series | None):
             chairs=_chairs_from(form),
             contacts=list(contacts),
             organisations=list(organisations),
+            uses_gcm=form.uses_gcm.data,
             by=current_user,
         )
     try:
@@ -565,6 +567,7 @@ def series_edit(series_id: int):
     if request.method == "GET":
         form.name.data = series.name
         form.description.data = series.description
+        form.uses_gcm.data = series.uses_gcm
         form.contact_ids.data = [c.id for c in series.default_contacts]
         form.organisation_ids.data = [o.id for o in series.default_organisations]
         form.fill_chair_rows([(c.user_id, c.role_label) for c in series.default_chairs])

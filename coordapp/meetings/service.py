@@ -138,6 +138,7 @@ def _series_snapshot(series: Series) -> dict[str, Any]:
     return {
         "name": series.name,
         "description": series.description,
+        "uses_gcm": bool(series.uses_gcm),
         "chairs": [_chair_text(c.user, c.role_label) for c in series.default_chairs],
         "contacts": sorted(c.name for c in series.default_contacts),
         "organisations": sorted(o.name for o in series.default_organisations),
@@ -152,9 +153,12 @@ def save_series(
     chairs: list[tuple[User, str]],
     contacts: list[Contact],
     organisations: list[Organisation],
+    uses_gcm: bool | None = None,
     by: User | None = None,
 ) -> Series:
-    """Create (when `series` is None) or update a series, with an audit event."""
+    """Create (when `series` is None) or update a series, with an audit event.
+    `uses_gcm`: whether its commitments are tagged with the objectives of the Global
+    Compact for Migration besides the SDGs (None: as it is; a new series does not)."""
     creating = series is None
     if series is None:
         series = Series()
@@ -164,6 +168,10 @@ def save_series(
         before = _series_snapshot(series)
     series.name = name.strip()
     series.description = description or None
+    if uses_gcm is not None:
+        series.uses_gcm = uses_gcm
+    elif creating:
+        series.uses_gcm = False
     _replace_chairs(series.default_chairs, chairs, SeriesChair)
     series.default_contacts = list(contacts)
     series.default_organisations = list(organisations)

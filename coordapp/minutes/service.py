@@ -27,7 +27,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from coordapp import richtext
 from coordapp.attendance.service import attendance_summary
-from coordapp.commitments.service import commitments_of_meeting
+from coordapp.commitments.service import commitments_of_meeting, shows_gcm
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import (
@@ -542,11 +542,13 @@ def document_context(meeting: Meeting, version: MinutesVersion) -> dict:
     meeting (with series and chairs loaded), version, items, attendance, commitments.
     The preview page and the PDF both render from this."""
     items = minutes_items(version, with_presenters=True)
+    commitments = commitments_for_minutes(meeting)
     return {
         "meeting": meeting,
         "version": version,
         "items": items,
         "planned": planned_starts(meeting, [item.agenda_item for item in items]),
         "attendance": attendance_for_minutes(meeting),
-        "commitments": commitments_for_minutes(meeting),
+        "commitments": commitments,
+        "show_gcm": shows_gcm(meeting, commitments),
     }

@@ -12,6 +12,7 @@ from coordapp.models.base import Base, UTCDateTime, utcnow
 from coordapp.models.commitment import (
     SDG_NAMES,
     Commitment,
+    CommitmentGCM,
     CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
@@ -79,6 +80,7 @@ __all__ = [
     "AgendaItemPresenter",
     "Attachment",
     "Commitment",
+    "CommitmentGCM",
     "CommitmentSDG",
     "CommitmentStatus",
     "CommitmentUpdate",

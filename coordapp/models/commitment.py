@@ -84,6 +84,26 @@ class CommitmentSDG(Base):
     goal: Mapped[int] = mapped_column(primary_key=True, index=True)
 
 
+# The Global Compact for Migration has 23 objectives (titles: coordapp/gcm.py).
+GCM_OBJECTIVE_COUNT = 23
+
+
+class CommitmentGCM(Base):
+    """A commitment's contribution to one objective of the Global Compact for Migration."""
+
+    __tablename__ = "commitment_gcm_objectives"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"objective BETWEEN 1 AND {GCM_OBJECTIVE_COUNT}", name="objective_range"
+        ),
+    )
+
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True
+    )
+    objective: Mapped[int] = mapped_column(primary_key=True, index=True)
+
+
 class Commitment(Base):
     __tablename__ = "commitments"
     __table_args__ = (
@@ -127,6 +147,9 @@ class Commitment(Base):
     sdgs: Mapped[list[CommitmentSDG]] = relationship(
         order_by="CommitmentSDG.goal", cascade="all, delete-orphan"
     )
+    gcm: Mapped[list[CommitmentGCM]] = relationship(
+        order_by="CommitmentGCM.objective", cascade="all, delete-orphan"
+    )
     updates: Mapped[list[CommitmentUpdate]] = relationship(
         order_by="CommitmentUpdate.id", cascade="all, delete-orphan", back_populates="commitment"
     )
@@ -134,6 +157,11 @@ class Commitment(Base):
     @property
     def goals(self) -> list[int]:
         return [s.goal for s in self.sdgs]
+
+    @property
+    def gcm_objectives(self) -> list[int]:
+        """The GCM objectives it contributes to, in order."""
+        return [g.objective for g in self.gcm]
 
 
 class CommitmentUpdate(Base):
@@ -173,4 +201,5 @@ def commitment_list_options() -> tuple:
         joinedload(Commitment.agenda_item),
         selectinload(Commitment.organisations),
         selectinload(Commitment.sdgs),
+        selectinload(Commitment.gcm),
     )

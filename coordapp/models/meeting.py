@@ -95,6 +95,9 @@ class Series(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(300), unique=True)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    # The frameworks its commitments are tagged with: the SDGs always, the Global Compact
+    # for Migration's objectives when this is on (a migration network).
+    uses_gcm: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The database half of the calendar subscription link (see links.py).
     feed_link_id: Mapped[str] = mapped_column(
