@@ -21,6 +21,7 @@ from coordapp.models import (
     AuditEvent,
     Category,
     Commitment,
+    CommitmentGCM,
     CommitmentSDG,
     Invitation,
     InvitationStatus,
@@ -96,6 +97,7 @@ def build_world() -> World:
     )
     commitment.organisations = [statistics]
     commitment.sdgs = [CommitmentSDG(goal=10), CommitmentSDG(goal=17)]
+    commitment.gcm = [CommitmentGCM(objective=1)]
     db.session.add(commitment)
     db.session.commit()
     return World(secretariat, chair, series, meeting)
@@ -197,6 +199,21 @@ def test_the_draft_is_prefilled_from_the_approved_minutes_without_names(world, c
     # The draft page shows the pre-filled text, rendered.
     page = text(client.get(f"/meetings/{world.meeting.id}/summary"))
     assert "<li>National government: 2</li>" in page
+
+
+def test_gcm_objectives_are_listed_where_the_series_follows_the_compact(world, client):
+    login_as(client, world.secretariat)
+    start(client, world.meeting)
+    # The series does not use the GCM: its objectives stay out of the summary.
+    assert "Objective 1" not in summary_for(world.meeting).body
+    db.session.delete(summary_for(world.meeting))
+    world.series.uses_gcm = True
+    db.session.commit()
+
+    start(client, world.meeting)
+    body = summary_for(world.meeting).body
+    assert "SDG 10 — Reduced inequalities" in body
+    assert "Objective 1: Collect and utilize accurate and disaggregated data" in body
 
 
 def test_names_only_when_the_secretariat_asks(world, client):

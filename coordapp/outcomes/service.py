@@ -39,10 +39,10 @@ from coordapp.attendance.service import attendance_counts, attendance_summary
 from coordapp.commitments.service import commitments_of_meeting
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.gcm import gcm_label, sdg_label
 from coordapp.inputs import CONTROL_CHARACTERS
 from coordapp.models import (
     CATEGORY_LABELS,
-    SDG_NAMES,
     Category,
     Commitment,
     Meeting,
@@ -136,12 +136,13 @@ def _md(text: str | None) -> str:
 
 
 def commitment_tags(commitment: Commitment, series: Series | None) -> list[str]:
-    """The framework tags of a commitment as the summary lists them, e.g.
-    "SDG 10 — Reduced inequalities". The one place that says which frameworks a summary
-    shows: GCM objectives go here too (see the module's report note)."""
-    tags = [
-        _("SDG %(goal)s — %(name)s", goal=goal, name=SDG_NAMES[goal]) for goal in commitment.goals
-    ]
+    """The framework tags of a commitment as the summary lists them: its SDGs ("SDG 10 —
+    Reduced inequalities"), then, where the series follows the Global Compact for Migration,
+    its GCM objectives ("Objective 5: …"). The one place that says which frameworks a
+    summary shows."""
+    tags = [sdg_label(goal) for goal in commitment.goals]
+    if series is not None and series.uses_gcm:
+        tags += [gcm_label(objective) for objective in commitment.gcm_objectives]
     return tags
 
 
