@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,11 +26,13 @@ from coordapp.models import (
     CommitmentSDG,
     Invitation,
     InvitationStatus,
+    Meeting,
     MeetingStatus,
     OutcomeSummary,
     OutcomeSummaryVersion,
     Role,
     SummaryStatus,
+    User,
 )
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.outcomes import service
@@ -667,3 +670,64 @@ def test_slug_is_unique_across_meetings_with_the_same_title_and_date(world, clie
     slugs = {summary_for(m).slug for m in (world.meeting, twin)}
     assert slugs == {"fourth-extended-meeting-2026-03-04", "fourth-extended-meeting-2026-03-04-2"}
     assert all(re.fullmatch(r"[a-z0-9-]+", s) for s in slugs)
+
+
+# --- at the same moment --------------------------------------------------------------------
+
+
+def _at_once(app, jobs) -> list[BaseException]:
+    """Each job in its own thread (own app context, session and connection), released
+    together and committed; returns what they raised."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                job()
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                db.session.rollback()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+@pytest.mark.commits
+def test_a_double_click_starts_one_draft_and_publishes_one_version(app):
+    world = build_world()
+    meeting_id, user_id = world.meeting.id, world.secretariat.id
+    db.session.close()
+
+    def starting():
+        service.start_draft(
+            db.session.get(Meeting, meeting_id),
+            language="en",
+            languages=["en", "ru", "be"],
+            name_chairs=False,
+            name_organisations=False,
+            by=db.session.get(User, user_id),
+        )
+
+    errors = _at_once(app, [starting, starting])
+    # One draft; the second click is told there is one already (no database error).
+    assert [type(e) for e in errors] == [service.SummaryError]
+    assert db.session.scalar(sa.select(sa.func.count(OutcomeSummary.id))) == 1
+
+    def publishing():
+        meeting = db.session.get(Meeting, meeting_id)
+        summary = service.summary_of(meeting_id)
+        service.publish(summary, meeting, by=db.session.get(User, user_id))
+
+    errors = _at_once(app, [publishing, publishing])
+    assert [type(e) for e in errors] == [service.SummaryError]
+    assert "Nothing changed" in errors[0].message
+    assert db.session.scalar(sa.select(sa.func.count(OutcomeSummaryVersion.id))) == 1

@@ -55,6 +55,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
+from coordapp.models.locking import lock_for_writing
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
 
 MAX_TITLE_LENGTH = 300
@@ -108,6 +109,16 @@ def summary_of(meeting_id: int) -> OutcomeSummary | None:
         .where(OutcomeSummary.meeting_id == meeting_id)
         .options(joinedload(OutcomeSummary.photo))
     )
+
+
+def _lock_summary_of(meeting_id: int) -> None:
+    """Serialise writes to a meeting's summary (a double click on "Publish", two people
+    starting the draft at once): take the write lock before reading what will be written
+    over — the meeting row FOR UPDATE on PostgreSQL, the database on SQLite."""
+    lock_for_writing(db.session)
+    db.session.execute(
+        sa.select(Meeting.id).where(Meeting.id == meeting_id).with_for_update()
+    ).all()
 
 
 def _require_approved(meeting: Meeting) -> MinutesVersion:
@@ -396,6 +407,7 @@ def start_draft(
     by: User,
 ) -> OutcomeSummary:
     """The meeting's summary, pre-filled from the approved minutes. Flushes."""
+    _lock_summary_of(meeting.id)
     minutes = _require_approved(meeting)
     if summary_of(meeting.id) is not None:
         raise SummaryError(_("This meeting already has a public summary."))
@@ -540,6 +552,8 @@ def _new_slug(summary: OutcomeSummary, meeting: Meeting) -> str:
 
 def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSummaryVersion:
     """Make the working copy public as a new version. Flushes."""
+    _lock_summary_of(meeting.id)
+    db.session.refresh(summary)
     _require_approved(meeting)
     if not summary.body_html or not summary.title.strip():
         raise SummaryError(_("Please write the summary before publishing it."))
@@ -581,6 +595,8 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
 
 
 def unpublish(summary: OutcomeSummary, *, by: User) -> None:
+    _lock_summary_of(summary.meeting_id)
+    db.session.refresh(summary)
     if summary.status is not SummaryStatus.PUBLISHED:
         raise SummaryError(_("This summary is not published."))
     summary.status = SummaryStatus.UNPUBLISHED
