@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "coordapp.approval.routes",
     "coordapp.verify.routes",
     "coordapp.minutes_pdf.routes",
+    "coordapp.reports.routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail

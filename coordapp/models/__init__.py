@@ -39,6 +39,7 @@ from coordapp.models.meeting import (
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.ratelimit import RateLimitHit
+from coordapp.models.report import ReportDocument
 from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
@@ -74,6 +75,7 @@ __all__ = [
     "MessageStatus",
     "OutgoingMessage",
     "RateLimitHit",
+    "ReportDocument",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",
