@@ -552,6 +552,7 @@ def test_report_pdf_is_rendered_by_the_worker_in_the_askers_language_and_downloa
     assert download.headers["Content-Disposition"].startswith("attachment;")
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(download.data)
+
     def pdftotext(*options: str) -> str:
         return subprocess.run(
             ["pdftotext", *options, "-enc", "UTF-8", str(pdf), "-"],
