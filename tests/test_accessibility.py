@@ -25,9 +25,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import timedelta
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
