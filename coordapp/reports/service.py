@@ -352,7 +352,8 @@ def held_meetings(series: Series, period: Period) -> list[Meeting]:
 
 
 def build_report(series: Series, period: Period, as_of: date) -> Report:
-    """The whole report (3 + one query per framework, plus 1 for attendance)."""
+    """The whole report: 4 queries (meetings, attendance, commitments, organisations)
+    and one per framework, however many meetings and commitments."""
     meetings = held_meetings(series, period)
     counts = attendance_counts_for([m.id for m in meetings])
     meeting_rows = {
@@ -412,7 +413,7 @@ def build_report(series: Series, period: Period, as_of: date) -> Report:
         totals.add(row.status, row.overdue)
 
     by_organisation: dict[int, TagRow] = {}
-    for cid, org_id, name, acronym, *_rest in organisations:
+    for cid, org_id, name, acronym in organisations:
         display = f"{name} ({acronym})" if acronym else name
         commitments[cid].organisations.append(display)
         tag_row = by_organisation.setdefault(org_id, TagRow(org_id, display, Tally()))
