@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "coordapp.verify.routes",
     "coordapp.minutes_pdf.routes",
     "coordapp.outcomes.routes",
+    "coordapp.reports.routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail

@@ -13,6 +13,7 @@ from coordapp.jobs import crontab, periodic_task
 from coordapp.mail import tasks as mail_tasks  # noqa: F401  (registers the mail jobs)
 from coordapp.minutes_pdf import tasks as minutes_pdf_tasks  # noqa: F401
 from coordapp.models import LoginAttempt, utcnow
+from coordapp.reports import tasks as report_tasks
 from coordapp.verify import tasks as verify_tasks  # noqa: F401
 
 
@@ -31,7 +32,13 @@ def requeue_stalled_jobs() -> dict:
     lease (JOB_LEASE_SECONDS) has run out, queue the job again."""
     rendered, signed = minutes_pdf_tasks.requeue_expired()
     agenda = agenda_tasks.requeue_expired()
-    return {"minutes_pdf": rendered, "signatures": signed, "agenda_pdf": agenda}
+    reports = report_tasks.requeue_expired()
+    return {
+        "minutes_pdf": rendered,
+        "signatures": signed,
+        "agenda_pdf": agenda,
+        "report_pdf": reports,
+    }
 
 
 @periodic_task(crontab(minute="23", hour="*"))

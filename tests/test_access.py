@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,6 +28,8 @@ from coordapp import create_app
 from coordapp.access import ADMIN, LOGGED_IN, PUBLIC, SECRETARIAT, access_level_of
 from coordapp.extensions import db
 from coordapp.models import Role
+from coordapp.models.document import DocumentStatus
+from coordapp.models.report import ReportDocument
 from tests.conftest import login_as, test_config
 from tests.factories import make_contact, make_meeting, make_organisation, make_series, make_user
 
@@ -65,6 +68,18 @@ def world(app) -> World:
         number=4,
         chairs=[(member, "Co-chair"), (secretariat, "Co-chair"), (admin, "Co-chair")],
     )
+    # A stored report PDF of the series, so its pages answer for real (not 404).
+    report = ReportDocument(
+        series_id=series.id,
+        period_start=date(2027, 1, 1),
+        period_end=date(2027, 12, 31),
+        status=DocumentStatus.READY,
+        filename="report.pdf",
+        data=b"%PDF-1.7",
+        size=8,
+    )
+    db.session.add(report)
+    db.session.commit()
     world = World(
         accounts={
             "member": Account(member.id),
@@ -78,6 +93,7 @@ def world(app) -> World:
             "organisation": organisation.id,
             "org": organisation.id,
             "user": target.id,
+            "report": report.id,
         },
     )
     db.session.close()  # no open transaction while other apps use the database

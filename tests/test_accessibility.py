@@ -28,6 +28,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ from coordapp.models import (
 )
 from coordapp.models.approval import MinutesDocument
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.report import ReportDocument
 from coordapp.verify import checks as verify_checks
 from tests.conftest import _empty_all_tables, test_config
 
@@ -99,6 +101,8 @@ NOT_PAGES = {
     "invitations.export",
     "minutes_pdf.download",
     "minutes_pdf.rsvp_download",
+    "reports.export_csv",
+    "reports.download",
     "rsvp.calendar",
     # The email itself, shown in a frame on the message page: its markup is the email's.
     "mail.message_html",
@@ -112,6 +116,9 @@ ONLY_FOR = {
     "minutes_pdf.sign_with_certificate": {"chair"},
     # The person who uploaded a file sees its preview (each has their own below).
     "directory.import_preview": {"secretariat", "admin"},
+    # The report of a series: the secretariat and its chairs.
+    "reports.show": {"chair", "secretariat", "admin"},
+    "reports.document": {"chair", "secretariat", "admin"},
 }
 # The pages photographed for a person to look at, as seen by these people.
 PHOTOGRAPHED = {"anonymous", "chair", "secretariat"}
@@ -205,6 +212,17 @@ def _build_world() -> dict[str, list]:
         size=len(data),
     )
     db.session.add(document)
+    report = ReportDocument(
+        series_id=held.series_id,
+        period_start=held.starts_at.date() - timedelta(days=30),
+        period_end=held.starts_at.date() + timedelta(days=30),
+        status=DocumentStatus.READY,
+        filename="report.pdf",
+        data=data,
+        size=len(data),
+        finished_at=held.starts_at,
+    )
+    db.session.add(report)
 
     invitations = list(
         db.session.scalars(
@@ -280,6 +298,7 @@ def _build_world() -> dict[str, list]:
         "approval_id": [pending.id],
         "attachment_id": [attachment.id],
         "document_id": [document.id],
+        "report_id": [report.id],
         "message_id": [message.id],
         "invitation_id": [pending_answer.id],
         "commitment_id": [commitment.id],

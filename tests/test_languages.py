@@ -31,7 +31,9 @@ from coordapp.models import (
 )
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import CommitmentUpdate
+from coordapp.models.document import DocumentStatus
 from coordapp.models.minutes import MinutesVersion
+from coordapp.models.report import ReportDocument
 from coordapp.timefmt import local_datetime, local_time, quarter_label
 from tests.conftest import login_as
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
@@ -220,6 +222,19 @@ def _demo_world() -> World:
         "invitation": invitation.id,
         "commitment": commitment.id,
     }
+    report = ReportDocument(
+        series_id=series.id,
+        period_start=held.starts_at.date(),
+        period_end=held.starts_at.date(),
+        status=DocumentStatus.READY,
+        filename="report.pdf",
+        data=b"%PDF-1.7",
+        size=8,
+        finished_at=held.starts_at,
+    )
+    db.session.add(report)
+    db.session.flush()
+    ids["report"] = report.id
     item = db.session.scalar(sa.select(AgendaItem).where(AgendaItem.meeting_id == held.id).limit(1))
     more = [{**base, "meeting": held.id, "commitment": commitment.id}]
     if item is not None:

@@ -20,7 +20,7 @@ from tests.test_access import ROLES, build_url, routes, walk_app, world  # noqa:
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Emails (their own documents) and PDF templates (read by WeasyPrint, not a browser).
-NOT_BROWSER_PAGES = ("mail/", "pdf/", "agenda/pdf.html", "minutes_pdf/")
+NOT_BROWSER_PAGES = ("mail/", "pdf/", "agenda/pdf.html", "minutes_pdf/", "reports/pdf.html")
 
 
 def header_problems(response) -> list[str]:

@@ -605,6 +605,13 @@ def test_user_input_renders_inert_on_every_page(app, client):
         f"/meetings/{w.later.id}/follow-up": ("commitment-description", "org-name"),
         f"/meetings/{w.later.id}/commitments": (),
         "/mail": ("meeting-title",),
+        f"/series/{w.series.id}/report?year={w.meeting.starts_at.year}": (
+            "series-name",
+            "meeting-title",
+            "commitment-description",
+            "org-name",
+        ),
+        "/reports": ("series-name",),
     }
     for url, showing in pages.items():
         check(url, showing=showing)
@@ -625,6 +632,7 @@ def test_user_input_renders_inert_on_every_page(app, client):
         f"/meetings/{m}/invitations.csv",
         "/commitments.csv",
         "/directory/contacts/export.csv",
+        f"/series/{w.series.id}/report.csv?year={w.meeting.starts_at.year}",
     ):
         response = client.get(url)
         assert response.status_code == 200, url

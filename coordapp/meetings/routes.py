@@ -86,6 +86,7 @@ ACTION_LABELS = {
     "agenda_reordered": _l("Reordered the agenda"),
     "agenda_copied": _l("Copied the agenda"),
     "agenda_pdf_requested": _l("Requested the agenda PDF"),
+    "report_pdf_requested": _l("Requested a PDF of the periodic report"),
     "attachment_added": _l("Added an attachment"),
     "attachment_deleted": _l("Deleted an attachment"),
     # invitations

@@ -58,6 +58,7 @@ from coordapp.models.poll import (
     PollVisibility,
 )
 from coordapp.models.ratelimit import RateLimitHit
+from coordapp.models.report import ReportDocument
 from coordapp.models.signing import SigningAuthority, SigningIdentity
 from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
@@ -108,6 +109,7 @@ __all__ = [
     "PollSlot",
     "PollStatus",
     "PollVisibility",
+    "ReportDocument",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",

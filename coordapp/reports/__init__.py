@@ -1,0 +1,1 @@
+"""The periodic report of a series: page, CSV and the PDF the worker renders."""
