@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "coordapp.approval.routes",
     "coordapp.verify.routes",
     "coordapp.minutes_pdf.routes",
+    "coordapp.polls.results_routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail
@@ -35,6 +36,7 @@ NOTIFICATIONS = [
     "coordapp.invitations.notifications",
     "coordapp.approval.notifications",
     "coordapp.commitments.notifications",
+    "coordapp.polls.result_notifications",
 ]
 
 
