@@ -39,7 +39,7 @@ from coordapp.models import (
     PollRespondent,
     PollSlot,
 )
-from coordapp.timefmt import local_datetime, local_time
+from coordapp.timefmt import local_datetime
 
 AVAILABLE = (PollChoice.YES, PollChoice.IF_NEED_BE)
 
@@ -282,9 +282,9 @@ def suggest(results: list[SlotResult]) -> Suggestion | None:
 
 def slot_label(slot: PollSlot, tz_name: str, *, zone: bool = True) -> str:
     """e.g. "Thu 4 Mar 2027, 10:00–12:00 (Europe/Minsk)", in the language being spoken."""
-    text = (
-        f"{local_datetime(slot.starts_at, tz_name, zone=False)}–{local_time(slot.ends_at, tz_name)}"
-    )
+    start = local_datetime(slot.starts_at, tz_name, zone=False)
+    end = local_datetime(slot.ends_at, tz_name, "HH:mm", zone=False)
+    text = f"{start}–{end}"
     if zone:
         text += f" ({zone_name(tz_name)})"
     return text

@@ -28,10 +28,10 @@ from coordapp.invitations.service import contacts_to_invite
 from coordapp.models import (
     CATEGORY_LABELS,
     Category,
-    Contact,
     Meeting,
     Organisation,
     Poll,
+    PollChoice,
     meeting_page_options,
 )
 from coordapp.polls import results as poll_results
@@ -44,7 +44,8 @@ class ChooseForm(FlaskForm):
     slot_id = RadioField(
         _l("Date"), coerce=bounded_int, validators=[InputRequired(_l("Choose a date."))]
     )
-    contact_ids = ChecklistField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
+    # No list of single contacts here (hundreds of checkboxes on a page already holding
+    # the grid): one person more is invited afterwards from the invitations page.
     organisation_ids = ChecklistField(
         _l("Everyone at these organisations"), coerce=bounded_int, validate_choice=False
     )
@@ -80,16 +81,6 @@ def _fill_choices(form: ChooseForm, results: poll_results.Results) -> None:
     form.slot_id.choices = [
         (slot.id, poll_results.slot_label(slot, tz, zone=False)) for slot in results.slots
     ]
-    rows = db.session.execute(
-        sa.select(Contact.id, Contact.name, Organisation.name, Organisation.acronym)
-        .join(Contact.organisation)
-        .where(Contact.active.is_(True))
-        .order_by(Contact.name, Contact.id)
-    )
-    form.contact_ids.choices = [
-        (cid, f"{name} — {f'{acronym} ({org})' if acronym else org}")
-        for cid, name, org, acronym in rows
-    ]
     organisations = db.session.execute(
         sa.select(Organisation.id, Organisation.name, Organisation.acronym)
         .where(Organisation.active.is_(True))
@@ -121,6 +112,7 @@ def _page(poll: Poll, form: ChooseForm | None, code: int = 200):
             form=form,
             slot_label=poll_results.slot_label,
             role_text=poll_results.role_text,
+            choices=list(PollChoice),
         ),
         code,
     )
@@ -164,7 +156,6 @@ def choose(meeting_id: int):
         return _page(poll, form, 400)
     extra = contacts_to_invite(
         poll.meeting,
-        contact_ids=form.contact_ids.data or (),
         organisation_ids=form.organisation_ids.data or (),
         categories=form.chosen_categories,
         series_default_list=form.series_default_list.data,
