@@ -43,8 +43,6 @@ from coordapp.models.locking import lock_for_writing
 from coordapp.polls.result_notifications import queue_date_chosen
 from coordapp.polls.service import PollError
 
-AUDIT_ACTION = "poll.date_chosen"
-
 
 class AlreadyChosen(PollError):
     """The date was chosen meanwhile (by this same click a moment ago, or someone else)."""
@@ -113,7 +111,7 @@ def choose_slot(
     changes["poll"] = [PollStatus.OPEN.value, PollStatus.CLOSED.value]
     start, end = meeting.local(slot.starts_at), meeting.local(slot.ends_at)
     audit.record(
-        AUDIT_ACTION,
+        "poll.date_chosen",
         poll,
         meeting_id=meeting.id,
         changes=changes,
