@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "coordapp.minutes_pdf.routes",
     "coordapp.outcomes.routes",
     "coordapp.reports.routes",
+    "coordapp.polls.results_routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail
@@ -37,6 +38,7 @@ NOTIFICATIONS = [
     "coordapp.invitations.notifications",
     "coordapp.approval.notifications",
     "coordapp.commitments.notifications",
+    "coordapp.polls.result_notifications",
 ]
 
 

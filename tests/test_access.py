@@ -256,3 +256,57 @@ def test_every_post_route_requires_a_csrf_token(app, world):
         with csrf_app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+# --- a scheduling poll's results: the secretariat and the meeting's chairs ----------------
+
+
+@pytest.mark.parametrize(
+    ("who", "page", "choose"),
+    [
+        ("anonymous", "login", "login"),
+        ("member", 403, 403),  # a member who does not chair this meeting
+        ("chair", 200, 403),  # a chair reads the results; only the secretariat chooses
+        ("secretariat", 200, 303),
+        ("admin", 200, 303),
+    ],
+)
+def test_poll_results_are_for_the_secretariat_and_the_meetings_chairs(app, who, page, choose):
+    from datetime import timedelta
+
+    from coordapp.models import MeetingStatus, Poll, PollSlot, utcnow
+
+    users = {
+        role: make_user(getattr(Role, role.upper() if role != "chair" else "MEMBER"))
+        for role in ("member", "chair", "secretariat", "admin")
+    }
+    meeting = make_meeting(status=MeetingStatus.DRAFT, chairs=[(users["chair"], "Chair")])
+    poll = Poll(meeting=meeting, deadline=utcnow() + timedelta(days=3))
+    slot = PollSlot(
+        poll=poll,
+        starts_at=utcnow() + timedelta(days=9),
+        ends_at=utcnow() + timedelta(days=9, hours=2),
+    )
+    db.session.add_all([poll, slot])
+    db.session.commit()
+    client = app.test_client()
+    if who != "anonymous":
+        login_as(client, users[who])
+    base = f"/meetings/{meeting.id}/poll"
+    for url, expected in (
+        (f"{base}/results", page),
+        (f"{base}/results.csv", page),
+    ):
+        response = client.get(url)
+        if expected == "login":
+            assert is_login_redirect(response), url
+        else:
+            assert response.status_code == expected, url
+    response = client.post(f"{base}/choose", data={"slot_id": slot.id})
+    if choose == "login":
+        assert is_login_redirect(response)
+    else:
+        assert response.status_code == choose
+    db.session.expire_all()
+    chosen = db.session.get(Poll, poll.id).chosen_slot_id
+    assert chosen == (slot.id if choose == 303 else None)

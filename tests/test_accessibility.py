@@ -99,6 +99,7 @@ NOT_PAGES = {
     "commitments.export_csv",
     "directory.export_contacts",
     "invitations.export",
+    "poll_results.export",
     "minutes_pdf.download",
     "minutes_pdf.rsvp_download",
     "reports.export_csv",
@@ -113,6 +114,8 @@ NOT_PAGES = {
 # Pages only some people may open, though their route's level lets more in.
 ONLY_FOR = {
     "approval.version": {"chair", "secretariat", "admin"},
+    # A poll's results: the secretariat and the chairs of that meeting.
+    "poll_results.show": {"chair", "secretariat", "admin"},
     "minutes_pdf.sign_with_certificate": {"chair"},
     # The person who uploaded a file sees its preview (each has their own below).
     "directory.import_preview": {"secretariat", "admin"},
@@ -286,7 +289,10 @@ def _build_world() -> dict[str, list]:
     db.session.commit()
 
     minutes_item = second.items[1]
+    poll_meeting = _poll_with_answers(secretariat, chair_one, chair_two)
     return {
+        # A draft meeting whose scheduling poll has answers (the results page).
+        "poll_results.show:meeting_id": [poll_meeting.id],
         "meeting_id": [held.id, scheduled.id],
         "scheduled_meeting": [scheduled.id],
         # Only a meeting still to come takes new agenda items and invitations.
@@ -325,6 +331,53 @@ def _build_world() -> dict[str, list]:
         "number": [1],
         "slug": [summary.slug],
     }
+
+
+def _poll_with_answers(secretariat, *chairs) -> Meeting:
+    """A draft meeting with a scheduling poll of three dates: both chairs, a key
+    organisation and others answered (one no from a chair), one has not."""
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from coordapp.models import Contact, MeetingChair, MeetingStatus
+    from coordapp.polls import service as poll_service
+
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=60)
+    meeting = Meeting(
+        title="Planning meeting (date to be found)",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        timezone="Europe/Minsk",
+        status=MeetingStatus.DRAFT,
+    )
+    for position, chair in enumerate(chairs):
+        meeting.chairs.append(MeetingChair(user=chair, position=position, role_label="Co-chair"))
+    db.session.add(meeting)
+    db.session.flush()
+    poll = poll_service.create_poll(
+        meeting, message=None, deadline=start - timedelta(days=30), by=secretariat
+    )
+    day = date.today() + timedelta(days=40)
+    slots = [
+        poll_service.add_slot(
+            poll, day=day + timedelta(days=n), start=time(10), end=time(13), by=secretariat
+        )
+        for n in range(3)
+    ]
+    contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id).limit(5)))
+    poll_service.set_key_organisations(poll, [contacts[0].organisation_id], by=secretariat)
+    asked = poll_service.ask_people(poll, contacts, by=secretariat).asked
+    asked += poll_service.ask_chairs(poll, by=secretariat)
+    db.session.commit()
+    patterns = ["yes no if_need_be", "no yes yes", "yes yes no", "if_need_be no yes"]
+    for n, respondent in enumerate(asked[1:]):
+        choices = patterns[n % len(patterns)].split()
+        poll_service.answer(
+            respondent,
+            {slot.id: choice for slot, choice in zip(slots, choices, strict=True)},
+            "Only in the morning" if n == 0 else None,
+        )
+    db.session.commit()
+    return meeting
 
 
 @pytest.fixture(scope="module")

@@ -239,6 +239,8 @@ def _demo_world() -> World:
     more = [{**base, "meeting": held.id, "commitment": commitment.id}]
     if item is not None:
         more[0]["item"] = item.id
+    # A draft meeting with a scheduling poll that has answers (its results page).
+    more.append({**base, "meeting": _poll_meeting(users["secretariat"], chair).id})
     from coordapp.commitments.notifications import status_token
 
     link_pages = [
@@ -250,6 +252,41 @@ def _demo_world() -> World:
         _normal(text) for column in typed for text in db.session.scalars(sa.select(column)) if text
     )
     return World(users=users, ids=ids, more_ids=more, link_pages=link_pages, content=content)
+
+
+def _poll_meeting(secretariat: User, chair: User) -> Meeting:
+    from datetime import date, time, timedelta
+
+    from coordapp.models import Contact, MeetingStatus
+    from coordapp.polls import service as poll_service
+
+    meeting = make_meeting(
+        title="Date to be found", status=MeetingStatus.DRAFT, chairs=[(chair, "Co-chair")]
+    )
+    poll = poll_service.create_poll(
+        meeting,
+        message=None,
+        deadline=datetime.now(UTC) + timedelta(days=10),
+        by=secretariat,
+    )
+    day = date.today() + timedelta(days=30)
+    slots = [
+        poll_service.add_slot(
+            poll, day=day + timedelta(days=n), start=time(10), end=time(12), by=secretariat
+        )
+        for n in range(2)
+    ]
+    contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id).limit(3)))
+    poll_service.set_key_organisations(poll, [contacts[0].organisation_id], by=secretariat)
+    asked = poll_service.ask_people(poll, contacts, by=secretariat).asked
+    asked += poll_service.ask_chairs(poll, by=secretariat)
+    db.session.flush()
+    for n, respondent in enumerate(asked):
+        poll_service.answer(
+            respondent, {slots[0].id: "yes", slots[1].id: "no" if n % 2 else "if_need_be"}, None
+        )
+    db.session.flush()
+    return meeting
 
 
 def _html_pages(app, ids: dict[str, int]):

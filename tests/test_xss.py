@@ -802,3 +802,72 @@ def test_public_summary_fields_render_inert_on_every_page_and_in_the_feed(app, c
     content = entry.find("a:content", ns)
     assert content.get("type") == "html"
     assert_inert(content.text, showing=("summary-body", "commitment"), where="feed content")
+
+
+# --- the scheduling poll's results --------------------------------------------------------
+
+
+def test_poll_results_render_names_comments_and_organisations_inert(app, client):
+    """People's names, organisation names (a key one), chairs' names and comments go into
+    the results grid, the suggestion's reason, the CSV and the "date chosen" email."""
+    from datetime import date, time, timedelta
+
+    from coordapp.polls import service as poll_service
+    from coordapp.polls.choose import choose_slot
+
+    TAGS.clear()
+    secretariat = make_user(role=Role.SECRETARIAT)
+    chair = make_user(role=Role.MEMBER, name=payload("poll-chair"))
+    meeting = make_meeting(
+        title=payload("poll-meeting"), status=MeetingStatus.DRAFT, chairs=[(chair, "Chair")]
+    )
+    poll = poll_service.create_poll(
+        meeting, message="x", deadline=datetime.now(UTC) + timedelta(days=5), by=secretariat
+    )
+    day = date.today() + timedelta(days=15)
+    slots = [
+        poll_service.add_slot(
+            poll, day=day + timedelta(days=n), start=time(9), end=time(11), by=None
+        )
+        for n in range(2)
+    ]
+    organisation = make_organisation(name=payload("poll-org"), category=Category.CIVIL_SOCIETY)
+    contact = make_contact(organisation, name=payload("poll-person"))
+    poll_service.set_key_organisations(poll, [organisation.id], by=secretariat)
+    respondent = poll_service.ask_people(poll, [contact], by=secretariat).asked[0]
+    chair_respondent = poll_service.ask_chairs(poll, by=secretariat)[0]
+    db.session.commit()
+    poll_service.answer(
+        respondent, {slots[0].id: "no", slots[1].id: "yes"}, payload("poll-comment")
+    )
+    poll_service.answer(chair_respondent, {slots[0].id: "yes", slots[1].id: "no"}, None)
+    db.session.commit()
+
+    login_as(client, secretariat)
+    url = f"/meetings/{meeting.id}/poll/results"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert_inert(
+        response.get_data(as_text=True),
+        showing=("poll-chair", "poll-person", "poll-org", "poll-comment", "poll-meeting"),
+        where=url,
+    )
+    exported = client.get(url + ".csv")
+    assert exported.mimetype == "text/csv"
+    assert "attachment" in exported.headers["Content-Disposition"]
+    cells = [
+        cell for row in csv.reader(io.StringIO(exported.get_data(as_text=True))) for cell in row
+    ]
+    assert payload("poll-comment") in cells  # data for a spreadsheet, kept as typed
+
+    choose_slot(poll, slots[1].id, by=secretariat)
+    db.session.commit()
+    deliver_due_messages()
+    db.session.expire_all()
+    told = db.session.scalars(
+        db.select(OutgoingMessage).where(OutgoingMessage.writer == "poll_date_chosen")
+    ).all()
+    assert told
+    for message in told:
+        assert message.html_body
+        assert_inert(message.html_body, showing=("poll-meeting",), where=message.to_email)

@@ -108,6 +108,7 @@ ACTION_LABELS = {
     "poll.ask": _l("Asked people to answer the poll"),
     "poll.ask_chairs": _l("Asked the chairs to answer the poll"),
     "poll.key_organisations": _l("Chose the key organisations for the poll"),
+    "poll.date_chosen": _l("Chose the date from the poll"),
     # attendance
     "attendance.update": _l("Updated the attendance"),
     "attendance.walk_in": _l("Added a walk-in"),
