@@ -19,7 +19,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import Flask, abort, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from coordapp import ratelimit
 from coordapp.errors import wants_json  # noqa: F401  (the views' import)
@@ -36,6 +36,7 @@ from coordapp.models import (
     meeting_page_options,
 )
 from coordapp.models.commitment import SDG_NAMES, CommitmentUpdate, commitment_list_options
+from coordapp.models.locking import lock_for_writing, note_locked
 
 T = TypeVar("T")
 
@@ -148,27 +149,41 @@ _PAGE_OPTIONS = (
     joinedload(Invitation.contact).joinedload(Contact.organisation),
     joinedload(Invitation.substitute).joinedload(Invitation.contact),
 )
-# What recording an answer reads first (the meeting row is then locked and read afresh).
-_ANSWER_OPTIONS = (joinedload(Invitation.meeting), joinedload(Invitation.contact))
 
 
-def _invitation_by_link(link_id: str, options=_PAGE_OPTIONS) -> Invitation | None:
+def _invitation_by_link(link_id: str) -> Invitation | None:
     return db.session.scalar(
-        sa.select(Invitation).where(Invitation.link_id == link_id).options(*options)
+        sa.select(Invitation).where(Invitation.link_id == link_id).options(*_PAGE_OPTIONS)
     )
 
 
-def get_invitation_by_token_or_404(token: str, *, for_page: bool = True) -> Invitation:
+def _invitation_to_answer(link_id: str) -> Invitation | None:
+    """What recording an answer reads, the meeting row locked FOR UPDATE in the same
+    query (its seats are counted under that lock: coordapp/invitations/answers.py)."""
+    lock_for_writing(db.session)
+    invitation = db.session.scalar(
+        sa.select(Invitation)
+        .join(Invitation.meeting)
+        .where(Invitation.link_id == link_id)
+        .options(contains_eager(Invitation.meeting), joinedload(Invitation.contact))
+        .with_for_update(of=Meeting)
+        .execution_options(populate_existing=True)
+    )
+    if invitation is not None:
+        note_locked(db.session, invitation.meeting)
+    return invitation
+
+
+def get_invitation_by_token_or_404(token: str, *, to_answer: bool = False) -> Invitation:
     """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing).
 
-    `for_page=False` leaves out what only the page shows (chairs, series, organisation,
-    substitute): a request that answers and redirects needs none of it."""
+    `to_answer=True` reads what recording an answer needs, with the meeting row locked
+    until commit, and leaves out what only the page shows (chairs, series, organisation,
+    substitute: loaded on first use if the answer is refused and the page shown)."""
     invitation = load_by_link(
         token,
         RSVP_PURPOSE,
-        lambda link_id: _invitation_by_link(
-            link_id, _PAGE_OPTIONS if for_page else _ANSWER_OPTIONS
-        ),
+        _invitation_to_answer if to_answer else _invitation_by_link,
         invalid_message=_(
             "This link is not valid. Please check that you copied the whole link "
             "from your invitation email, or ask the secretariat for a new one."

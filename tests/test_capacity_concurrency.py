@@ -80,3 +80,53 @@ def test_simultaneous_acceptances_never_take_more_seats_than_the_capacity(app, c
         )
     ).all()
     assert None not in waited
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_simultaneous_acceptances_through_the_personal_links_respect_the_capacity(app):
+    """The RSVP page's answer locks the meeting row while it reads the invitation (one
+    query): answers sent at the same moment still take no more seats than there are."""
+    from coordapp.invitations.service import rsvp_token
+
+    capacity, invitees = 3, 12
+    meeting = make_meeting(capacity=capacity)
+    organisation = make_organisation()
+    invitations = [
+        Invitation(
+            meeting=meeting, contact=make_contact(organisation, email=f"link{n}@example.org")
+        )
+        for n in range(invitees)
+    ]
+    db.session.add_all(invitations)
+    db.session.commit()
+    links = {i.id: f"/rsvp/{rsvp_token(i)}" for i in invitations}
+    meeting_id = meeting.id
+    db.session.close()
+
+    barrier = threading.Barrier(invitees)
+    codes: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def answer(invitation_id: int) -> None:
+        try:
+            client = app.test_client()
+            barrier.wait(timeout=30)
+            codes[invitation_id] = client.post(
+                links[invitation_id], data={"status": "accepted"}
+            ).status_code
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in links]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert sorted(codes.values()) == [303] * invitees
+    statuses = list(
+        db.session.scalars(db.select(Invitation.status).where(Invitation.meeting_id == meeting_id))
+    )
+    assert statuses.count(InvitationStatus.ACCEPTED) == capacity
+    assert statuses.count(InvitationStatus.WAITLISTED) == invitees - capacity

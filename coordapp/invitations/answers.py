@@ -43,7 +43,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
-from coordapp.models.locking import lock_for_writing
+from coordapp.models.locking import already_locked, lock_for_writing
 
 ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
@@ -109,7 +109,12 @@ def _check_can_answer(invitation: Invitation, recorded_by: User | None) -> None:
 
 def _lock_meeting(meeting_id: int) -> Meeting:
     """Lock the meeting row until commit (FOR UPDATE on PostgreSQL, the database's write
-    lock on SQLite) and read its capacity afresh."""
+    lock on SQLite) and read its capacity afresh. Once per transaction: a meeting the
+    request already read FOR UPDATE (coordapp/web.py, with the invitation that answers)
+    is taken as it was read then."""
+    locked = already_locked(db.session, Meeting, meeting_id)
+    if locked is not None:
+        return locked
     lock_for_writing(db.session)
     return db.session.scalars(
         db.select(Meeting)

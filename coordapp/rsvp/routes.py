@@ -89,7 +89,7 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(token, for_page=request.method == "GET")
+    invitation = get_invitation_by_token_or_404(token, to_answer=request.method == "POST")
     use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
