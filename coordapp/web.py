@@ -19,7 +19,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import Flask, abort, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from coordapp import ratelimit
 from coordapp.errors import wants_json  # noqa: F401  (the views' import)
@@ -31,8 +31,10 @@ from coordapp.models import (
     Invitation,
     Meeting,
     MeetingChair,
+    Organisation,
     Series,
     SeriesChair,
+    User,
     meeting_page_options,
 )
 from coordapp.models.commitment import SDG_NAMES, CommitmentUpdate, commitment_list_options
@@ -142,7 +144,7 @@ def load_by_link(
     return found
 
 
-# What the personal page shows, loaded with the invitation in one query.
+# What the personal links' pages may use, loaded with the invitation in one query.
 _PAGE_OPTIONS = (
     joinedload(Invitation.meeting).joinedload(Meeting.series),
     joinedload(Invitation.meeting).joinedload(Meeting.chairs).joinedload(MeetingChair.user),
@@ -155,6 +157,43 @@ def _invitation_by_link(link_id: str) -> Invitation | None:
     return db.session.scalar(
         sa.select(Invitation).where(Invitation.link_id == link_id).options(*_PAGE_OPTIONS)
     )
+
+
+# What the RSVP page shows, and no more: the columns it reads (a wider row costs the
+# busiest page of all more to read than its query); the substitute is loaded when shown
+# (only for a delegated invitation). Built once: building it is a fair part of its cost.
+_RSVP_PAGE_QUERY = (
+    sa.select(Invitation)
+    .where(Invitation.link_id == sa.bindparam("link_id"))
+    .options(
+        load_only(
+            Invitation.meeting_id,
+            Invitation.contact_id,
+            Invitation.status,
+            Invitation.needs,
+            Invitation.comment,
+            Invitation.substitute_id,
+            Invitation.response_recorded_by_id,
+            Invitation.waitlisted_at,
+            Invitation.withdrawn_at,
+        ),
+        joinedload(Invitation.meeting).joinedload(Meeting.series).load_only(Series.name),
+        joinedload(Invitation.meeting)
+        .joinedload(Meeting.chairs)
+        .options(
+            load_only(MeetingChair.position, MeetingChair.role_label, MeetingChair.user_id),
+            joinedload(MeetingChair.user).load_only(User.name),
+        ),
+        joinedload(Invitation.contact)
+        .load_only(Contact.name, Contact.email, Contact.language, Contact.organisation_id)
+        .joinedload(Contact.organisation)
+        .load_only(Organisation.name),
+    )
+)
+
+
+def _invitation_for_rsvp_page(link_id: str) -> Invitation | None:
+    return db.session.scalar(_RSVP_PAGE_QUERY, {"link_id": link_id})
 
 
 def _invitation_to_answer(link_id: str) -> Invitation | None:
@@ -174,16 +213,26 @@ def _invitation_to_answer(link_id: str) -> Invitation | None:
     return invitation
 
 
-def get_invitation_by_token_or_404(token: str, *, to_answer: bool = False) -> Invitation:
+_LOADERS = {
+    "links": _invitation_by_link,
+    "rsvp_page": _invitation_for_rsvp_page,
+    "answer": _invitation_to_answer,
+}
+
+
+def get_invitation_by_token_or_404(token: str, *, to: str = "links") -> Invitation:
     """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing).
 
-    `to_answer=True` reads what recording an answer needs, with the meeting row locked
-    until commit, and leaves out what only the page shows (chairs, series, organisation,
-    substitute: loaded on first use if the answer is refused and the page shown)."""
+    What is read with it depends on what the request does (`to`):
+    - "links": the invitation, its meeting, series, chairs, contact, organisation and
+      substitute (any page or download behind the link);
+    - "rsvp_page": only what the RSVP page shows (anything else loads on first use);
+    - "answer": what recording an answer needs, the meeting row locked until commit;
+      the page's other parts load on first use if the answer is refused."""
     invitation = load_by_link(
         token,
         RSVP_PURPOSE,
-        _invitation_to_answer if to_answer else _invitation_by_link,
+        _LOADERS[to],
         invalid_message=_(
             "This link is not valid. Please check that you copied the whole link "
             "from your invitation email, or ask the secretariat for a new one."

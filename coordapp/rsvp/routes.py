@@ -89,7 +89,9 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(token, to_answer=request.method == "POST")
+    invitation = get_invitation_by_token_or_404(
+        token, to="answer" if request.method == "POST" else "rsvp_page"
+    )
     use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
