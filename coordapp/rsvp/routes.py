@@ -80,7 +80,7 @@ def _render_page(
             error=error,
             # The sections other features own, as data.
             agenda=agenda_service.agenda_of(meeting),
-            minutes_versions=downloadable_versions(meeting.id),
+            minutes_versions=downloadable_versions(meeting),
         ),
         code,
     )
