@@ -196,18 +196,26 @@ def _invitation_for_rsvp_page(link_id: str) -> Invitation | None:
     return db.session.scalar(_RSVP_PAGE_QUERY, {"link_id": link_id})
 
 
+_ANSWER_QUERY = (
+    sa.select(Invitation)
+    .join(Invitation.meeting)
+    .where(Invitation.link_id == sa.bindparam("link_id"))
+    .options(
+        contains_eager(Invitation.meeting),
+        joinedload(Invitation.contact).load_only(
+            Contact.name, Contact.email, Contact.language, Contact.organisation_id
+        ),
+    )
+    .with_for_update(of=Meeting)
+    .execution_options(populate_existing=True)
+)
+
+
 def _invitation_to_answer(link_id: str) -> Invitation | None:
     """What recording an answer reads, the meeting row locked FOR UPDATE in the same
     query (its seats are counted under that lock: coordapp/invitations/answers.py)."""
     lock_for_writing(db.session)
-    invitation = db.session.scalar(
-        sa.select(Invitation)
-        .join(Invitation.meeting)
-        .where(Invitation.link_id == link_id)
-        .options(contains_eager(Invitation.meeting), joinedload(Invitation.contact))
-        .with_for_update(of=Meeting)
-        .execution_options(populate_existing=True)
-    )
+    invitation = db.session.scalar(_ANSWER_QUERY, {"link_id": link_id})
     if invitation is not None:
         note_locked(db.session, invitation.meeting)
     return invitation
