@@ -38,7 +38,7 @@ from coordapp.models import (
     meeting_page_options,
 )
 from coordapp.models.commitment import SDG_NAMES, CommitmentUpdate, commitment_list_options
-from coordapp.models.locking import lock_for_writing, note_locked
+from coordapp.models.locking import SHARED, lock_for_writing, note_locked
 
 T = TypeVar("T")
 
@@ -206,18 +206,19 @@ _ANSWER_QUERY = (
             Contact.name, Contact.email, Contact.language, Contact.organisation_id
         ),
     )
-    .with_for_update(of=Meeting)
+    .with_for_update(of=Meeting, read=True)
     .execution_options(populate_existing=True)
 )
 
 
 def _invitation_to_answer(link_id: str) -> Invitation | None:
-    """What recording an answer reads, the meeting row locked FOR UPDATE in the same
-    query (its seats are counted under that lock: coordapp/invitations/answers.py)."""
+    """What recording an answer reads, the meeting row locked FOR SHARE in the same query
+    (nobody changes the meeting until the answer commits; how seats are then counted:
+    coordapp/invitations/answers.py, _lock_meeting)."""
     lock_for_writing(db.session)
     invitation = db.session.scalar(_ANSWER_QUERY, {"link_id": link_id})
     if invitation is not None:
-        note_locked(db.session, invitation.meeting)
+        note_locked(db.session, invitation.meeting, SHARED)
     return invitation
 
 
