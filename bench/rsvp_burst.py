@@ -24,6 +24,9 @@ answering "tentative") compile the templates in every worker first; they are not
 counted. After the bursts the database must hold each answer exactly once. The
 after-commit wake-up of the mail worker is off (MAIL_DELIVER_AFTER_COMMIT=False): its
 cost depends on the queue backend, not on the page.
+Beside the throughputs it prints the CPU each server spent per cycle during the bursts:
+its gunicorn workers' and its PostgreSQL backends' (found by application name, PGAPPNAME),
+read from /proc (bench and database on one machine): where a cycle's cost goes.
 Last line: `ratio=<app cycles per s / bare cycles per s>`.
 """
 
