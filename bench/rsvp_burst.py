@@ -24,6 +24,9 @@ answering "tentative") compile the templates in every worker first; they are not
 counted. After the bursts the database must hold each answer exactly once. The
 after-commit wake-up of the mail worker is off (MAIL_DELIVER_AFTER_COMMIT=False): its
 cost depends on the queue backend, not on the page.
+Beside the throughputs it prints the CPU each server spent per cycle during the bursts:
+its gunicorn workers' and its PostgreSQL backends' (found by application name, PGAPPNAME),
+read from /proc (bench and database on one machine): where a cycle's cost goes.
 Last line: `ratio=<app cycles per s / bare cycles per s>`.
 """
 
@@ -240,6 +243,7 @@ def free_port() -> int:
 
 def start_gunicorn(factory: str, port: int, logfile: Path) -> subprocess.Popen:
     env = dict(os.environ, BENCH_DATABASE_URL=DATABASE_URL, BENCH_MAIL_DIR=str(logfile.parent))
+    env["PGAPPNAME"] = f"rsvp-burst-{factory}"  # libpq: names its PostgreSQL backends
     env.pop("DATABASE_URL", None)
     log = logfile.open("wb")
     process = subprocess.Popen(
@@ -289,6 +293,62 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+# --- CPU spent by each server (its gunicorn workers, its PostgreSQL backends) ----------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _workers(process: subprocess.Popen) -> list[int]:
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in children.split()]
+
+
+def _backends(factory: str) -> list[int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(DATABASE_URL)
+    with engine.connect() as conn:
+        pids = conn.scalars(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": f"rsvp-burst-{factory}"},
+        ).all()
+    engine.dispose()
+    return list(pids)
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds of one server's workers and of its database backends (same machine),
+    per burst: where a cycle's cost goes, beside the throughput."""
+
+    process: subprocess.Popen
+    factory: str
+    worker_s: float = 0.0
+    database_s: float = 0.0
+
+    def _now(self) -> tuple[float, float]:
+        workers = sum(_cpu_seconds(pid) for pid in _workers(self.process))
+        database = sum(_cpu_seconds(pid) for pid in _backends(self.factory))
+        return workers, database
+
+    def measure(self, run):
+        before = self._now()
+        result = run()
+        after = self._now()
+        self.worker_s += after[0] - before[0]
+        self.database_s += after[1] - before[1]
+        return result
 
 
 # --- the client ----------------------------------------------------------------------------
@@ -406,14 +466,29 @@ def report(name: str, result: Burst) -> None:
         print(f"  {name} error: {error}")
 
 
-def alternate(app_port: int, bare_port: int, app_paths: list[str], bare_paths: list[str]):
+def alternate(
+    app_port: int,
+    bare_port: int,
+    app_paths: list[str],
+    bare_paths: list[str],
+    meters: tuple[CpuMeter, CpuMeter],
+):
     """ROUNDS rounds, each a burst against the app then the same against the bare
     endpoint: whatever else the machine is doing weighs on both alike."""
     app_bursts, bare_bursts = [], []
+    app_meter, bare_meter = meters
     for n in range(ROUNDS):
         part = slice(n * len(app_paths) // ROUNDS, (n + 1) * len(app_paths) // ROUNDS)
-        app_bursts.append(burst(app_port, app_paths[part], "accepted", CONCURRENCY))
-        bare_bursts.append(burst(bare_port, bare_paths[part], "accepted", CONCURRENCY))
+        app_bursts.append(
+            app_meter.measure(
+                lambda part=part: burst(app_port, app_paths[part], "accepted", CONCURRENCY)
+            )
+        )
+        bare_bursts.append(
+            bare_meter.measure(
+                lambda part=part: burst(bare_port, bare_paths[part], "accepted", CONCURRENCY)
+            )
+        )
         print(
             f"round {n + 1}/{ROUNDS}: app {app_bursts[-1].rate:.1f} cycles/s, "
             f"bare {bare_bursts[-1].rate:.1f} cycles/s, "
@@ -533,13 +608,22 @@ def main() -> int:
     try:
         servers.append(serve("app", "coordapp_app", app_warmup, workdir))
         servers.append(serve("bare", "bare_app", bare_warmup, workdir))
-        app_bursts, bare_bursts = alternate(servers[0][1], servers[1][1], app_paths, bare_paths)
+        meters = (CpuMeter(servers[0][0], "coordapp_app"), CpuMeter(servers[1][0], "bare_app"))
+        app_bursts, bare_bursts = alternate(
+            servers[0][1], servers[1][1], app_paths, bare_paths, meters
+        )
     finally:
         for process, _port in servers:
             stop_gunicorn(process)
     app_result, bare_result = combined(app_bursts), combined(bare_bursts)
     report("app", app_result)
     report("bare", bare_result)
+    for name, meter, result in (("app", meters[0], app_result), ("bare", meters[1], bare_result)):
+        cycles = len(result.cycles)
+        print(
+            f"{name} CPU per cycle: gunicorn workers {meter.worker_s / cycles * 1000:.1f} ms, "
+            f"PostgreSQL backends {meter.database_s / cycles * 1000:.1f} ms"
+        )
     round_ratios = [a.rate / b.rate for a, b in zip(app_bursts, bare_bursts, strict=True)]
 
     problems = check_app_answers(setup_app) + check_bare_answers()

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from babel import Locale
 from babel.dates import get_timezone_location
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
 from flask_login import current_user
 
 # English keeps the app's own style, "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"; the other
@@ -41,6 +42,7 @@ def supported(code: str | None) -> str:
     return code if code in languages() else default_language()
 
 
+@functools.lru_cache(maxsize=64)
 def native_name(code: str) -> str:
     """A language's name in itself: "Русский", "Беларуская", "English"."""
     try:
@@ -132,8 +134,33 @@ def use_link_language(token: str, preferred: str | None) -> None:
     g.link_language_switch = True
 
 
+def _translations():
+    """flask_babel.get_translations(), remembered with the locale it was for: Flask-Babel
+    looks `g` up four times and rebuilds its cache key on every call, some fifty times
+    per page. A new locale (refresh, force_locale) is a new Locale object: looked up
+    afresh."""
+    try:
+        babel_context = g._flask_babel
+        locale = babel_context.babel_locale
+    except AttributeError:  # no locale chosen yet in this context
+        return get_translations()
+    remembered = getattr(babel_context, "coordapp_translations", None)
+    if remembered is None or remembered[0] is not locale:
+        remembered = (locale, get_translations())
+        babel_context.coordapp_translations = remembered
+    return remembered[1]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["language_name"] = native_name
+    # Flask-Babel's own callables (flask_babel.Babel.init_app), with _translations.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
 
     @app.before_request
     def _choose_afresh() -> None:

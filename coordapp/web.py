@@ -19,7 +19,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import Flask, abort, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from coordapp import ratelimit
 from coordapp.errors import wants_json  # noqa: F401  (the views' import)
@@ -32,13 +32,16 @@ from coordapp.models import (
     Invitation,
     Meeting,
     MeetingChair,
+    Organisation,
     Poll,
     PollRespondent,
     Series,
     SeriesChair,
+    User,
     meeting_page_options,
 )
 from coordapp.models.commitment import SDG_NAMES, CommitmentUpdate, commitment_list_options
+from coordapp.models.locking import SHARED, lock_for_writing, note_locked
 
 T = TypeVar("T")
 
@@ -146,34 +149,104 @@ def load_by_link(
     return found
 
 
-# What the personal page shows, loaded with the invitation in one query.
+# What the personal links' pages may use, loaded with the invitation in one query.
 _PAGE_OPTIONS = (
     joinedload(Invitation.meeting).joinedload(Meeting.series),
     joinedload(Invitation.meeting).joinedload(Meeting.chairs).joinedload(MeetingChair.user),
     joinedload(Invitation.contact).joinedload(Contact.organisation),
     joinedload(Invitation.substitute).joinedload(Invitation.contact),
 )
-# What recording an answer reads first (the meeting row is then locked and read afresh).
-_ANSWER_OPTIONS = (joinedload(Invitation.meeting), joinedload(Invitation.contact))
 
 
-def _invitation_by_link(link_id: str, options=_PAGE_OPTIONS) -> Invitation | None:
+def _invitation_by_link(link_id: str) -> Invitation | None:
     return db.session.scalar(
-        sa.select(Invitation).where(Invitation.link_id == link_id).options(*options)
+        sa.select(Invitation).where(Invitation.link_id == link_id).options(*_PAGE_OPTIONS)
     )
 
 
-def get_invitation_by_token_or_404(token: str, *, for_page: bool = True) -> Invitation:
+# What the RSVP page shows, and no more: the columns it reads (a wider row costs the
+# busiest page of all more to read than its query); the substitute is loaded when shown
+# (only for a delegated invitation). Built once: building it is a fair part of its cost.
+_RSVP_PAGE_QUERY = (
+    sa.select(Invitation)
+    .where(Invitation.link_id == sa.bindparam("link_id"))
+    .options(
+        load_only(
+            Invitation.meeting_id,
+            Invitation.contact_id,
+            Invitation.status,
+            Invitation.needs,
+            Invitation.comment,
+            Invitation.substitute_id,
+            Invitation.response_recorded_by_id,
+            Invitation.waitlisted_at,
+            Invitation.withdrawn_at,
+        ),
+        joinedload(Invitation.meeting).joinedload(Meeting.series).load_only(Series.name),
+        joinedload(Invitation.meeting)
+        .joinedload(Meeting.chairs)
+        .options(
+            load_only(MeetingChair.position, MeetingChair.role_label, MeetingChair.user_id),
+            joinedload(MeetingChair.user).load_only(User.name),
+        ),
+        joinedload(Invitation.contact)
+        .load_only(Contact.name, Contact.email, Contact.language, Contact.organisation_id)
+        .joinedload(Contact.organisation)
+        .load_only(Organisation.name),
+    )
+)
+
+
+def _invitation_for_rsvp_page(link_id: str) -> Invitation | None:
+    return db.session.scalar(_RSVP_PAGE_QUERY, {"link_id": link_id})
+
+
+_ANSWER_QUERY = (
+    sa.select(Invitation)
+    .join(Invitation.meeting)
+    .where(Invitation.link_id == sa.bindparam("link_id"))
+    .options(
+        contains_eager(Invitation.meeting),
+        joinedload(Invitation.contact).load_only(
+            Contact.name, Contact.email, Contact.language, Contact.organisation_id
+        ),
+    )
+    .with_for_update(of=Meeting, read=True)
+    .execution_options(populate_existing=True)
+)
+
+
+def _invitation_to_answer(link_id: str) -> Invitation | None:
+    """What recording an answer reads, the meeting row locked FOR SHARE in the same query
+    (nobody changes the meeting until the answer commits; how seats are then counted:
+    coordapp/invitations/answers.py, _lock_meeting)."""
+    lock_for_writing(db.session)
+    invitation = db.session.scalar(_ANSWER_QUERY, {"link_id": link_id})
+    if invitation is not None:
+        note_locked(db.session, invitation.meeting, SHARED)
+    return invitation
+
+
+_LOADERS = {
+    "links": _invitation_by_link,
+    "rsvp_page": _invitation_for_rsvp_page,
+    "answer": _invitation_to_answer,
+}
+
+
+def get_invitation_by_token_or_404(token: str, *, to: str = "links") -> Invitation:
     """The invitation behind an RSVP link: 404 (wrong), 410 (withdrawn) or 429 (guessing).
 
-    `for_page=False` leaves out what only the page shows (chairs, series, organisation,
-    substitute): a request that answers and redirects needs none of it."""
+    What is read with it depends on what the request does (`to`):
+    - "links": the invitation, its meeting, series, chairs, contact, organisation and
+      substitute (any page or download behind the link);
+    - "rsvp_page": only what the RSVP page shows (anything else loads on first use);
+    - "answer": what recording an answer needs, the meeting row locked until commit;
+      the page's other parts load on first use if the answer is refused."""
     invitation = load_by_link(
         token,
         RSVP_PURPOSE,
-        lambda link_id: _invitation_by_link(
-            link_id, _PAGE_OPTIONS if for_page else _ANSWER_OPTIONS
-        ),
+        _LOADERS[to],
         invalid_message=_(
             "This link is not valid. Please check that you copied the whole link "
             "from your invitation email, or ask the secretariat for a new one."

@@ -31,6 +31,7 @@ from coordapp.models import (
     Contact,
     Invitation,
     InvitationStatus,
+    Meeting,
     MeetingStatus,
     Role,
     User,
@@ -908,7 +909,7 @@ def test_versions_without_a_ready_pdf_are_not_offered_for_download(app):
     version = db.session.get(MinutesVersion, world.version_id)
     version.status = MinutesStatus.APPROVED
     db.session.commit()
-    assert pdf_signing.downloadable_versions(world.meeting_id) == []
+    assert pdf_signing.downloadable_versions(db.session.get(Meeting, world.meeting_id)) == []
     assert pdf_signing.downloadable_document(version) is None
 
 

@@ -69,22 +69,24 @@ def can_edit_agenda(user, meeting: Meeting) -> bool:
 # --- reading ---------------------------------------------------------------------------
 
 
+# Built once: every invitee's RSVP page reads the agenda.
+_ITEMS_QUERY = (
+    sa.select(AgendaItem)
+    .where(AgendaItem.meeting_id == sa.bindparam("meeting_id"))
+    .order_by(AgendaItem.position, AgendaItem.id)
+    .options(
+        selectinload(AgendaItem.presenters)
+        .joinedload(AgendaItemPresenter.contact)
+        .joinedload(Contact.organisation),
+        selectinload(AgendaItem.attachments),
+    )
+)
+
+
 def load_items(meeting_id: int) -> list[AgendaItem]:
     """The meeting's items in order, with presenters (contact, organisation) and attachments
     (without their data) loaded in a fixed number of queries."""
-    return list(
-        db.session.scalars(
-            sa.select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting_id)
-            .order_by(AgendaItem.position, AgendaItem.id)
-            .options(
-                selectinload(AgendaItem.presenters)
-                .joinedload(AgendaItemPresenter.contact)
-                .joinedload(Contact.organisation),
-                selectinload(AgendaItem.attachments),
-            )
-        )
-    )
+    return list(db.session.scalars(_ITEMS_QUERY, {"meeting_id": meeting_id}))
 
 
 @dataclass(frozen=True)

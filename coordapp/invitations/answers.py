@@ -43,7 +43,14 @@ from coordapp.models import (
     User,
     utcnow,
 )
-from coordapp.models.locking import lock_for_writing
+from coordapp.models.locking import (
+    EXCLUSIVE,
+    SHARED,
+    already_locked,
+    lock_for_writing,
+    note_locked,
+    take_turns,
+)
 
 ANSWERS = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
@@ -109,7 +116,20 @@ def _check_can_answer(invitation: Invitation, recorded_by: User | None) -> None:
 
 def _lock_meeting(meeting_id: int) -> Meeting:
     """Lock the meeting row until commit (FOR UPDATE on PostgreSQL, the database's write
-    lock on SQLite) and read its capacity afresh."""
+    lock on SQLite) and read its capacity afresh. Once per transaction.
+
+    An invitee's answer reads its meeting FOR SHARE with the invitation (coordapp/web.py):
+    nobody changes the meeting (capacity, status, deadline) until the answer commits,
+    while answers to a meeting without a capacity, which count no seats, go on side by
+    side. Where there is a capacity, seats are counted one answer at a time (take_turns);
+    whoever locks the meeting FOR UPDATE waits for every answer in progress."""
+    held = already_locked(db.session, Meeting, meeting_id)
+    if held is not None:
+        meeting, mode = held
+        if mode == SHARED and meeting.capacity is not None:
+            take_turns(db.session, "meeting-seats", meeting_id)
+            note_locked(db.session, meeting, EXCLUSIVE)
+        return meeting
     lock_for_writing(db.session)
     return db.session.scalars(
         db.select(Meeting)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import undefer
 
-from coordapp.approval.service import finish_if_all_signed
+from coordapp.approval.service import SUBMITTABLE_MEETING_STATUSES, finish_if_all_signed
 from coordapp.extensions import db
 from coordapp.minutes_pdf.render import document_locale, fields_key
 from coordapp.models import Meeting, MeetingChair, User
@@ -121,9 +121,18 @@ def downloadable_document(version: MinutesVersion) -> MinutesDocument | None:
     return document
 
 
-def downloadable_versions(meeting_id: int) -> list[MinutesVersion]:
+# Minutes are submitted, hence approved, only once the meeting is held (approval
+# service), and a held meeting never goes back to draft or scheduled, nor is cancelled
+# (models/meeting.py ALLOWED_TRANSITIONS): before that there is nothing to download.
+MEETING_STATUSES_WITH_MINUTES = SUBMITTABLE_MEETING_STATUSES
+
+
+def downloadable_versions(meeting: Meeting) -> list[MinutesVersion]:
     """Approved and superseded versions of a meeting whose PDF is ready, newest first
-    (one query)."""
+    (one query; none while the meeting has not taken place, when the invitees answer)."""
+    if meeting.status not in MEETING_STATUSES_WITH_MINUTES:
+        return []
+    meeting_id = meeting.id
     return list(
         db.session.scalars(
             sa.select(MinutesVersion)

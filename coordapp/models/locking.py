@@ -7,6 +7,8 @@ left" and both take it. `lock_for_writing` closes that gap on SQLite.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 
@@ -21,3 +23,43 @@ def lock_for_writing(session: Session) -> None:
         return
     if not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Rows this session's transaction has already locked (by (class, primary key)): a loader
+# that locked a row while reading it (one query instead of a read and then a lock) notes
+# it, and whoever would lock it again finds it in the identity map instead. Forgotten at
+# the end of any transaction or savepoint (a rolled-back savepoint releases the locks
+# taken in it; forgetting too early only costs one more SELECT ... FOR UPDATE).
+_LOCKED = "coordapp_locked_rows"
+EXCLUSIVE = "exclusive"  # FOR UPDATE (or, on SQLite, the database's write lock)
+SHARED = "shared"  # FOR SHARE: nobody else changes the row; others may share it
+
+
+def note_locked(session: Session, obj, mode: str = EXCLUSIVE) -> None:
+    """`obj` was read with SELECT ... FOR UPDATE (EXCLUSIVE) or FOR SHARE (SHARED), after
+    `lock_for_writing`, in the session's current transaction: its attributes are as of
+    that read and stay true until the transaction ends."""
+    session.info.setdefault(_LOCKED, {})[(type(obj), obj.id)] = mode
+
+
+def already_locked(session: Session, cls, ident: int) -> tuple[object, str] | None:
+    """(the `cls` row `ident`, how it is locked) if this transaction locked and read it."""
+    mode = session.info.get(_LOCKED, {}).get((cls, ident))
+    if mode is None:
+        return None
+    obj = session.identity_map.get(session.identity_key(cls, ident))
+    return None if obj is None else (obj, mode)
+
+
+def take_turns(session: Session, key: str, ident: int) -> None:
+    """Until commit, one transaction at a time per (`key`, `ident`) gets past this point
+    (PostgreSQL: a transaction-level advisory lock; SQLite: `lock_for_writing` already
+    made every writer wait for the others)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key), ident)))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    session.info.pop(_LOCKED, None)

@@ -80,7 +80,7 @@ def _render_page(
             error=error,
             # The sections other features own, as data.
             agenda=agenda_service.agenda_of(meeting),
-            minutes_versions=downloadable_versions(meeting.id),
+            minutes_versions=downloadable_versions(meeting),
         ),
         code,
     )
@@ -89,7 +89,9 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(token, for_page=request.method == "GET")
+    invitation = get_invitation_by_token_or_404(
+        token, to="answer" if request.method == "POST" else "rsvp_page"
+    )
     use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
