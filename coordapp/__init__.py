@@ -27,6 +27,8 @@ BLUEPRINTS = [
     "coordapp.approval.routes",
     "coordapp.verify.routes",
     "coordapp.minutes_pdf.routes",
+    "coordapp.polls.routes",
+    "coordapp.polls.answer_routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail
@@ -35,6 +37,7 @@ NOTIFICATIONS = [
     "coordapp.invitations.notifications",
     "coordapp.approval.notifications",
     "coordapp.commitments.notifications",
+    "coordapp.polls.notifications",
 ]
 
 

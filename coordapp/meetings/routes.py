@@ -34,6 +34,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
+from coordapp.polls import overview as polls_overview
 from coordapp.timefmt import local_datetime
 from coordapp.web import get_meeting_or_404, get_series_or_404
 
@@ -106,6 +107,8 @@ ACTION_LABELS = {
     "poll.ask": _l("Asked people to answer the poll"),
     "poll.ask_chairs": _l("Asked the chairs to answer the poll"),
     "poll.key_organisations": _l("Chose the key organisations for the poll"),
+    "poll.remind": _l("Reminded those who have not answered the poll"),
+    "poll.reminders_sent": _l("Sent the poll's automatic reminders"),
     # attendance
     "attendance.update": _l("Updated the attendance"),
     "attendance.walk_in": _l("Added a walk-in"),
@@ -262,6 +265,16 @@ def _show_value(name: str, value, tz_name: str) -> str:
     return str(value)
 
 
+POLL_RESULTS_ENDPOINT = "poll_results.results"
+
+
+def _poll_results_url(meeting: Meeting) -> str | None:
+    """The poll's results page, where the results pages exist (their own blueprint)."""
+    if POLL_RESULTS_ENDPOINT in current_app.view_functions:
+        return url_for(POLL_RESULTS_ENDPOINT, meeting_id=meeting.id)
+    return None
+
+
 def _render_meeting(meeting: Meeting, code: int = 200):
     can_manage = current_user.is_secretariat
     next_statuses = [
@@ -280,6 +293,8 @@ def _render_meeting(meeting: Meeting, code: int = 200):
             audit_rows=_audit_rows(meeting, RECENT_AUDIT_EVENTS + 1) if can_manage else [],
             recent_audit_events=RECENT_AUDIT_EVENTS,
             invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
+            poll_box=polls_overview.meeting_box(meeting) if can_manage else None,
+            poll_results_url=_poll_results_url(meeting) if can_manage else None,
             approval_box=approval_service.meeting_section(meeting, current_user),
             approval_forms={
                 "submit": SubmitForm(formdata=None),
