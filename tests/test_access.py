@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,7 +27,7 @@ from werkzeug.routing.converters import (
 from coordapp import create_app
 from coordapp.access import ADMIN, LOGGED_IN, PUBLIC, SECRETARIAT, access_level_of
 from coordapp.extensions import db
-from coordapp.models import Role
+from coordapp.models import Poll, PollRespondent, PollSlot, Role, utcnow
 from tests.conftest import login_as, test_config
 from tests.factories import make_contact, make_meeting, make_organisation, make_series, make_user
 
@@ -65,6 +66,15 @@ def world(app) -> World:
         number=4,
         chairs=[(member, "Co-chair"), (secretariat, "Co-chair"), (admin, "Co-chair")],
     )
+    # A scheduling poll with a slot and a person asked: the poll's pages open for real.
+    poll = Poll(meeting=meeting, deadline=utcnow() + timedelta(days=7))
+    slot = PollSlot(
+        poll=poll,
+        starts_at=utcnow() + timedelta(days=20),
+        ends_at=utcnow() + timedelta(days=20, hours=2),
+    )
+    db.session.add_all([poll, slot, PollRespondent(poll=poll, contact=contact)])
+    db.session.commit()
     world = World(
         accounts={
             "member": Account(member.id),
@@ -78,6 +88,7 @@ def world(app) -> World:
             "organisation": organisation.id,
             "org": organisation.id,
             "user": target.id,
+            "slot": slot.id,
         },
     )
     db.session.close()  # no open transaction while other apps use the database
