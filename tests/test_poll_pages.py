@@ -650,3 +650,21 @@ def test_the_secretariat_editing_slots_while_people_answer_never_breaks(app):
     accepted = sum(1 for label, code in statuses if label == "answer" and code == 303)
     assert len(saved) <= accepted
     assert db.session.get(Poll, poll_id).meeting_id == meeting_id
+
+
+def test_the_secretariat_poll_page_has_a_constant_number_of_queries(secretariat_client):
+    from tests.conftest import count_queries
+
+    def queries(people):
+        poll = _poll(slots=4)
+        asked = _ask(poll, *[make_contact() for _ in range(people)])
+        for person in asked[::2]:
+            service.answer(person, {s.id: MAYBE for s in poll.slots}, None)
+        db.session.commit()
+        db.session.expire_all()
+        with count_queries() as counter:
+            page = secretariat_client.get(f"/meetings/{poll.meeting_id}/poll")
+        assert page.status_code == 200
+        return counter.count
+
+    assert queries(3) == queries(40)
