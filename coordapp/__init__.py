@@ -30,6 +30,8 @@ BLUEPRINTS = [
     "coordapp.outcomes.routes",
     "coordapp.reports.routes",
     "coordapp.polls.results_routes",
+    "coordapp.polls.routes",
+    "coordapp.polls.answer_routes",
 ]
 
 # Each feature's emails: importing the module registers its writers with the mail
@@ -38,7 +40,7 @@ NOTIFICATIONS = [
     "coordapp.invitations.notifications",
     "coordapp.approval.notifications",
     "coordapp.commitments.notifications",
-    "coordapp.polls.result_notifications",
+    "coordapp.polls.notifications",
 ]
 
 

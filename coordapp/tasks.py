@@ -13,6 +13,7 @@ from coordapp.jobs import crontab, periodic_task
 from coordapp.mail import tasks as mail_tasks  # noqa: F401  (registers the mail jobs)
 from coordapp.minutes_pdf import tasks as minutes_pdf_tasks  # noqa: F401
 from coordapp.models import LoginAttempt, utcnow
+from coordapp.polls import reminders as poll_reminders  # noqa: F401
 from coordapp.reports import tasks as report_tasks
 from coordapp.verify import tasks as verify_tasks  # noqa: F401
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,7 +27,7 @@ from werkzeug.routing.converters import (
 from coordapp import create_app
 from coordapp.access import ADMIN, LOGGED_IN, PUBLIC, SECRETARIAT, access_level_of
 from coordapp.extensions import db
-from coordapp.models import Role
+from coordapp.models import Poll, PollRespondent, PollSlot, Role, utcnow
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
 from tests.conftest import login_as, test_config
@@ -79,6 +79,14 @@ def world(app) -> World:
         size=8,
     )
     db.session.add(report)
+    # A scheduling poll with a slot and a person asked: the poll's pages open for real.
+    poll = Poll(meeting=meeting, deadline=utcnow() + timedelta(days=7))
+    slot = PollSlot(
+        poll=poll,
+        starts_at=utcnow() + timedelta(days=20),
+        ends_at=utcnow() + timedelta(days=20, hours=2),
+    )
+    db.session.add_all([poll, slot, PollRespondent(poll=poll, contact=contact)])
     db.session.commit()
     world = World(
         accounts={
@@ -94,6 +102,7 @@ def world(app) -> World:
             "org": organisation.id,
             "user": target.id,
             "report": report.id,
+            "slot": slot.id,
         },
     )
     db.session.close()  # no open transaction while other apps use the database

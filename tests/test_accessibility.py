@@ -44,7 +44,7 @@ from coordapp.demo import DEMO_PASSWORD, seed_demo_data
 from coordapp.directory import service as directory_service
 from coordapp.extensions import db
 from coordapp.invitations import service as invitation_service
-from coordapp.links import rsvp_token
+from coordapp.links import poll_token, rsvp_token
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
     AgendaItem,
@@ -61,6 +61,7 @@ from coordapp.models import (
 from coordapp.models.approval import MinutesDocument
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.report import ReportDocument
+from coordapp.polls import service as poll_service
 from coordapp.verify import checks as verify_checks
 from tests.conftest import _empty_all_tables, test_config
 
@@ -290,6 +291,7 @@ def _build_world() -> dict[str, list]:
 
     minutes_item = second.items[1]
     poll_meeting = _poll_with_answers(secretariat, chair_one, chair_two)
+    polls = _build_polls(scheduled, secretariat, chair_one)
     return {
         # A draft meeting whose scheduling poll has answers (the results page).
         "poll_results.show:meeting_id": [poll_meeting.id],
@@ -330,6 +332,13 @@ def _build_world() -> dict[str, list]:
         "outcomes.version:meeting_id": [held.id],
         "number": [1],
         "slug": [summary.slug],
+        # Scheduling polls: one open (names and answers shown), one past its deadline
+        # (read-only); the person's answer page is reached through their link.
+        "polls.new:meeting_id": [polls["no_poll"]],
+        "polls.show:meeting_id": [polls["open"], polls["closed"]],
+        "polls.ask:meeting_id": [polls["open"]],
+        "polls.edit_slot:slot_id": [polls["slot"]],
+        "poll_answer.show:token": polls["tokens"],
     }
 
 
@@ -378,6 +387,56 @@ def _poll_with_answers(secretariat, *chairs) -> Meeting:
         )
     db.session.commit()
     return meeting
+
+
+def _build_polls(scheduled: Meeting, secretariat: User, chair: User) -> dict:
+    from datetime import date, time, timedelta
+
+    from coordapp.models import Contact, MeetingStatus, PollChoice, PollVisibility, utcnow
+
+    def draft(title: str) -> Meeting:
+        meeting = Meeting(
+            title=title,
+            kind=scheduled.kind,
+            starts_at=scheduled.starts_at + timedelta(days=60),
+            ends_at=scheduled.ends_at + timedelta(days=60),
+            timezone=scheduled.timezone,
+            status=MeetingStatus.DRAFT,
+        )
+        db.session.add(meeting)
+        db.session.flush()
+        return meeting
+
+    contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id).limit(4)))
+    day = date.today() + timedelta(days=40)
+    found = {"no_poll": draft("Meeting with no date yet").id, "tokens": []}
+    for key, visibility in (("open", PollVisibility.NAMES), ("closed", PollVisibility.COUNTS)):
+        meeting = draft(f"Meeting to find a date for ({key})")
+        poll = poll_service.create_poll(
+            meeting,
+            message="Which of these dates suit you?",
+            deadline=utcnow() + timedelta(days=7),
+            visibility=visibility,
+            reminder_days_before=2,
+            by=secretariat,
+        )
+        slots = [
+            poll_service.add_slot(poll, day=day, start=time(h), end=time(h + 2), by=secretariat)
+            for h in (9, 14)
+        ]
+        asked = poll_service.ask_people(poll, contacts, by=secretariat).asked
+        for person, choice in zip(asked[:3], PollChoice, strict=False):
+            poll_service.answer(person, {slots[0].id: choice, slots[1].id: "yes"}, "Fine")
+        key_orgs = {c.organisation_id for c in contacts[:1]}
+        poll_service.set_key_organisations(poll, key_orgs, by=secretariat)
+        db.session.commit()
+        found[key] = meeting.id
+        found.setdefault("slot", slots[0].id)
+        found["tokens"].append(poll_token(asked[0]))
+        if key == "closed":
+            poll.deadline = utcnow() - timedelta(minutes=1)
+            db.session.commit()
+    return found
 
 
 @pytest.fixture(scope="module")

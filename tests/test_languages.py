@@ -20,11 +20,12 @@ from flask_babel import force_locale
 
 from coordapp.demo import SERIES_NAME, seed_demo_data
 from coordapp.extensions import db
-from coordapp.links import rsvp_token
+from coordapp.links import poll_token, rsvp_token
 from coordapp.models import (
     Commitment,
     Invitation,
     Meeting,
+    Poll,
     Role,
     Series,
     User,
@@ -247,7 +248,18 @@ def _demo_world() -> World:
         (f"/rsvp/{rsvp_token(invitation)}", invitation.contact),
         (f"/commitments/status/{status_token(commitment)}", commitment.responsible),
     ]
-    typed = [AgendaItem.title, Meeting.title, CommitmentUpdate.note, Commitment.description]
+    # A draft meeting with a scheduling poll: its pages, and the answer page of a person
+    # asked (open, with the others' names and answers shown).
+    poll_ids, respondent = _poll_world(fourth, users["secretariat"])
+    more.append({**base, **poll_ids})
+    link_pages.append((f"/poll/{poll_token(respondent)}", respondent.contact))
+    typed = [
+        AgendaItem.title,
+        Meeting.title,
+        CommitmentUpdate.note,
+        Commitment.description,
+        Poll.message,
+    ]
     content = frozenset(
         _normal(text) for column in typed for text in db.session.scalars(sa.select(column)) if text
     )
@@ -287,6 +299,42 @@ def _poll_meeting(secretariat: User, chair: User) -> Meeting:
         )
     db.session.flush()
     return meeting
+
+
+def _poll_world(like: Meeting, secretariat: User):
+    from datetime import date, time, timedelta
+
+    from coordapp.models import Contact, MeetingStatus, PollChoice, PollVisibility, utcnow
+    from coordapp.polls import service as poll_service
+
+    draft = Meeting(
+        title="Регіональная сустрэча",
+        kind=like.kind,
+        starts_at=like.starts_at + timedelta(days=90),
+        ends_at=like.ends_at + timedelta(days=90),
+        timezone=like.timezone,
+        status=MeetingStatus.DRAFT,
+    )
+    db.session.add(draft)
+    poll = poll_service.create_poll(
+        draft,
+        message="Дата?",
+        deadline=utcnow() + timedelta(days=7),
+        visibility=PollVisibility.NAMES,
+        reminder_days_before=2,
+        by=secretariat,
+    )
+    day = date.today() + timedelta(days=40)
+    slots = [
+        poll_service.add_slot(poll, day=day, start=time(h), end=time(h + 2), by=None)
+        for h in (9, 14)
+    ]
+    contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id).limit(3)))
+    asked = poll_service.ask_people(poll, contacts, by=None).asked
+    for person, choice in zip(asked, PollChoice, strict=False):
+        poll_service.answer(person, {slots[0].id: choice, slots[1].id: "yes"}, None)
+    db.session.flush()
+    return {"meeting": draft.id, "slot": slots[0].id}, asked[0]
 
 
 def _html_pages(app, ids: dict[str, int]):

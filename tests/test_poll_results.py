@@ -23,6 +23,7 @@ from coordapp.models import (
     Meeting,
     MeetingStatus,
     MessageKind,
+    MessageStatus,
     OutgoingMessage,
     Poll,
     PollChoice,
@@ -380,7 +381,7 @@ def test_choosing_a_date_schedules_invites_and_tells_everyone(app, client):
     )
 
     # Everyone asked (chairs included) is told the date.
-    told = _messages(meeting.id, "poll_date_chosen")
+    told = _messages(meeting.id, "poll_result")
     assert sorted(m.to_email for m in told) == sorted(
         [yes_person.contact.email, no_person.contact.email] + [c.email for c in w.chairs]
     )
@@ -397,6 +398,29 @@ def test_choosing_a_date_schedules_invites_and_tells_everyone(app, client):
     assert extra.id  # the wider contact was invited above
 
 
+def test_poll_mail_not_yet_sent_is_dropped_once_the_date_is_chosen(app):
+    from coordapp.polls.notifications import queue_poll_invitations
+    from coordapp.polls.reminders import remind_unanswered_now
+
+    w = World(slots=1)
+    queue_poll_invitations([w.ask()])
+    assert remind_unanswered_now(w.poll, by=w.secretariat) >= 1
+    db.session.commit()
+    choose_slot(db.session.get(Poll, w.poll.id), w.slots[0].id, by=w.secretariat)
+    db.session.commit()
+    statuses = {
+        (m.writer, m.status) for m in _messages(w.meeting.id) if m.writer.startswith("poll_")
+    }
+    # The reminder and the poll invitations still queued are obsolete (not failed): only
+    # the result goes out.
+    assert ("poll_reminder", MessageStatus.OBSOLETE) in statuses
+    assert ("poll_invitation", MessageStatus.OBSOLETE) in statuses
+    assert {status for writer, status in statuses if writer != "poll_result"} == {
+        MessageStatus.OBSOLETE
+    }
+    assert ("poll_result", MessageStatus.QUEUED) in statuses
+
+
 def test_the_chosen_date_email_speaks_the_persons_language(app):
     w = World(slots=1)
     respondent = w.ask()
@@ -405,9 +429,7 @@ def test_the_chosen_date_email_speaks_the_persons_language(app):
     choose_slot(db.session.get(Poll, w.poll.id), w.slots[0].id, by=w.secretariat)
     db.session.commit()
     message = next(
-        m
-        for m in _messages(w.meeting.id, "poll_date_chosen")
-        if m.to_email == respondent.contact.email
+        m for m in _messages(w.meeting.id, "poll_result") if m.to_email == respondent.contact.email
     )
     assert "Дата" in written(message).subject
 
@@ -526,7 +548,7 @@ def test_choose_clicked_twice_at_once_gives_one_date_and_one_set_of_invitations(
         == 3
     )
     assert len(_messages(meeting_id, "invitation")) == 3
-    assert len(_messages(meeting_id, "poll_date_chosen")) == 5
+    assert len(_messages(meeting_id, "poll_result")) == 5
     assert (
         db.session.scalar(
             sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "poll.date_chosen")

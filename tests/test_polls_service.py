@@ -256,6 +256,50 @@ def test_people_are_chosen_as_invitees_are(app):
     assert in_agency in chosen and in_ministry not in chosen
 
 
+def test_moving_a_slot_clears_the_answers_given_for_its_old_time(app):
+    poll, secretariat = _poll()
+    moved = _slot(poll, secretariat)
+    kept = _slot(poll, secretariat, start=time(14), end=time(16))
+    (person,) = _asked(poll, secretariat)
+    answer(person, {moved.id: YES, kept.id: NO}, None)
+    db.session.commit()
+    # Not moving (same times) keeps them.
+    update_slot(moved, day=SOON, start=time(10), end=time(12), by=secretariat)
+    db.session.commit()
+    assert len(db.session.scalars(sa.select(PollAnswer)).all()) == 2
+    update_slot(moved, day=SOON, start=time(17), end=time(18), by=secretariat)
+    db.session.commit()
+    left = db.session.execute(sa.select(PollAnswer.slot_id, PollAnswer.choice)).all()
+    assert left == [(kept.id, NO)]
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "poll.slot_change")
+    ).one()
+    assert event.changes["answers_cleared"] == 1
+
+
+def test_a_chair_who_is_also_a_contact_is_asked_once(app):
+    chair = make_user(Role.MEMBER, email="chair@example.org")
+    meeting = make_meeting(status=MeetingStatus.DRAFT, chairs=[(chair, "Chair")])
+    poll, secretariat = _poll(meeting=meeting)
+    as_contact = make_contact(email="Chair@example.org")
+    # Chair first: the contact with the same email is not asked again.
+    ask_chairs(poll, by=secretariat)
+    result = ask_people(poll, [as_contact, make_contact()], by=secretariat)
+    db.session.commit()
+    assert result.asked_as_chair == [as_contact] and len(result.asked) == 1
+    assert len(poll.respondents) == 2
+
+    # Contact first: asking the chairs turns that person into the chair, same link.
+    other_poll, _ = _poll(meeting=make_meeting(status=MeetingStatus.DRAFT, chairs=[(chair, "")]))
+    (person,) = ask_people(other_poll, [as_contact], by=secretariat).asked
+    link_id = person.link_id
+    assert ask_chairs(other_poll, by=secretariat) == []
+    db.session.commit()
+    db.session.expire_all()
+    [only] = db.session.get(Poll, other_poll.id).respondents
+    assert only.user_id == chair.id and only.contact_id is None and only.link_id == link_id
+
+
 def test_the_chairs_are_asked_once(app):
     chair, co_chair = make_user(Role.MEMBER), make_user(Role.MEMBER)
     meeting = make_meeting(

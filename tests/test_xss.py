@@ -865,9 +865,81 @@ def test_poll_results_render_names_comments_and_organisations_inert(app, client)
     deliver_due_messages()
     db.session.expire_all()
     told = db.session.scalars(
-        db.select(OutgoingMessage).where(OutgoingMessage.writer == "poll_date_chosen")
+        db.select(OutgoingMessage).where(OutgoingMessage.writer == "poll_result")
     ).all()
     assert told
     for message in told:
         assert message.html_body
         assert_inert(message.html_body, showing=("poll-meeting",), where=message.to_email)
+
+
+def test_poll_fields_render_inert_on_the_poll_pages_and_emails(app, client):
+    """The scheduling poll: the meeting's title, the poll's message, the names of the
+    people and organisations asked and a person's comment, on every poll page and email."""
+    from datetime import date, time, timedelta
+
+    from coordapp.links import poll_token
+    from coordapp.models import PollChoice, PollVisibility
+    from coordapp.polls import service as poll_service
+    from coordapp.polls.notifications import queue_poll_invitations
+
+    TAGS.clear()
+    secretariat = make_user(role=Role.SECRETARIAT, email="sec@example.org")
+    chair = make_user(role=Role.MEMBER, email="chair@example.org", name=payload("chair-name"))
+    organisation = make_organisation(name=payload("org-name"), acronym=SHORT)
+    asker = make_contact(organisation, name=payload("contact-name"), email="a@example.org")
+    other = make_contact(organisation, name=payload("other-name"), email="b@example.org")
+    meeting = make_meeting(
+        title=payload("meeting-title"), status=MeetingStatus.DRAFT, chairs=[(chair, SHORT)]
+    )
+    poll = poll_service.create_poll(
+        meeting,
+        message=payload("poll-message"),
+        deadline=datetime.now(UTC) + timedelta(days=5),
+        visibility=PollVisibility.NAMES,
+        by=secretariat,
+    )
+    slot = poll_service.add_slot(
+        poll, day=date.today() + timedelta(days=20), start=time(10), end=time(12), by=None
+    )
+    poll_service.ask_chairs(poll, by=None)
+    first, second = poll_service.ask_people(poll, [asker, other], by=None).asked
+    poll_service.answer(first, {slot.id: PollChoice.YES}, payload("poll-comment"))
+    poll_service.answer(second, {slot.id: PollChoice.NO}, None)
+    poll_service.set_key_organisations(poll, [organisation.id], by=None)
+    queue_poll_invitations(poll.respondents)
+    db.session.commit()
+    deliver_due_messages()
+
+    failures: list[str] = []
+    seen: list[str] = []
+
+    def check(url: str, showing: tuple[str, ...]) -> None:
+        response = client.get(url)
+        if response.status_code != 200:
+            failures.append(f"{url}: HTTP {response.status_code}")
+            return
+        html = response.get_data(as_text=True)
+        seen.append(inspect_html(html).text)
+        try:
+            assert_inert(html, showing=showing, where=url)
+        except AssertionError as error:
+            failures.append(str(error))
+
+    login_as(client, secretariat)
+    m = meeting.id
+    check(f"/meetings/{m}", ("meeting-title",))
+    check(f"/meetings/{m}/poll", ("meeting-title", "poll-message", "contact-name", "org-name"))
+    check(f"/meetings/{m}/poll/ask", ("meeting-title", "contact-name", "org-name"))
+    check(f"/poll-slots/{slot.id}/edit", ("meeting-title",))
+    for message in db.session.scalars(db.select(OutgoingMessage)):
+        check(f"/mail/{message.id}", ())
+        check(f"/mail/{message.id}/html", ("poll-message",))
+    with client.session_transaction() as session:
+        session.clear()
+    check(f"/poll/{poll_token(first)}", ("meeting-title", "poll-message", "poll-comment"))
+    check(f"/poll/{poll_token(second)}", ("contact-name", "chair-name"))
+
+    assert not failures, "\n".join(failures)
+    everything = "\n".join(seen)
+    assert sorted(tag for tag in TAGS if shown(tag) not in everything) == []

@@ -34,6 +34,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
+from coordapp.polls import overview as polls_overview
 from coordapp.timefmt import local_datetime
 from coordapp.web import get_meeting_or_404, get_series_or_404
 
@@ -109,6 +110,8 @@ ACTION_LABELS = {
     "poll.ask_chairs": _l("Asked the chairs to answer the poll"),
     "poll.key_organisations": _l("Chose the key organisations for the poll"),
     "poll.date_chosen": _l("Chose the date from the poll"),
+    "poll.remind": _l("Reminded those who have not answered the poll"),
+    "poll.reminders_sent": _l("Sent the poll's automatic reminders"),
     # attendance
     "attendance.update": _l("Updated the attendance"),
     "attendance.walk_in": _l("Added a walk-in"),
@@ -288,6 +291,7 @@ def _render_meeting(meeting: Meeting, code: int = 200):
             audit_rows=_audit_rows(meeting, RECENT_AUDIT_EVENTS + 1) if can_manage else [],
             recent_audit_events=RECENT_AUDIT_EVENTS,
             invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
+            poll_box=polls_overview.meeting_box(meeting) if can_manage else None,
             approval_box=approval_service.meeting_section(meeting, current_user),
             approval_forms={
                 "submit": SubmitForm(formdata=None),

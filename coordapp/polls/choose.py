@@ -40,7 +40,7 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.models.locking import lock_for_writing
-from coordapp.polls.result_notifications import queue_date_chosen
+from coordapp.polls.notifications import drop_unsent_poll_mail, queue_poll_result
 from coordapp.polls.service import PollError
 
 
@@ -133,7 +133,10 @@ def choose_slot(
             .order_by(PollRespondent.id)
         )
     )
-    told = queue_date_chosen(poll, respondents)
+    # Everyone asked is told the date; poll invitations and reminders not yet sent are
+    # dropped (they would ask about a question already settled).
+    drop_unsent_poll_mail(poll)
+    told = queue_poll_result(poll)
     # Invitations: every contact asked, whatever they answered (one who said no may send
     # a substitute), and the wider list.
     asked = [r.contact for r in respondents if r.contact is not None]

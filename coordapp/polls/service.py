@@ -229,8 +229,9 @@ def update_slot(
     by: User | None,
     now: datetime | None = None,
 ) -> PollSlot:
-    """Move a slot. The answers already given for it are kept (the secretariat decides
-    whether the change is small enough)."""
+    """Move a slot. The answers already given for it are removed: they were for the old
+    time and no longer mean anything (the page says so before the secretariat confirms).
+    The audit entry counts the answers removed."""
     poll = slot.poll
     meeting = poll.meeting
     starts_at, ends_at = slot_times(meeting, day, start, end)
@@ -241,11 +242,14 @@ def update_slot(
     _check_slot(poll, starts_at, ends_at, now or utcnow(), exclude_id=slot.id)
     before = audit.snapshot(slot, ["starts_at", "ends_at"])
     slot.starts_at, slot.ends_at = starts_at, ends_at
+    cleared = db.session.execute(sa.delete(PollAnswer).where(PollAnswer.slot_id == slot.id))
+    changes = audit.diff(before, audit.snapshot(slot, ["starts_at", "ends_at"]))
+    changes["answers_cleared"] = cleared.rowcount or 0
     audit.record(
         "poll.slot_change",
         slot,
         meeting_id=meeting.id,
-        changes=audit.diff(before, audit.snapshot(slot, ["starts_at", "ends_at"])),
+        changes=changes,
         note=_slot_note(meeting, slot),
         by=by,
     )
@@ -281,6 +285,8 @@ class AskResult:
     asked: list[PollRespondent] = field(default_factory=list)
     already_asked: list[Contact] = field(default_factory=list)
     inactive_skipped: list[Contact] = field(default_factory=list)
+    # Contacts with the email of a chair already asked: the chair answers once, as chair.
+    asked_as_chair: list[Contact] = field(default_factory=list)
 
 
 def _insert_respondents(poll: Poll, rows: list[dict]) -> list[PollRespondent]:
@@ -313,10 +319,20 @@ def ask_people(poll: Poll, contacts: Iterable[Contact], *, by: User | None) -> A
         if unique
         else set()
     )
+    chair_emails = {
+        email.lower()
+        for email in db.session.scalars(
+            sa.select(User.email)
+            .join(PollRespondent, PollRespondent.user_id == User.id)
+            .where(PollRespondent.poll_id == poll.id)
+        )
+    }
     new_contacts = []
     for contact in unique.values():
         if contact.id in existing:
             result.already_asked.append(contact)
+        elif contact.email.lower() in chair_emails:
+            result.asked_as_chair.append(contact)
         elif not contact.active:
             result.inactive_skipped.append(contact)
         else:
@@ -356,6 +372,42 @@ def ask_chairs(poll: Poll, *, by: User | None) -> list[PollRespondent]:
         )
     )
     new_ids = [user_id for user_id in dict.fromkeys(chair_ids) if user_id not in asked]
+    # A chair already asked as a contact (same email) becomes that person's chair entry:
+    # same link and answers, asked once.
+    emails = (
+        dict(
+            db.session.execute(
+                sa.select(User.id, sa.func.lower(User.email)).where(User.id.in_(new_ids))
+            ).all()
+        )
+        if new_ids
+        else {}
+    )
+    as_contact = (
+        {
+            email: respondent
+            for respondent, email in db.session.execute(
+                sa.select(PollRespondent, sa.func.lower(Contact.email))
+                .join(Contact, PollRespondent.contact_id == Contact.id)
+                .where(
+                    PollRespondent.poll_id == poll.id,
+                    sa.func.lower(Contact.email).in_(list(emails.values())),
+                )
+            )
+        }
+        if emails
+        else {}
+    )
+    converted = []
+    for user_id in list(new_ids):
+        respondent = as_contact.get(emails.get(user_id))
+        if respondent is not None:
+            respondent.contact_id, respondent.user_id = None, user_id
+            db.session.expire(respondent, ["contact", "user"])
+            converted.append(respondent)
+            new_ids.remove(user_id)
+    if converted:
+        db.session.flush()
     created = _insert_respondents(poll, [{"user_id": user_id} for user_id in new_ids])
     if created:
         db.session.expire(poll, ["respondents"])
@@ -416,12 +468,15 @@ def answer(
     choices: Mapping[int, PollChoice | str],
     comment: str | None,
     *,
+    seen: Mapping[int, tuple[datetime, datetime]] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record (or replace) the person's answers: {slot id: choice} and a comment.
 
     Slots left out have no answer. Refused (PollClosed) after the deadline or once the date
-    is chosen; refused (PollError, nothing saved) when a slot named no longer exists."""
+    is chosen; refused (PollError, nothing saved) when a slot named no longer exists, or
+    (with `seen`, {slot id: (starts_at, ends_at)} as the page showed them) when one was
+    moved meanwhile."""
     try:
         wanted = {int(slot_id): PollChoice(choice) for slot_id, choice in choices.items()}
     except ValueError:
@@ -445,12 +500,31 @@ def answer(
     reason = answers_closed_reason(poll, now)
     if reason:
         raise PollClosed(reason)
-    slot_ids = set(db.session.scalars(sa.select(PollSlot.id).where(PollSlot.poll_id == poll.id)))
+    slot_times_now = {
+        slot_id: (starts_at, ends_at)
+        for slot_id, starts_at, ends_at in db.session.execute(
+            sa.select(PollSlot.id, PollSlot.starts_at, PollSlot.ends_at).where(
+                PollSlot.poll_id == poll.id
+            )
+        )
+    }
+    slot_ids = set(slot_times_now)
     if not set(wanted) <= slot_ids:
         raise PollError(
             _l(
                 "One of the dates you answered for has been removed by the secretariat "
                 "meanwhile. Nothing was saved: please look at the dates again and answer."
+            )
+        )
+    if seen is not None and any(
+        slot_id in slot_times_now and tuple(slot_times_now[slot_id]) != tuple(times)
+        for slot_id, times in seen.items()
+        if slot_id in wanted
+    ):
+        raise PollError(
+            _l(
+                "The secretariat changed the time of one of the dates meanwhile. Nothing was "
+                "saved: please look at the dates again and answer."
             )
         )
     when = now or utcnow()

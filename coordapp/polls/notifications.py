@@ -1,0 +1,153 @@
+"""Emails about a scheduling poll. The `queue_…` functions queue one outbox row per
+person, in the caller's transaction; the writers below write each email in the worker,
+in the person's language (a contact's `language`, a chair's preferred language).
+
+    poll_invitation   the question, the candidate dates and the personal link
+    poll_reminder     to those who have not answered (manual or N days before the deadline)
+    poll_result       the date chosen, to everyone asked
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from coordapp.extensions import db
+from coordapp.links import poll_url
+from coordapp.mail.compose import Email, render_email
+from coordapp.mail.queue import Recipient, queue_many
+from coordapp.mail.writers import CannotWrite, writer
+from coordapp.models import (
+    Meeting,
+    MessageKind,
+    MessageStatus,
+    OutgoingMessage,
+    Poll,
+    PollRespondent,
+)
+
+
+def _to(respondent: PollRespondent, **params: Any) -> Recipient:
+    return Recipient(
+        email=respondent.email,
+        name=respondent.name,
+        meeting_id=respondent.poll.meeting_id,
+        params={"respondent_id": respondent.id, **params},
+    )
+
+
+def queue_poll_invitations(respondents: Iterable[PollRespondent]) -> int:
+    """The poll's email with the personal link, for each of `respondents` (one INSERT)."""
+    return queue_many("poll_invitation", MessageKind.OTHER, (_to(r) for r in respondents))
+
+
+def queue_poll_reminders(respondents: Iterable[PollRespondent]) -> int:
+    return queue_many("poll_reminder", MessageKind.REMINDER, (_to(r) for r in respondents))
+
+
+def _everyone_asked(poll: Poll) -> list[PollRespondent]:
+    return list(
+        db.session.scalars(
+            sa.select(PollRespondent)
+            .where(PollRespondent.poll_id == poll.id)
+            .options(joinedload(PollRespondent.contact), joinedload(PollRespondent.user))
+            .order_by(PollRespondent.id)
+        )
+    )
+
+
+def queue_poll_result(poll: Poll) -> int:
+    """Tell everyone asked which date was chosen (call once the poll's `chosen_slot_id` is
+    set, in the same transaction). Returns how many emails were queued."""
+    if poll.chosen_slot_id is None:
+        raise ValueError("no date has been chosen for this poll")
+    return queue_many(
+        "poll_result",
+        MessageKind.OTHER,
+        (_to(r, slot_id=poll.chosen_slot_id) for r in _everyone_asked(poll)),
+    )
+
+
+def drop_unsent_poll_mail(poll: Poll) -> int:
+    """Once the date is chosen: poll invitations and reminders still queued become
+    obsolete (not failed: nobody needs them any more). Returns how many."""
+    result = db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(
+            OutgoingMessage.meeting_id == poll.meeting_id,
+            OutgoingMessage.writer.in_(["poll_invitation", "poll_reminder"]),
+            OutgoingMessage.status == MessageStatus.QUEUED,
+        )
+        .values(status=MessageStatus.OBSOLETE)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+# --- the writers (run in the worker) -----------------------------------------------------
+
+
+def _respondent_of(row: OutgoingMessage) -> PollRespondent:
+    respondent_id = (row.params or {}).get("respondent_id")
+    respondent = (
+        db.session.scalar(
+            sa.select(PollRespondent)
+            .where(PollRespondent.id == respondent_id)
+            .options(
+                joinedload(PollRespondent.contact),
+                joinedload(PollRespondent.user),
+                joinedload(PollRespondent.poll).joinedload(Poll.meeting).joinedload(Meeting.series),
+                joinedload(PollRespondent.poll).selectinload(Poll.slots),
+            )
+        )
+        if respondent_id is not None
+        else None
+    )
+    if respondent is None:
+        raise CannotWrite("the person asked in this poll no longer exists")
+    return respondent
+
+
+def _language(respondent: PollRespondent) -> str | None:
+    return respondent.user.language if respondent.is_chair else respondent.contact.language
+
+
+def _poll_email(template: str, respondent: PollRespondent, **context: Any) -> Email:
+    poll = respondent.poll
+    return render_email(
+        template,
+        _language(respondent),
+        poll=poll,
+        meeting=poll.meeting,
+        slots=poll.slots,
+        respondent=respondent,
+        person_name=respondent.name,
+        link=poll_url(respondent),
+        **context,
+    )
+
+
+@writer("poll_invitation")
+def write_poll_invitation(row: OutgoingMessage) -> Email:
+    return _poll_email("poll_invitation", _respondent_of(row))
+
+
+@writer("poll_reminder")
+def write_poll_reminder(row: OutgoingMessage) -> Email:
+    respondent = _respondent_of(row)
+    if respondent.poll.chosen_slot_id is not None:
+        raise CannotWrite("the date of this poll has been chosen: no reminder")
+    return _poll_email("poll_reminder", respondent)
+
+
+@writer("poll_result")
+def write_poll_result(row: OutgoingMessage) -> Email:
+    respondent = _respondent_of(row)
+    slot_id = (row.params or {}).get("slot_id")
+    chosen = next((s for s in respondent.poll.slots if s.id == slot_id), None)
+    if chosen is None:
+        raise CannotWrite("the chosen date of this poll no longer exists")
+    return _poll_email("poll_result", respondent, chosen=chosen)

@@ -1,0 +1,363 @@
+"""The secretariat's poll pages on a draft meeting: create the poll, its candidate slots,
+whom to ask (as invitations choose invitees, plus the chairs), the key organisations and
+reminders. Every email is queued in the same transaction and written by the worker."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from coordapp.access import secretariat_required
+from coordapp.extensions import db
+from coordapp.invitations.forms import ActionForm
+from coordapp.links import poll_url
+from coordapp.models import (
+    Contact,
+    Meeting,
+    MeetingStatus,
+    Organisation,
+    PollSlot,
+    PollVisibility,
+)
+from coordapp.polls import overview, reminders, service
+from coordapp.polls.forms import AskForm, KeyOrganisationsForm, PollForm, SlotForm
+from coordapp.polls.notifications import queue_poll_invitations
+from coordapp.web import get_meeting_or_404
+
+bp = Blueprint("polls", __name__)
+
+RESULTS_ENDPOINT = "poll_results.results"
+
+
+def _results_url(meeting: Meeting) -> str | None:
+    """The results page's address, once the results pages exist (another blueprint)."""
+    if RESULTS_ENDPOINT in current_app.view_functions:
+        return url_for(RESULTS_ENDPOINT, meeting_id=meeting.id)
+    return None
+
+
+def _poll_or_404(meeting: Meeting):
+    poll = overview.poll_of(meeting)
+    if poll is None:
+        abort(404, _("This meeting has no scheduling poll."))
+    return poll
+
+
+def _get_slot_or_404(slot_id: int) -> PollSlot:
+    slot = db.session.get(PollSlot, slot_id)
+    if slot is None:
+        abort(404, _("This date is no longer in the poll."))
+    return slot
+
+
+def _refused(error: service.PollError, meeting: Meeting):
+    """A refusal of the service: the poll page again, with the reason, and its code."""
+    db.session.rollback()
+    flash(str(error), "error")
+    return _render_poll(get_meeting_or_404(meeting.id), code=error.status)
+
+
+# --- creating the poll ---------------------------------------------------------------------
+
+
+def _aware(meeting: Meeting, wall):
+    """A wall-clock datetime typed in the meeting's timezone, as UTC (None if it does not
+    exist that day)."""
+    aware = wall.replace(tzinfo=meeting.tz)
+    utc = aware.astimezone(UTC)
+    if utc.astimezone(meeting.tz).replace(tzinfo=None) != wall:
+        return None
+    return utc
+
+
+@bp.route("/meetings/<int:meeting_id>/poll/new", methods=["GET", "POST"])
+@secretariat_required
+def new(meeting_id: int):
+    meeting = get_meeting_or_404(meeting_id)
+    if overview.poll_of(meeting) is not None:
+        return redirect(url_for("polls.show", meeting_id=meeting.id))
+    form = PollForm()
+    if meeting.status != MeetingStatus.DRAFT:
+        if request.method == "POST":
+            flash(_("A date can only be polled for a draft meeting."), "error")
+        return render_template("polls/new.html", meeting=meeting, form=None), 409
+    if form.validate_on_submit():
+        deadline = _aware(meeting, form.deadline.data)
+        if deadline is None:
+            form.deadline.errors.append(
+                _("This time does not exist on that day in the meeting's timezone.")
+            )
+        else:
+            try:
+                poll = service.create_poll(
+                    meeting,
+                    message=form.message.data,
+                    deadline=deadline,
+                    visibility=PollVisibility(form.visibility.data),
+                    reminder_days_before=form.reminder_days_before.data,
+                    by=current_user,
+                )
+                if form.ask_chairs.data:
+                    queue_poll_invitations(service.ask_chairs(poll, by=current_user))
+            except service.PollError as error:
+                db.session.rollback()
+                form.deadline.errors.append(str(error))
+                return render_template("polls/new.html", meeting=meeting, form=form), (error.status)
+            db.session.commit()
+            flash(_("The poll was created. Now add the candidate dates."), "success")
+            return redirect(url_for("polls.show", meeting_id=meeting.id))
+    code = 400 if request.method == "POST" else 200
+    if code == 400:
+        flash(_("The poll was not created: please correct the fields marked below."), "error")
+    return render_template("polls/new.html", meeting=meeting, form=form), code
+
+
+# --- the poll page -------------------------------------------------------------------------
+
+
+def _render_poll(meeting: Meeting, *, slot_form=None, key_form=None, code: int = 200):
+    poll = _poll_or_404(meeting)
+    people = overview.respondents(poll)
+    if key_form is None:
+        key_form = KeyOrganisationsForm(formdata=None)
+        key_form.organisation_ids.data = [k.organisation_id for k in poll.key_organisations]
+    key_form.organisation_ids.choices = [
+        (o.id, o.display_name)
+        for o in db.session.scalars(
+            sa.select(Organisation)
+            .where(
+                sa.or_(
+                    Organisation.active.is_(True),
+                    Organisation.id.in_([k.organisation_id for k in poll.key_organisations]),
+                )
+            )
+            .order_by(Organisation.name)
+        )
+    ]
+    return (
+        render_template(
+            "polls/show.html",
+            meeting=meeting,
+            poll=poll,
+            people=people,
+            answered=sum(1 for p in people if p.answered_at),
+            counts=overview.answer_counts(poll),
+            closed_reason=service.answers_closed_reason(poll),
+            slot_form=slot_form or SlotForm(formdata=None),
+            key_form=key_form,
+            action_form=ActionForm(),
+            results_url=_results_url(meeting),
+            poll_url=poll_url,
+        ),
+        code,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/poll")
+@secretariat_required
+def show(meeting_id: int):
+    return _render_poll(get_meeting_or_404(meeting_id))
+
+
+# --- slots ---------------------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/poll/slots")
+@secretariat_required
+def add_slot(meeting_id: int):
+    meeting = get_meeting_or_404(meeting_id)
+    poll = _poll_or_404(meeting)
+    form = SlotForm()
+    if not form.validate():
+        flash(_("The date was not added: please correct the fields marked below."), "error")
+        return _render_poll(meeting, slot_form=form, code=400)
+    try:
+        service.add_slot(
+            poll, day=form.day.data, start=form.start.data, end=form.end.data, by=current_user
+        )
+    except service.PollInputError as error:
+        db.session.rollback()
+        form.day.errors = [str(error)]
+        flash(_("The date was not added: please correct the fields marked below."), "error")
+        return _render_poll(get_meeting_or_404(meeting_id), slot_form=form, code=400)
+    except service.PollError as error:
+        return _refused(error, meeting)
+    db.session.commit()
+    flash(_("The date was added to the poll."), "success")
+    return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
+
+
+def _render_slot_form(slot: PollSlot, form: SlotForm, code: int = 200):
+    meeting = slot.poll.meeting
+    answers = overview.slot_answer_count(slot)
+    return (
+        render_template(
+            "polls/slot_form.html", meeting=meeting, slot=slot, form=form, answers=answers
+        ),
+        code,
+    )
+
+
+@bp.route("/poll-slots/<int:slot_id>/edit", methods=["GET", "POST"])
+@secretariat_required
+def edit_slot(slot_id: int):
+    slot = _get_slot_or_404(slot_id)
+    meeting = slot.poll.meeting
+    if request.method == "GET":
+        start, end = meeting.local(slot.starts_at), meeting.local(slot.ends_at)
+        form = SlotForm(formdata=None, day=start.date(), start=start.time(), end=end.time())
+        return _render_slot_form(slot, form)
+    form = SlotForm()
+    if not form.validate():
+        flash(_("The date was not changed: please correct the fields marked below."), "error")
+        return _render_slot_form(slot, form, 400)
+    try:
+        before = (slot.starts_at, slot.ends_at)
+        service.update_slot(
+            slot, day=form.day.data, start=form.start.data, end=form.end.data, by=current_user
+        )
+    except service.PollInputError as error:
+        db.session.rollback()
+        form.day.errors = [str(error)]
+        return _render_slot_form(_get_slot_or_404(slot_id), form, 400)
+    except service.PollError as error:
+        return _refused(error, meeting)
+    db.session.commit()
+    if before != (slot.starts_at, slot.ends_at):
+        flash(
+            _("The date was changed. The answers given for its old time were removed."),
+            "success",
+        )
+    return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
+
+
+@bp.post("/poll-slots/<int:slot_id>/remove")
+@secretariat_required
+def remove_slot(slot_id: int):
+    slot = _get_slot_or_404(slot_id)
+    meeting = slot.poll.meeting
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.remove_slot(slot, by=current_user)
+    except service.PollError as error:
+        return _refused(error, meeting)
+    db.session.commit()
+    flash(_("The date was removed from the poll, with its answers."), "success")
+    return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
+
+
+# --- whom to ask ---------------------------------------------------------------------------
+
+
+def _fill_ask_choices(form: AskForm) -> None:
+    contacts = db.session.scalars(
+        sa.select(Contact)
+        .join(Contact.organisation)
+        .where(Contact.active.is_(True))
+        .options(joinedload(Contact.organisation))
+        .order_by(Contact.name, Contact.id)
+    )
+    form.contact_ids.choices = [
+        (c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts
+    ]
+    organisations = db.session.scalars(
+        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
+    )
+    form.organisation_ids.choices = [(o.id, o.display_name) for o in organisations]
+
+
+@bp.route("/meetings/<int:meeting_id>/poll/ask", methods=["GET", "POST"])
+@secretariat_required
+def ask(meeting_id: int):
+    meeting = get_meeting_or_404(meeting_id)
+    poll = _poll_or_404(meeting)
+    form = AskForm()
+    if request.method == "POST" and form.validate():
+        try:
+            # Chairs first: a contact with a chair's email is then not asked twice.
+            asked = service.ask_chairs(poll, by=current_user) if form.chairs.data else []
+            contacts = service.people_to_ask(
+                meeting,
+                contact_ids=form.contact_ids.data or (),
+                organisation_ids=form.organisation_ids.data or (),
+                categories=form.chosen_categories,
+                series_default_list=form.series_default_list.data,
+            )
+            result = service.ask_people(poll, contacts, by=current_user)
+            asked += result.asked
+            queue_poll_invitations(asked)
+            db.session.commit()
+        except service.PollError as error:
+            return _refused(error, meeting)
+        except IntegrityError:
+            db.session.rollback()
+            abort(409, _("The people asked changed meanwhile. Please try again."))
+        flash(
+            ngettext(
+                "%(num)s person asked; the poll's email is on its way.",
+                "%(num)s people asked; the poll's email is on its way.",
+                len(asked),
+            ),
+            "success" if asked else "info",
+        )
+        if result.already_asked or result.inactive_skipped or result.asked_as_chair:
+            return render_template("polls/ask_result.html", meeting=meeting, result=result)
+        return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="people"))
+    _fill_ask_choices(form)
+    code = 400 if request.method == "POST" else 200
+    if code == 400:
+        flash(_("Nobody was asked: please correct the fields marked below."), "error")
+    return render_template("polls/ask.html", meeting=meeting, poll=poll, form=form), code
+
+
+@bp.post("/meetings/<int:meeting_id>/poll/key-organisations")
+@secretariat_required
+def key_organisations(meeting_id: int):
+    meeting = get_meeting_or_404(meeting_id)
+    poll = _poll_or_404(meeting)
+    form = KeyOrganisationsForm()
+    if not form.validate():
+        flash(_("The key organisations were not saved."), "error")
+        return _render_poll(meeting, key_form=form, code=400)
+    try:
+        service.set_key_organisations(poll, form.organisation_ids.data or (), by=current_user)
+    except service.PollInputError as error:
+        db.session.rollback()
+        form.organisation_ids.errors = [str(error)]
+        return _render_poll(get_meeting_or_404(meeting_id), key_form=form, code=400)
+    except service.PollError as error:
+        return _refused(error, meeting)
+    db.session.commit()
+    flash(_("The key organisations were saved."), "success")
+    return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="key-organisations"))
+
+
+@bp.post("/meetings/<int:meeting_id>/poll/remind")
+@secretariat_required
+def remind(meeting_id: int):
+    meeting = get_meeting_or_404(meeting_id)
+    poll = _poll_or_404(meeting)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        count = reminders.remind_unanswered_now(poll, by=current_user)
+    except service.PollError as error:
+        return _refused(error, meeting)
+    db.session.commit()
+    flash(
+        ngettext(
+            "A reminder was queued for %(num)s person who has not answered.",
+            "Reminders were queued for %(num)s people who have not answered.",
+            count,
+        ),
+        "success" if count else "info",
+    )
+    return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="people"))
