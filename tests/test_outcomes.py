@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +35,7 @@ from coordapp.models import (
 )
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.outcomes import service
+from tests.concurrency import run_at_once
 from tests.conftest import count_queries, login_as
 from tests.factories import (
     make_approved_meeting,
@@ -675,32 +675,6 @@ def test_slug_is_unique_across_meetings_with_the_same_title_and_date(world, clie
 # --- at the same moment --------------------------------------------------------------------
 
 
-def _at_once(app, jobs) -> list[BaseException]:
-    """Each job in its own thread (own app context, session and connection), released
-    together and committed; returns what they raised."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                job()
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported by the main thread
-                db.session.rollback()
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 @pytest.mark.commits
 def test_a_double_click_starts_one_draft_and_publishes_one_version(app):
     world = build_world()
@@ -717,7 +691,7 @@ def test_a_double_click_starts_one_draft_and_publishes_one_version(app):
             by=db.session.get(User, user_id),
         )
 
-    errors = _at_once(app, [starting, starting])
+    errors = run_at_once(app, [starting, starting])
     # One draft; the second click is told there is one already (no database error).
     assert [type(e) for e in errors] == [service.SummaryError]
     assert db.session.scalar(sa.select(sa.func.count(OutcomeSummary.id))) == 1
@@ -727,7 +701,7 @@ def test_a_double_click_starts_one_draft_and_publishes_one_version(app):
         summary = service.summary_of(meeting_id)
         service.publish(summary, meeting, by=db.session.get(User, user_id))
 
-    errors = _at_once(app, [publishing, publishing])
+    errors = run_at_once(app, [publishing, publishing])
     assert [type(e) for e in errors] == [service.SummaryError]
     assert "Nothing changed" in errors[0].message
     assert db.session.scalar(sa.select(sa.func.count(OutcomeSummaryVersion.id))) == 1

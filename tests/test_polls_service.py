@@ -4,7 +4,6 @@ answers that stay whole when people answer at once or a slot goes meanwhile."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -43,6 +42,7 @@ from coordapp.polls.service import (
     set_key_organisations,
     update_slot,
 )
+from tests.concurrency import run_at_once
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
 
 YES, MAYBE, NO = PollChoice.YES, PollChoice.IF_NEED_BE, PollChoice.NO
@@ -431,32 +431,6 @@ def test_the_personal_link_finds_its_person_and_no_other_link_does(app):
 # --- at the same moment --------------------------------------------------------------------
 
 
-def _run_at_once(app, jobs):
-    """Run each job in its own thread (own app context, session and connection), all
-    released together; returns the exceptions raised."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                job()
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported by the main thread
-                db.session.rollback()
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 @pytest.mark.commits
 def test_people_answering_at_once_all_have_their_answers_saved(app):
     poll, secretariat = _poll()
@@ -475,7 +449,7 @@ def test_people_answering_at_once_all_have_their_answers_saved(app):
 
     # Each person answers twice at once too (a double click).
     jobs = [answering(r, n) for n, r in enumerate(respondent_ids) for _ in range(2)]
-    assert _run_at_once(app, jobs) == []
+    assert run_at_once(app, jobs) == []
     rows = db.session.execute(sa.select(PollAnswer.respondent_id, PollAnswer.slot_id)).all()
     assert sorted(rows) == sorted((r, s) for r in respondent_ids for s in slot_ids)
     comments = db.session.scalars(sa.select(PollRespondent.comment))
@@ -504,7 +478,7 @@ def test_an_answer_racing_the_removal_of_its_slot_is_refused_or_removed_with_it(
 
         remove_slot(db.session.get(PollSlot, doomed_id), by=db.session.get(User, secretariat_id))
 
-    errors = _run_at_once(app, [removing, *[answering(r) for r in respondent_ids]])
+    errors = run_at_once(app, [removing, *[answering(r) for r in respondent_ids]])
     # Whoever came after the removal was told so; nobody met a database error.
     assert all(isinstance(e, PollError) and "removed" in str(e) for e in errors), errors
     answers = db.session.execute(sa.select(PollAnswer.respondent_id, PollAnswer.slot_id)).all()
