@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
@@ -51,20 +50,7 @@ def _closed_message(meeting: Meeting) -> str:
 
 
 def _fill_invite_choices(form: InviteForm) -> None:
-    contacts = db.session.scalars(
-        sa.select(Contact)
-        .join(Contact.organisation)
-        .where(Contact.active.is_(True))
-        .options(joinedload(Contact.organisation))
-        .order_by(Contact.name, Contact.id)
-    )
-    form.contact_ids.choices = [
-        (c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts
-    ]
-    organisations = db.session.scalars(
-        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
-    )
-    form.organisation_ids.choices = [(o.id, o.display_name) for o in organisations]
+    form.contact_ids.choices, form.organisation_ids.choices = service.invitee_choices()
 
 
 @bp.route("/meetings/<int:meeting_id>/invitations/new", methods=["GET", "POST"])

@@ -24,12 +24,11 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
 from coordapp.inputs import bounded_int
 from coordapp.invitations.forms import ChecklistField
-from coordapp.invitations.service import contacts_to_invite
+from coordapp.invitations.service import contacts_to_invite, invitee_choices
 from coordapp.models import (
     CATEGORY_LABELS,
     Category,
     Meeting,
-    Organisation,
     Poll,
     PollChoice,
     meeting_page_options,
@@ -81,14 +80,7 @@ def _fill_choices(form: ChooseForm, results: poll_results.Results) -> None:
     form.slot_id.choices = [
         (slot.id, poll_results.slot_label(slot, tz, zone=False)) for slot in results.slots
     ]
-    organisations = db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym)
-        .where(Organisation.active.is_(True))
-        .order_by(Organisation.name)
-    )
-    form.organisation_ids.choices = [
-        (oid, f"{acronym} ({name})" if acronym else name) for oid, name, acronym in organisations
-    ]
+    _, form.organisation_ids.choices = invitee_choices()
 
 
 def _page(poll: Poll, form: ChooseForm | None, code: int = 200):

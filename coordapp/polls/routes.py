@@ -12,14 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
 from coordapp.invitations.forms import ActionForm
+from coordapp.invitations.service import invitee_choices
 from coordapp.links import poll_url
 from coordapp.models import (
-    Contact,
     Meeting,
     MeetingStatus,
     Organisation,
@@ -258,20 +257,7 @@ def remove_slot(slot_id: int):
 
 
 def _fill_ask_choices(form: AskForm) -> None:
-    contacts = db.session.scalars(
-        sa.select(Contact)
-        .join(Contact.organisation)
-        .where(Contact.active.is_(True))
-        .options(joinedload(Contact.organisation))
-        .order_by(Contact.name, Contact.id)
-    )
-    form.contact_ids.choices = [
-        (c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts
-    ]
-    organisations = db.session.scalars(
-        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
-    )
-    form.organisation_ids.choices = [(o.id, o.display_name) for o in organisations]
+    form.contact_ids.choices, form.organisation_ids.choices = invitee_choices()
 
 
 @bp.route("/meetings/<int:meeting_id>/poll/ask", methods=["GET", "POST"])
