@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from coordapp.extensions import db
@@ -207,7 +207,7 @@ def seed_demo_data() -> bool:
         )
 
     user("admin@demo.coordapp.org", "Demo Administrator", Role.ADMIN)
-    user(
+    secretariat = user(
         "secretariat@demo.coordapp.org",
         "Olga Sidarenka",
         Role.SECRETARIAT,
@@ -286,9 +286,21 @@ def seed_demo_data() -> bool:
         MeetingStatus.SCHEDULED,
         chairs,
     )
+    # A draft whose date is still being found: a scheduling poll, half answered.
+    fifth = _meeting(
+        series,
+        5,
+        "Fifth meeting (date to be found)",
+        MeetingKind.REGULAR,
+        today + timedelta(days=75),
+        2,
+        MeetingStatus.DRAFT,
+        chairs,
+    )
     db.session.flush()
     _third_meeting_content(third, contacts, orgs)
     _fourth_meeting_content(fourth, contacts)
+    _fifth_meeting_poll(fifth, series, orgs, today, secretariat)
     db.session.commit()
     _ensure_signing_ca()
     return True
@@ -480,6 +492,34 @@ def _fourth_meeting_content(meeting: Meeting, contacts: dict) -> None:
                 needs="Vegetarian meal" if n == 4 else None,
             )
         )
+
+
+def _fifth_meeting_poll(
+    meeting: Meeting, series: Series, orgs: dict, today: datetime, by: User
+) -> None:
+    """A scheduling poll of three candidate dates; the series' list and the chairs asked,
+    the ministry a key organisation, some answers in. No email is queued."""
+    from coordapp.polls import service as polls
+
+    poll = polls.create_poll(
+        meeting,
+        message="Which of these dates suit you for the fifth meeting?",
+        deadline=datetime.now(UTC) + timedelta(days=10),
+        reminder_days_before=2,
+        by=by,
+    )
+    first_day = (today + timedelta(days=60)).date()
+    slots = [
+        polls.add_slot(poll, day=first_day + timedelta(days=n), start=time(10), end=time(12), by=by)
+        for n in (0, 2, 7)
+    ]
+    polls.set_key_organisations(poll, [orgs["MIA"].id], by=by)
+    asked = polls.ask_chairs(poll, by=by)
+    asked += polls.ask_people(poll, series.default_contacts, by=by).asked
+    patterns = [("yes", "if_need_be", "no"), ("no", "yes", "yes"), ("yes", "yes", "if_need_be")]
+    for n, respondent in enumerate(asked[: len(asked) // 2 + 1]):
+        choices = patterns[n % len(patterns)]
+        polls.answer(respondent, dict(zip([s.id for s in slots], choices, strict=True)), None)
 
 
 def _ensure_signing_ca() -> None:

@@ -37,3 +37,25 @@ def test_demo_logins_work(app):
     for email, password, _role in DEMO_LOGINS:
         user = db.session.scalar(db.select(User).filter_by(email=email))
         assert user.check_password(password)
+
+
+def test_demo_has_a_draft_meeting_whose_date_a_poll_is_finding(app, client):
+    from coordapp.models import MeetingStatus, OutgoingMessage, Poll, Role
+    from tests.conftest import login_as
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    series = db.session.scalar(db.select(Series).filter_by(name=SERIES_NAME))
+    fifth = db.session.scalar(db.select(Meeting).filter_by(series=series, number=5))
+    assert fifth.status is MeetingStatus.DRAFT
+    poll = db.session.scalar(db.select(Poll).filter_by(meeting_id=fifth.id))
+    assert len(poll.slots) == 3 and poll.is_open
+    asked = poll.respondents
+    assert sum(r.is_chair for r in asked) == 2 and len(asked) > 10
+    answered = [r for r in asked if r.answers]
+    assert 0 < len(answered) < len(asked)
+    assert db.session.query(OutgoingMessage).count() == 0  # a demo writes to nobody
+    # The secretariat sees the results and a suggested date.
+    login_as(client, db.session.scalar(db.select(User).filter_by(role=Role.SECRETARIAT)))
+    page = client.get(f"/meetings/{fifth.id}/poll/results")
+    assert page.status_code == 200
+    assert "Suggested date" in page.get_data(as_text=True)

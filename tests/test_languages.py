@@ -194,7 +194,8 @@ def _demo_world() -> World:
         sa.select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.number)
     ).all()
     version = db.session.scalar(sa.select(MinutesVersion).limit(1))
-    fourth, held = meetings[-1], db.session.get(Meeting, version.meeting_id)
+    fourth = next(m for m in meetings if m.number == 4)
+    held = db.session.get(Meeting, version.meeting_id)
     commitment = db.session.scalar(
         sa.select(Commitment)
         .where(Commitment.meeting_id == held.id, Commitment.responsible_contact_id.is_not(None))
