@@ -596,6 +596,53 @@ def test_report_pdf_is_rendered_by_the_worker_in_the_askers_language_and_downloa
     assert "Made" not in text  # Belarusian headings, not English
 
 
+def test_no_table_row_of_the_report_pdf_is_cut_by_a_page_break(network):
+    """A row cut by a page break left its counts at the foot of one page and its goal's
+    name at the head of the next (the label wraps, the counts do not). Laid out on a small
+    page, so that the tables cross many page breaks; no PDF is written."""
+    from coordapp.pdf.render import _layout, _walk
+    from coordapp.reports.tasks import report_pdf_html
+
+    organisations = [
+        make_organisation(name=f"Regional office number {n} of a long-named agency")
+        for n in range(12)
+    ]
+    for n, organisation in enumerate(organisations):
+        commit(network["march"], f"Commitment {n}", CommitmentStatus.OPEN,
+               orgs=[organisation], goals=[1 + n % 17], gcm=[1 + n % 23])  # fmt: skip
+    document = ReportDocument(
+        series_id=network["series"].id,
+        period_start=date(2025, 1, 1),
+        period_end=date(2025, 12, 31),
+        language="ru",
+        filename="r.pdf",
+    )
+    db.session.add(document)
+    db.session.commit()
+    html = report_pdf_html(document).replace(
+        "</head>", "<style>@page { size: A6 portrait; }</style></head>", 1
+    )
+
+    pages_of_row: dict[int, set[int]] = {}
+    rows = {}
+    layout = _layout(html)
+    for number, page in enumerate(layout.pages, start=1):
+        for box in _walk(page._page_box):
+            if box.element_tag != "tr" or box.element is None:
+                continue
+            if any(cell.get("scope") == "col" for cell in box.element):
+                continue  # the header row, repeated on every page the table spans
+            pages_of_row.setdefault(id(box.element), set()).add(number)
+            rows[id(box.element)] = box.element
+    assert len(layout.pages) > 5  # the tables do cross page breaks
+    cut = {
+        " ".join("".join(rows[key].itertext()).split())[:60]: sorted(pages)
+        for key, pages in pages_of_row.items()
+        if len(pages) > 1
+    }
+    assert cut == {}
+
+
 def test_pending_report_pdf_page_refreshes_itself_and_download_waits(network, secretariat_client):
     document = ReportDocument(
         series_id=network["series"].id,
