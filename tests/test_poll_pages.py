@@ -146,6 +146,14 @@ def test_the_secretariat_creates_a_poll_and_the_chairs_are_asked(secretariat_cli
     assert again.status_code == 302 and again.headers["Location"].endswith("/poll")
 
 
+def test_the_poll_page_links_its_results(secretariat_client):
+    poll = _poll()
+    page = secretariat_client.get(f"/meetings/{poll.meeting_id}/poll").get_data(as_text=True)
+    results = f'href="/meetings/{poll.meeting_id}/poll/results"'
+    assert results in page
+    assert secretariat_client.get(f"/meetings/{poll.meeting_id}/poll/results").status_code == 200
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -33,14 +33,10 @@ from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("polls", __name__)
 
-RESULTS_ENDPOINT = "poll_results.results"
 
-
-def _results_url(meeting: Meeting) -> str | None:
-    """The results page's address, once the results pages exist (another blueprint)."""
-    if RESULTS_ENDPOINT in current_app.view_functions:
-        return url_for(RESULTS_ENDPOINT, meeting_id=meeting.id)
-    return None
+def _results_url(meeting: Meeting) -> str:
+    """The results page's address (poll_results, coordapp/polls/results_routes.py)."""
+    return url_for("poll_results.show", meeting_id=meeting.id)
 
 
 def _poll_or_404(meeting: Meeting):
