@@ -136,14 +136,38 @@ def test_the_secretariat_creates_a_poll_and_the_chairs_are_asked(secretariat_cli
     ).astimezone(UTC)
     [chair_asked] = poll.respondents
     assert chair_asked.user_id == chair.id
+    # No date yet: the chair's email waits for the first one (it would list no date).
+    assert _outbox("poll_invitation") == []
+    added = secretariat_client.post(
+        f"/meetings/{meeting.id}/poll/slots",
+        data={"day": SOON.isoformat(), "start": "10:00", "end": "12:00"},
+        follow_redirects=True,
+    )
+    assert "The poll&#39;s email is on its way to the 1 person asked." in added.get_data(
+        as_text=True
+    )
     [email] = _outbox("poll_invitation")
     assert email.to_email == "chair@example.org"
+    assert "10:00 (Europe/Minsk) – 12:00" in written(email).text_body
+    secretariat_client.post(
+        f"/meetings/{meeting.id}/poll/slots",
+        data={"day": SOON.isoformat(), "start": "14:00", "end": "16:00"},
+    )
+    assert len(_outbox("poll_invitation")) == 1  # once, at the first date
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "poll.create"))
     page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Open the poll" in page and "0 of 1 people asked have answered" in page
     # Creating again leads to the poll.
     again = secretariat_client.get(f"/meetings/{meeting.id}/poll/new")
     assert again.status_code == 302 and again.headers["Location"].endswith("/poll")
+
+
+def test_the_poll_page_links_its_results(secretariat_client):
+    poll = _poll()
+    page = secretariat_client.get(f"/meetings/{poll.meeting_id}/poll").get_data(as_text=True)
+    results = f'href="/meetings/{poll.meeting_id}/poll/results"'
+    assert results in page
+    assert secretariat_client.get(f"/meetings/{poll.meeting_id}/poll/results").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -295,6 +319,27 @@ def test_people_are_asked_as_invitees_are_chosen_and_get_the_email(secretariat_c
     assert page.status_code == 200
     assert 'lang="ru"' in page.get_data(as_text=True)
     assert page.headers["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_people_asked_before_any_date_get_the_email_with_the_first_date(secretariat_client):
+    contact = make_contact(name="Ivan Petrov", email="ivan@example.org")
+    poll = _poll(slots=0)
+    asked = secretariat_client.post(
+        f"/meetings/{poll.meeting_id}/poll/ask",
+        data={"contact_ids": [str(contact.id)]},
+        follow_redirects=True,
+    )
+    text = asked.get_data(as_text=True)
+    assert "1 person asked; the poll&#39;s email goes out when you add the first date." in text
+    assert _outbox("poll_invitation") == []
+
+    secretariat_client.post(
+        f"/meetings/{poll.meeting_id}/poll/slots",
+        data={"day": SOON.isoformat(), "start": "09:00", "end": "11:00"},
+    )
+    [email] = _outbox("poll_invitation")
+    assert email.to_email == "ivan@example.org"
+    assert "09:00 (Europe/Minsk) – 11:00" in written(email).text_body
 
 
 def test_key_organisations_are_saved_and_a_wrong_one_refused(secretariat_client):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -32,14 +32,14 @@ from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("polls", __name__)
 
-RESULTS_ENDPOINT = "poll_results.results"
+
+def _results_url(meeting: Meeting) -> str:
+    """The results page's address (poll_results, coordapp/polls/results_routes.py)."""
+    return url_for("poll_results.show", meeting_id=meeting.id)
 
 
-def _results_url(meeting: Meeting) -> str | None:
-    """The results page's address, once the results pages exist (another blueprint)."""
-    if RESULTS_ENDPOINT in current_app.view_functions:
-        return url_for(RESULTS_ENDPOINT, meeting_id=meeting.id)
-    return None
+def _has_slots(poll) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(PollSlot.poll_id == poll.id)))
 
 
 def _poll_or_404(meeting: Meeting):
@@ -104,7 +104,9 @@ def new(meeting_id: int):
                     by=current_user,
                 )
                 if form.ask_chairs.data:
-                    queue_poll_invitations(service.ask_chairs(poll, by=current_user))
+                    # Asked now; their email waits for the first candidate date (an email
+                    # listing no date would ask nothing).
+                    service.ask_chairs(poll, by=current_user)
             except service.PollError as error:
                 db.session.rollback()
                 form.deadline.errors.append(str(error))
@@ -178,7 +180,7 @@ def add_slot(meeting_id: int):
         flash(_("The date was not added: please correct the fields marked below."), "error")
         return _render_poll(meeting, slot_form=form, code=400)
     try:
-        service.add_slot(
+        slot = service.add_slot(
             poll, day=form.day.data, start=form.start.data, end=form.end.data, by=current_user
         )
     except service.PollInputError as error:
@@ -188,9 +190,28 @@ def add_slot(meeting_id: int):
         return _render_poll(get_meeting_or_404(meeting_id), slot_form=form, code=400)
     except service.PollError as error:
         return _refused(error, meeting)
+    # The first date (the poll row is locked by add_slot): the email held for those asked
+    # while the poll had no date goes now.
+    waiting = [] if _has_other_slots(slot) else overview.respondents(poll)
+    queue_poll_invitations(waiting)
     db.session.commit()
     flash(_("The date was added to the poll."), "success")
+    if waiting:
+        flash(
+            ngettext(
+                "The poll's email is on its way to the %(num)s person asked.",
+                "The poll's email is on its way to the %(num)s people asked.",
+                len(waiting),
+            ),
+            "success",
+        )
     return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
+
+
+def _has_other_slots(slot: PollSlot) -> bool:
+    return db.session.scalar(
+        sa.select(sa.exists().where(PollSlot.poll_id == slot.poll_id, PollSlot.id != slot.id))
+    )
 
 
 def _render_slot_form(slot: PollSlot, form: SlotForm, code: int = 200):
@@ -279,21 +300,29 @@ def ask(meeting_id: int):
             )
             result = service.ask_people(poll, contacts, by=current_user)
             asked += result.asked
-            queue_poll_invitations(asked)
+            # Without any date yet, the email waits for the first one (see add_slot).
+            has_slots = _has_slots(poll)
+            if has_slots:
+                queue_poll_invitations(asked)
             db.session.commit()
         except service.PollError as error:
             return _refused(error, meeting)
         except IntegrityError:
             db.session.rollback()
             abort(409, _("The people asked changed meanwhile. Please try again."))
-        flash(
-            ngettext(
+        if has_slots:
+            message = ngettext(
                 "%(num)s person asked; the poll's email is on its way.",
                 "%(num)s people asked; the poll's email is on its way.",
                 len(asked),
-            ),
-            "success" if asked else "info",
-        )
+            )
+        else:
+            message = ngettext(
+                "%(num)s person asked; the poll's email goes out when you add the first date.",
+                "%(num)s people asked; the poll's email goes out when you add the first date.",
+                len(asked),
+            )
+        flash(message, "success" if asked else "info")
         if result.already_asked or result.inactive_skipped or result.asked_as_chair:
             return render_template("polls/ask_result.html", meeting=meeting, result=result)
         return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="people"))
