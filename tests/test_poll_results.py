@@ -398,6 +398,25 @@ def test_choosing_a_date_schedules_invites_and_tells_everyone(app, client):
     assert extra.id  # the wider contact was invited above
 
 
+def test_a_chair_in_the_directory_is_invited_with_the_others(app):
+    w = World(slots=1)
+    w.ask(name="Asked Person")
+    chair_contact = make_contact(make_organisation(name="RCO"), name="Chair In Directory")
+    w.chairs[0].contact = chair_contact
+    db.session.commit()
+    choose_slot(db.session.get(Poll, w.poll.id), w.slots[0].id, by=w.secretariat)
+    db.session.commit()
+    invited = {
+        i.contact.name
+        for i in db.session.scalars(
+            sa.select(Invitation).where(Invitation.meeting_id == w.meeting.id)
+        )
+    }
+    # The chair's calendar gets the event too; a chair with no directory entry is told the
+    # date by the "date chosen" email only.
+    assert invited == {"Asked Person", "Chair In Directory"}
+
+
 def test_poll_mail_not_yet_sent_is_dropped_once_the_date_is_chosen(app):
     from coordapp.polls.notifications import queue_poll_invitations
     from coordapp.polls.reminders import remind_unanswered_now

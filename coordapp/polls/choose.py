@@ -128,7 +128,7 @@ def choose_slot(
             .where(PollRespondent.poll_id == poll.id)
             .options(
                 joinedload(PollRespondent.contact),
-                joinedload(PollRespondent.user),
+                joinedload(PollRespondent.user).joinedload(User.contact),
             )
             .order_by(PollRespondent.id)
         )
@@ -138,7 +138,9 @@ def choose_slot(
     drop_unsent_poll_mail(poll)
     told = queue_poll_result(poll)
     # Invitations: every contact asked, whatever they answered (one who said no may send
-    # a substitute), and the wider list.
+    # a substitute), the chairs who are in the directory (their calendar needs the event
+    # too), and the wider list.
     asked = [r.contact for r in respondents if r.contact is not None]
+    asked += [r.user.contact for r in respondents if r.user is not None and r.user.contact]
     invited = invite_contacts(meeting, [*asked, *extra_contacts], by=by)
     return Chosen(slot=slot, invited=invited, told=told)
