@@ -56,7 +56,12 @@ def from_environment(instance_path: str) -> dict:
             "SECRET_KEY_FILE", str(Path(instance_path) / "secret_key")
         ),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping (a round trip before every request's first query): a pooled
+        # connection idle for longer than this is pinged when checked out, one in steady
+        # use is not (coordapp/__init__.py, _ping_idle_connections).
+        "DATABASE_PING_AFTER_IDLE_SECONDS": float(
+            os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10)
+        ),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # The queue's name: apps sharing one Redis keep their jobs apart by it.
         "HUEY_NAME": os.environ.get("HUEY_NAME") or "coordapp",

@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import get_timezone_location
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations, refresh
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 # English keeps the app's own style, "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"; the other
@@ -149,6 +150,19 @@ def _translations():
         remembered = (locale, get_translations())
         babel_context.coordapp_translations = remembered
     return remembered[1]
+
+
+def gettext(string: str, **variables) -> str:
+    """flask_babel.gettext, through _translations."""
+    translations = _translations() if has_app_context() else get_translations()
+    text = translations.ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """flask_babel.lazy_gettext, through _translations: for the labels and messages of
+    forms on the busiest pages (the RSVP page translates some twenty each time)."""
+    return LazyString(gettext, string, **variables)
 
 
 def register(app: Flask) -> None:

@@ -19,6 +19,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import Flask, abort, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from coordapp import ratelimit
@@ -133,7 +134,9 @@ def load_by_link(
     token: str, purpose: str, find: Callable[[str], T | None], *, invalid_message: str
 ) -> T:
     """What `find(link_id)` returns for a right `token`; else 404 with `invalid_message`,
-    or 429 once the client's address has sent too many wrong tokens (of any kind)."""
+    or 429 once the client's address has sent too many wrong tokens (of any kind).
+    `invalid_message` may be lazy (_l): translated only for a wrong link, not on every
+    right one (an RSVP link is opened a thousand times in an hour)."""
     link_id = link_id_from_token(token, purpose)
     found = find(link_id) if link_id is not None else None
     if found is None:
@@ -145,7 +148,7 @@ def load_by_link(
         )
         if not allowed:
             abort(429, _("Too many wrong links from your address. Please wait ten minutes."))
-        abort(404, invalid_message)
+        abort(404, str(invalid_message))
     return found
 
 
@@ -247,7 +250,7 @@ def get_invitation_by_token_or_404(token: str, *, to: str = "links") -> Invitati
         token,
         RSVP_PURPOSE,
         _LOADERS[to],
-        invalid_message=_(
+        invalid_message=_l(
             "This link is not valid. Please check that you copied the whole link "
             "from your invitation email, or ask the secretariat for a new one."
         ),
@@ -278,7 +281,7 @@ def get_poll_respondent_by_token_or_404(token: str) -> PollRespondent:
                 joinedload(PollRespondent.user),
             )
         ),
-        invalid_message=_(
+        invalid_message=_l(
             "This link is not valid. Please check that you copied the whole link "
             "from the poll's email, or ask the secretariat for a new one."
         ),

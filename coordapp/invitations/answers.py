@@ -270,7 +270,9 @@ def record_answer(
         db.session.flush()
         _fill_free_seats(meeting, by=recorded_by)
 
-    audit.record(
+    # The busiest write of all (every invitee answers, most within hours): the audit row
+    # and the confirmation are one INSERT each, without the unit of work.
+    audit.record_now(
         "invitation.answer",
         invitation,
         meeting_id=meeting.id,

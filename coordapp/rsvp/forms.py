@@ -1,13 +1,15 @@
-"""The participant's forms: the answer, and sending a substitute."""
+"""The participant's forms: the answer, and sending a substitute. Their texts are
+translated through coordapp.i18n (cheaper than Flask-Babel's own, on the page every
+invitee opens)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from coordapp.i18n import lazy_gettext as _l
 from coordapp.models import InvitationStatus
 
 TEXT_MAX = 2000
