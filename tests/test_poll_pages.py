@@ -148,7 +148,7 @@ def test_the_secretariat_creates_a_poll_and_the_chairs_are_asked(secretariat_cli
     )
     [email] = _outbox("poll_invitation")
     assert email.to_email == "chair@example.org"
-    assert "10:00 (Europe/Minsk) – 12:00" in written(email).text_body
+    assert "10:00 – 12:00 (Europe/Minsk)" in written(email).text_body
     secretariat_client.post(
         f"/meetings/{meeting.id}/poll/slots",
         data={"day": SOON.isoformat(), "start": "14:00", "end": "16:00"},
@@ -339,7 +339,7 @@ def test_people_asked_before_any_date_get_the_email_with_the_first_date(secretar
     )
     [email] = _outbox("poll_invitation")
     assert email.to_email == "ivan@example.org"
-    assert "09:00 (Europe/Minsk) – 11:00" in written(email).text_body
+    assert "09:00 – 11:00 (Europe/Minsk)" in written(email).text_body
 
 
 def test_key_organisations_are_saved_and_a_wrong_one_refused(secretariat_client):
