@@ -385,6 +385,37 @@ def test_no_reminder_after_the_deadline(secretariat_client):
     assert _outbox("poll_reminder") == []
 
 
+def test_no_reminder_for_a_poll_without_dates(secretariat_client, app):
+    poll = _poll(slots=0, days=10, reminder=2)
+    person = _ask(poll, make_contact())[0]
+    person.asked_at = utcnow() - timedelta(days=5)
+    db.session.commit()
+    page = secretariat_client.get(f"/meetings/{poll.meeting_id}/poll").get_data(as_text=True)
+    assert "Remind those who have not answered" not in page
+    response = secretariat_client.post(f"/meetings/{poll.meeting_id}/poll/remind")
+    assert response.status_code == 409
+    assert "no dates yet" in response.get_data(as_text=True)
+    assert send_due_poll_reminders(poll.deadline - timedelta(days=1)) == 0
+    assert _outbox("poll_reminder") == []
+
+
+def test_a_poll_whose_meeting_was_scheduled_or_cancelled_takes_no_answers_nor_reminders(
+    app, client
+):
+    poll = _poll(days=10, reminder=2)
+    person = _ask(poll, make_contact())[0]
+    person.asked_at = utcnow() - timedelta(days=5)
+    poll.meeting.move_to(MeetingStatus.CANCELLED)
+    db.session.commit()
+    page = client.get(_url(person))
+    assert "no longer being planned" in page.get_data(as_text=True)
+    answer = client.post(_url(person), data={f"slot-{poll.slots[0].id}": "yes"})
+    assert answer.status_code in (400, 409)
+    assert not db.session.get(PollRespondent, person.id).answers
+    assert send_due_poll_reminders(poll.deadline - timedelta(days=1)) == 0
+    assert _outbox("poll_reminder") == []
+
+
 def test_automatic_reminders_go_once_before_the_deadline_to_those_who_have_not_answered(app):
     poll = _poll(days=10, reminder=2)
     quiet, done, fresh = _ask(poll, make_contact(), make_contact(), make_contact())

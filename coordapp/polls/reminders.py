@@ -18,7 +18,16 @@ from sqlalchemy.orm import contains_eager, joinedload
 from coordapp import audit
 from coordapp.extensions import db
 from coordapp.jobs import crontab, periodic_task
-from coordapp.models import Poll, PollRespondent, PollStatus, User, utcnow
+from coordapp.models import (
+    Meeting,
+    MeetingStatus,
+    Poll,
+    PollRespondent,
+    PollSlot,
+    PollStatus,
+    User,
+    utcnow,
+)
 from coordapp.polls.notifications import queue_poll_reminders
 from coordapp.polls.service import PollError, answers_closed_reason
 
@@ -50,6 +59,8 @@ def remind_unanswered_now(poll: Poll, *, by: User | None, now: datetime | None =
     """The secretariat's "remind those who have not answered". Does not commit."""
     now = now or utcnow()
     reason = answers_closed_reason(poll, now)
+    if reason is None and not poll.slots:
+        reason = str(_l("the poll has no dates yet."))
     if reason:
         raise PollError(_l("No reminders were sent: %(reason)s", reason=reason))
     respondents = list(db.session.scalars(_unanswered([poll.id])).unique())
@@ -69,8 +80,12 @@ def send_due_poll_reminders(now: datetime | None = None) -> int:
     """Queue the automatic reminders due at `now` and commit; returns how many."""
     now = now or utcnow()
     polls = db.session.scalars(
-        sa.select(Poll).where(
+        sa.select(Poll)
+        .join(Poll.meeting)
+        .where(
             Poll.status == PollStatus.OPEN,
+            Meeting.status == MeetingStatus.DRAFT,  # not once scheduled or cancelled
+            sa.exists().where(PollSlot.poll_id == Poll.id),  # nothing to answer yet
             Poll.reminder_days_before.is_not(None),
             Poll.reminder_days_before > 0,
             Poll.deadline > now,

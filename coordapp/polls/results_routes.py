@@ -24,7 +24,7 @@ from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
 from coordapp.inputs import bounded_int
 from coordapp.invitations.forms import ChecklistField
-from coordapp.invitations.service import contacts_to_invite, invitee_choices
+from coordapp.invitations.service import contacts_to_invite, organisation_choices
 from coordapp.models import (
     CATEGORY_LABELS,
     Category,
@@ -80,7 +80,7 @@ def _fill_choices(form: ChooseForm, results: poll_results.Results) -> None:
     form.slot_id.choices = [
         (slot.id, poll_results.slot_label(slot, tz, zone=False)) for slot in results.slots
     ]
-    _, form.organisation_ids.choices = invitee_choices()
+    form.organisation_ids.choices = organisation_choices()
 
 
 def _page(poll: Poll, form: ChooseForm | None, code: int = 200):

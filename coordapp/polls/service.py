@@ -458,6 +458,9 @@ def answers_closed_reason(poll: Poll, now: datetime | None = None) -> str | None
     """Why answers are no longer taken, or None while they are."""
     if poll.status != PollStatus.OPEN:
         return str(_l("This poll is closed: the date has been chosen."))
+    if poll.meeting.status != MeetingStatus.DRAFT:
+        # Scheduled or cancelled from the meeting page: the question is settled.
+        return str(_l("This poll is closed: the meeting is no longer being planned."))
     if (now or utcnow()) >= poll.deadline:
         return str(_l("The deadline for answering this poll has passed."))
     return None
