@@ -278,6 +278,12 @@ def test_publish_makes_it_public_in_the_page_list_and_feed(world, client, app):
     assert feed.version == "atom10"
     assert feed.feed.title == "UN Country Network on Migration"
     assert feed.feed.id.startswith("urn:uuid:")
+    # The feed's id stays when the site moves to another address (readers keep it).
+    app.config["BASE_URL"] = "https://elsewhere.example.org"
+    moved = feedparser.parse(
+        public_get(app, f"/outcomes/series/{world.series.id}/feed.atom").get_data()
+    )
+    assert moved.feed.id == feed.feed.id
     (entry,) = feed.entries
     assert entry.id == f"urn:uuid:{summary.entry_uuid}"
     assert entry.link.endswith(f"/outcomes/{summary.slug}")
@@ -705,3 +711,44 @@ def test_a_double_click_starts_one_draft_and_publishes_one_version(app):
     assert [type(e) for e in errors] == [service.SummaryError]
     assert "Nothing changed" in errors[0].message
     assert db.session.scalar(sa.select(sa.func.count(OutcomeSummaryVersion.id))) == 1
+
+
+@pytest.mark.commits
+def test_two_saves_from_the_same_form_keep_the_first_and_refuse_the_second(app):
+    world = build_world()
+    meeting = world.meeting
+    service.start_draft(
+        meeting,
+        language="en",
+        languages=["en"],
+        name_chairs=False,
+        name_organisations=False,
+        by=world.secretariat,
+    )
+    db.session.commit()
+    meeting_id, user_id = meeting.id, world.secretariat.id
+    opened = service.summary_of(meeting_id).lock_version
+    db.session.close()
+
+    def saving(body):
+        def job():
+            service.save_draft(
+                service.summary_of(meeting_id),
+                title="Fourth extended meeting",
+                language="en",
+                body=body,
+                photo_alt=None,
+                photo_bytes=None,
+                remove_photo=False,
+                lock_version=opened,
+                languages=["en"],
+                max_photo_bytes=1000,
+                by=db.session.get(User, user_id),
+            )
+
+        return job
+
+    errors = run_at_once(app, [saving("First text."), saving("Second text.")])
+    assert [type(e) for e in errors] == [service.SummaryConflict]
+    body = service.summary_of(meeting_id).body
+    assert body in ("First text.", "Second text.")

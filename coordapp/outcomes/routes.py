@@ -3,8 +3,6 @@ list and Atom feed of each series."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     Response,
@@ -330,7 +328,7 @@ def feed(series_id: int):
         series=found,
         entries=entries,
         updated=updated,
-        feed_id="urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, list_url)),
+        feed_id=service.feed_id(found),
         list_url=list_url,
         self_url=external_url("outcomes.feed", series_id=found.id),
         entry_url=lambda slug: external_url("outcomes.show", slug=slug),

@@ -456,6 +456,9 @@ def save_draft(
     by: User,
 ) -> OutcomeSummary:
     """Save the working copy. Everything is checked before anything changes. Flushes."""
+    # Two saves from the same version of the form: the second waits, then sees the first.
+    _lock_summary_of(summary.meeting_id)
+    db.session.refresh(summary)
     if lock_version != summary.lock_version:
         raise SummaryConflict(
             _(
