@@ -434,6 +434,22 @@ def test_visitor_without_account_picks_a_language_from_the_header(app, client):
     assert '<html lang="ru"' in client.get("/verify").get_data(as_text=True)
 
 
+def test_the_language_a_visitor_chose_survives_logging_in_and_out(app, client):
+    from tests.factories import PASSWORD
+
+    make_user(Role.MEMBER, email="visitor@example.org", name="Vera Visitor")
+    client.post("/language", data={"language": "be", "next": "/login"})
+    response = client.post(
+        "/login",
+        data={"email": "visitor@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert '<html lang="be"' in response.get_data(as_text=True)
+    after = client.post("/logout", headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert '<html lang="be"' in after.get_data(as_text=True)
+
+
 def test_default_language_comes_from_the_environment(monkeypatch, tmp_path):
     from coordapp.config import from_environment
 

@@ -69,8 +69,9 @@ def login():
             )
             return render_template("auth/login.html", form=form, error=message), 429
         if result.outcome is LoginOutcome.OK:
-            # A new session: nothing from before the login (its CSRF token) carries over.
-            session.clear()
+            # A new session: nothing from before the login (its CSRF token) carries over,
+            # but the language the visitor chose in the header.
+            _clear_session_keeping_language()
             sessions.start_session(result.user)
             db.session.commit()
             login_user(result.user, remember=form.remember.data)
@@ -80,13 +81,20 @@ def login():
     return render_template("auth/login.html", form=form, error=None)
 
 
+def _clear_session_keeping_language() -> None:
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
 @bp.post("/logout")
 @login_required
 def logout():
     sessions.end_session(current_user.login_token)
     db.session.commit()
     logout_user()
-    session.clear()
+    _clear_session_keeping_language()
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
