@@ -72,3 +72,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["quarter_label"] = quarter_label
     app.jinja_env.filters["due_date"] = due_date_label
+    # A time zone as the reader says it: "Europe/Minsk", «Минск».
+    app.jinja_env.filters["zone_name"] = lambda tz_name: zone_name(tz_name, current_locale())

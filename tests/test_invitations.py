@@ -279,6 +279,15 @@ def _rows(page: str) -> str:
     return page.split(marker, 1)[1] if marker in page else ""
 
 
+def test_the_answered_column_names_the_zone_in_the_readers_language(secretariat_client, invited):
+    meeting, _by_name = invited
+    page = secretariat_client.get(
+        f"/meetings/{meeting.id}/invitations", headers={"Accept-Language": "ru"}
+    ).get_data(as_text=True)
+    rows = _rows(page)
+    assert "Минск" in rows and "Europe/Minsk" not in rows
+
+
 def test_the_list_shows_answers_needs_and_counts(secretariat_client, invited):
     meeting, _by_name = invited
     response = secretariat_client.get(f"/meetings/{meeting.id}/invitations")

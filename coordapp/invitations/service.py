@@ -53,10 +53,17 @@ def can_invite_to(meeting: Meeting) -> bool:
 # --- choosing whom to invite -------------------------------------------------------------
 
 
+def organisation_choices() -> list[tuple[int, str]]:
+    """The active organisations, by name, as the forms choosing people offer them."""
+    organisations = db.session.scalars(
+        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
+    )
+    return [(o.id, o.display_name) for o in organisations]
+
+
 def invitee_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """What the forms choosing people offer (inviting, asking in a poll, the wider list
-    of a poll's date): the active contacts ("name — organisation") and the active
-    organisations, by name. Two queries."""
+    """What the forms choosing people one by one offer (inviting, asking in a poll): the
+    active contacts ("name — organisation") and the active organisations. Two queries."""
     contacts = db.session.scalars(
         sa.select(Contact)
         .join(Contact.organisation)
@@ -64,12 +71,9 @@ def invitee_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         .options(joinedload(Contact.organisation))
         .order_by(Contact.name, Contact.id)
     )
-    organisations = db.session.scalars(
-        sa.select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
-    )
     return (
         [(c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts],
-        [(o.id, o.display_name) for o in organisations],
+        organisation_choices(),
     )
 
 

@@ -98,9 +98,11 @@ def show(token: str):
 
     closed = answers.answers_closed_reason(invitation)
     if closed:
+        db.session.rollback()  # let go of the answer's lock before rendering the page
         return _render_page(invitation, error=closed, code=409)
     form = AnswerForm()
     if not form.validate():
+        db.session.rollback()
         return _render_page(
             invitation,
             answer_form=form,
