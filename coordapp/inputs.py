@@ -143,3 +143,14 @@ def _render_fields_faster() -> None:
 def register(app: Flask) -> None:
     app.before_request(refuse_control_characters)
     _render_fields_faster()
+
+
+# A cell starting with one of these would run as a formula in a spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A value for a CSV cell that a spreadsheet will not run as a formula: a leading
+    quote before a formula's first character (None is an empty cell)."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(FORMULA_START) else value

@@ -40,6 +40,7 @@ from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import supported
+from coordapp.inputs import csv_safe
 from coordapp.models import Contact, Meeting, Organisation, Series, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
@@ -445,13 +446,6 @@ CSV_COLUMNS = [
     "overdue",
     "created_at",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value) -> str:
-    """Stop a spreadsheet from running a cell as a formula."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def export_csv(commitments: Iterable[Commitment]) -> str:
@@ -465,7 +459,7 @@ def export_csv(commitments: Iterable[Commitment]) -> str:
         meeting = c.meeting
         writer.writerow(
             [
-                _csv_safe(value)
+                csv_safe(value)
                 for value in (
                     c.id,
                     meeting.series.name if meeting.series else "",

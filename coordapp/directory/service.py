@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.inputs import FORMULA_START
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
 
@@ -265,20 +266,19 @@ def set_contact_active(contact: Contact, active: bool, *, by: User | None = None
 
 # --- CSV export --------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_LIKE = re.compile(r"^[+\-]?[\d\s().\-/]+$")
 
 
 def _csv_safe(value: str | None) -> str:
     """Stop a spreadsheet from running a cell as a formula (undone by `_csv_unescape`)."""
     value = value or ""
-    if value.startswith(_FORMULA_START) and not _PHONE_LIKE.match(value):
+    if value.startswith(FORMULA_START) and not _PHONE_LIKE.match(value):
         return "'" + value
     return value
 
 
 def _csv_unescape(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
         return value[1:]
     return value
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.inputs import csv_safe
 from coordapp.invitations import answers
 from coordapp.invitations.invite import invite_contacts  # noqa: F401  (callers' import)
 from coordapp.invitations.notifications import queue_invitation
@@ -338,13 +339,6 @@ CSV_COLUMNS = [
     _l("Answer"),
     _l("Needs"),
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: str | None) -> str:
-    """Stop a spreadsheet from running a cell as a formula."""
-    value = value or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def status_text(invitation: Invitation, waiting: dict[int, int]) -> str:
@@ -366,7 +360,7 @@ def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) 
         organisation = invitation.contact.organisation
         writer.writerow(
             [
-                _csv_safe(value)
+                csv_safe(value)
                 for value in (
                     invitation.contact.name,
                     organisation.display_name,

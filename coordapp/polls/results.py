@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from coordapp.extensions import db
 from coordapp.i18n import zone_name
+from coordapp.inputs import csv_safe
 from coordapp.models import (
     Category,
     Contact,
@@ -352,13 +353,6 @@ def reason_lines(suggestion: Suggestion, tz_name: str) -> list[str]:
 # --- CSV -----------------------------------------------------------------------------------
 
 # As the invitations' CSV (invitations/service.py): a cell starting with one of these
-# would run as a formula in a spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: str | None) -> str:
-    value = value or ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def choice_text(choice: PollChoice | None) -> str:
@@ -389,7 +383,7 @@ def results_csv(results: Results) -> str:
         *(slot_label(slot, tz) for slot in results.slots),
         _("Comment"),
     ]
-    writer.writerow([_csv_safe(value) for value in header])
+    writer.writerow([csv_safe(value) for value in header])
     for person in results.people:
         category = str(CHAIRS_LABEL) if person.is_chair else person.category.label
         row = [
@@ -400,7 +394,7 @@ def results_csv(results: Results) -> str:
             *(choice_text(person.answers.get(slot.id)) for slot in results.slots),
             person.comment or "",
         ]
-        writer.writerow([_csv_safe(value) for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     for label, attribute in (
         (_("Yes"), "yes"),
         (_("If need be"), "if_need_be"),
@@ -410,5 +404,5 @@ def results_csv(results: Results) -> str:
         counts = [
             str(getattr(results.per_slot[slot.id].counts, attribute)) for slot in results.slots
         ]
-        writer.writerow([_csv_safe(label), "", "", "", *counts, ""])
+        writer.writerow([csv_safe(label), "", "", "", *counts, ""])
     return out.getvalue()

@@ -30,7 +30,7 @@ from coordapp.commitments.dates import ACTIVE_STATUSES
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
-from coordapp.inputs import MAX_YEAR, MIN_YEAR
+from coordapp.inputs import MAX_YEAR, MIN_YEAR, csv_safe
 from coordapp.models import (
     Category,
     Commitment,
@@ -458,14 +458,6 @@ def _frameworks_of(series: Series) -> list[Framework]:
 
 
 # --- CSV ----------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """Stop a spreadsheet from running a cell as a formula."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _tally_headers() -> list[str]:
