@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -46,7 +47,18 @@ NOTIFICATIONS = [
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
-    from coordapp import access, errors, headers, i18n, inputs, redaction, richtext, timefmt, web
+    from coordapp import (
+        access,
+        database,
+        errors,
+        headers,
+        i18n,
+        inputs,
+        redaction,
+        richtext,
+        timefmt,
+        web,
+    )
     from coordapp import config as app_config
     from coordapp.extensions import babel, csrf, db, login_manager, migrate
 
@@ -74,8 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
-    _enforce_foreign_keys_on_sqlite(app)
-    _ping_idle_connections(app)
+    database.register(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
@@ -112,6 +123,18 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def serving(app: Flask) -> Flask:
+    """Call once a process has built the app it will serve from now on (wsgi.py).
+
+    What start-up built (modules, routes, compiled templates, translations…) lives as
+    long as the process: frozen, it leaves the garbage collector's full passes, each of
+    which otherwise stopped a gunicorn worker for 0.15-0.25 s within its first few
+    hundred requests (measured with bench/rsvp_burst.py)."""
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 def _configure_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
@@ -131,62 +154,3 @@ def _configure_login(app: Flask) -> None:
         if user is not None:
             i18n.note_user_language(user.language)
         return user
-
-
-def _enforce_foreign_keys_on_sqlite(app: Flask) -> None:
-    """SQLite checks foreign keys (and runs their ON DELETE actions) only when each
-    connection asks for it; PostgreSQL always does. Migrations turn it off while they
-    rebuild tables (migrations/env.py)."""
-    import sqlalchemy as sa
-
-    from coordapp.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(engine, "connect")
-    def _foreign_keys_on(dbapi_connection, record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-
-def _ping_idle_connections(app: Flask) -> None:
-    """Check a pooled connection before use only when it has been idle a while.
-
-    SQLAlchemy's pool_pre_ping costs a round trip (and a wake-up of the database
-    backend) before the first query of every request; on the busiest pages (an RSVP
-    answer is two requests of 2 and 4 statements) that is a fifth of their round trips.
-    A connection that was in use a few seconds ago is alive unless the database
-    restarted in between, and then the query fails, SQLAlchemy sees the disconnection
-    and replaces the whole pool: one request errs, as it could with a ping too. A
-    connection idle for longer (server or firewall timeouts, a restart overnight) is
-    pinged when checked out and, if dead, replaced before the request sees it."""
-    import time
-
-    import sqlalchemy as sa
-
-    from coordapp.extensions import db
-
-    idle_limit = app.config.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10)
-    with app.app_context():
-        engine = db.engine
-
-    @sa.event.listens_for(engine, "checkin")
-    def _note_idle_since(dbapi_connection, record):
-        record.info["idle_since"] = time.monotonic()
-
-    @sa.event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection, record, proxy):
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < idle_limit:
-            return  # new, or in use moments ago
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                # The pool drops this connection and checks out a fresh one.
-                raise sa.exc.DisconnectionError() from error
-            raise

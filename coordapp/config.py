@@ -58,7 +58,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         # No pool_pre_ping (a round trip before every request's first query): a pooled
         # connection idle for longer than this is pinged when checked out, one in steady
-        # use is not (coordapp/__init__.py, _ping_idle_connections).
+        # use is not (coordapp/database.py).
         "DATABASE_PING_AFTER_IDLE_SECONDS": float(
             os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10)
         ),
