@@ -1,5 +1,5 @@
 """Entry point for gunicorn: `gunicorn wsgi:app`."""
 
-from coordapp import create_app
+from coordapp import create_app, serving
 
-app = create_app()
+app = serving(create_app())

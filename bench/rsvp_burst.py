@@ -73,16 +73,19 @@ CSRF_INPUT = re.compile(
 
 
 def coordapp_app():
-    """The real app, configured from the environment the bench hands to gunicorn."""
-    from coordapp import create_app
+    """The real app, configured from the environment the bench hands to gunicorn, and
+    made ready to serve as wsgi.py does."""
+    from coordapp import create_app, serving
 
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
-            "SECRET_KEY": SECRET_KEY,
-            "MAIL_DELIVER_AFTER_COMMIT": False,
-            "MAIL_FILE_DIR": os.environ.get("BENCH_MAIL_DIR", tempfile.gettempdir()),
-        }
+    return serving(
+        create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
+                "SECRET_KEY": SECRET_KEY,
+                "MAIL_DELIVER_AFTER_COMMIT": False,
+                "MAIL_FILE_DIR": os.environ.get("BENCH_MAIL_DIR", tempfile.gettempdir()),
+            }
+        )
     )
 
 
