@@ -8,7 +8,8 @@
   site may see it in a Referer; our own pages keep it (Flask-WTF checks the Referer of a
   form posted over HTTPS, so `no-referrer` would refuse every form there).
 - Cache-Control no-store on every page and download: they carry personal data (contacts,
-  invitations and their links, mail, exports); only static files may be cached.
+  invitations and their links, mail, exports). Only static files and what a view marks
+  `public` (the published outcomes' feed and photos) may be cached.
 - Strict-Transport-Security in production.
 
 A view may set a stricter header of its own (an attachment's `sandbox` policy, the mail
@@ -48,7 +49,9 @@ def secure_headers(response: Response, *, production: bool) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers["X-Content-Type-Options"] = "nosniff"
     headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint != "static" and "no-store" not in headers.get("Cache-Control", ""):
+    if request.endpoint != "static" and not (
+        response.cache_control.public or response.cache_control.no_store
+    ):
         headers["Cache-Control"] = "no-store"
     if production:
         headers["Strict-Transport-Security"] = HSTS

@@ -273,6 +273,8 @@ def test_publish_makes_it_public_in_the_page_list_and_feed(world, client, app):
 
     feed_response = public_get(app, f"/outcomes/series/{world.series.id}/feed.atom")
     assert feed_response.mimetype == "application/atom+xml"
+    # Public: feed readers and proxies may keep it a few minutes (coordapp/headers.py).
+    assert feed_response.headers["Cache-Control"] == "public, max-age=300"
     feed = feedparser.parse(feed_response.get_data())
     assert feed.bozo is False, feed.get("bozo_exception")
     assert feed.version == "atom10"
@@ -535,6 +537,11 @@ def test_a_photo_is_stored_without_its_metadata_and_served_publicly(world, clien
     photo = public_get(app, f"/outcomes/{slug}/photo")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     assert photo.data == stored
+    assert photo.headers["Cache-Control"] == "public, max-age=300"
+    # The draft's photo, for the secretariat, is never kept by a cache.
+    draft_photo = client.get(f"/meetings/{world.meeting.id}/summary/photo/{summary.photo_id}")
+    assert draft_photo.status_code == 200
+    assert draft_photo.headers["Cache-Control"] == "private, no-store"
     html = text(public_get(app, f"/outcomes/{slug}"))
     assert f'src="/outcomes/{slug}/photo" alt="Partners around a table"' in html
     feed = feedparser.parse(public_get(app, f"/outcomes/series/{world.series.id}/feed.atom").data)

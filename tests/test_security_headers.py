@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from flask import Response
+
 from coordapp import create_app
 from coordapp.extensions import db
-from coordapp.headers import CONTENT_SECURITY_POLICY
+from coordapp.headers import CONTENT_SECURITY_POLICY, secure_headers
 from coordapp.models import MessageKind
 from tests.conftest import login_as, test_config
 from tests.outbox import queue_email, written
@@ -23,7 +26,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NOT_BROWSER_PAGES = ("mail/", "pdf/", "agenda/pdf.html", "minutes_pdf/", "reports/pdf.html")
 
 
-def header_problems(response) -> list[str]:
+# What is published for everyone and may be kept a few minutes by readers and proxies.
+PUBLIC_CACHE = {"outcomes.feed", "outcomes.photo"}
+
+
+def header_problems(response, endpoint: str | None = None) -> list[str]:
     headers = response.headers
     problems = []
     csp = headers.get("Content-Security-Policy", "")
@@ -37,8 +44,9 @@ def header_problems(response) -> list[str]:
         problems.append(f"X-Content-Type-Options {headers.get('X-Content-Type-Options')!r}")
     if headers.get("Referrer-Policy") not in ("same-origin", "no-referrer"):
         problems.append(f"Referrer-Policy {headers.get('Referrer-Policy')!r}")
-    if "no-store" not in headers.get("Cache-Control", ""):
-        problems.append(f"Cache-Control {headers.get('Cache-Control')!r}")
+    cache = headers.get("Cache-Control", "")
+    if "no-store" not in cache and not (endpoint in PUBLIC_CACHE and cache.startswith("public")):
+        problems.append(f"Cache-Control {cache!r}")
     return problems
 
 
@@ -55,7 +63,7 @@ def test_every_route_answers_with_the_security_headers_for_every_role(app, world
                     login_as(client, world.accounts[role])
                 response = client.open(url, method=method)
                 checked += 1
-                for problem in header_problems(response):
+                for problem in header_problems(response, rule.endpoint):
                     failures.append(f"{method} {url} as {role} ({response.status_code}): {problem}")
         finally:
             with role_app.app_context():
@@ -91,6 +99,24 @@ def test_static_files_may_be_cached_but_not_sniffed(client):
     assert "no-store" not in response.headers.get("Cache-Control", "")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     response.close()
+
+
+@pytest.mark.parametrize(
+    "own, sent",
+    [
+        (None, "no-store"),
+        ("private, max-age=0", "no-store"),  # a browser could still keep it: not enough
+        ("no-cache", "no-store"),
+        ("private, no-store", "private, no-store"),
+        ("public, max-age=300", "public, max-age=300"),  # published on purpose
+    ],
+)
+def test_only_what_a_view_marks_public_may_be_cached(app, own, sent):
+    response = Response("page")
+    if own:
+        response.headers["Cache-Control"] = own
+    with app.test_request_context("/outcomes/x/feed.atom"):
+        assert secure_headers(response, production=False).headers["Cache-Control"] == sent
 
 
 def test_production_sends_hsts(app):

@@ -387,12 +387,12 @@ def _content_disposition(name: str) -> str:
     return header
 
 
-def _send_stored(data: bytes, content_type: str, filename: str, *, private: bool) -> Response:
+def _send_stored(data: bytes, content_type: str, filename: str) -> Response:
+    # Not cached anywhere (coordapp/headers.py): meeting papers are for those invited.
     response = Response(data, mimetype=content_type)
     response.headers["Content-Disposition"] = _content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "no-store" if private else "private, max-age=0"
     return response
 
 
@@ -400,9 +400,7 @@ def _send_stored(data: bytes, content_type: str, filename: str, *, private: bool
 @login_required
 def download(attachment_id: int):
     attachment = _get_attachment(attachment_id, with_data=True)
-    return _send_stored(
-        attachment.data, attachment.content_type, attachment.filename, private=False
-    )
+    return _send_stored(attachment.data, attachment.content_type, attachment.filename)
 
 
 @bp.get("/rsvp/<token>/attachments/<int:attachment_id>")
@@ -413,9 +411,7 @@ def rsvp_download(token: str, attachment_id: int):
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))
-    response = _send_stored(
-        attachment.data, attachment.content_type, attachment.filename, private=True
-    )
+    response = _send_stored(attachment.data, attachment.content_type, attachment.filename)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -485,4 +481,4 @@ def document_download(document_id: int):
         abort(404, _("This document does not exist."))
     if document.status != DocumentStatus.READY or document.data is None:
         abort(409, _("This document is not ready yet. Please try again in a moment."))
-    return _send_stored(document.data, document.content_type, document.filename, private=False)
+    return _send_stored(document.data, document.content_type, document.filename)

@@ -35,7 +35,6 @@ def _calendar_response(text: str, filename: str, *, download: bool) -> Response:
     response.headers.set(
         "Content-Disposition", "attachment" if download else "inline", filename=filename
     )
-    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
