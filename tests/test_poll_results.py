@@ -417,6 +417,25 @@ def test_a_chair_in_the_directory_is_invited_with_the_others(app):
     assert invited == {"Asked Person", "Chair In Directory"}
 
 
+def test_the_date_chosen_email_thanks_only_who_answered_and_promises_only_real_invitations(app):
+    w = World(slots=1, chairs=1)  # the chair has no directory entry: no invitation
+    answered, silent = w.ask(name="Answered Person"), w.ask(name="Silent Person")
+    w.answers(answered, YES)
+    choose_slot(db.session.get(Poll, w.poll.id), w.slots[0].id, by=w.secretariat)
+    db.session.commit()
+    told = {m.to_email: written(m).text_body for m in _messages(w.meeting.id, "poll_result")}
+    follows = "The invitation, with your personal link to answer it, follows"
+    thanks = "Thank you for answering the poll."
+
+    to_answered = told[answered.contact.email]
+    assert thanks in to_answered and follows in to_answered
+    to_silent = told[silent.contact.email]
+    assert thanks not in to_silent and follows in to_silent
+    assert "The date of this meeting has been chosen:" in to_silent
+    to_chair = told[w.chairs[0].email]
+    assert follows not in to_chair and "The date of this meeting has been chosen:" in to_chair
+
+
 def test_poll_mail_not_yet_sent_is_dropped_once_the_date_is_chosen(app):
     from coordapp.polls.notifications import queue_poll_invitations
     from coordapp.polls.reminders import remind_unanswered_now

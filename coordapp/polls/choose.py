@@ -133,14 +133,17 @@ def choose_slot(
             .order_by(PollRespondent.id)
         )
     )
-    # Everyone asked is told the date; poll invitations and reminders not yet sent are
-    # dropped (they would ask about a question already settled).
-    drop_unsent_poll_mail(poll)
-    told = queue_poll_result(poll)
     # Invitations: every contact asked, whatever they answered (one who said no may send
     # a substitute), the chairs who are in the directory (their calendar needs the event
     # too), and the wider list.
     asked = [r.contact for r in respondents if r.contact is not None]
     asked += [r.user.contact for r in respondents if r.user is not None and r.user.contact]
     invited = invite_contacts(meeting, [*asked, *extra_contacts], by=by)
+    # Everyone asked is told the date (and, those just invited, that the invitation
+    # follows); poll invitations and reminders not yet sent are dropped (they would ask
+    # about a question already settled).
+    drop_unsent_poll_mail(poll)
+    told = queue_poll_result(
+        poll, invited_contact_ids=[invitation.contact.id for invitation in invited.invited]
+    )
     return Chosen(slot=slot, invited=invited, told=told)

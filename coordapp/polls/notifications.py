@@ -59,16 +59,33 @@ def _everyone_asked(poll: Poll) -> list[PollRespondent]:
     )
 
 
-def queue_poll_result(poll: Poll) -> int:
+def queue_poll_result(poll: Poll, *, invited_contact_ids: Iterable[int] = ()) -> int:
     """Tell everyone asked which date was chosen (call once the poll's `chosen_slot_id` is
-    set, in the same transaction). Returns how many emails were queued."""
+    set, in the same transaction). The email announces an invitation only to those whose
+    directory entry is among `invited_contact_ids` (invited just now); it thanks only
+    those who answered. Returns how many emails were queued."""
     if poll.chosen_slot_id is None:
         raise ValueError("no date has been chosen for this poll")
+    invited = set(invited_contact_ids)
     return queue_many(
         "poll_result",
         MessageKind.OTHER,
-        (_to(r, slot_id=poll.chosen_slot_id) for r in _everyone_asked(poll)),
+        (
+            _to(
+                r,
+                slot_id=poll.chosen_slot_id,
+                invitation_follows=_contact_id(r) in invited,
+            )
+            for r in _everyone_asked(poll)
+        ),
     )
+
+
+def _contact_id(respondent: PollRespondent) -> int | None:
+    """The directory entry an invitation would go to: the contact asked, or the chair's."""
+    if respondent.contact_id is not None:
+        return respondent.contact_id
+    return respondent.user.contact_id if respondent.user is not None else None
 
 
 def drop_unsent_poll_mail(poll: Poll) -> int:
@@ -150,4 +167,11 @@ def write_poll_result(row: OutgoingMessage) -> Email:
     chosen = next((s for s in respondent.poll.slots if s.id == slot_id), None)
     if chosen is None:
         raise CannotWrite("the chosen date of this poll no longer exists")
-    return _poll_email("poll_result", respondent, chosen=chosen)
+    return _poll_email(
+        "poll_result",
+        respondent,
+        chosen=chosen,
+        answered=respondent.answered_at is not None,
+        # Rows queued before this was recorded said so to everyone.
+        invitation_follows=(row.params or {}).get("invitation_follows", True),
+    )
