@@ -549,6 +549,36 @@ def test_the_list_is_sorted_by_what_it_shows_and_by_any_column(secretariat_clien
     assert _names_in_order(odd.get_data(as_text=True)) == _names_in_order(page)
 
 
+def test_who_has_not_answered_comes_last_either_way_and_the_csv_and_filter_keep_the_order(
+    secretariat_client, invited
+):
+    meeting, by_name = invited
+    by_name["mila"].responded_at = datetime(2030, 1, 12, 8, 0, tzinfo=UTC)  # after Ula
+    db.session.commit()
+    url = f"/meetings/{meeting.id}/invitations"
+
+    earliest = secretariat_client.get(url + "?sort=answered").get_data(as_text=True)
+    assert _names_in_order(earliest) == [
+        "Ula Agency",
+        "Mila Ministry",
+        "Cyril City",
+        "Max Ministry",
+    ]
+    latest = secretariat_client.get(url + "?sort=answered&dir=desc").get_data(as_text=True)
+    assert _names_in_order(latest) == ["Mila Ministry", "Ula Agency", "Cyril City", "Max Ministry"]
+
+    # The export is the list as sorted; the filter form keeps the sort.
+    assert f'href="{url}.csv?sort=answered&amp;dir=desc"' in latest
+    assert '<input type="hidden" name="sort" value="answered">' in latest
+    assert '<input type="hidden" name="dir" value="desc">' in latest
+    csv_body = secretariat_client.get(f"{url}.csv?sort=answered&dir=desc").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(csv_body)))
+    assert [row[0] for row in rows[1:]] == _names_in_order(latest)
+    by_name_desc = secretariat_client.get(f"{url}.csv?sort=name&dir=desc").get_data(as_text=True)
+    names = [row[0] for row in list(csv.reader(io.StringIO(by_name_desc)))[1:]]
+    assert names == ["Ula Agency", "Mila Ministry", "Max Ministry", "Cyril City"]
+
+
 def test_the_list_offers_a_copy_link_button_and_a_link_without_script(secretariat_client, invited):
     meeting, by_name = invited
     invitation = by_name["max"]

@@ -25,11 +25,9 @@ from coordapp.invitations import reminders, service
 from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
 from coordapp.models import (
     Category,
-    Contact,
     Invitation,
     InvitationStatus,
     Meeting,
-    Organisation,
     OutgoingMessage,
 )
 from coordapp.web import get_invitation_or_404, get_meeting_or_404
@@ -107,39 +105,8 @@ def _filters() -> service.ListFilter:
         abort(400, _("Unknown status or category in the filter."))
 
 
-# The list's sortable columns: what each sorts by, as shown (the organisation column shows
-# the acronym where there is one, so it sorts by that).
-SORT_COLUMNS = {
-    "name": lambda: [sa.func.lower(Contact.name)],
-    "organisation": lambda: [
-        sa.func.lower(sa.func.coalesce(Organisation.acronym, Organisation.name))
-    ],
-    "category": lambda: [Organisation.category],
-    "answer": lambda: [Invitation.status],
-    "answered": lambda: [Invitation.responded_at],
-}
-DEFAULT_SORT = "organisation"
-
-
-def _sort() -> tuple[str, bool]:
-    """(column, descending) from the query string; unknown values fall back quietly."""
-    column = request.args.get("sort", DEFAULT_SORT)
-    if column not in SORT_COLUMNS:
-        column = DEFAULT_SORT
-    return column, request.args.get("dir") == "desc"
-
-
-def _sorted(query, column: str, descending: bool):
-    keys = SORT_COLUMNS[column]()
-    if descending:
-        keys = [key.desc() for key in keys]
-    # Then by what is shown next, and the id so that pages never overlap.
-    return query.order_by(None).order_by(
-        *keys,
-        sa.func.lower(sa.func.coalesce(Organisation.acronym, Organisation.name)),
-        sa.func.lower(Contact.name),
-        Invitation.id,
-    )
+def _order() -> service.ListOrder:
+    return service.ListOrder.parse(request.args.get("sort"), request.args.get("dir"))
 
 
 @bp.get("/meetings/<int:meeting_id>/invitations")
@@ -147,9 +114,9 @@ def _sorted(query, column: str, descending: bool):
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     filters = _filters()
-    sort, descending = _sort()
+    order = _order()
     pagination = db.paginate(
-        _sorted(service.invitations_query(meeting, filters), sort, descending),
+        service.invitations_query(meeting, filters, order),
         page=request.args.get("page", 1, type=bounded_int),
         per_page=PER_PAGE,
         error_out=False,
@@ -161,8 +128,8 @@ def index(meeting_id: int):
         meeting=meeting,
         filters=filters,
         args=filters.args(),
-        sort=sort,
-        descending=descending,
+        order=order,
+        shown_args={**filters.args(), **order.args()},  # the same list: page, CSV
         pagination=pagination,
         invitations=invitations,
         counts=counts,
@@ -184,7 +151,7 @@ def index(meeting_id: int):
 def export(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     filters = _filters()
-    invitations = db.session.scalars(service.invitations_query(meeting, filters)).unique()
+    invitations = db.session.scalars(service.invitations_query(meeting, filters, _order())).unique()
     body = service.invitations_csv(invitations, service.waiting_positions(meeting.id))
     return Response(
         body,

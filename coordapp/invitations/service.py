@@ -227,8 +227,59 @@ class ListFilter:
         return args
 
 
-def invitations_query(meeting: Meeting, filters: ListFilter):
-    """The meeting's invitations with contact, organisation and substitute, one query."""
+# The list's sortable columns: what each sorts by, as shown (the organisation column shows
+# the acronym where there is one, so it sorts by that).
+def _shown_organisation():
+    return sa.func.lower(sa.func.coalesce(Organisation.acronym, Organisation.name))
+
+
+SORT_COLUMNS = {
+    "name": lambda: sa.func.lower(Contact.name),
+    "organisation": _shown_organisation,
+    "category": lambda: Organisation.category,
+    "answer": lambda: Invitation.status,
+    "answered": lambda: Invitation.responded_at,
+}
+DEFAULT_SORT = "organisation"
+
+
+@dataclass(frozen=True)
+class ListOrder:
+    """How the list (and its CSV export) is sorted: a column, either way round."""
+
+    column: str = DEFAULT_SORT
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, column: str | None, direction: str | None) -> ListOrder:
+        """From query-string values; an unknown column falls back quietly."""
+        return cls(column if column in SORT_COLUMNS else DEFAULT_SORT, direction == "desc")
+
+    def args(self) -> dict[str, str]:
+        args = {}
+        if self.column != DEFAULT_SORT:
+            args["sort"] = self.column
+        if self.descending:
+            args["dir"] = "desc"
+        return args
+
+    def keys(self) -> list:
+        key = SORT_COLUMNS[self.column]()
+        key = key.desc() if self.descending else key.asc()
+        # Those who have not answered come last either way round (PostgreSQL would put
+        # them first when descending, SQLite when ascending). Then by what is shown next,
+        # and the id so that pages never overlap.
+        return [
+            key.nulls_last(),
+            _shown_organisation(),
+            sa.func.lower(Contact.name),
+            Invitation.id,
+        ]
+
+
+def invitations_query(meeting: Meeting, filters: ListFilter, order: ListOrder = ListOrder()):
+    """The meeting's invitations with contact, organisation and substitute, one query,
+    in `order`."""
     substitute = aliased(Invitation)
     query = (
         sa.select(Invitation)
@@ -239,7 +290,7 @@ def invitations_query(meeting: Meeting, filters: ListFilter):
             contains_eager(Invitation.contact).contains_eager(Contact.organisation),
             joinedload(Invitation.substitute.of_type(substitute)).joinedload(substitute.contact),
         )
-        .order_by(Organisation.name, Contact.name, Invitation.id)
+        .order_by(*order.keys())
     )
     if filters.withdrawn:
         query = query.where(Invitation.withdrawn_at.is_not(None))
