@@ -83,9 +83,6 @@ GCM_OBJECTIVES: dict[int, LazyString] = {
     ),
 }
 
-GCM_NUMBERS = range(1, len(GCM_OBJECTIVES) + 1)
-SDG_NUMBERS = range(1, len(SDG_NAMES) + 1)
-
 
 def gcm_title(objective: int) -> str:
     """The short title of a GCM objective ("" for a number that is not one)."""

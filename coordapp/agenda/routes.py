@@ -90,30 +90,18 @@ def _too_large(error):
 # --- the agenda page ------------------------------------------------------------------------
 
 
-def _render_index(
-    meeting: Meeting,
-    *,
-    error: str | None = None,
-    code: int = 200,
-):
-    return (
-        render_template(
-            "agenda/index.html",
-            meeting=meeting,
-            agenda=service.agenda_of(meeting),
-            can_edit=service.can_edit_agenda(current_user, meeting),
-            read_only_reason=service.read_only_reason(meeting),
-            document=service.latest_agenda_pdf(meeting.id) if current_user.is_secretariat else None,
-            error=error,
-        ),
-        code,
-    )
-
-
 @bp.get("/meetings/<int:meeting_id>/agenda")
 @login_required
 def index(meeting_id: int):
-    return _render_index(get_meeting_or_404(meeting_id))
+    meeting = get_meeting_or_404(meeting_id)
+    return render_template(
+        "agenda/index.html",
+        meeting=meeting,
+        agenda=service.agenda_of(meeting),
+        can_edit=service.can_edit_agenda(current_user, meeting),
+        read_only_reason=service.read_only_reason(meeting),
+        document=service.latest_agenda_pdf(meeting.id) if current_user.is_secretariat else None,
+    )
 
 
 # --- items --------------------------------------------------------------------------------
