@@ -80,3 +80,10 @@ def poll_url(respondent) -> str:
     """The person's page for answering a scheduling poll, absolute (for emails and copying).
     The page is the endpoint "poll_answer.show" (a blueprint the poll pages add)."""
     return external_url("poll_answer.show", token=poll_token(respondent))
+
+
+def slugify(text: str | None, max_length: int = 80) -> str:
+    """A readable piece of an address or file name: "UN Country Network, 4th" becomes
+    "un-country-network-4th" (letters of any script kept, lower-cased)."""
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in (text or "").lower())
+    return "-".join(part for part in cleaned.split("-") if part)[:max_length].strip("-")

@@ -25,6 +25,7 @@ from flask_login import current_user
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
 from coordapp.jobs import renew_expired_lease
+from coordapp.links import slugify
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
 from coordapp.models import Meeting, Series, User, utcnow
@@ -50,11 +51,6 @@ def download_name(meeting: Meeting, series: Series | None, version: MinutesVersi
     if version.status is MinutesStatus.SUPERSEDED:
         parts.append("superseded")
     return "-".join(part for part in parts if part) + ".pdf"
-
-
-def slugify(text: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "-" for ch in (text or "").lower())
-    return "-".join(part for part in cleaned.split("-") if part)[:80]
 
 
 def _pdf_response(meeting: Meeting, version: MinutesVersion, pdf: bytes) -> Response:

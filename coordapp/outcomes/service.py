@@ -41,6 +41,7 @@ from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
 from coordapp.inputs import CONTROL_CHARACTERS
+from coordapp.links import slugify
 from coordapp.models import (
     CATEGORY_LABELS,
     Category,
@@ -531,14 +532,9 @@ def has_unpublished_changes(summary: OutcomeSummary) -> bool:
     )
 
 
-def slugify(text: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "-" for ch in (text or "").lower())
-    return "-".join(part for part in cleaned.split("-") if part)[:MAX_SLUG_STEM].strip("-")
-
-
 def _new_slug(summary: OutcomeSummary, meeting: Meeting) -> str:
     day = meeting.local(meeting.starts_at).date().isoformat()
-    stem = f"{slugify(summary.title) or 'meeting'}-{day}"
+    stem = f"{slugify(summary.title, MAX_SLUG_STEM) or 'meeting'}-{day}"
     taken = set(
         db.session.scalars(
             sa.select(OutcomeSummary.slug).where(
