@@ -4,7 +4,7 @@ recipient's or the document's, see coordapp/i18n.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import format_datetime
@@ -74,3 +74,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["due_date"] = due_date_label
     # A time zone as the reader says it: "Europe/Minsk", «Минск».
     app.jinja_env.filters["zone_name"] = lambda tz_name: zone_name(tz_name, current_locale())
+
+
+def wall_clock_to_utc(local: datetime, zone: tzinfo) -> datetime | None:
+    """A naive wall-clock time in `zone`, as an aware UTC datetime; None when the clocks
+    skip it (daylight saving time starts). A time that happens twice takes the first."""
+    in_utc = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if in_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return in_utc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from coordapp.models import (
     SeriesChair,
     User,
 )
+from coordapp.timefmt import wall_clock_to_utc
 
 # The fields whose before/after values the audit log keeps.
 AUDITED_MEETING_FIELDS = [
@@ -73,10 +74,8 @@ def local_to_utc(local: datetime, tz_name: str) -> datetime:
     Times that fall into a DST gap do not exist; they are refused rather than
     silently shifted. Times that happen twice (clocks going back) take the first.
     """
-    zone = ZoneInfo(tz_name)
-    aware = local.replace(tzinfo=zone, fold=0)
-    in_utc = aware.astimezone(UTC)
-    if in_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    in_utc = wall_clock_to_utc(local, ZoneInfo(tz_name))
+    if in_utc is None:
         raise NonexistentLocalTime(
             _(
                 "This time does not exist in %(zone)s: the clocks skip it when "

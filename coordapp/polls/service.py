@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -55,6 +55,7 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.models.locking import lock_for_writing
+from coordapp.timefmt import wall_clock_to_utc
 
 # Choosing whom to ask works exactly as choosing whom to invite.
 people_to_ask = contacts_to_invite
@@ -145,12 +146,10 @@ def slot_times(meeting: Meeting, day: date, start: time, end: time) -> tuple[dat
     day (the clocks go forward)."""
     if end <= start:
         raise PollInputError(_l("A slot must end after it starts."))
-    tz = meeting.tz
     moments = []
     for wall in (datetime.combine(day, start), datetime.combine(day, end)):
-        aware = wall.replace(tzinfo=tz)
-        utc = aware.astimezone(UTC)
-        if utc.astimezone(tz).replace(tzinfo=None) != wall:
+        utc = wall_clock_to_utc(wall, meeting.tz)
+        if utc is None:
             raise PollInputError(
                 _l(
                     "%(time)s does not exist on that day in the meeting's timezone "
