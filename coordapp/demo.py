@@ -516,6 +516,8 @@ def _fifth_meeting_poll(
     polls.set_key_organisations(poll, [orgs["MIA"].id], by=by)
     asked = polls.ask_chairs(poll, by=by)
     asked += polls.ask_people(poll, series.default_contacts, by=by).asked
+    for respondent in asked:  # as if their poll emails had gone out
+        respondent.emailed_at = respondent.asked_at
     patterns = [("yes", "if_need_be", "no"), ("no", "yes", "yes"), ("yes", "yes", "if_need_be")]
     for n, respondent in enumerate(asked[: len(asked) // 2 + 1]):
         choices = patterns[n % len(patterns)]

@@ -342,6 +342,49 @@ def test_people_asked_before_any_date_get_the_email_with_the_first_date(secretar
     assert "09:00 – 11:00 (Europe/Minsk)" in written(email).text_body
 
 
+def test_the_poll_email_goes_to_each_person_once_whatever_dates_come_and_go(secretariat_client):
+    first, second = (
+        make_contact(email="first@example.org"),
+        make_contact(email="second@example.org"),
+    )
+    poll = _poll(slots=0)
+    meeting_id = poll.meeting_id
+    secretariat_client.post(
+        f"/meetings/{meeting_id}/poll/ask", data={"contact_ids": [str(first.id)]}
+    )
+    first_date = secretariat_client.post(
+        f"/meetings/{meeting_id}/poll/slots",
+        data={"day": SOON.isoformat(), "start": "09:00", "end": "11:00"},
+        follow_redirects=True,
+    )
+    assert "on its way to the 1 person asked" in first_date.get_data(as_text=True)
+    assert [m.to_email for m in _outbox("poll_invitation")] == ["first@example.org"]
+
+    # Every date removed, then one added again: nobody is asked a second time.
+    for slot in list(_fresh(Poll, poll.id).slots):
+        removed = secretariat_client.post(f"/poll-slots/{slot.id}/remove", follow_redirects=True)
+        assert removed.status_code == 200
+    again = secretariat_client.post(
+        f"/meetings/{meeting_id}/poll/slots",
+        data={"day": SOON.isoformat(), "start": "14:00", "end": "16:00"},
+        follow_redirects=True,
+    )
+    assert "on its way" not in again.get_data(as_text=True)
+    assert len(_outbox("poll_invitation")) == 1
+
+    # Someone asked while the poll has a date gets it at once, and only they do.
+    asked = secretariat_client.post(
+        f"/meetings/{meeting_id}/poll/ask",
+        data={"contact_ids": [str(first.id), str(second.id)]},
+        follow_redirects=True,
+    )
+    assert asked.status_code == 200
+    assert [m.to_email for m in _outbox("poll_invitation")] == [
+        "first@example.org",
+        "second@example.org",
+    ]
+
+
 def test_key_organisations_are_saved_and_a_wrong_one_refused(secretariat_client):
     poll = _poll()
     un = make_organisation("UNDP")

@@ -169,6 +169,9 @@ class PollRespondent(Base):
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the poll's email (question, dates, personal link) was queued for this person:
+    # once, when asked if the poll has a date, else with its first date.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     poll: Mapped[Poll] = relationship(back_populates="respondents")
     contact = relationship("Contact")

@@ -2,7 +2,8 @@
 person, in the caller's transaction; the writers below write each email in the worker,
 in the person's language (a contact's `language`, a chair's preferred language).
 
-    poll_invitation   the question, the candidate dates and the personal link
+    poll_invitation   the question, the candidate dates and the personal link (once per
+                      person, as soon as the poll has a date: `email_the_poll_to_those_waiting`)
     poll_reminder     to those who have not answered (manual or N days before the deadline)
     poll_result       the date chosen, to everyone asked
 """
@@ -10,6 +11,7 @@ in the person's language (a contact's `language`, a chair's preferred language).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +29,8 @@ from coordapp.models import (
     OutgoingMessage,
     Poll,
     PollRespondent,
+    PollSlot,
+    utcnow,
 )
 
 
@@ -42,6 +46,26 @@ def _to(respondent: PollRespondent, **params: Any) -> Recipient:
 def queue_poll_invitations(respondents: Iterable[PollRespondent]) -> int:
     """The poll's email with the personal link, for each of `respondents` (one INSERT)."""
     return queue_many("poll_invitation", MessageKind.OTHER, (_to(r) for r in respondents))
+
+
+def email_the_poll_to_those_waiting(poll: Poll, *, now: datetime | None = None) -> int:
+    """The poll's email for everyone asked who has not had it, if the poll has a date
+    (an email listing no date would ask nothing): call after asking people or adding a
+    date, with the poll row locked. Each person gets it once, whatever dates come and go.
+    Returns how many were queued."""
+    has_date = sa.exists().where(PollSlot.poll_id == poll.id)
+    waiting = list(
+        db.session.scalars(
+            sa.select(PollRespondent)
+            .where(PollRespondent.poll_id == poll.id, PollRespondent.emailed_at.is_(None))
+            .where(has_date)
+            .options(joinedload(PollRespondent.contact), joinedload(PollRespondent.user))
+            .order_by(PollRespondent.id)
+        )
+    )
+    for respondent in waiting:
+        respondent.emailed_at = now or utcnow()
+    return queue_poll_invitations(waiting)
 
 
 def queue_poll_reminders(respondents: Iterable[PollRespondent]) -> int:

@@ -27,7 +27,7 @@ from coordapp.models import (
 )
 from coordapp.polls import overview, reminders, service
 from coordapp.polls.forms import AskForm, KeyOrganisationsForm, PollForm, SlotForm
-from coordapp.polls.notifications import queue_poll_invitations
+from coordapp.polls.notifications import email_the_poll_to_those_waiting
 from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("polls", __name__)
@@ -190,28 +190,21 @@ def add_slot(meeting_id: int):
         return _render_poll(get_meeting_or_404(meeting_id), slot_form=form, code=400)
     except service.PollError as error:
         return _refused(error, meeting)
-    # The first date (the poll row is locked by add_slot): the email held for those asked
-    # while the poll had no date goes now.
-    waiting = [] if _has_other_slots(slot) else overview.respondents(poll)
-    queue_poll_invitations(waiting)
+    # The poll row is locked by add_slot: the email held for those asked while the poll
+    # had no date goes now (only to them, and only once).
+    emailed = email_the_poll_to_those_waiting(slot.poll)
     db.session.commit()
     flash(_("The date was added to the poll."), "success")
-    if waiting:
+    if emailed:
         flash(
             ngettext(
                 "The poll's email is on its way to the %(num)s person asked.",
                 "The poll's email is on its way to the %(num)s people asked.",
-                len(waiting),
+                emailed,
             ),
             "success",
         )
     return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
-
-
-def _has_other_slots(slot: PollSlot) -> bool:
-    return db.session.scalar(
-        sa.select(sa.exists().where(PollSlot.poll_id == slot.poll_id, PollSlot.id != slot.id))
-    )
 
 
 def _render_slot_form(slot: PollSlot, form: SlotForm, code: int = 200):
@@ -301,9 +294,7 @@ def ask(meeting_id: int):
             result = service.ask_people(poll, contacts, by=current_user)
             asked += result.asked
             # Without any date yet, the email waits for the first one (see add_slot).
-            has_slots = _has_slots(poll)
-            if has_slots:
-                queue_poll_invitations(asked)
+            has_slots = email_the_poll_to_those_waiting(poll) > 0 or _has_slots(poll)
             db.session.commit()
         except service.PollError as error:
             return _refused(error, meeting)
