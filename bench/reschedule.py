@@ -44,7 +44,7 @@ from coordapp.models import (  # noqa: E402
     Role,
     User,
 )
-from tests.conftest import login_as  # noqa: E402
+from tests.conftest import forget_cached_user_before_each_request, login_as  # noqa: E402
 from tests.smtp import SMTPServer, calendar_part  # noqa: E402
 
 INVITEES = int(os.environ.get("INVITEES", 1000))
@@ -148,6 +148,8 @@ def main() -> int:
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
+    # Requests share the bench's app context, as in the tests: each authenticates afresh.
+    forget_cached_user_before_each_request(app)
     try:
         with app.app_context():
             return run(app, smtp, url)

@@ -86,7 +86,7 @@ def _schema():
     yield
 
 
-def _forget_cached_user_before_each_request(app: Flask) -> None:
+def forget_cached_user_before_each_request(app: Flask) -> None:
     # A test keeps one app context (and so one `g`) open, which requests reuse; forget
     # the user that Flask-Login cached in `g` so each request authenticates on its own
     # cookies, and the CSRF token Flask-WTF cached there (it belongs to one session).
@@ -114,7 +114,7 @@ def _let_sqlite_use_savepoints(engine: sa.Engine) -> None:
 def _shared_app(_schema):
     """The app the tests share: building one costs about 0.1 s."""
     app = create_app(test_config())
-    _forget_cached_user_before_each_request(app)
+    forget_cached_user_before_each_request(app)
     if not IS_POSTGRES:
         with app.app_context():
             _let_sqlite_use_savepoints(db.engine)
@@ -199,7 +199,7 @@ def _committing(app: Flask):
 def app(request, _schema):
     if request.node.get_closest_marker("commits"):
         app = create_app(test_config())
-        _forget_cached_user_before_each_request(app)
+        forget_cached_user_before_each_request(app)
         yield from _committing(app)
     else:
         yield from _in_a_rolled_back_transaction(request.getfixturevalue("_shared_app"))
