@@ -7,10 +7,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from coordapp.models.directory import Contact
 from coordapp.models.invitation import new_link_id
+from coordapp.models.user import User
 
 
 class PollVisibility(enum.Enum):
@@ -195,6 +197,21 @@ class PollRespondent(Base):
     def __repr__(self) -> str:
         who = f"user={self.user_id}" if self.user_id else f"contact={self.contact_id}"
         return f"<PollRespondent {self.poll_id}/{who}>"
+
+
+def people_asked(poll_id: int) -> sa.Select:
+    """Everyone asked in a poll, in the order asked, with what naming and reaching them
+    needs: the contact and their organisation, or the chair's account and directory
+    entry (one query)."""
+    return (
+        sa.select(PollRespondent)
+        .where(PollRespondent.poll_id == poll_id)
+        .options(
+            joinedload(PollRespondent.contact).joinedload(Contact.organisation),
+            joinedload(PollRespondent.user).joinedload(User.contact),
+        )
+        .order_by(PollRespondent.id)
+    )
 
 
 class PollAnswer(Base):

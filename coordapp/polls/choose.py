@@ -22,7 +22,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from coordapp import audit
 from coordapp.extensions import db
@@ -33,13 +32,13 @@ from coordapp.models import (
     Meeting,
     MeetingStatus,
     Poll,
-    PollRespondent,
     PollSlot,
     PollStatus,
     User,
     utcnow,
 )
 from coordapp.models.locking import lock_for_writing
+from coordapp.models.poll import people_asked
 from coordapp.polls.notifications import drop_unsent_poll_mail, queue_poll_result
 from coordapp.polls.service import PollError
 
@@ -122,17 +121,7 @@ def choose_slot(
     if moved:
         notify_meeting_changed(meeting, moved, {name: before[name] for name in moved})
 
-    respondents = list(
-        db.session.scalars(
-            sa.select(PollRespondent)
-            .where(PollRespondent.poll_id == poll.id)
-            .options(
-                joinedload(PollRespondent.contact),
-                joinedload(PollRespondent.user).joinedload(User.contact),
-            )
-            .order_by(PollRespondent.id)
-        )
-    )
+    respondents = list(db.session.scalars(people_asked(poll.id)))
     # Invitations: every contact asked, whatever they answered (one who said no may send
     # a substitute), the chairs who are in the directory (their calendar needs the event
     # too), and the wider list.

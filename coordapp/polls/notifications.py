@@ -32,6 +32,7 @@ from coordapp.models import (
     PollSlot,
     utcnow,
 )
+from coordapp.models.poll import people_asked
 
 
 def _to(respondent: PollRespondent, **params: Any) -> Recipient:
@@ -56,11 +57,7 @@ def email_the_poll_to_those_waiting(poll: Poll, *, now: datetime | None = None) 
     has_date = sa.exists().where(PollSlot.poll_id == poll.id)
     waiting = list(
         db.session.scalars(
-            sa.select(PollRespondent)
-            .where(PollRespondent.poll_id == poll.id, PollRespondent.emailed_at.is_(None))
-            .where(has_date)
-            .options(joinedload(PollRespondent.contact), joinedload(PollRespondent.user))
-            .order_by(PollRespondent.id)
+            people_asked(poll.id).where(PollRespondent.emailed_at.is_(None), has_date)
         )
     )
     for respondent in waiting:
@@ -70,17 +67,6 @@ def email_the_poll_to_those_waiting(poll: Poll, *, now: datetime | None = None) 
 
 def queue_poll_reminders(respondents: Iterable[PollRespondent]) -> int:
     return queue_many("poll_reminder", MessageKind.REMINDER, (_to(r) for r in respondents))
-
-
-def _everyone_asked(poll: Poll) -> list[PollRespondent]:
-    return list(
-        db.session.scalars(
-            sa.select(PollRespondent)
-            .where(PollRespondent.poll_id == poll.id)
-            .options(joinedload(PollRespondent.contact), joinedload(PollRespondent.user))
-            .order_by(PollRespondent.id)
-        )
-    )
 
 
 def queue_poll_result(poll: Poll, *, invited_contact_ids: Iterable[int] = ()) -> int:
@@ -100,7 +86,7 @@ def queue_poll_result(poll: Poll, *, invited_contact_ids: Iterable[int] = ()) ->
                 slot_id=poll.chosen_slot_id,
                 invitation_follows=_contact_id(r) in invited,
             )
-            for r in _everyone_asked(poll)
+            for r in db.session.scalars(people_asked(poll.id))
         ),
     )
 

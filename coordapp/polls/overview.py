@@ -8,11 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from coordapp.extensions import db
 from coordapp.models import (
-    Contact,
     Meeting,
     Poll,
     PollAnswer,
@@ -20,6 +19,7 @@ from coordapp.models import (
     PollKeyOrganisation,
     PollRespondent,
 )
+from coordapp.models.poll import people_asked
 
 
 def poll_of(meeting: Meeting) -> Poll | None:
@@ -59,14 +59,7 @@ def slot_answer_count(slot) -> int:
 
 def respondents(poll: Poll) -> list[PollRespondent]:
     """Everyone asked (chairs first, then by name) with contact, organisation and user."""
-    people = db.session.scalars(
-        sa.select(PollRespondent)
-        .where(PollRespondent.poll_id == poll.id)
-        .options(
-            joinedload(PollRespondent.contact).joinedload(Contact.organisation),
-            joinedload(PollRespondent.user),
-        )
-    ).all()
+    people = db.session.scalars(people_asked(poll.id)).all()
     return sorted(people, key=lambda r: (not r.is_chair, r.name.lower(), r.id))
 
 

@@ -24,14 +24,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy.orm import joinedload
 
 from coordapp.extensions import db
 from coordapp.i18n import zone_name
 from coordapp.inputs import csv_safe
 from coordapp.models import (
     Category,
-    Contact,
     Organisation,
     Poll,
     PollAnswer,
@@ -40,6 +38,7 @@ from coordapp.models import (
     PollRespondent,
     PollSlot,
 )
+from coordapp.models.poll import people_asked
 from coordapp.timefmt import local_datetime
 
 AVAILABLE = (PollChoice.YES, PollChoice.IF_NEED_BE)
@@ -156,14 +155,7 @@ class Results:
 
 
 def _people(poll: Poll, key_ids: set[int]) -> list[Person]:
-    respondents = db.session.scalars(
-        sa.select(PollRespondent)
-        .where(PollRespondent.poll_id == poll.id)
-        .options(
-            joinedload(PollRespondent.contact).joinedload(Contact.organisation),
-            joinedload(PollRespondent.user),
-        )
-    ).unique()
+    respondents = db.session.scalars(people_asked(poll.id))
     people = []
     for r in respondents:
         organisation: Organisation | None = r.contact.organisation if r.contact else None
