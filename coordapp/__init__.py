@@ -124,7 +124,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def serving(app: Flask) -> Flask:
-    """Call once a process has built the app it will serve from now on (wsgi.py).
+    """Call once a process has built the app it will serve from now on (wsgi.py, and the
+    worker: coordapp/worker.py).
 
     What start-up built (modules, routes, compiled templates, translations…) lives as
     long as the process: frozen, it leaves the garbage collector's full passes, each of
