@@ -114,6 +114,15 @@ class DateTimeLocalField(_Years, fields.DateTimeLocalField):
     """WTForms' DateTimeLocalField, for years MIN_YEAR to MAX_YEAR."""
 
 
+class ChecklistField(fields.SelectMultipleField):
+    """Several choices as a list of checkboxes: what is chosen stays in view (a multi-select
+    hides it); posts the same values as a multi-select. Rendered with the macros of
+    templates/_checklist.html."""
+
+    widget = wtforms_widgets.ListWidget(prefix_label=False)
+    option_widget = wtforms_widgets.CheckboxInput()
+
+
 # --- rendering fields ----------------------------------------------------------------------
 
 

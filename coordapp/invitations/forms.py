@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from coordapp.inputs import bounded_int
+from coordapp.inputs import ChecklistField, bounded_int
 from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
-
-
-class ChecklistField(SelectMultipleField):
-    """Several choices as a list of checkboxes: what is chosen stays in view (a multi-select
-    hides it); posts the same values as a multi-select."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class InviteForm(FlaskForm):

@@ -9,8 +9,8 @@ from wtforms import BooleanField, RadioField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordapp.inputs import DateField, DateTimeLocalField, IntegerField, bounded_int
-from coordapp.invitations.forms import ChecklistField, InviteForm
+from coordapp.inputs import ChecklistField, DateField, DateTimeLocalField, IntegerField, bounded_int
+from coordapp.invitations.forms import InviteForm
 from coordapp.models import POLL_VISIBILITY_LABELS, PollVisibility
 
 MESSAGE_MAX = 5000

@@ -22,8 +22,7 @@ from wtforms.validators import InputRequired
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import bounded_int
-from coordapp.invitations.forms import ChecklistField
+from coordapp.inputs import ChecklistField, bounded_int
 from coordapp.invitations.service import contacts_to_invite, organisation_choices
 from coordapp.models import (
     CATEGORY_LABELS,
