@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from coordapp.extensions import db
 from coordapp.models import RateLimitHit, utcnow
+from coordapp.models.locking import lock_for_writing, take_turns
 
 
 def lock_for_counting(key: str) -> None:
@@ -16,13 +15,8 @@ def lock_for_counting(key: str) -> None:
     from before any of them). SQLite: BEGIN IMMEDIATE takes the database's write lock;
     PostgreSQL: a transaction-level advisory lock on `key`."""
     db.session.commit()  # what the request did so far is not part of the locked step
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        # (Unless a transaction is open already: the tests' outer one, which is alone.)
-        if not connection.connection.driver_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
+    lock_for_writing(db.session)
+    take_turns(db.session, key, 0)
 
 
 def hit_and_check(bucket: str, key: str, limit: int, window_seconds: int) -> bool:
