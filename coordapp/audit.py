@@ -54,17 +54,21 @@ def record(
         db.session.flush()
     if user_id is None and by is not None:
         user_id = by.id
-    event = AuditEvent(
-        action=action,
-        object_type=type(obj).__name__,
-        object_id=getattr(obj, "id", None),
-        meeting_id=meeting_id,
-        changes=changes or None,
-        note=note,
-        user_id=user_id,
-    )
+    event = AuditEvent(**_columns(action, obj, meeting_id, changes, note, user_id))
     db.session.add(event)
     return event
+
+
+def _columns(action, obj, meeting_id, changes, note, user_id) -> dict[str, Any]:
+    return {
+        "action": action,
+        "object_type": type(obj).__name__,
+        "object_id": getattr(obj, "id", None),
+        "meeting_id": meeting_id,
+        "changes": changes or None,
+        "note": note,
+        "user_id": user_id,
+    }
 
 
 _INSERT = sa.insert(AuditEvent.__table__)
@@ -84,15 +88,5 @@ def record_now(
     costs more than the row. `obj` must have its id. In loops use `record`: the session
     sends many events in few statements."""
     db.session.execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "action": action,
-            "object_type": type(obj).__name__,
-            "object_id": obj.id,
-            "meeting_id": meeting_id,
-            "changes": changes or None,
-            "note": note,
-            "user_id": user_id,
-        },
+        _INSERT, {"at": utcnow(), **_columns(action, obj, meeting_id, changes, note, user_id)}
     )
