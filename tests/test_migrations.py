@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -127,3 +128,64 @@ def _approved_minutes_never_change(url: str) -> None:
         conn.execute(sa.text("UPDATE minutes_versions SET status = 'superseded' WHERE id = 1"))
         assert conn.execute(sa.text("SELECT text FROM minutes_items")).scalar() == "Said"
     engine.dispose()
+
+
+def test_poll_respondents_of_a_poll_with_dates_count_as_emailed(empty_database_url):
+    """Migration 4b7d2e9a1c63: everyone asked in a poll that has a date has had its email
+    (sent when asked, or with the first date); those in a poll without a date have not."""
+    before = _flask("db", "upgrade", "f3b8c1d07a42", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    at = {
+        "at": datetime(2030, 1, 1, 9, 0, tzinfo=UTC),
+        "end": datetime(2030, 1, 1, 11, 0, tzinfo=UTC),
+    }
+    with engine.begin() as conn:
+
+        def insert(sql: str, **values) -> int:
+            return conn.execute(sa.text(sql + " RETURNING id"), {**at, **values}).scalar_one()
+
+        organisation = insert(
+            "INSERT INTO organisations (name, category, active, created_at)"
+            " VALUES ('UNDP', 'un_agency', TRUE, :at)"
+        )
+        respondents = {}
+        for name in ("with a date", "without a date"):
+            meeting = insert(
+                "INSERT INTO meetings (title, kind, starts_at, ends_at, timezone, language,"
+                " status, created_at, updated_at) VALUES (:title, 'regular', :at, :end,"
+                " 'Europe/Minsk', 'en', 'draft', :at, :at)",
+                title=name,
+            )
+            poll = insert(
+                "INSERT INTO polls (meeting_id, deadline, visibility, status, created_at)"
+                " VALUES (:meeting, :end, 'names', 'open', :at)",
+                meeting=meeting,
+            )
+            if name == "with a date":
+                insert(
+                    "INSERT INTO poll_slots (poll_id, starts_at, ends_at, created_at)"
+                    " VALUES (:poll, :at, :end, :at)",
+                    poll=poll,
+                )
+            contact = insert(
+                "INSERT INTO contacts (name, email, language, organisation_id, active,"
+                " created_at) VALUES (:name, :email, 'en', :organisation, TRUE, :at)",
+                name=name,
+                email=f"{poll}@example.org",
+                organisation=organisation,
+            )
+            respondents[name] = insert(
+                "INSERT INTO poll_respondents (poll_id, contact_id, link_id, reminders_sent,"
+                " asked_at) VALUES (:poll, :contact, :link, 0, :at)",
+                poll=poll,
+                contact=contact,
+                link=uuid.uuid4().hex,
+            )
+    after = _flask("db", "upgrade", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    with engine.connect() as conn:
+        emailed = dict(conn.execute(sa.text("SELECT id, emailed_at FROM poll_respondents")).all())
+    engine.dispose()
+    assert emailed[respondents["with a date"]] is not None
+    assert emailed[respondents["without a date"]] is None
