@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
 
 from coordapp.extensions import db
 from coordapp.links import make_token, poll_token, rsvp_token
@@ -38,10 +39,10 @@ from coordapp.polls.service import (
     create_poll,
     people_to_ask,
     remove_slot,
-    respondent_by_token,
     set_key_organisations,
     update_slot,
 )
+from coordapp.web import get_poll_respondent_by_token_or_404
 from tests.concurrency import run_at_once
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
 
@@ -417,14 +418,22 @@ def test_the_personal_link_finds_its_person_and_no_other_link_does(app):
     poll, secretariat = _poll()
     respondent, other = _asked(poll, secretariat, n=2)
     token = poll_token(respondent)
-    assert respondent_by_token(token).id == respondent.id
-    assert respondent_by_token(poll_token(other)).id == other.id
+
+    def found(token: str) -> int | None:
+        with app.test_request_context("/"):
+            try:
+                return get_poll_respondent_by_token_or_404(token).id
+            except NotFound:
+                return None
+
+    assert found(token) == respondent.id
+    assert found(poll_token(other)) == other.id
     # An RSVP link with the same link id, a tampered or a malformed one: nothing.
     invitation = Invitation(link_id=respondent.link_id)
-    assert respondent_by_token(rsvp_token(invitation)) is None
-    assert respondent_by_token(make_token(respondent.link_id, "poll") + "x") is None
-    assert respondent_by_token(token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
-    assert respondent_by_token("") is None
+    assert found(rsvp_token(invitation)) is None
+    assert found(make_token(respondent.link_id, "poll") + "x") is None
+    assert found(token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
+    assert found("") is None
     assert respondent.link_id != other.link_id and len(respondent.link_id) == 32
 
 

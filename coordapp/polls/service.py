@@ -13,8 +13,6 @@ does) and no email is queued here.
     set_key_organisations(poll, organisation_ids, *, by) -> None
     answer(respondent, choices, comment, *, now=None) -> None
     answers_closed_reason(respondent_or_poll, now=None) -> str | None
-    respondent_by_token(token) -> PollRespondent | None
-    respondent_by_link_id(link_id) -> PollRespondent | None
 
 Concurrency: every write that depends on what it read first locks (PostgreSQL: rows FOR
 UPDATE / FOR SHARE; SQLite, which ignores FOR UPDATE: the database's write lock, see
@@ -30,13 +28,11 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.service import contacts_to_invite
-from coordapp.links import POLL_PURPOSE, link_id_from_token
 from coordapp.models import (
     Contact,
     Meeting,
@@ -547,25 +543,3 @@ def answer(
     respondent.comment = _clean(comment)
     respondent.answered_at = when
     db.session.expire(respondent, ["answers"])
-
-
-# --- finding the person behind a link ------------------------------------------------------
-
-
-def respondent_by_link_id(link_id: str) -> PollRespondent | None:
-    return db.session.scalars(
-        sa.select(PollRespondent)
-        .where(PollRespondent.link_id == link_id)
-        .options(
-            joinedload(PollRespondent.poll).joinedload(Poll.meeting),
-            joinedload(PollRespondent.contact),
-            joinedload(PollRespondent.user),
-        )
-    ).one_or_none()
-
-
-def respondent_by_token(token: str) -> PollRespondent | None:
-    """The person behind a poll link, or None for a wrong one. (Pages should go through
-    web.load_by_link(token, POLL_PURPOSE, respondent_by_link_id, …) for the throttling.)"""
-    link_id = link_id_from_token(token, POLL_PURPOSE)
-    return respondent_by_link_id(link_id) if link_id is not None else None
