@@ -42,11 +42,12 @@ def today() -> date:
 
 
 def is_overdue(commitment: Commitment, on: date | None = None) -> bool:
-    return (
-        commitment.due_date is not None
-        and commitment.due_date < (on or today())
-        and commitment.status in ACTIVE_STATUSES
-    )
+    return overdue(commitment.due_date, commitment.status, on or today())
+
+
+def overdue(due_date: date | None, status: CommitmentStatus, on: date) -> bool:
+    """Open or in progress, and due before `on` (`overdue_condition` in SQL)."""
+    return due_date is not None and due_date < on and status in ACTIVE_STATUSES
 
 
 def overdue_condition(on: date | None = None):

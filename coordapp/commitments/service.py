@@ -389,25 +389,23 @@ def counts_by_status(filters: TrackerFilters) -> dict[CommitmentStatus, int]:
 
 
 def counts_by_sdg(filters: TrackerFilters) -> dict[int, int]:
-    rows = db.session.execute(
-        sa.select(CommitmentSDG.goal, sa.func.count(CommitmentSDG.commitment_id))
-        .join(Commitment, Commitment.id == CommitmentSDG.commitment_id)
-        .where(*tracker_conditions(filters))
-        .group_by(CommitmentSDG.goal)
-        .order_by(CommitmentSDG.goal)
-    )
-    return {goal: count for goal, count in rows}
+    return _counts_by_tag(CommitmentSDG.goal, CommitmentSDG.commitment_id, filters)
 
 
 def counts_by_gcm(filters: TrackerFilters) -> dict[int, int]:
+    return _counts_by_tag(CommitmentGCM.objective, CommitmentGCM.commitment_id, filters)
+
+
+def _counts_by_tag(tag, commitment_id, filters: TrackerFilters) -> dict[int, int]:
+    """{tag: commitments the filters keep}, for a commitments' tag table (SDG, GCM)."""
     rows = db.session.execute(
-        sa.select(CommitmentGCM.objective, sa.func.count(CommitmentGCM.commitment_id))
-        .join(Commitment, Commitment.id == CommitmentGCM.commitment_id)
+        sa.select(tag, sa.func.count(commitment_id))
+        .join(Commitment, Commitment.id == commitment_id)
         .where(*tracker_conditions(filters))
-        .group_by(CommitmentGCM.objective)
-        .order_by(CommitmentGCM.objective)
+        .group_by(tag)
+        .order_by(tag)
     )
-    return {objective: count for objective, count in rows}
+    return dict(rows.all())
 
 
 def gcm_in_use() -> bool:

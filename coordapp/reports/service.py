@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
 from coordapp.attendance.service import AttendanceCounts, attendance_counts_for
+from coordapp.commitments import dates
 from coordapp.commitments.dates import ACTIVE_STATUSES
 from coordapp.errors import DomainError
 from coordapp.extensions import db
@@ -385,9 +386,14 @@ def build_report(series: Series, period: Period, as_of: date) -> Report:
             .order_by(Commitment.id)
         )
         for cid, meeting_id, description, status, due, quarter in rows:
-            overdue = status in ACTIVE_STATUSES and due is not None and due < as_of
             commitments[cid] = CommitmentRow(
-                cid, description, status, due, quarter, overdue, meeting_rows[meeting_id]
+                cid,
+                description,
+                status,
+                due,
+                quarter,
+                dates.overdue(due, status, as_of),
+                meeting_rows[meeting_id],
             )
         organisations = db.session.execute(
             sa.select(
