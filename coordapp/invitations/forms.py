@@ -12,8 +12,10 @@ from coordapp.inputs import ChecklistField, bounded_int
 from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
 
 
-class InviteForm(FlaskForm):
-    contact_ids = ChecklistField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
+class GroupsForm(FlaskForm):
+    """Whole groups of contacts: organisations, categories, the series' default list
+    (rendered by the people_choosers macro of templates/_checklist.html)."""
+
     organisation_ids = ChecklistField(
         _l("Everyone at these organisations"), coerce=bounded_int, validate_choice=False
     )
@@ -22,6 +24,16 @@ class InviteForm(FlaskForm):
         choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
     )
     series_default_list = BooleanField(_l("The series' default invitation list"))
+
+    @property
+    def chosen_categories(self) -> list[Category]:
+        return [Category(value) for value in self.categories.data or ()]
+
+
+class InviteForm(GroupsForm):
+    """Groups, and single contacts; at least one of them."""
+
+    contact_ids = ChecklistField(_l("Contacts"), coerce=bounded_int, validate_choice=False)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -36,10 +48,6 @@ class InviteForm(FlaskForm):
             )
             ok = False
         return ok
-
-    @property
-    def chosen_categories(self) -> list[Category]:
-        return [Category(value) for value in self.categories.data or ()]
 
 
 ANSWER_STATUSES = (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE, InvitationStatus.DECLINED)

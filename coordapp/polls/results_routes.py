@@ -14,19 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
-from wtforms import BooleanField, RadioField
-from wtforms.fields.choices import SelectChoice
+from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import ChecklistField, bounded_int
+from coordapp.inputs import bounded_int
+from coordapp.invitations.forms import GroupsForm
 from coordapp.invitations.service import contacts_to_invite, organisation_choices
 from coordapp.models import (
-    CATEGORY_LABELS,
-    Category,
     Meeting,
     Poll,
     PollChoice,
@@ -38,24 +35,12 @@ from coordapp.polls.choose import AlreadyChosen, choose_slot
 bp = Blueprint("poll_results", __name__)
 
 
-class ChooseForm(FlaskForm):
+class ChooseForm(GroupsForm):
+    # No list of single contacts here (hundreds of checkboxes on a page already holding
+    # the grid): one person more is invited afterwards from the invitations page.
     slot_id = RadioField(
         _l("Date"), coerce=bounded_int, validators=[InputRequired(_l("Choose a date."))]
     )
-    # No list of single contacts here (hundreds of checkboxes on a page already holding
-    # the grid): one person more is invited afterwards from the invitations page.
-    organisation_ids = ChecklistField(
-        _l("Everyone at these organisations"), coerce=bounded_int, validate_choice=False
-    )
-    categories = ChecklistField(
-        _l("Everyone in these categories"),
-        choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
-    )
-    series_default_list = BooleanField(_l("The series' default invitation list"))
-
-    @property
-    def chosen_categories(self) -> list[Category]:
-        return [Category(value) for value in self.categories.data or ()]
 
 
 def _poll_or_404(meeting_id: int) -> Poll:
