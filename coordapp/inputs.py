@@ -15,6 +15,7 @@ import re
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import fields
 from wtforms import widgets as wtforms_widgets
@@ -112,6 +113,11 @@ class DateField(_Years, fields.DateField):
 
 class DateTimeLocalField(_Years, fields.DateTimeLocalField):
     """WTForms' DateTimeLocalField, for years MIN_YEAR to MAX_YEAR."""
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something and needs only its CSRF token (delete, publish,
+    prepare the PDF, send reminders…)."""
 
 
 class ChecklistField(fields.SelectMultipleField):

@@ -63,10 +63,6 @@ class MoveForm(FlaskForm):
     direction = HiddenField(validators=[AnyOf(["up", "down"])])
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only needs the CSRF token (delete, generate the PDF…)."""
-
-
 class CopyForm(FlaskForm):
     source = SelectField(
         _l("Copy the agenda of"),

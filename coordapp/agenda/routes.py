@@ -26,9 +26,10 @@ from werkzeug.utils import secure_filename
 
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.agenda import service, uploads
-from coordapp.agenda.forms import ConfirmForm, CopyForm, ItemForm, MoveForm, UploadForm
+from coordapp.agenda.forms import CopyForm, ItemForm, MoveForm, UploadForm
 from coordapp.errors import render_error
 from coordapp.extensions import db
+from coordapp.inputs import ConfirmForm
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument

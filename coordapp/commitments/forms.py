@@ -138,10 +138,6 @@ class StatusUpdateForm(FlaskForm):
     submit = SubmitField(_l("Record update"))
 
 
-class ConfirmForm(FlaskForm):
-    """A button that only needs its CSRF token (follow-up item, status request)."""
-
-
 class TrackerFilterForm(Form):
     """The tracker's filters; read from the query string, so no CSRF token."""
 

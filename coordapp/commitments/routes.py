@@ -23,14 +23,13 @@ from coordapp.access import login_required, public, secretariat_required
 from coordapp.commitments import chart, service
 from coordapp.commitments.forms import (
     CommitmentForm,
-    ConfirmForm,
     StatusUpdateForm,
     TrackerFilterForm,
 )
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import use_link_language
-from coordapp.inputs import bounded_int
+from coordapp.inputs import ConfirmForm, bounded_int
 from coordapp.models import Contact, Meeting, Organisation, Series
 from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import Commitment, CommitmentStatus

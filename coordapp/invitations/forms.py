@@ -58,7 +58,3 @@ class AnswerOnBehalfForm(FlaskForm):
     status = SelectField(_l("Answer"), choices=ANSWER_CHOICES)
     needs = TextAreaField(_l("Accessibility or dietary needs"), validators=[Length(max=2000)])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""

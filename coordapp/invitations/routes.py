@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import bounded_int
+from coordapp.inputs import ConfirmForm, bounded_int
 from coordapp.invitations import reminders, service
-from coordapp.invitations.forms import ANSWER_STATUSES, ActionForm, AnswerOnBehalfForm, InviteForm
+from coordapp.invitations.forms import ANSWER_STATUSES, AnswerOnBehalfForm, InviteForm
 from coordapp.models import (
     Category,
     Invitation,
@@ -139,7 +139,7 @@ def index(meeting_id: int):
         recorders=service.users_by_id(i.response_recorded_by_id for i in invitations),
         statuses=list(InvitationStatus),
         categories=list(Category),
-        action_form=ActionForm(),
+        action_form=ConfirmForm(),
         invite_open=service.can_invite_to(meeting),
         status_text=service.status_text,
         rsvp_url=service.rsvp_url,
@@ -166,7 +166,7 @@ def export(meeting_id: int):
 @secretariat_required
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     count = reminders.remind_pending_now(meeting, current_user)
     db.session.commit()
@@ -208,7 +208,7 @@ def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200
             waiting=service.waiting_positions(invitation.meeting_id),
             status_text=service.status_text,
             answer_form=form,
-            action_form=ActionForm(),
+            action_form=ConfirmForm(),
             is_open=service.can_invite_to(invitation.meeting) and not invitation.is_withdrawn,
         ),
         code,
@@ -240,7 +240,7 @@ def _not_open_message(invitation: Invitation) -> str:
 @secretariat_required
 def resend(invitation_id: int):
     invitation = get_invitation_or_404(invitation_id)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         service.resend_invitation(invitation, by=current_user)
@@ -257,7 +257,7 @@ def resend(invitation_id: int):
 @secretariat_required
 def withdraw(invitation_id: int):
     invitation = get_invitation_or_404(invitation_id)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         service.withdraw_invitation(invitation, by=current_user)

@@ -22,7 +22,3 @@ class EditForm(FlaskForm):
     photo = FileField(_l("Photo (JPEG, PNG or WebP)"))
     photo_alt = StringField(_l("Text alternative of the photo"))
     remove_photo = BooleanField(_l("Remove the photo"))
-
-
-class ConfirmForm(FlaskForm):
-    """Publish / unpublish: a button and the CSRF token."""

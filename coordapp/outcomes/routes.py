@@ -23,10 +23,11 @@ from markupsafe import Markup
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
 from coordapp.i18n import current_locale, language_menu, languages, native_name
+from coordapp.inputs import ConfirmForm
 from coordapp.links import external_url
 from coordapp.models import OutcomePhoto
 from coordapp.outcomes import service
-from coordapp.outcomes.forms import ConfirmForm, EditForm, StartForm
+from coordapp.outcomes.forms import EditForm, StartForm
 from coordapp.timefmt import in_zone
 from coordapp.web import get_meeting_or_404, get_series_or_404
 

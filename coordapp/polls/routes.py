@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
-from coordapp.invitations.forms import ActionForm
+from coordapp.inputs import ConfirmForm
 from coordapp.invitations.service import invitee_choices
 from coordapp.links import poll_url
 from coordapp.models import (
@@ -153,7 +153,7 @@ def _render_poll(meeting: Meeting, *, slot_form=None, key_form=None, code: int =
             closed_reason=service.answers_closed_reason(poll),
             slot_form=slot_form or SlotForm(formdata=None),
             key_form=key_form,
-            action_form=ActionForm(),
+            action_form=ConfirmForm(),
             results_url=_results_url(meeting),
             poll_url=poll_url,
         ),
@@ -256,7 +256,7 @@ def edit_slot(slot_id: int):
 def remove_slot(slot_id: int):
     slot = _get_slot_or_404(slot_id)
     meeting = slot.poll.meeting
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         service.remove_slot(slot, by=current_user)
@@ -351,7 +351,7 @@ def key_organisations(meeting_id: int):
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     poll = _poll_or_404(meeting)
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         count = reminders.remind_unanswered_now(poll, by=current_user)

@@ -18,11 +18,11 @@ from sqlalchemy.orm import undefer
 from coordapp.access import login_required, secretariat_required
 from coordapp.errors import render_error
 from coordapp.extensions import db
+from coordapp.inputs import ConfirmForm
 from coordapp.models import Series, utcnow
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
 from coordapp.reports import charts, service
-from coordapp.reports.forms import ConfirmForm
 
 bp = Blueprint("reports", __name__)
 
