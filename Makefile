@@ -28,8 +28,9 @@ translations: $(VENV)/.installed
 # translation (tests/test_translations.py fails until each has one, not fuzzy).
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 --add-comments=TRANSLATORS: \
-		--project=coordapp --copyright-holder=coordapp -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --previous
+		--project=coordapp --copyright-holder=coordapp --add-location=file --sort-output \
+		-o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --previous --ignore-pot-creation-date
 
 # Migrate the SQLite file under instance/, load the demo once, then serve the app
 # with the background worker beside it. Ctrl-C stops both.
