@@ -11,39 +11,6 @@ from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-BLUEPRINTS = [
-    "coordapp.health",
-    "coordapp.auth",
-    "coordapp.admin",
-    "coordapp.directory",
-    "coordapp.meetings.routes",
-    "coordapp.invitations.routes",
-    "coordapp.rsvp.routes",
-    "coordapp.mail.routes",
-    "coordapp.calendar.routes",
-    "coordapp.agenda.routes",
-    "coordapp.minutes.routes",
-    "coordapp.commitments.routes",
-    "coordapp.attendance.routes",
-    "coordapp.approval.routes",
-    "coordapp.verify.routes",
-    "coordapp.minutes_pdf.routes",
-    "coordapp.outcomes.routes",
-    "coordapp.reports.routes",
-    "coordapp.polls.results_routes",
-    "coordapp.polls.routes",
-    "coordapp.polls.answer_routes",
-]
-
-# Each feature's emails: importing the module registers its writers with the mail
-# infrastructure (coordapp/mail/writers.py), in the web app and in the worker alike.
-NOTIFICATIONS = [
-    "coordapp.invitations.notifications",
-    "coordapp.approval.notifications",
-    "coordapp.commitments.notifications",
-    "coordapp.polls.notifications",
-]
-
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app. `config` overrides what the environment says (tests use it)."""
@@ -51,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         access,
         database,
         errors,
+        feature,
         headers,
         i18n,
         inputs,
@@ -97,12 +65,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_login(app)
 
-    import importlib
+    # Every feature plugs in here (blueprints, email writers, audit labels…): one list.
+    from coordapp.features import FEATURES
 
-    for module_name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(module_name).bp)
-    for module_name in NOTIFICATIONS:
-        importlib.import_module(module_name)
+    feature.install(app, FEATURES)
     access.check_every_route_declares_access(app)
 
     errors.register(app)

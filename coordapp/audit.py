@@ -1,15 +1,41 @@
-"""Writing the audit log. Call `record` in the same transaction as the change."""
+"""Writing the audit log. Call `record` in the same transaction as the change.
+
+Each feature names its action codes, and the label the log shows for each, in its
+record (`Feature.audit_labels`, coordapp/feature.py): `action_label` reads them.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from coordapp.extensions import db
 from coordapp.models import AuditEvent, User, utcnow
+
+_LABELS = "coordapp.audit_labels"
+
+
+def install_labels(app: Flask, label_sets: Iterable[Mapping[str, Any]]) -> None:
+    """The labels of every feature's action codes; a code claimed twice is an error."""
+    labels: dict[str, Any] = {}
+    for label_set in label_sets:
+        for code, label in label_set.items():
+            if code in labels:
+                raise ValueError(f"two labels for the audit action {code!r}")
+            labels[code] = label
+    app.extensions[_LABELS] = labels
+
+
+def action_label(code: str) -> str:
+    """What the audit log says for `code`, in the reader's language; an unknown code
+    (an event older than its feature's label) is shown as it is."""
+    label = current_app.extensions[_LABELS].get(code)
+    return code if label is None else str(label)
 
 
 def _plain(value: Any) -> Any:

@@ -1,25 +1,29 @@
 """Queueing emails of a fixed content, for tests of the mail infrastructure itself.
 
 Real emails are written by the features' writers; these tests need a message whose
-subject and bodies they choose, so they register a writer that copies them from the
-row's params, as any feature registers its own.
+subject and bodies they choose, so they install writers (one per category) that copy
+them from the row's params, as the app installs the features' writers.
 """
 
 from __future__ import annotations
 
+from coordapp.mail import writers
 from coordapp.mail.compose import Email
 from coordapp.mail.queue import Recipient, queue
-from coordapp.mail.writers import write, writer
+from coordapp.mail.writers import Writer, write
 from coordapp.models import MessageKind, OutgoingMessage
 
 
-@writer("test_fixed")
 def write_fixed(row: OutgoingMessage) -> Email:
     params = row.params or {}
     calendar = (params["ics_method"], params["ics"]) if params.get("ics") else None
     return Email(
         subject=params["subject"], text=params["text"], html=params.get("html"), calendar=calendar
     )
+
+
+FIXED = {kind: Writer(f"test_fixed_{kind.value}", write_fixed, kind) for kind in MessageKind}
+writers.install(FIXED.values())
 
 
 def queue_email(
@@ -38,8 +42,7 @@ def queue_email(
     if ics:
         params.update(ics_method=ics[0], ics=ics[1])
     return queue(
-        "test_fixed",
-        kind,
+        FIXED[kind],
         Recipient(
             email=to_email,
             name=to_name,

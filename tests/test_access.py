@@ -159,7 +159,15 @@ def is_login_redirect(response) -> bool:
     )
 
 
-def problem_with(level: str, role: str, response, sent_to_login: bool) -> str | None:
+# Routes on an object that belongs to one user of the meeting: once the walk has made one
+# (a chair's approval of the minutes), the view refuses the other roles (403) for that
+# reason, whatever the route's access level.
+ONE_USERS_OWN = {"minutes_pdf.sign_with_certificate"}
+
+
+def problem_with(
+    level: str, role: str, response, sent_to_login: bool, endpoint: str = ""
+) -> str | None:
     """What is wrong with this answer for this role, or None if it is right.
 
     `sent_to_login` says the access guard asked for a login (Flask-Login's
@@ -183,6 +191,8 @@ def problem_with(level: str, role: str, response, sent_to_login: bool) -> str | 
         ADMIN: {"admin"},
     }[level]
     if role in allowed_roles:
+        if status == 403 and endpoint in ONE_USERS_OWN and not sent_to_login:
+            return None
         if status == 403 or sent_to_login:
             return f"allowed role refused ({status} {response.headers.get('Location', '')})"
     elif status != 403:
@@ -226,7 +236,9 @@ def test_every_route_enforces_its_access_level(app, world):
                 role_app.walk_unauthorized.clear()
                 response = client.open(url, method=method)
                 checked += 1
-                problem = problem_with(level, role, response, bool(role_app.walk_unauthorized))
+                problem = problem_with(
+                    level, role, response, bool(role_app.walk_unauthorized), rule.endpoint
+                )
                 if role_app.walk_errors:
                     problem = f"exception {role_app.walk_errors[0]}"
                 if problem:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coordapp.extensions import db
-from coordapp.meetings.routes import ACTION_LABELS
+from coordapp.features import FEATURES
 from coordapp.models import AuditEvent
 from tests.factories import make_meeting
 
@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "coordapp"
 
 def _recorded_actions() -> dict[str, str]:
     """{action code: where} for every string literal given as the first argument of an
-    `audit.record(...)` call (including `"a" if x else "b"` and the code on the next
-    line)."""
+    `audit.record(...)` or `audit.record_now(...)` call (including `"a" if x else "b"` and
+    the code on the next line)."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -26,7 +26,7 @@ def _recorded_actions() -> dict[str, str]:
             if not (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "record"
+                and node.func.attr in ("record", "record_now")
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id == "audit"
             ):
@@ -54,13 +54,14 @@ def test_the_scan_finds_the_audited_actions():
     assert "minutes_approved_by_chair" in actions
     # Both branches of a conditional code.
     assert {"user_reactivated", "user_deactivated"} <= actions.keys()
+    # The one-statement form of busy requests.
+    assert "invitation.answer" in actions
 
 
 def test_every_audited_action_has_a_label():
-    missing = {
-        code: where for code, where in _recorded_actions().items() if code not in ACTION_LABELS
-    }
-    assert not missing, f"Audit actions without a label in ACTION_LABELS: {missing}"
+    labels = {code for feature in FEATURES for code in feature.audit_labels}
+    missing = {code: where for code, where in _recorded_actions().items() if code not in labels}
+    assert not missing, f"Audit actions without a label in any feature's record: {missing}"
 
 
 def test_the_meeting_page_shows_audit_actions_in_russian(secretariat_client):

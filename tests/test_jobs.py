@@ -16,7 +16,7 @@ def test_each_new_app_puts_jobs_on_the_queue_its_configuration_names(app, tmp_pa
     """Tests build many apps in one process: the queue follows the app built last, and
     HUEY_IMMEDIATE still runs jobs at once."""
     from coordapp import create_app
-    from coordapp.tasks import purge_old_login_attempts
+    from coordapp.auth.tasks import purge_old_login_attempts
     from tests.conftest import test_config
 
     queue_path = tmp_path / "queue" / "huey.sqlite"
@@ -56,7 +56,7 @@ def test_worker_module_registers_the_periodic_jobs():
 
 
 def test_purge_removes_only_old_login_attempts(app):
-    from coordapp.tasks import purge_old_login_attempts
+    from coordapp.auth.tasks import purge_old_login_attempts
 
     db.session.add_all(
         [
@@ -84,7 +84,7 @@ def test_purge_removes_only_old_rate_limit_hits(app):
 
 
 def test_purge_removes_only_login_sessions_ended_a_day_ago(app, make_user):
-    from coordapp.tasks import purge_ended_login_sessions
+    from coordapp.auth.tasks import purge_ended_login_sessions
 
     user = make_user()
     now = utcnow()

@@ -14,11 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from coordapp.extensions import db
-from coordapp.mail.delivery import (
-    CLAIM_LEASE,
-    deliver_due_messages,
-    latest_delivery_by_invitation,
-)
+from coordapp.invitations.notifications import queue_invitation, queue_reminder
+from coordapp.invitations.service import latest_delivery
+from coordapp.mail.delivery import CLAIM_LEASE, deliver_due_messages
 from coordapp.models import (
     Invitation,
     MessageKind,
@@ -415,6 +413,8 @@ def test_two_workers_at_once_never_send_a_message_twice(app, smtp_server):
 
 
 def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation(app, smtp_server):
+    """The invitations' writer marks its invitation sent once the email went out (its
+    on_sent hook): mail itself knows no invitation."""
     meeting = make_meeting()
     ana, gone, waiting = (
         make_contact(email=f"{name}@example.org") for name in ("ana", "gone", "waiting")
@@ -424,12 +424,14 @@ def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation
     db.session.commit()
     smtp_server.handler.refuse["gone@example.org"] = "550 5.1.1 Unknown user"
     for invitation in invitations[:2]:
-        queue(invitation.contact.email, meeting=meeting, invitation=invitation)
+        queue_invitation(invitation)
+    db.session.commit()
     deliver_due_messages()
     # Resent later: the newest message is the one that counts.
-    resent = queue("ana@example.org", meeting=meeting, invitation=invitations[0])
-    queue("waiting@example.org", meeting=meeting, invitation=invitations[2])
-    queue("ana@example.org", meeting=meeting, invitation=invitations[0], kind=MessageKind.REMINDER)
+    queue_invitation(invitations[0])
+    queue_invitation(invitations[2])
+    reminder = queue_reminder(invitations[0], "pending")
+    db.session.commit()
     db.session.expire_all()
 
     assert invitations[0].sent_at is not None
@@ -438,9 +440,9 @@ def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation
 
     meeting_id = meeting.id
     with count_queries() as queries:
-        latest = latest_delivery_by_invitation(meeting_id)
+        latest = latest_delivery(meeting_id)
     assert queries.count == 1, queries.statements
-    assert latest[invitations[0].id].id == resent.id
+    assert latest[invitations[0].id].id == reminder.id
     assert latest[invitations[0].id].status == MessageStatus.QUEUED
     assert latest[invitations[1].id].status == MessageStatus.FAILED
     assert "Unknown user" in latest[invitations[1].id].last_error

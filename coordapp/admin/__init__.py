@@ -1,1 +1,1 @@
-from coordapp.admin.routes import bp  # noqa: F401
+"""User accounts and their roles."""

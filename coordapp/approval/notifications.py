@@ -21,7 +21,7 @@ from coordapp.extensions import db
 from coordapp.links import external_url, rsvp_url
 from coordapp.mail.compose import Email, render_email
 from coordapp.mail.queue import Recipient, queue_many
-from coordapp.mail.writers import CannotWrite, writer
+from coordapp.mail.writers import CannotWrite, Writer
 from coordapp.models import (
     Attendance,
     Invitation,
@@ -93,14 +93,14 @@ def notify_chairs_of_submission(
         _user_recipient(chair.user, version.meeting_id, version_id=version.id, submitted_by=by.name)
         for chair in chairs
     ]
-    return queue_many("minutes_submitted", MessageKind.OTHER, recipients)
+    return queue_many(MINUTES_SUBMITTED, recipients)
 
 
 def notify_secretariat_of_return(version: MinutesVersion, chair: User, comment: str) -> int:
     recipients = _secretariat(
         version.meeting_id, version_id=version.id, chair_name=chair.name, comment=comment
     )
-    return queue_many("minutes_returned", MessageKind.OTHER, recipients)
+    return queue_many(MINUTES_RETURNED, recipients)
 
 
 def announce_approval(version: MinutesVersion, superseded: MinutesVersion | None) -> int:
@@ -126,7 +126,7 @@ def announce_approval(version: MinutesVersion, superseded: MinutesVersion | None
                 params=params,
             )
         )
-    return queue_many("minutes_approved", MessageKind.OTHER, recipients)
+    return queue_many(MINUTES_APPROVED, recipients)
 
 
 # --- the writers (run in the worker) -----------------------------------------------------
@@ -173,7 +173,6 @@ def _write(name: str, row: OutgoingMessage, **context) -> Email:
     )
 
 
-@writer("minutes_submitted")
 def write_minutes_submitted(row: OutgoingMessage) -> Email:
     version_id = (row.params or {}).get("version_id")
     return _write(
@@ -184,7 +183,6 @@ def write_minutes_submitted(row: OutgoingMessage) -> Email:
     )
 
 
-@writer("minutes_returned")
 def write_minutes_returned(row: OutgoingMessage) -> Email:
     params = row.params or {}
     return _write(
@@ -196,7 +194,6 @@ def write_minutes_returned(row: OutgoingMessage) -> Email:
     )
 
 
-@writer("minutes_approved")
 def write_minutes_approved(row: OutgoingMessage) -> Email:
     superseded_id = (row.params or {}).get("superseded_id")
     superseded = db.session.get(MinutesVersion, superseded_id) if superseded_id else None
@@ -208,3 +205,10 @@ def write_minutes_approved(row: OutgoingMessage) -> Email:
     else:
         url = external_url("meetings.show", meeting_id=row.meeting_id) + "#minutes"
     return _write("minutes_approved", row, superseded=superseded, url=url)
+
+
+MINUTES_SUBMITTED = Writer("minutes_submitted", write_minutes_submitted, MessageKind.OTHER)
+MINUTES_RETURNED = Writer("minutes_returned", write_minutes_returned, MessageKind.OTHER)
+MINUTES_APPROVED = Writer("minutes_approved", write_minutes_approved, MessageKind.OTHER)
+
+WRITERS = [MINUTES_SUBMITTED, MINUTES_RETURNED, MINUTES_APPROVED]

@@ -32,6 +32,14 @@ def _user():
     return current_user._get_current_object()
 
 
+def meeting_section(meeting, viewer) -> dict:
+    """The meeting page's "Minutes" section: the approval box and its buttons' forms."""
+    return {
+        "box": service.meeting_section(meeting, viewer),
+        "forms": {"submit": SubmitForm(formdata=None), "amend": AmendForm(formdata=None)},
+    }
+
+
 def _get_version(version_id: int) -> MinutesVersion:
     version = db.session.get(
         MinutesVersion, version_id, options=[joinedload(MinutesVersion.amends)]

@@ -1,1 +1,1 @@
-from coordapp.auth.routes import bp  # noqa: F401
+"""Logging in and out, one's own password and language, login sessions."""

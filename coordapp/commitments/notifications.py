@@ -14,7 +14,7 @@ from coordapp.extensions import db
 from coordapp.links import external_url, make_token
 from coordapp.mail.compose import Email, render_email
 from coordapp.mail.queue import Recipient, queue
-from coordapp.mail.writers import CannotWrite, writer
+from coordapp.mail.writers import CannotWrite, Writer
 from coordapp.models import Commitment, Meeting, MessageKind, OutgoingMessage
 
 STATUS_PURPOSE = "commitment-status"
@@ -32,8 +32,7 @@ def queue_status_request_email(commitment: Commitment) -> OutgoingMessage:
     """Ask the responsible contact (who must exist) for news of `commitment`."""
     contact = commitment.responsible
     return queue(
-        "status_request",
-        MessageKind.OTHER,
+        STATUS_REQUEST,
         Recipient(
             email=contact.email,
             name=contact.name,
@@ -43,7 +42,6 @@ def queue_status_request_email(commitment: Commitment) -> OutgoingMessage:
     )
 
 
-@writer("status_request")
 def write_status_request(row: OutgoingMessage) -> Email:
     commitment_id = (row.params or {}).get("commitment_id")
     commitment = (
@@ -70,3 +68,8 @@ def write_status_request(row: OutgoingMessage) -> Email:
         overdue=is_overdue(commitment),
         link=status_url(commitment),
     )
+
+
+STATUS_REQUEST = Writer("status_request", write_status_request, MessageKind.OTHER)
+
+WRITERS = [STATUS_REQUEST]

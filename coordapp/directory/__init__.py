@@ -1,1 +1,1 @@
-from coordapp.directory.routes import bp  # noqa: F401
+"""Organisations and contacts, their CSV import and export."""

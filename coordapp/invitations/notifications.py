@@ -30,7 +30,7 @@ from coordapp.invitations.summary import answer_summary
 from coordapp.links import rsvp_url
 from coordapp.mail.compose import Email, render_email
 from coordapp.mail.queue import Recipient, queue, queue_many
-from coordapp.mail.writers import CannotWrite, writer
+from coordapp.mail.writers import CannotWrite, Writer
 from coordapp.models import (
     Contact,
     Invitation,
@@ -88,32 +88,28 @@ def _to(invitation: Invitation, **params: Any) -> Recipient:
 
 def queue_invitations(invitations: Iterable[Invitation]) -> int:
     """The invitation email for each of `invitations` (one INSERT)."""
-    return queue_many("invitation", MessageKind.INVITATION, (_to(i) for i in invitations))
+    return queue_many(INVITATION, (_to(i) for i in invitations))
 
 
 def queue_invitation(invitation: Invitation) -> OutgoingMessage:
     """The invitation email again (same personal link)."""
-    return queue("invitation", MessageKind.INVITATION, _to(invitation))
+    return queue(INVITATION, _to(invitation))
 
 
 def queue_confirmation(invitation: Invitation) -> None:
     """What was recorded, with the calendar for a yes or maybe. The answer is kept on
     the row: a later change of mind gets its own confirmation. One INSERT without the
     unit of work (queue_many): every invitee answers, most within hours."""
-    queue_many(
-        "confirmation",
-        MessageKind.CONFIRMATION,
-        [_to(invitation, status=invitation.status.value)],
-    )
+    queue_many(CONFIRMATION, [_to(invitation, status=invitation.status.value)])
 
 
 def queue_waitlist_promotion(invitation: Invitation) -> OutgoingMessage:
-    return queue("waitlist_promoted", MessageKind.WAITLIST, _to(invitation))
+    return queue(WAITLIST_PROMOTED, _to(invitation))
 
 
 def queue_reminder(invitation: Invitation, which: str) -> OutgoingMessage:
     """`which`: PENDING_REMINDER (no answer yet) or DAY_BEFORE_REMINDER."""
-    return queue("reminder", MessageKind.REMINDER, _to(invitation, which=which))
+    return queue(REMINDER, _to(invitation, which=which))
 
 
 @dataclass(frozen=True)
@@ -221,9 +217,7 @@ def notify_meeting_changed(
     }
     if previous is not None:
         params["before"] = previous_schedule(meeting, previous).as_params()
-    return queue_many(
-        "update", MessageKind.UPDATE, (_to(i, **params) for i in invitees_to_notify(meeting))
-    )
+    return queue_many(UPDATE, (_to(i, **params) for i in invitees_to_notify(meeting)))
 
 
 def notify_meeting_cancelled(meeting: Meeting) -> int:
@@ -231,9 +225,7 @@ def notify_meeting_cancelled(meeting: Meeting) -> int:
     calendar CANCEL (SEQUENCE + 1) and the reason; drop queued mail about the meeting."""
     meeting.ics_sequence = (meeting.ics_sequence or 0) + 1
     make_queued_messages_obsolete(meeting, OBSOLETE_ON_CANCEL)
-    return queue_many(
-        "cancellation", MessageKind.CANCELLATION, (_to(i) for i in invitees_to_notify(meeting))
-    )
+    return queue_many(CANCELLATION, (_to(i) for i in invitees_to_notify(meeting)))
 
 
 # --- the writers (run in the worker) -----------------------------------------------------
@@ -278,12 +270,10 @@ def _invitee_email(
     )
 
 
-@writer("invitation")
 def write_invitation(row: OutgoingMessage) -> Email:
     return _invitee_email("invitation", _invitation_of(row), calendar="REQUEST")
 
 
-@writer("confirmation")
 def write_confirmation(row: OutgoingMessage) -> Email:
     invitation = _invitation_of(row)
     params = row.params or {}
@@ -297,12 +287,10 @@ def write_confirmation(row: OutgoingMessage) -> Email:
     )
 
 
-@writer("waitlist_promoted")
 def write_waitlist_promoted(row: OutgoingMessage) -> Email:
     return _invitee_email("waitlist_promoted", _invitation_of(row), calendar="REQUEST")
 
 
-@writer("update")
 def write_update(row: OutgoingMessage) -> Email:
     params = row.params or {}
     before = params.get("before")
@@ -317,7 +305,6 @@ def write_update(row: OutgoingMessage) -> Email:
     )
 
 
-@writer("cancellation")
 def write_cancellation(row: OutgoingMessage) -> Email:
     invitation = _invitation_of(row)
     return _invitee_email(
@@ -325,7 +312,30 @@ def write_cancellation(row: OutgoingMessage) -> Email:
     )
 
 
-@writer("reminder")
 def write_reminder(row: OutgoingMessage) -> Email:
     which = (row.params or {}).get("which", PENDING_REMINDER)
     return _invitee_email("reminder", _invitation_of(row), which=which)
+
+
+def _mark_invitation_sent(row: OutgoingMessage, at: datetime) -> sa.Executable | None:
+    """The invitation's first email went out: the list shows when."""
+    if row.invitation_id is None:
+        return None
+    return (
+        sa.update(Invitation)
+        .where(Invitation.id == row.invitation_id, Invitation.sent_at.is_(None))
+        .values(sent_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+INVITATION = Writer(
+    "invitation", write_invitation, MessageKind.INVITATION, on_sent=_mark_invitation_sent
+)
+CONFIRMATION = Writer("confirmation", write_confirmation, MessageKind.CONFIRMATION)
+WAITLIST_PROMOTED = Writer("waitlist_promoted", write_waitlist_promoted, MessageKind.WAITLIST)
+UPDATE = Writer("update", write_update, MessageKind.UPDATE)
+CANCELLATION = Writer("cancellation", write_cancellation, MessageKind.CANCELLATION)
+REMINDER = Writer("reminder", write_reminder, MessageKind.REMINDER)
+
+WRITERS = [INVITATION, CONFIRMATION, WAITLIST_PROMOTED, UPDATE, CANCELLATION, REMINDER]

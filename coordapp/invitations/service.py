@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 
 from coordapp import audit
 from coordapp.errors import DomainError
@@ -21,7 +21,6 @@ from coordapp.invitations import answers
 from coordapp.invitations.invite import invite_contacts  # noqa: F401  (callers' import)
 from coordapp.invitations.notifications import queue_invitation
 from coordapp.links import rsvp_token, rsvp_url  # noqa: F401  (callers' import)
-from coordapp.mail.delivery import latest_delivery_by_invitation
 from coordapp.models import (
     Category,
     Contact,
@@ -344,8 +343,27 @@ def invitation_counts(meeting_id: int) -> Counts:
 
 
 def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
-    """{invitation id: its latest invitation or reminder email}, one query."""
-    return latest_delivery_by_invitation(meeting_id, kinds=DELIVERY_KINDS)
+    """{invitation id: its latest invitation or reminder email (status, last_error,
+    sent_at)}, for a whole meeting in one query. Bodies are not loaded."""
+    latest_ids = (
+        sa.select(sa.func.max(OutgoingMessage.id))
+        .where(
+            OutgoingMessage.meeting_id == meeting_id,
+            OutgoingMessage.kind.in_(DELIVERY_KINDS),
+            OutgoingMessage.invitation_id.is_not(None),
+        )
+        .group_by(OutgoingMessage.invitation_id)
+    )
+    messages = db.session.scalars(
+        sa.select(OutgoingMessage)
+        .options(
+            defer(OutgoingMessage.text_body),
+            defer(OutgoingMessage.html_body),
+            defer(OutgoingMessage.ics_body),
+        )
+        .where(OutgoingMessage.id.in_(latest_ids))
+    )
+    return {message.invitation_id: message for message in messages}
 
 
 def waiting_positions(meeting_id: int) -> dict[int, int]:
@@ -378,6 +396,11 @@ class Summary:
 def meeting_summary(meeting: Meeting) -> Summary:
     """What the meeting page shows about invitations (2 queries)."""
     return Summary(counts=invitation_counts(meeting.id), invite_open=can_invite_to(meeting))
+
+
+def meeting_section(meeting: Meeting, viewer: User) -> Summary | None:
+    """The meeting page's invitations section: the summary, for the secretariat."""
+    return meeting_summary(meeting) if viewer.is_secretariat else None
 
 
 # --- CSV for the venue -------------------------------------------------------------------

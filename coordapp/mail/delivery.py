@@ -27,25 +27,18 @@ import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import defer
 
 from coordapp.extensions import db
 from coordapp.mail.mime import as_bytes, build_message, envelope_sender
-from coordapp.mail.writers import CannotWrite, write
-from coordapp.models import (
-    Invitation,
-    MessageKind,
-    MessageStatus,
-    OutgoingMessage,
-    utcnow,
-)
+from coordapp.mail.writers import CannotWrite, write, writer_of
+from coordapp.models import MessageStatus, OutgoingMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -304,8 +297,12 @@ def _write_email(row: OutgoingMessage) -> dict:
 
 
 def _record_sent(row: OutgoingMessage, at: datetime, content: dict) -> None:
-    # Plain values: a retried write starts with a rolled-back (expired) session.
-    message_id, attempts, invitation_id = row.id, row.attempts + 1, row.invitation_id
+    # Plain values: a retried write starts with a rolled-back (expired) session. The
+    # writer's on_sent statement (if any) is built now, from the row's values, and runs
+    # in the same transaction.
+    message_id, attempts = row.id, row.attempts + 1
+    on_sent = writer_of(row).on_sent
+    also = on_sent(row, at) if on_sent is not None else None
     statements = [
         lambda: _update(
             message_id,
@@ -318,15 +315,8 @@ def _record_sent(row: OutgoingMessage, at: datetime, content: dict) -> None:
             **content,
         )
     ]
-    if row.kind == MessageKind.INVITATION and invitation_id is not None:
-        statements.append(
-            lambda: (
-                sa.update(Invitation)
-                .where(Invitation.id == invitation_id, Invitation.sent_at.is_(None))
-                .values(sent_at=at)
-                .execution_options(synchronize_session=False)
-            )
-        )
+    if also is not None:
+        statements.append(lambda: also)
     _write(*statements)
 
 
@@ -441,30 +431,3 @@ def retry_failed(message: OutgoingMessage) -> bool:
         )
     )
     return result.rowcount == 1
-
-
-def latest_delivery_by_invitation(
-    meeting_id: int, kinds: Iterable[MessageKind] = (MessageKind.INVITATION,)
-) -> dict[int, OutgoingMessage]:
-    """invitation id -> its most recent invitation email (status, last_error, sent_at),
-    for a whole meeting in one query. Bodies are not loaded."""
-    kinds = list(kinds)
-    latest_ids = (
-        sa.select(sa.func.max(OutgoingMessage.id))
-        .where(
-            OutgoingMessage.meeting_id == meeting_id,
-            OutgoingMessage.kind.in_(kinds),
-            OutgoingMessage.invitation_id.is_not(None),
-        )
-        .group_by(OutgoingMessage.invitation_id)
-    )
-    messages = db.session.scalars(
-        sa.select(OutgoingMessage)
-        .options(
-            defer(OutgoingMessage.text_body),
-            defer(OutgoingMessage.html_body),
-            defer(OutgoingMessage.ics_body),
-        )
-        .where(OutgoingMessage.id.in_(latest_ids))
-    )
-    return {message.invitation_id: message for message in messages}

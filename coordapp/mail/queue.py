@@ -2,8 +2,8 @@
 causes it; the worker writes and delivers it after commit (coordapp/mail/delivery.py).
 
 A queued row holds the recipient, the name of the writer that will write it
-(coordapp/mail/writers.py) and the ids and facts that writer needs (`params`): never
-rendered text. So queuing a thousand updates is one INSERT.
+(coordapp/mail/writers.py), the writer's category, and the ids and facts that writer
+needs (`params`): never rendered text. So queuing a thousand updates is one INSERT.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coordapp.extensions import db
 from coordapp.mail import writers
 from coordapp.mail.tasks import deliver_outbox
-from coordapp.models import MessageKind, MessageStatus, OutgoingMessage, utcnow
+from coordapp.models import MessageStatus, OutgoingMessage, utcnow
 
 _PENDING_FLAG = "coordapp_outbox_has_new_messages"
 
@@ -42,17 +42,18 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def _check_writer(writer: str) -> None:
-    if not writers.is_registered(writer):
-        raise ValueError(f"no email writer named {writer!r} is registered")
+def _check_writer(writer: writers.Writer) -> None:
+    # The worker finds a row's writer by name: one that no feature lists would be lost.
+    if not writers.is_installed(writer):
+        raise ValueError(f"no email writer named {writer.name!r} is installed")
 
 
-def queue(writer: str, kind: MessageKind, to: Recipient) -> OutgoingMessage:
+def queue(writer: writers.Writer, to: Recipient) -> OutgoingMessage:
     """Queue one email in the current transaction (nothing is written or sent yet)."""
     _check_writer(writer)
     message = OutgoingMessage(
-        kind=kind,
-        writer=writer,
+        kind=writer.category,
+        writer=writer.name,
         params=to.params or None,
         message_id=new_message_id(),
         to_email=to.email,
@@ -65,14 +66,14 @@ def queue(writer: str, kind: MessageKind, to: Recipient) -> OutgoingMessage:
     return message
 
 
-def queue_many(writer: str, kind: MessageKind, recipients: Iterable[Recipient]) -> int:
+def queue_many(writer: writers.Writer, recipients: Iterable[Recipient]) -> int:
     """Queue one email per recipient in a single INSERT; returns how many."""
     _check_writer(writer)
     now = utcnow()
     rows = [
         {
-            "kind": kind,
-            "writer": writer,
+            "kind": writer.category,
+            "writer": writer.name,
             "params": to.params or None,
             "message_id": new_message_id(),
             "to_email": to.email,

@@ -1,58 +1,86 @@
-"""The registry of email writers.
+"""Email writers: how the worker turns a queued row into an email.
 
 Mail knows no feature. Each feature decides who gets which email in its own
-`notifications.py`, queues rows that name a writer (coordapp/mail/queue.py), and
-registers the writer that turns such a row into an email:
+`notifications.py`, where it also defines a `Writer` for each kind of email it sends
+and lists them in its record (`Feature.emails`, coordapp/feature.py):
 
-    @mail.writers.writer("confirmation")
     def write_confirmation(row: OutgoingMessage) -> Email: ...
 
-The worker calls `write(row)` just before sending (coordapp/mail/delivery.py), so
-nothing about the number of recipients is rendered inside a web request, and each
-email is written in its recipient's language. The written text is stored on the row:
-the outgoing-mail page and any retry show exactly what was sent.
+    CONFIRMATION = Writer("confirmation", write_confirmation, MessageKind.CONFIRMATION)
+    WRITERS = [CONFIRMATION, ...]
+
+    queue(CONFIRMATION, Recipient(...))   # coordapp/mail/queue.py
+
+A queued row names its writer; the worker calls `write(row)` just before sending
+(coordapp/mail/delivery.py), so nothing about the number of recipients is rendered
+inside a web request, and each email is written in its recipient's language. The
+written text is stored on the row: the outgoing-mail page and any retry show exactly
+what was sent.
+
+A writer's `category` is what the outgoing-mail page files its emails under (and what
+a feature may make obsolete while still queued). Its `on_sent(row, at)`, if any, returns
+a statement the delivery runs in the transaction that marks the row sent: how a feature
+learns that its email went out (invitations record their `sent_at` so) without mail
+knowing the feature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
 
 from coordapp.mail.compose import Email
-from coordapp.models import OutgoingMessage
-
-Writer = Callable[[OutgoingMessage], Email]
-
-_WRITERS: dict[str, Writer] = {}
+from coordapp.models import MessageKind, OutgoingMessage
 
 
 class CannotWrite(ValueError):
     """The email cannot be written any more (e.g. what it was about is gone)."""
 
 
-def writer(name: str) -> Callable[[Writer], Writer]:
-    """Register the function that writes emails queued under `name`."""
+@dataclass(frozen=True)
+class Writer:
+    """One kind of email: its name (stored on each queued row), the function that writes
+    a row, its category, and what to record once one is sent."""
 
-    def register(fn: Writer) -> Writer:
-        existing = _WRITERS.get(name)
-        if existing is not None and existing.__qualname__ != fn.__qualname__:
-            raise ValueError(f"two email writers named {name!r}")
-        _WRITERS[name] = fn
-        return fn
-
-    return register
+    name: str
+    write: Callable[[OutgoingMessage], Email]
+    category: MessageKind = MessageKind.OTHER
+    on_sent: Callable[[OutgoingMessage, datetime], sa.Executable | None] | None = None
 
 
-def is_registered(name: str) -> bool:
-    return name in _WRITERS
+# Every process installs the same writers (those of the features' records): they are
+# code, not data, so one table for the process.
+_WRITERS: dict[str, Writer] = {}
 
 
-def registered() -> list[str]:
+def install(writers: Iterable[Writer]) -> None:
+    """Make `writers` usable; installing one again is harmless, two of one name are not."""
+    for writer in writers:
+        existing = _WRITERS.get(writer.name)
+        if existing is not None and existing != writer:
+            raise ValueError(f"two email writers named {writer.name!r}")
+        _WRITERS[writer.name] = writer
+
+
+def is_installed(writer: Writer) -> bool:
+    return _WRITERS.get(writer.name) == writer
+
+
+def installed() -> list[str]:
     return sorted(_WRITERS)
+
+
+def writer_of(row: OutgoingMessage) -> Writer:
+    """The writer `row` names."""
+    found = _WRITERS.get(row.writer or "")
+    if found is None:
+        raise CannotWrite(f"no email writer named {row.writer!r}")
+    return found
 
 
 def write(row: OutgoingMessage) -> Email:
     """The email for outbox row `row`, by the writer it names."""
-    fn = _WRITERS.get(row.writer or "")
-    if fn is None:
-        raise CannotWrite(f"no email writer named {row.writer!r}")
-    return fn(row)
+    return writer_of(row).write(row)

@@ -13,12 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from coordapp import audit, feature
 from coordapp.access import login_required, secretariat_required
-from coordapp.approval import service as approval_service
-from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.extensions import db
 from coordapp.inputs import bounded_int
-from coordapp.invitations import service as invitations_service
 from coordapp.meetings import service
 from coordapp.meetings.forms import MeetingForm, SeriesForm, StatusForm
 from coordapp.models import (
@@ -34,7 +32,6 @@ from coordapp.models import (
     User,
     utcnow,
 )
-from coordapp.polls import overview as polls_overview
 from coordapp.timefmt import local_datetime
 from coordapp.web import get_meeting_or_404, get_series_or_404
 
@@ -67,89 +64,6 @@ FIELD_LABELS = {
     "cancel_reason": _l("Reason for cancelling"),
     "chairs": _l("Chairs"),
     "uses_gcm": _l("Uses the Global Compact for Migration"),
-}
-
-# What the audit log says for each action code given to `audit.record`. Every code the
-# app records needs a label here (tests/test_audit_labels.py checks); an unknown code
-# (an old event) is shown as it is.
-ACTION_LABELS = {
-    # meetings and series
-    "meeting_created": _l("Created the meeting"),
-    "meeting_updated": _l("Edited the meeting"),
-    "status_changed": _l("Changed the status"),
-    "meeting_cancelled": _l("Cancelled the meeting"),
-    "series_created": _l("Created the series"),
-    "series_updated": _l("Edited the series"),
-    # agenda
-    "agenda_item_created": _l("Added an agenda item"),
-    "agenda_item_updated": _l("Edited an agenda item"),
-    "agenda_item_deleted": _l("Deleted an agenda item"),
-    "agenda_reordered": _l("Reordered the agenda"),
-    "agenda_copied": _l("Copied the agenda"),
-    "agenda_pdf_requested": _l("Requested the agenda PDF"),
-    "report_pdf_requested": _l("Requested a PDF of the periodic report"),
-    "attachment_added": _l("Added an attachment"),
-    "attachment_deleted": _l("Deleted an attachment"),
-    # invitations
-    "invitations.create": _l("Sent invitations"),
-    "invitation.resend": _l("Resent the invitation"),
-    "invitation.withdraw": _l("Withdrew the invitation"),
-    "invitation.answer": _l("Answered the invitation"),
-    "invitation.answer_on_behalf": _l("Recorded an answer on behalf of the invitee"),
-    "invitation.delegate": _l("Sent a substitute"),
-    "invitation.promoted": _l("Moved up from the waiting list"),
-    "invitations.reminders_sent": _l("Sent reminders"),
-    "invitations.remind_now": _l("Sent reminders now"),
-    "mail.retry": _l("Retried sending an email"),
-    # scheduling polls
-    "poll.create": _l("Started a scheduling poll"),
-    "poll.slot_add": _l("Added a date to the poll"),
-    "poll.slot_change": _l("Changed a date in the poll"),
-    "poll.slot_remove": _l("Removed a date from the poll"),
-    "poll.ask": _l("Asked people to answer the poll"),
-    "poll.ask_chairs": _l("Asked the chairs to answer the poll"),
-    "poll.key_organisations": _l("Chose the key organisations for the poll"),
-    "poll.date_chosen": _l("Chose the date from the poll"),
-    "poll.remind": _l("Reminded those who have not answered the poll"),
-    "poll.reminders_sent": _l("Sent the poll's automatic reminders"),
-    # attendance
-    "attendance.update": _l("Updated the attendance"),
-    "attendance.walk_in": _l("Added a walk-in"),
-    # minutes
-    "minutes_submitted": _l("Submitted the minutes for approval"),
-    "minutes_approved_by_chair": _l("Approved the minutes (chair)"),
-    "minutes_returned": _l("Returned the minutes"),
-    "minutes_approved": _l("Approved the minutes"),
-    "minutes_superseded": _l("Superseded the minutes"),
-    "minutes_amendment_created": _l("Created an amendment to the minutes"),
-    # public summary
-    "outcome_summary.draft": _l("Started the public summary"),
-    "outcome_summary.edit": _l("Edited the public summary"),
-    "outcome_summary.publish": _l("Published the public summary"),
-    "outcome_summary.unpublish": _l("Unpublished the public summary"),
-    # commitments
-    "commitment_created": _l("Added a commitment"),
-    "commitment_updated": _l("Edited a commitment"),
-    "commitment_status_updated": _l("Updated a commitment's status"),
-    "commitment_status_requested": _l("Asked for news on a commitment"),
-    "follow_up_item_added": _l("Added the follow-up agenda item"),
-    # directory
-    "organisation.create": _l("Added an organisation"),
-    "organisation.edit": _l("Edited an organisation"),
-    "organisation.deactivate": _l("Deactivated an organisation"),
-    "organisation.reactivate": _l("Reactivated an organisation"),
-    "contact.create": _l("Added a contact"),
-    "contact.edit": _l("Edited a contact"),
-    "contact.deactivate": _l("Deactivated a contact"),
-    "contact.reactivate": _l("Reactivated a contact"),
-    "contacts.import": _l("Imported contacts"),
-    # users and accounts
-    "user_created": _l("Created a user"),
-    "user_updated": _l("Edited a user"),
-    "user_deactivated": _l("Deactivated a user"),
-    "user_reactivated": _l("Reactivated a user"),
-    "password_changed": _l("Changed the password"),
-    "language_changed": _l("Changed the interface language"),
 }
 
 
@@ -243,7 +157,7 @@ def _audit_rows(meeting: Meeting, limit: int | None = None) -> list[dict]:
         rows.append(
             {
                 "event": event,
-                "action": ACTION_LABELS.get(event.action, event.action),
+                "action": audit.action_label(event.action),
                 "changes": changes,
             }
         )
@@ -290,13 +204,8 @@ def _render_meeting(meeting: Meeting, code: int = 200):
             status_actions=STATUS_ACTIONS,
             audit_rows=_audit_rows(meeting, RECENT_AUDIT_EVENTS + 1) if can_manage else [],
             recent_audit_events=RECENT_AUDIT_EVENTS,
-            invitation_summary=invitations_service.meeting_summary(meeting) if can_manage else None,
-            poll_box=polls_overview.meeting_box(meeting) if can_manage else None,
-            approval_box=approval_service.meeting_section(meeting, current_user),
-            approval_forms={
-                "submit": SubmitForm(formdata=None),
-                "amend": AmendForm(formdata=None),
-            },
+            # The sections the features own (coordapp/feature.py), loaded.
+            sections=feature.meeting_sections(meeting, current_user),
         ),
         code,
     )

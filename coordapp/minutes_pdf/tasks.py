@@ -170,8 +170,15 @@ def requeue_expired() -> tuple[list[int], list[int]]:
     """Queue again the renderings and signatures of submitted versions whose worker died
     (PENDING, lease expired). Returns (version ids rendered again, approval ids signed
     again). Commits."""
-    cutoff = lease_cutoff()
-    expired = sa.or_(MinutesDocument.claimed_at.is_(None), MinutesDocument.claimed_at < cutoff)
+    return requeue_expired_renderings(), requeue_expired_signatures()
+
+
+def requeue_expired_renderings() -> list[int]:
+    """Queue again the PDFs of submitted versions whose worker died; returns the version
+    ids. Commits."""
+    expired = sa.or_(
+        MinutesDocument.claimed_at.is_(None), MinutesDocument.claimed_at < lease_cutoff()
+    )
     documents = db.session.execute(
         sa.select(MinutesDocument.id, MinutesDocument.version_id)
         .join(MinutesVersion, MinutesVersion.id == MinutesDocument.version_id)
@@ -181,6 +188,19 @@ def requeue_expired() -> tuple[list[int], list[int]]:
             expired,
         )
     ).all()
+    rendered = [
+        v for d, v in documents if renew_expired_lease(MinutesDocument, d, DocumentStatus.PENDING)
+    ]
+    db.session.commit()
+    for version_id in rendered:  # after the commit, so the worker sees the new lease
+        log.warning("re-queued the minutes PDF of version %s (its worker died)", version_id)
+        render_minutes_pdf(version_id)
+    return rendered
+
+
+def requeue_expired_signatures() -> list[int]:
+    """Queue again the signatures whose worker died; returns the approval ids. Commits."""
+    cutoff = lease_cutoff()
     # A signature waits for the PDF (rendering signs the pending approvals when done).
     approvals = db.session.scalars(
         sa.select(MinutesApproval.id)
@@ -194,17 +214,11 @@ def requeue_expired() -> tuple[list[int], list[int]]:
         )
         .order_by(MinutesApproval.id)
     ).all()
-    rendered = [
-        v for d, v in documents if renew_expired_lease(MinutesDocument, d, DocumentStatus.PENDING)
-    ]
     signed = [
         a for a in approvals if renew_expired_lease(MinutesApproval, a, SignatureStatus.PENDING)
     ]
     db.session.commit()
-    for version_id in rendered:  # after the commit, so the worker sees the new lease
-        log.warning("re-queued the minutes PDF of version %s (its worker died)", version_id)
-        render_minutes_pdf(version_id)
     for approval_id in signed:
         log.warning("re-queued the signature of approval %s (its worker died)", approval_id)
         sign_approval(approval_id)
-    return rendered, signed
+    return signed

@@ -21,7 +21,7 @@ from coordapp.extensions import db
 from coordapp.links import poll_url
 from coordapp.mail.compose import Email, render_email
 from coordapp.mail.queue import Recipient, queue_many
-from coordapp.mail.writers import CannotWrite, writer
+from coordapp.mail.writers import CannotWrite, Writer
 from coordapp.models import (
     Meeting,
     MessageKind,
@@ -46,7 +46,7 @@ def _to(respondent: PollRespondent, **params: Any) -> Recipient:
 
 def queue_poll_invitations(respondents: Iterable[PollRespondent]) -> int:
     """The poll's email with the personal link, for each of `respondents` (one INSERT)."""
-    return queue_many("poll_invitation", MessageKind.OTHER, (_to(r) for r in respondents))
+    return queue_many(POLL_INVITATION, (_to(r) for r in respondents))
 
 
 def email_the_poll_to_those_waiting(poll: Poll, *, now: datetime | None = None) -> int:
@@ -66,7 +66,7 @@ def email_the_poll_to_those_waiting(poll: Poll, *, now: datetime | None = None) 
 
 
 def queue_poll_reminders(respondents: Iterable[PollRespondent]) -> int:
-    return queue_many("poll_reminder", MessageKind.REMINDER, (_to(r) for r in respondents))
+    return queue_many(POLL_REMINDER, (_to(r) for r in respondents))
 
 
 def queue_poll_result(poll: Poll, *, invited_contact_ids: Iterable[int] = ()) -> int:
@@ -78,8 +78,7 @@ def queue_poll_result(poll: Poll, *, invited_contact_ids: Iterable[int] = ()) ->
         raise ValueError("no date has been chosen for this poll")
     invited = set(invited_contact_ids)
     return queue_many(
-        "poll_result",
-        MessageKind.OTHER,
+        POLL_RESULT,
         (
             _to(
                 r,
@@ -105,7 +104,7 @@ def drop_unsent_poll_mail(poll: Poll) -> int:
         sa.update(OutgoingMessage)
         .where(
             OutgoingMessage.meeting_id == poll.meeting_id,
-            OutgoingMessage.writer.in_(["poll_invitation", "poll_reminder"]),
+            OutgoingMessage.writer.in_([POLL_INVITATION.name, POLL_REMINDER.name]),
             OutgoingMessage.status == MessageStatus.QUEUED,
         )
         .values(status=MessageStatus.OBSOLETE)
@@ -157,12 +156,10 @@ def _poll_email(template: str, respondent: PollRespondent, **context: Any) -> Em
     )
 
 
-@writer("poll_invitation")
 def write_poll_invitation(row: OutgoingMessage) -> Email:
     return _poll_email("poll_invitation", _respondent_of(row))
 
 
-@writer("poll_reminder")
 def write_poll_reminder(row: OutgoingMessage) -> Email:
     respondent = _respondent_of(row)
     if respondent.poll.chosen_slot_id is not None:
@@ -170,7 +167,6 @@ def write_poll_reminder(row: OutgoingMessage) -> Email:
     return _poll_email("poll_reminder", respondent)
 
 
-@writer("poll_result")
 def write_poll_result(row: OutgoingMessage) -> Email:
     respondent = _respondent_of(row)
     slot_id = (row.params or {}).get("slot_id")
@@ -185,3 +181,10 @@ def write_poll_result(row: OutgoingMessage) -> Email:
         # Rows queued before this was recorded said so to everyone.
         invitation_follows=(row.params or {}).get("invitation_follows", True),
     )
+
+
+POLL_INVITATION = Writer("poll_invitation", write_poll_invitation, MessageKind.OTHER)
+POLL_REMINDER = Writer("poll_reminder", write_poll_reminder, MessageKind.REMINDER)
+POLL_RESULT = Writer("poll_result", write_poll_result, MessageKind.OTHER)
+
+WRITERS = [POLL_INVITATION, POLL_REMINDER, POLL_RESULT]

@@ -95,3 +95,8 @@ def meeting_box(meeting: Meeting) -> MeetingPollBox:
         )
     ).one()
     return MeetingPollBox(poll, asked, answered)
+
+
+def meeting_section(meeting: Meeting, viewer) -> MeetingPollBox | None:
+    """The meeting page's poll box, for the secretariat (the page's section loader)."""
+    return meeting_box(meeting) if viewer.is_secretariat else None

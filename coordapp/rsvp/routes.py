@@ -10,13 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from coordapp import feature
 from coordapp.access import public
-from coordapp.agenda import service as agenda_service
 from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
 from coordapp.i18n import use_link_language
 from coordapp.invitations import answers
-from coordapp.minutes_pdf.signing import downloadable_versions
 from coordapp.models import Invitation, MeetingStatus
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
 from coordapp.web import get_invitation_by_token_or_404
@@ -78,9 +77,8 @@ def _render_page(
             substitute_form=substitute_form or SubstituteForm(),
             done=request.args.get("done") if request.method == "GET" else None,
             error=error,
-            # The sections other features own, as data.
-            agenda=agenda_service.agenda_of(meeting),
-            minutes_versions=downloadable_versions(meeting),
+            # The sections other features own (coordapp/feature.py), loaded.
+            sections=feature.rsvp_sections(invitation),
         ),
         code,
     )

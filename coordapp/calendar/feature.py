@@ -1,0 +1,9 @@
+"""Calendar feeds."""
+
+from coordapp.calendar import routes
+from coordapp.feature import Feature
+
+FEATURE = Feature(
+    name="calendar",
+    blueprints=[routes.bp],
+)

@@ -1,0 +1,129 @@
+"""What a feature contributes to the app: one plain record per feature package.
+
+Each feature package has a `feature.py` that builds one `Feature` out of what the
+package already defines; `coordapp/features.py` lists them, one line each, and
+`create_app`, the worker and the pages loop over that list. Adding a feature is one
+new package and one line there. A record, not a plugin framework: no entry points, no
+signals, nothing registered behind the list's back.
+
+    # coordapp/polls/feature.py
+    from flask_babel import lazy_gettext as _l
+
+    from coordapp.feature import Feature, Section
+    from coordapp.polls import answer_routes, notifications, overview, reminders, routes
+
+    FEATURE = Feature(
+        name="polls",
+        blueprints=[routes.bp, answer_routes.bp],
+        emails=notifications.WRITERS,
+        periodic_tasks=[reminders.send_due_poll_reminders_job],
+        audit_labels={"polls.create": _l("Started a scheduling poll"), ...},
+        meeting_sections=[Section("polls/_meeting_section.html", overview.meeting_section)],
+    )
+
+What each field means (all but `name` may be left out):
+
+- `blueprints`: the feature's Flask blueprints, registered by `create_app` in the list's
+  order.
+- `emails`: the feature's email writers (`coordapp.mail.writers.Writer`: a name, the
+  function that writes a queued row in the worker, the category the outgoing-mail page
+  files it under, an optional `on_sent` hook). Queue with `mail.queue.queue(WRITER, …)`;
+  a writer no feature lists cannot be queued.
+- `periodic_tasks`: the feature's periodic jobs, made with `coordapp.jobs.periodic_task`
+  (one-off jobs, `jobs.task`, need no listing: whatever queues them imports them). Listing
+  them imports them wherever the app is built, the worker included.
+- `sweeps`: `{what: function}`; every minute the worker runs each function, which queues
+  again the jobs a dead worker left unfinished (their lease ran out) and returns what
+  it queued (`coordapp/tasks.py`, `requeue_stalled_jobs`).
+- `audit_labels`: `{action code: lazy_gettext(label)}` for every code of the feature in
+  the audit log (`audit.record("polls.create", …)`: codes are `<feature name>.<verb>`),
+  translated into Russian and Belarusian like any message (translations/GLOSSARY.md).
+  The audit log shows `audit.action_label(code)`.
+- `meeting_sections` / `rsvp_sections`: the parts of the meeting page (secretariat, chairs)
+  and of an invitee's RSVP page that the feature owns, in the list's order. A `Section`
+  names its template and, optionally, a loader the page's view calls before rendering:
+  `load(meeting, viewer)` on the meeting page, `load(invitation)` on the RSVP page. The
+  template is included with the page's context plus `data`, what the loader returned
+  (None without a loader). Templates never query: the loader reads what they show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+
+from coordapp import audit
+from coordapp.mail import writers
+
+_EXTENSION = "coordapp.features"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a page that a feature owns: its template, and what it needs to show."""
+
+    template: str
+    load: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What one feature package contributes to the app (see the module's docstring)."""
+
+    name: str
+    blueprints: Sequence[Blueprint] = ()
+    emails: Sequence[writers.Writer] = ()
+    periodic_tasks: Sequence[Any] = ()
+    sweeps: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    audit_labels: Mapping[str, Any] = field(default_factory=dict)
+    meeting_sections: Sequence[Section] = ()
+    rsvp_sections: Sequence[Section] = ()
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    """A section as a page renders it: its template and the data its loader returned."""
+
+    template: str
+    data: Any = None
+
+
+def install(app: Flask, features: Sequence[Feature]) -> None:
+    """Plug `features` into `app`: blueprints, email writers, audit labels; the pages
+    and the worker find the rest through `installed()`."""
+    names = [feature.name for feature in features]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"features listed twice: {duplicates}")
+    app.extensions[_EXTENSION] = tuple(features)
+    for feature in features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+    writers.install(writer for feature in features for writer in feature.emails)
+    audit.install_labels(app, [feature.audit_labels for feature in features])
+
+
+def installed() -> tuple[Feature, ...]:
+    """The current app's features, in the list's order."""
+    return current_app.extensions[_EXTENSION]
+
+
+def meeting_sections(meeting: Any, viewer: Any) -> list[ShownSection]:
+    """The features' sections of `meeting`'s page as `viewer` sees it, loaded."""
+    return [
+        ShownSection(section.template, section.load(meeting, viewer) if section.load else None)
+        for feature in installed()
+        for section in feature.meeting_sections
+    ]
+
+
+def rsvp_sections(invitation: Any) -> list[ShownSection]:
+    """The features' sections of `invitation`'s RSVP page, loaded."""
+    return [
+        ShownSection(section.template, section.load(invitation) if section.load else None)
+        for feature in installed()
+        for section in feature.rsvp_sections
+    ]
