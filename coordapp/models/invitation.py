@@ -156,6 +156,14 @@ class Invitation(Base):
         return self.withdrawn_at is not None
 
     @property
+    def visible_online_url(self) -> str | None:
+        """The meeting's online link if this invitee may see it: only once they accepted
+        (an online link in every invitation would be an open door)."""
+        if self.status != InvitationStatus.ACCEPTED or self.is_withdrawn:
+            return None
+        return self.meeting.online_url
+
+    @property
     def online(self) -> bool:
         """Takes part online: chose so for a hybrid meeting, or the meeting is online."""
         mode = self.meeting.mode
