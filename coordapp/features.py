@@ -24,6 +24,7 @@ from coordapp.invitations.feature import FEATURE as INVITATIONS
 from coordapp.meetings.feature import FEATURE as MEETINGS
 from coordapp.minutes.feature import FEATURE as MINUTES
 from coordapp.minutes_pdf.feature import FEATURE as MINUTES_PDF
+from coordapp.nominations.feature import FEATURE as NOMINATIONS
 from coordapp.outbox.feature import FEATURE as OUTBOX
 from coordapp.outcomes.feature import FEATURE as OUTCOMES
 from coordapp.polls.feature import FEATURE as POLLS
@@ -40,6 +41,7 @@ FEATURES: list[Feature] = [
     MEETINGS,
     POLLS,
     INVITATIONS,
+    NOMINATIONS,
     RSVP,
     OUTBOX,
     CALENDAR,

@@ -82,6 +82,19 @@ def poll_url(respondent) -> str:
     return external_url("poll_answer.show", token=poll_token(respondent))
 
 
+NOMINATION_PURPOSE = "nominate"
+
+
+def nomination_token(nomination_request) -> str:
+    return make_token(nomination_request.link_id, NOMINATION_PURPOSE)
+
+
+def nomination_url(nomination_request) -> str:
+    """The focal point's page for nominating an organisation's delegates, absolute (for
+    emails, letters and copying). The page is the endpoint "nominations.page"."""
+    return external_url("nominations.page", token=nomination_token(nomination_request))
+
+
 def slugify(text: str | None, max_length: int = 80) -> str:
     """A readable piece of an address or file name: "UN Country Network, 4th" becomes
     "un-country-network-4th" (letters of any script kept, lower-cased)."""

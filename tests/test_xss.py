@@ -34,6 +34,7 @@ from coordapp.mail.delivery import deliver_due_messages
 from coordapp.meetings import service as meetings_service
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
+    AttendanceMode,
     Category,
     Invitation,
     InvitationStatus,
@@ -355,6 +356,7 @@ def build_world(app) -> World:
             InvitationStatus.ACCEPTED,
             needs=payload("invitation-needs"),
             comment=payload("invitation-comment"),
+            mode=AttendanceMode.ONLINE,  # a hybrid meeting: the online link is shown too
         )
         substitute = answers.delegate_to_substitute(
             delegated,

@@ -1,0 +1,1 @@
+"""Organisations asked to nominate their delegates to a meeting."""

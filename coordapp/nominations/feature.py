@@ -1,0 +1,19 @@
+"""Nominations: organisations asked to name their delegates, through their focal point."""
+
+from flask_babel import lazy_gettext as _l
+
+from coordapp.feature import Feature, Section
+from coordapp.nominations import notifications, routes, service
+
+FEATURE = Feature(
+    name="nominations",
+    blueprints=[routes.bp],
+    emails=notifications.WRITERS,
+    audit_labels={
+        "nominations.ask": _l("Asked organisations to nominate delegates"),
+        "nominations.nominate": _l("Nominated a delegate"),
+        "nominations.withdraw": _l("Withdrew a nominee"),
+        "nominations.remind": _l("Reminded focal points to nominate"),
+    },
+    meeting_sections=[Section("nominations/_meeting_section.html", service.meeting_section)],
+)
