@@ -10,11 +10,12 @@ signals, nothing registered behind the list's back.
     from flask_babel import lazy_gettext as _l
 
     from coordapp.feature import Feature, Section
-    from coordapp.polls import answer_routes, notifications, overview, reminders, routes
+    from coordapp.polls import notifications, overview, reminders, routes
+    from coordapp.polls.routes import answers
 
     FEATURE = Feature(
         name="polls",
-        blueprints=[routes.bp, answer_routes.bp],
+        blueprints=[routes.bp, answers.bp],
         emails=notifications.WRITERS,
         periodic_tasks=[reminders.send_due_poll_reminders_job],
         audit_labels={"polls.create": _l("Started a scheduling poll"), ...},

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response
 from flask_babel import gettext as _
 
+from coordapp import ics
 from coordapp.access import login_required, public
-from coordapp.calendar import ics
 from coordapp.extensions import db
 from coordapp.links import external_url, make_token
 from coordapp.models import Series

@@ -3,7 +3,9 @@
 from flask_babel import lazy_gettext as _l
 
 from coordapp.feature import Feature, Section
-from coordapp.polls import answer_routes, notifications, overview, reminders, results_routes, routes
+from coordapp.polls import notifications, overview, reminders, routes
+from coordapp.polls.routes import answers as answer_routes
+from coordapp.polls.routes import results as results_routes
 
 FEATURE = Feature(
     name="polls",

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 
 from coordapp import feature
 from coordapp.access import public
-from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
 from coordapp.i18n import use_link_language
+from coordapp.ics import meeting_calendar
 from coordapp.invitations import answers
 from coordapp.models import Invitation, MeetingStatus
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
