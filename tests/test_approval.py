@@ -380,10 +380,10 @@ def test_chair_returns_with_a_comment_and_the_secretariat_resubmits(world):
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.meeting_id == world.meeting.id)
     ).all()
-    assert "minutes_approved_by_chair" in actions
-    assert "minutes_returned" in actions
+    assert "approval.chair_approve" in actions
+    assert "approval.return" in actions
     approved_event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "minutes_approved_by_chair")
+        sa.select(AuditEvent).where(AuditEvent.action == "approval.chair_approve")
     )
     assert approved_event.object_id == first_approval_id
     # The secretariat is emailed the comment.

@@ -137,7 +137,7 @@ def test_an_answer_takes_four_statements_whatever_the_meeting_holds(client):
     assert db.session.get(Invitation, invitation_id).status == InvitationStatus.ACCEPTED
     assert db.session.scalar(
         db.select(db.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "invitation.answer", AuditEvent.object_id == invitation_id
+            AuditEvent.action == "invitations.answer", AuditEvent.object_id == invitation_id
         )
     )
     assert db.session.scalar(

@@ -291,7 +291,7 @@ def submit_for_approval(version: MinutesVersion, by: User) -> MinutesVersion:
 
     notify_chairs_of_submission(version, chairs, by)
     audit.record(
-        "minutes_submitted",
+        "approval.submit",
         version,
         meeting_id=meeting.id,
         changes={"status": [MinutesStatus.DRAFT.value, MinutesStatus.SUBMITTED.value]},
@@ -348,7 +348,7 @@ def approve(version: MinutesVersion, chair: User) -> MinutesApproval:
         # A second click that raced the first one: the unique constraint decided.
         raise ApprovalError(_("You have already approved this version of the minutes.")) from None
     audit.record(
-        "minutes_approved_by_chair",
+        "approval.chair_approve",
         approval,
         meeting_id=version.meeting_id,
         note=_("Version %(number)s, %(role)s", number=version.number, role=row.role_label or "-"),
@@ -401,7 +401,7 @@ def return_version(version: MinutesVersion, chair: User, comment: str | None) ->
     returned = MinutesReturn(version_id=version.id, user_id=chair.id, comment=comment)
     db.session.add(returned)
     audit.record(
-        "minutes_returned",
+        "approval.return",
         version,
         meeting_id=version.meeting_id,
         changes={
@@ -450,7 +450,7 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     now = utcnow()
     _move(version, MinutesStatus.SUBMITTED, status=MinutesStatus.APPROVED, approved_at=now)
     audit.record(
-        "minutes_approved",
+        "approval.approve",
         version,
         meeting_id=version.meeting_id,
         changes={"status": [MinutesStatus.SUBMITTED.value, MinutesStatus.APPROVED.value]},
@@ -461,7 +461,9 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     if meeting.status is MeetingStatus.HELD:
         # The one status change approval makes: approved minutes close a held meeting.
         changes = meeting.move_to(MeetingStatus.CLOSED)
-        audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)
+        audit.record(
+            "meetings.status_change", meeting, meeting_id=meeting.id, changes=changes, by=by
+        )
 
     superseded = None
     if version.amends_id is not None:
@@ -470,7 +472,7 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
             superseded, MinutesStatus.APPROVED, status=MinutesStatus.SUPERSEDED
         ):
             audit.record(
-                "minutes_superseded",
+                "approval.supersede",
                 superseded,
                 meeting_id=version.meeting_id,
                 changes={"status": [MinutesStatus.APPROVED.value, MinutesStatus.SUPERSEDED.value]},
@@ -580,7 +582,7 @@ def create_amendment(approved: MinutesVersion, reason: str | None, by: User) -> 
             ],
         )
     audit.record(
-        "minutes_amendment_created",
+        "approval.amend",
         amendment,
         meeting_id=approved.meeting_id,
         note=reason,

@@ -85,7 +85,7 @@ def add_update(
     commitment.updates.append(update)
     commitment.status = status
     audit.record(
-        "commitment_status_updated",
+        "commitments.status_update",
         commitment,
         meeting_id=commitment.meeting_id,
         changes={"status": [before.value if before else None, status.value]},
@@ -168,7 +168,7 @@ def create_commitment(
     db.session.add(commitment)
     db.session.flush()
     audit.record(
-        "commitment_created",
+        "commitments.create",
         commitment,
         meeting_id=meeting.id,
         changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
@@ -203,7 +203,7 @@ def update_commitment(
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
         audit.record(
-            "commitment_updated",
+            "commitments.update",
             commitment,
             meeting_id=commitment.meeting_id,
             changes=changes,
@@ -570,7 +570,7 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
     )
     db.session.add(item)
     db.session.flush()
-    audit.record("follow_up_item_added", item, meeting_id=meeting.id, by=by)
+    audit.record("commitments.follow_up_add", item, meeting_id=meeting.id, by=by)
     return item, True
 
 
@@ -583,7 +583,7 @@ def queue_status_request(commitment: Commitment, *, by_user: User | None = None)
         raise CommitmentError(_("This commitment has no responsible contact to ask."))
     message = queue_status_request_email(commitment)
     audit.record(
-        "commitment_status_requested",
+        "commitments.status_request",
         commitment,
         meeting_id=commitment.meeting_id,
         note=contact.email,

@@ -11,6 +11,6 @@ FEATURE = Feature(
     blueprints=[routes.bp],
     periodic_tasks=[tasks.sweep_outbox],
     audit_labels={
-        "mail.retry": _l("Retried sending an email"),
+        "outbox.retry": _l("Retried sending an email"),
     },
 )

@@ -159,7 +159,7 @@ def retry(message_id: int):
         flash(_("Only a message whose delivery failed can be sent again."), "error")
     elif retry_failed(msg):
         audit.record(
-            "mail.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
+            "outbox.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
         )
         db.session.commit()
         flash(_("The message to %(email)s is queued again.", email=msg.to_email), "success")

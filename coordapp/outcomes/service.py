@@ -433,7 +433,7 @@ def start_draft(
     db.session.add(summary)
     db.session.flush()
     audit.record(
-        "outcome_summary.draft",
+        "outcomes.summary_draft",
         summary,
         meeting_id=meeting.id,
         note=_("Pre-filled from version %(number)s of the minutes", number=minutes.number),
@@ -507,7 +507,7 @@ def save_draft(
     summary.lock_version += 1
     summary.updated_at = utcnow()
     audit.record(
-        "outcome_summary.edit", summary, meeting_id=summary.meeting_id, changes=changes, by=by
+        "outcomes.summary_edit", summary, meeting_id=summary.meeting_id, changes=changes, by=by
     )
     return summary
 
@@ -583,7 +583,7 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
     summary.updated_at = now
     db.session.flush()
     audit.record(
-        "outcome_summary.publish",
+        "outcomes.summary_publish",
         summary,
         meeting_id=summary.meeting_id,
         changes={"status": [previous.value, SummaryStatus.PUBLISHED.value]},
@@ -602,7 +602,7 @@ def unpublish(summary: OutcomeSummary, *, by: User) -> None:
     summary.unpublished_at = utcnow()
     db.session.flush()
     audit.record(
-        "outcome_summary.unpublish",
+        "outcomes.summary_unpublish",
         summary,
         meeting_id=summary.meeting_id,
         changes={"status": [SummaryStatus.PUBLISHED.value, SummaryStatus.UNPUBLISHED.value]},

@@ -118,7 +118,7 @@ def create_poll(
         # Created at the same moment by someone else (unique meeting_id).
         raise PollError(_l("This meeting already has a scheduling poll.")) from None
     audit.record(
-        "poll.create",
+        "polls.create",
         poll,
         meeting_id=meeting.id,
         changes=audit.snapshot(poll, ["deadline", "visibility", "reminder_days_before"]),
@@ -202,7 +202,7 @@ def add_slot(
     slot = PollSlot(poll=poll, starts_at=starts_at, ends_at=ends_at)
     db.session.add(slot)
     audit.record(
-        "poll.slot_add",
+        "polls.slot_add",
         slot,
         meeting_id=meeting.id,
         changes={
@@ -241,7 +241,7 @@ def update_slot(
     changes = audit.diff(before, audit.snapshot(slot, ["starts_at", "ends_at"]))
     changes["answers_cleared"] = cleared.rowcount or 0
     audit.record(
-        "poll.slot_change",
+        "polls.slot_change",
         slot,
         meeting_id=meeting.id,
         changes=changes,
@@ -257,7 +257,7 @@ def remove_slot(slot: PollSlot, *, by: User | None) -> None:
     _check_open(poll)
     meeting = poll.meeting
     audit.record(
-        "poll.slot_remove",
+        "polls.slot_remove",
         slot,
         meeting_id=meeting.id,
         changes={
@@ -338,7 +338,7 @@ def ask_people(poll: Poll, contacts: Iterable[Contact], *, by: User | None) -> A
     if result.asked:
         db.session.expire(poll, ["respondents"])
         audit.record(
-            "poll.ask",
+            "polls.ask",
             poll,
             meeting_id=poll.meeting_id,
             changes={"asked": len(result.asked)},
@@ -409,7 +409,7 @@ def ask_chairs(poll: Poll, *, by: User | None) -> list[PollRespondent]:
         order = {user_id: n for n, user_id in enumerate(new_ids)}
         created.sort(key=lambda r: order[r.user_id])
         audit.record(
-            "poll.ask_chairs",
+            "polls.ask_chairs",
             poll,
             meeting_id=poll.meeting_id,
             changes={"asked": len(created)},
@@ -438,7 +438,7 @@ def set_key_organisations(poll: Poll, organisation_ids: Iterable[int], *, by: Us
     for organisation_id in sorted(wanted - set(current)):
         poll.key_organisations.append(PollKeyOrganisation(organisation_id=organisation_id))
     audit.record(
-        "poll.key_organisations",
+        "polls.key_organisations",
         poll,
         meeting_id=poll.meeting_id,
         changes={"organisation_ids": [sorted(current), sorted(wanted)]},

@@ -558,7 +558,7 @@ def request_pdf(series: Series, period: Period, language: str, *, by) -> ReportD
     db.session.add(document)
     db.session.flush()
     audit.record(
-        "report_pdf_requested",
+        "reports.pdf_request",
         document,
         by=by,
         changes={"series_id": series.id, **period.args},
