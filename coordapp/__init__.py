@@ -103,6 +103,7 @@ def serving(app: Flask) -> Flask:
 
 
 def _configure_login(app: Flask) -> None:
+    from flask import g
     from flask_babel import lazy_gettext as _l
 
     from coordapp import i18n
@@ -117,6 +118,8 @@ def _configure_login(app: Flask) -> None:
     def load_user(login_token: str):
         # The "user id" in the session and remember cookies is a login session's token:
         # it stops working once the server ends that session (logout, password change…).
+        if g.get("database_unavailable"):  # set by errors.database_unavailable
+            return None
         user = sessions.user_for_token(login_token)
         if user is not None:
             i18n.note_user_language(user.language)
