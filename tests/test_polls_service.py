@@ -42,7 +42,7 @@ from coordapp.polls.service import (
     set_key_organisations,
     update_slot,
 )
-from coordapp.web import get_poll_respondent_by_token_or_404
+from coordapp.web import load_by_link
 from tests.concurrency import run_at_once
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
 
@@ -422,7 +422,7 @@ def test_the_personal_link_finds_its_person_and_no_other_link_does(app):
     def found(token: str) -> int | None:
         with app.test_request_context("/"):
             try:
-                return get_poll_respondent_by_token_or_404(token).id
+                return _respondent_by_token(token).id
             except NotFound:
                 return None
 
@@ -507,12 +507,14 @@ def test_the_service_reads_no_request_or_current_user():
 def test_the_web_loader_opens_a_right_link_and_answers_404_to_a_wrong_one(app):
     from werkzeug.exceptions import NotFound
 
-    from coordapp.web import get_poll_respondent_by_token_or_404
-
     poll, secretariat = _poll()
     (respondent,) = _asked(poll, secretariat)
     with app.test_request_context():
-        found = get_poll_respondent_by_token_or_404(poll_token(respondent))
+        found = _respondent_by_token(poll_token(respondent))
         assert found.id == respondent.id and found.poll.meeting.id == poll.meeting_id
         with pytest.raises(NotFound):
-            get_poll_respondent_by_token_or_404(rsvp_token(Invitation(link_id=respondent.link_id)))
+            _respondent_by_token(rsvp_token(Invitation(link_id=respondent.link_id)))
+
+
+def _respondent_by_token(token: str):
+    return load_by_link(token, service.POLL_LINK, service.respondent_by_link)

@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from coordapp.access import secretariat_required
 from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
+from coordapp.errors import wants_json
 from coordapp.extensions import db
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
-from coordapp.web import get_meeting_or_404, wants_json
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("attendance", __name__)
 

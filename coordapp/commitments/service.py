@@ -17,6 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
@@ -41,6 +42,7 @@ from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import supported
 from coordapp.inputs import csv_safe
+from coordapp.links import PersonalLink
 from coordapp.models import Contact, Meeting, Organisation, Series, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
@@ -590,3 +592,27 @@ def queue_status_request(commitment: Commitment, *, by_user: User | None = None)
         user_id=by_user.id if by_user else None,
     )
     return message
+
+
+def commitment_page_options(*, with_history: bool = False) -> tuple:
+    """What a commitment's pages show with it (and its history of updates, if asked)."""
+    options = tuple(commitment_list_options())
+    if not with_history:
+        return options
+    return (
+        *options,
+        selectinload(Commitment.updates).options(
+            joinedload(CommitmentUpdate.by_user),
+            joinedload(CommitmentUpdate.by_contact),
+            joinedload(CommitmentUpdate.meeting),
+        ),
+    )
+
+
+STATUS_LINK = PersonalLink(
+    STATUS_PURPOSE,
+    _l(
+        "This link is not valid. Please check that you copied the whole "
+        "link from the email, or ask the secretariat for a new one."
+    ),
+)

@@ -445,3 +445,12 @@ def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) 
             ]
         )
     return out.getvalue()
+
+
+def invitation_page_options() -> tuple:
+    """What the secretariat's page of one invitation shows with it."""
+    return (
+        joinedload(Invitation.contact).joinedload(Contact.organisation),
+        joinedload(Invitation.meeting),
+        joinedload(Invitation.substitute).joinedload(Invitation.contact),
+    )

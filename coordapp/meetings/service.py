@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from coordapp import audit
 from coordapp.errors import DomainError
@@ -339,4 +340,14 @@ def change_status(
         changes=changes,
         note=reason,
         by=by,
+    )
+
+
+def series_page_options() -> tuple:
+    """What a series' pages show with it: its default chairs, contacts and organisations
+    (routes: `web.get_or_404(Series, id, *series_page_options())`)."""
+    return (
+        selectinload(Series.default_chairs).joinedload(SeriesChair.user),
+        selectinload(Series.default_contacts).joinedload(Contact.organisation),
+        selectinload(Series.default_organisations),
     )

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link
 from coordapp.jobs import renew_expired_lease
 from coordapp.links import slugify
 from coordapp.minutes_pdf import signing
@@ -37,7 +38,7 @@ from coordapp.models.approval import (
 )
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing import InvalidCertificateFile, SigningError
-from coordapp.web import get_invitation_by_token_or_404
+from coordapp.web import load_by_link
 
 bp = Blueprint("minutes_pdf", __name__)
 
@@ -89,7 +90,7 @@ def download(version_id: int):
 @public
 def rsvp_download(token: str, version_id: int):
     # 404 wrong link, 410 withdrawn, 429 guessing
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     version = db.session.get(MinutesVersion, version_id)
     if version is None or version.meeting_id != invitation.meeting_id:
         abort(404)

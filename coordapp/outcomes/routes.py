@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -25,11 +26,12 @@ from coordapp.extensions import db
 from coordapp.i18n import current_locale, language_menu, languages, native_name
 from coordapp.inputs import ConfirmForm
 from coordapp.links import external_url
-from coordapp.models import OutcomePhoto
+from coordapp.meetings.service import series_page_options
+from coordapp.models import OutcomePhoto, Series
 from coordapp.outcomes import service
 from coordapp.outcomes.forms import EditForm, StartForm
 from coordapp.timefmt import in_zone
-from coordapp.web import get_meeting_or_404, get_series_or_404
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("outcomes", __name__)
 
@@ -308,7 +310,9 @@ def photo(slug: str):
 @bp.get("/outcomes/series/<int:series_id>")
 @public
 def series(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     return render_template(
         "outcomes/series.html",
         series=found,
@@ -320,7 +324,9 @@ def series(series_id: int):
 @bp.get("/outcomes/series/<int:series_id>/feed.atom")
 @public
 def feed(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     entries = service.series_entries(found.id, limit=FEED_SIZE)
     updated = max((e.version.published_at for e in entries), default=found.created_at)
     list_url = external_url("outcomes.series", series_id=found.id)

@@ -28,11 +28,13 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.service import contacts_to_invite
+from coordapp.links import POLL_PURPOSE, PersonalLink
 from coordapp.models import (
     Contact,
     Meeting,
@@ -543,3 +545,26 @@ def answer(
     respondent.comment = _clean(comment)
     respondent.answered_at = when
     db.session.expire(respondent, ["answers"])
+
+
+POLL_LINK = PersonalLink(
+    POLL_PURPOSE,
+    _l(
+        "This link is not valid. Please check that you copied the whole link "
+        "from the poll's email, or ask the secretariat for a new one."
+    ),
+)
+
+
+def respondent_by_link(link_id: str) -> PollRespondent | None:
+    """The person asked behind a scheduling poll link, with the poll, its meeting and the
+    person (the answer page: `web.load_by_link(token, POLL_LINK, respondent_by_link)`)."""
+    return db.session.scalar(
+        sa.select(PollRespondent)
+        .where(PollRespondent.link_id == link_id)
+        .options(
+            joinedload(PollRespondent.poll).joinedload(Poll.meeting),
+            joinedload(PollRespondent.contact),
+            joinedload(PollRespondent.user),
+        )
+    )
