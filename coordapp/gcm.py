@@ -103,5 +103,3 @@ def sdg_title(goal: int) -> str:
 def sdg_label(goal: int) -> str:
     """ "SDG 10 — Reduced inequalities"."""
     return _("SDG %(goal)s — %(name)s", goal=goal, name=sdg_title(goal))
-
-
