@@ -5,6 +5,7 @@
   or a filter. Tab, line feed and carriage return stay allowed. Uploaded files' names
   lose theirs.
 - Numbers and dates within what the database and the calendar arithmetic can hold:
+  `<id:…>` for every id in a URL (an id no row can have is a 404, not a database error),
   `bounded_int` for query parameters and select fields (`type=`/`coerce=`), and the
   fields below in place of WTForms' own (same names, same behaviour within the bounds).
 """
@@ -17,6 +18,7 @@ from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 from wtforms import fields
 from wtforms import widgets as wtforms_widgets
 from wtforms.validators import ValidationError
@@ -42,6 +44,19 @@ def bounded_int(value) -> int:
     if not -INT_MAX <= number <= INT_MAX:
         raise ValueError("number out of range")
     return number
+
+
+class IdConverter(IntegerConverter):
+    """`<id:…>` in a route: a row's id, 1 to INT_MAX; any other number matches no route
+    (404) instead of reaching the database, which cannot compare its INTEGER with it."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, min=1, max=INT_MAX)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any blueprint: a rule looks its converters up when it is added."""
+    app.url_map.converters["id"] = IdConverter
 
 
 def _has_control_characters(value) -> bool:

@@ -9,6 +9,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from coordapp.auth.forms import MIN_PASSWORD_LENGTH
+from coordapp.inputs import bounded_int
 from coordapp.models import Role
 
 
@@ -19,7 +20,7 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     # 0 means "none"; the choices (active contacts) are filled in by the view.
     contact_id = SelectField(
-        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+        _l("Directory contact"), coerce=bounded_int, choices=[], default=0, validate_choice=False
     )
 
     def __init__(self, *args, **kwargs):
