@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_login(app)
 
+    inputs.register_url_converters(app)
     # Every feature plugs in here (blueprints, email writers, audit labels…): one list.
     from coordapp.features import FEATURES
 

@@ -14,6 +14,7 @@ from coordapp.auth.service import (
     PASSWORD_TOO_LONG,
     PASSWORD_TOO_SHORT,
 )
+from coordapp.inputs import bounded_int
 from coordapp.models import Role
 
 
@@ -24,7 +25,7 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     # 0 means "none"; the choices (active contacts) are filled in by the view.
     contact_id = SelectField(
-        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+        _l("Directory contact"), coerce=bounded_int, choices=[], default=0, validate_choice=False
     )
 
     def __init__(self, *args, **kwargs):

@@ -115,13 +115,13 @@ def _render_draft(
     return make_response(render_template("outcomes/draft.html", **context), code)
 
 
-@bp.get("/meetings/<int:meeting_id>/summary")
+@bp.get("/meetings/<id:meeting_id>/summary")
 @secretariat_required
 def draft(meeting_id: int):
     return _render_draft(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary")
+@bp.post("/meetings/<id:meeting_id>/summary")
 @secretariat_required
 def start(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -152,7 +152,7 @@ def _summary_or_404(meeting):
     return summary
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/edit")
+@bp.post("/meetings/<id:meeting_id>/summary/edit")
 @secretariat_required
 def save(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -201,7 +201,7 @@ def save(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/publish")
+@bp.post("/meetings/<id:meeting_id>/summary/publish")
 @secretariat_required
 def publish(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -221,7 +221,7 @@ def publish(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/unpublish")
+@bp.post("/meetings/<id:meeting_id>/summary/unpublish")
 @secretariat_required
 def unpublish(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -238,7 +238,7 @@ def unpublish(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.get("/meetings/<int:meeting_id>/summary/versions/<int:number>")
+@bp.get("/meetings/<id:meeting_id>/summary/versions/<id:number>")
 @secretariat_required
 def version(meeting_id: int, number: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -259,7 +259,7 @@ def _photo_response(photo: OutcomePhoto, *, public_cache: bool) -> Response:
     return response
 
 
-@bp.get("/meetings/<int:meeting_id>/summary/photo/<int:photo_id>")
+@bp.get("/meetings/<id:meeting_id>/summary/photo/<id:photo_id>")
 @secretariat_required
 def draft_photo(meeting_id: int, photo_id: int):
     """A photo of this meeting's summary: the working copy's or a published version's."""
@@ -307,7 +307,7 @@ def photo(slug: str):
     return _photo_response(found, public_cache=True)
 
 
-@bp.get("/outcomes/series/<int:series_id>")
+@bp.get("/outcomes/series/<id:series_id>")
 @public
 def series(series_id: int):
     found = get_or_404(
@@ -321,7 +321,7 @@ def series(series_id: int):
     )
 
 
-@bp.get("/outcomes/series/<int:series_id>/feed.atom")
+@bp.get("/outcomes/series/<id:series_id>/feed.atom")
 @public
 def feed(series_id: int):
     found = get_or_404(

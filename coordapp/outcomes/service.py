@@ -40,7 +40,7 @@ from coordapp.commitments.service import commitments_of_meeting
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
-from coordapp.inputs import CONTROL_CHARACTERS
+from coordapp.inputs import text_refusal
 from coordapp.links import slugify
 from coordapp.models import (
     CATEGORY_LABELS,
@@ -292,8 +292,9 @@ def prefill(
 
 def _clean_text(value: str | None, limit: int, field: str, *, required_message: str) -> str:
     text = (value or "").replace("\r\n", "\n").strip()
-    if CONTROL_CHARACTERS.search(text):
-        raise SummaryInputError(_("Please remove the invisible control characters."), field)
+    refusal = text_refusal(text)
+    if refusal is not None:
+        raise SummaryInputError(str(refusal), field)
     if not text:
         raise SummaryInputError(required_message, field)
     if len(text) > limit:

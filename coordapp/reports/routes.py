@@ -86,7 +86,7 @@ def index():
 # --- the report -------------------------------------------------------------------------
 
 
-@bp.get("/series/<int:series_id>/report")
+@bp.get("/series/<id:series_id>/report")
 @login_required
 def show(series_id: int):
     series = _readable_series(series_id)
@@ -122,7 +122,7 @@ def show(series_id: int):
     )
 
 
-@bp.get("/series/<int:series_id>/report.csv")
+@bp.get("/series/<id:series_id>/report.csv")
 @login_required
 def export_csv(series_id: int):
     series = _readable_series(series_id)
@@ -142,7 +142,7 @@ def export_csv(series_id: int):
 # --- the PDF ----------------------------------------------------------------------------
 
 
-@bp.post("/series/<int:series_id>/report/pdf")
+@bp.post("/series/<id:series_id>/report/pdf")
 @secretariat_required
 def request_pdf(series_id: int):
     from coordapp.reports import tasks
@@ -161,7 +161,7 @@ def request_pdf(series_id: int):
     return redirect(url_for("reports.document", report_id=document.id), code=303)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @login_required
 def document(report_id: int):
     document = _get_document(report_id)
@@ -182,7 +182,7 @@ def document(report_id: int):
     return response
 
 
-@bp.get("/reports/<int:report_id>/download")
+@bp.get("/reports/<id:report_id>/download")
 @login_required
 def download(report_id: int):
     document = _get_document(report_id, with_data=True)
