@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
+    i18n.check_catalogues(app, PROJECT_ROOT / "translations")
     login_manager.init_app(app)
     _configure_login(app)
 

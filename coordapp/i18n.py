@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import get_timezone_location
@@ -82,6 +83,38 @@ def zone_name(tz_name: str, locale: Locale | None = None) -> str:
         return get_timezone_location(tz_name, locale=locale, return_city=True) or tz_name
     except (LookupError, ValueError):
         return tz_name
+
+
+def stale_catalogues(translations_dir: Path, codes: list[str]) -> list[str]:
+    """What is wrong with the compiled catalogues of the languages `codes`: a `.po` without
+    its `.mo`, or a `.mo` older than its `.po`. Without them, Babel silently speaks
+    English (around dates in the reader's language)."""
+    problems = []
+    for code in codes:
+        folder = translations_dir / code / "LC_MESSAGES"
+        po, mo = folder / "messages.po", folder / "messages.mo"
+        if not po.exists():
+            problems.append(f"{code}: no catalogue {po}")
+        elif not mo.exists():
+            problems.append(f"{code}: {mo.name} was never compiled")
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            problems.append(f"{code}: {mo.name} is older than {po.name}")
+    return problems
+
+
+def check_catalogues(app: Flask, translations_dir: Path) -> None:
+    """Refuse to start in production (warn loudly elsewhere) when a language the app
+    offers would be served from a missing or outdated compiled catalogue."""
+    problems = stale_catalogues(translations_dir, list(app.config["LANGUAGES"]))
+    if not problems:
+        return
+    message = (
+        f"The translations are not compiled ({'; '.join(problems)}): run "
+        "`pybabel compile -d translations` (`make install` does it)"
+    )
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError(message)
+    app.logger.warning("%s. Until then pages and emails are in English.", message)
 
 
 def select_locale() -> str | None:
