@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from coordapp.auth.service import (
@@ -14,7 +14,7 @@ from coordapp.auth.service import (
     PASSWORD_TOO_LONG,
     PASSWORD_TOO_SHORT,
 )
-from coordapp.inputs import bounded_int
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.models import Role
 
 

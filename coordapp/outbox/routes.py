@@ -19,12 +19,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import defer, joinedload, load_only
-from wtforms import Form, SelectChoice, SelectField, SubmitField
+from wtforms import Form, SelectChoice, SubmitField
 
 from coordapp import audit
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import bounded_int
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.mail.delivery import retry_failed
 from coordapp.models import Meeting, MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outbox import MESSAGE_STATUS_LABELS

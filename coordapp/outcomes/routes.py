@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,14 +22,14 @@ from markupsafe import Markup
 
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
-from coordapp.i18n import current_locale, language_menu, languages, native_name
+from coordapp.i18n import language_menu, languages, native_name
 from coordapp.inputs import ConfirmForm
 from coordapp.links import external_url
 from coordapp.meetings.service import series_page_options
 from coordapp.models import OutcomePhoto, Series
 from coordapp.outcomes import service
 from coordapp.outcomes.forms import EditForm, StartForm
-from coordapp.timefmt import in_zone
+from coordapp.timefmt import in_zone, local_day
 from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("outcomes", __name__)
@@ -363,6 +362,4 @@ def _day(moment, tz_name: str) -> str:
     """A date as the reader's language writes it, on the meeting's wall clock."""
     if moment is None:
         return ""
-    # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
-    pattern = "d MMMM y" if current_locale().language == "en" else "long"
-    return format_date(in_zone(moment, tz_name).date(), pattern)
+    return local_day(in_zone(moment, tz_name), full_month=True)

@@ -29,7 +29,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -58,6 +57,7 @@ from coordapp.models import (
 )
 from coordapp.models.locking import lock_for_writing
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
+from coordapp.timefmt import local_day
 
 MAX_TITLE_LENGTH = 300
 MAX_BODY_LENGTH = 100_000
@@ -206,9 +206,7 @@ def prefill(
     series = meeting.series
 
     with force_locale(language):
-        # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
-        pattern = "d MMMM y" if language == "en" else "long"
-        day = format_date(meeting.local(meeting.starts_at).date(), pattern, locale=language)
+        day = local_day(meeting.local(meeting.starts_at).date(), full_month=True)
         place = _place(meeting)
         title_text = _md(meeting.full_title)
         if place:

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -48,7 +47,7 @@ from coordapp.models import (
 from coordapp.models.commitment import commitment_organisations
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
-from coordapp.timefmt import due_date_label
+from coordapp.timefmt import due_date_label, local_day
 
 # Meetings that took place; draft, scheduled and cancelled ones are not reported.
 HELD_STATUSES = (MeetingStatus.HELD, MeetingStatus.CLOSED)
@@ -119,8 +118,8 @@ class Period:
     def label(self) -> str:
         return _(
             "%(start)s to %(end)s",
-            start=format_date(self.start, "d MMM y"),
-            end=format_date(self.end, "d MMM y"),
+            start=local_day(self.start),
+            end=local_day(self.end),
         )
 
 
