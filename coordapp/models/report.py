@@ -41,6 +41,8 @@ class ReportDocument(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The job's lease (coordapp/jobs.py): a PENDING row whose lease ran out is queued again.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
