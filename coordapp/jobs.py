@@ -1,9 +1,15 @@
 """Background jobs with Huey, on the queue the app's configuration names: Redis when
 REDIS_URL is set, else the SQLite file HUEY_SQLITE_PATH.
 
-Declare a job with `@task()` or `@periodic_task(crontab(...))` from this module; the
-function then runs inside a Flask app context, in the worker process
+Declare a job with `@task(priority=...)` or `@periodic_task(crontab(...))` from this
+module; the function then runs inside a Flask app context, in the worker process
 (`huey_consumer coordapp.worker.huey`) or, in tests (HUEY_IMMEDIATE), immediately.
+
+One queue with priorities: a worker takes the waiting job of highest priority first, so
+what someone waits for on a page (INTERACTIVE: a signature, the agenda or minutes PDF, a
+/verify check) never waits behind bulk work (BULK: forty report PDFs asked at once,
+periodic upkeep); mail runs sit between. A job already running is not interrupted: with
+two workers (the default), an interactive job waits for at most one other.
 
 `huey` exists from import on, so the decorators can register on it, but it has no queue
 until `create_app` calls `configure_queue`: that happens after `.env` is loaded, in the
@@ -24,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab  # noqa: F401  (crontab re-exported)
-from huey.storage import BaseStorage, RedisStorage, SqliteStorage
+from huey.storage import BaseStorage, PriorityRedisStorage, SqliteStorage
 
 from coordapp.extensions import db
 
@@ -40,6 +46,21 @@ class _NoQueueYet(BaseStorage):
     dequeue = add_to_schedule = enqueue
 
 
+class RedisQueue(PriorityRedisStorage):
+    """Huey's Redis queue with priorities (a sorted set, Redis 5+), under a key of its
+    own: the plain list an earlier, priority-less version queued into keeps its own key
+    (jobs left there are queued again by the sweeps, coordapp/tasks.py)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue_key += ".by-priority"
+
+
+# Job priorities: higher runs first.
+INTERACTIVE = 100
+MAIL = 50
+BULK = 0
+
 huey = Huey("coordapp", storage_class=_NoQueueYet)
 
 # The app that configured the queue last; jobs run in its context when they have none.
@@ -53,7 +74,7 @@ def configure_queue(app: Flask) -> None:
     _queue_app = app
     app.jinja_env.tests["lease_expired"] = lease_expired
     if app.config.get("REDIS_URL"):
-        storage_class, kwargs = RedisStorage, {"url": app.config["REDIS_URL"]}
+        storage_class, kwargs = RedisQueue, {"url": app.config["REDIS_URL"]}
     else:
         storage_class, kwargs = SqliteStorage, {"filename": app.config["HUEY_SQLITE_PATH"]}
     immediate = bool(app.config.get("HUEY_IMMEDIATE"))
@@ -95,16 +116,20 @@ def _in_app_context(fn: Callable) -> Callable:
     return run
 
 
-def task(**options) -> Callable:
+def task(*, priority: int, **options) -> Callable:
+    """A job queued by calling the function; `priority`: INTERACTIVE, MAIL or BULK."""
+
     def decorator(fn: Callable):
-        return huey.task(**options)(_in_app_context(fn))
+        return huey.task(priority=priority, **options)(_in_app_context(fn))
 
     return decorator
 
 
-def periodic_task(validate_datetime, **options) -> Callable:
+def periodic_task(validate_datetime, *, priority: int = BULK, **options) -> Callable:
     def decorator(fn: Callable):
-        return huey.periodic_task(validate_datetime, **options)(_in_app_context(fn))
+        return huey.periodic_task(validate_datetime, priority=priority, **options)(
+            _in_app_context(fn)
+        )
 
     return decorator
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from coordapp import ratelimit
 from coordapp.extensions import db
 from coordapp.feature import Feature, installed
-from coordapp.jobs import crontab, periodic_task, task
+from coordapp.jobs import INTERACTIVE, crontab, periodic_task, task
 
 # Huey's periodic jobs run once a minute at most: the minute's sweep schedules the others.
 SWEEP_EVERY_SECONDS = 10
@@ -22,12 +22,12 @@ def sweep_expired_leases() -> dict:
     return {name: sweep() for feature in installed() for name, sweep in feature.sweeps.items()}
 
 
-@task()
+@task(priority=INTERACTIVE)
 def sweep_expired_leases_job() -> dict:
     return sweep_expired_leases()
 
 
-@periodic_task(crontab(minute="*"))
+@periodic_task(crontab(minute="*"), priority=INTERACTIVE)
 def requeue_stalled_jobs() -> dict:
     """The lease sweep, every SWEEP_EVERY_SECONDS: now, and scheduled for the rest of
     the minute. With 20 s leases, a dead worker's job is queued again within ~30 s."""

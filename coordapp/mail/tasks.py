@@ -9,17 +9,17 @@ The lease sweep (`requeue_expired`) queues a run when a dead worker's claims exp
 from __future__ import annotations
 
 from coordapp.extensions import db
-from coordapp.jobs import crontab, periodic_task, task
+from coordapp.jobs import MAIL, crontab, periodic_task, task
 from coordapp.mail.delivery import deliver_due_messages, expired_claims
 from coordapp.models import utcnow
 
 
-@task()
+@task(priority=MAIL)
 def deliver_outbox() -> dict:
     return deliver_due_messages()
 
 
-@periodic_task(crontab(minute="*"))
+@periodic_task(crontab(minute="*"), priority=MAIL)
 def sweep_outbox() -> dict:
     return deliver_due_messages()
 

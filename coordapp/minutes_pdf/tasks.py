@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from coordapp import jobs
 from coordapp.extensions import db
-from coordapp.jobs import held_lease, task
+from coordapp.jobs import INTERACTIVE, held_lease, task
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.render import fields_key, render_unsigned
 from coordapp.models import User
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SIGNING_ATTEMPTS = 3
 
 
-@task()
+@task(priority=INTERACTIVE)
 def render_minutes_pdf(version_id: int) -> None:
     """Render the version's PDF with an empty signature field per chair and store it.
 
@@ -122,7 +122,7 @@ def pending_approval_ids(version_id: int) -> list[int]:
     )
 
 
-@task()
+@task(priority=INTERACTIVE)
 def sign_approval(approval_id: int) -> None:
     """Sign the chair's field for a PENDING approval with the chair's certificate (issued
     by the deployment's CA on first use), then let the workflow close the version when

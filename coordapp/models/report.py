@@ -19,6 +19,17 @@ class ReportDocument(Base):
         check_in("status", DocumentStatus, "status"),
         sa.CheckConstraint("period_start <= period_end", name="period_in_order"),
         sa.Index("ix_report_documents_series_period", "series_id", "period_start", "period_end"),
+        # One rendering at a time of the same report: a repeated request joins it.
+        sa.Index(
+            "uq_report_documents_one_pending",
+            "series_id",
+            "period_start",
+            "period_end",
+            "language",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

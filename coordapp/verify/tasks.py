@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from coordapp.jobs import crontab, periodic_task, task
+from coordapp.jobs import INTERACTIVE, crontab, periodic_task, task
 from coordapp.verify import checks
 
 
-@task()
+@task(priority=INTERACTIVE)
 def check_uploaded_pdf(check_id: int) -> None:
     checks.run_check(check_id)
 
