@@ -128,12 +128,10 @@ def from_environment(instance_path: str) -> dict:
         # /verify checks an upload in a child process of the worker, within these bounds.
         "VERIFY_CPU_SECONDS": int(os.environ.get("VERIFY_CPU_SECONDS", 10)),
         "VERIFY_MEMORY_MB": int(os.environ.get("VERIFY_MEMORY_MB", 1024)),
-        # Background jobs on documents and approvals hold a lease this long; a PENDING
-        # job whose lease expired (its worker died) is queued again and may be retried.
-        "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", 600)),
-        # Tests only: a job that took its work waits while this file exists (so a test
-        # can kill the worker mid-job). Never set in a deployment.
-        "TEST_HOLD_JOBS_FILE": os.environ.get("TEST_HOLD_JOBS_FILE") or None,
+        # Background jobs (renders, signatures, /verify checks, mail runs) hold a lease
+        # this long, renewed every quarter of it while they run (coordapp/jobs.py); a
+        # job whose lease expired (its worker died) is queued again within ~10 s more.
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", 20)),
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),

@@ -25,11 +25,11 @@ from flask_login import current_user
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
 from coordapp.invitations.links import RSVP_LINK, invitation_by_link
-from coordapp.jobs import renew_expired_lease
+from coordapp.jobs import fresh_lease, renew_expired_lease
 from coordapp.links import slugify
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
-from coordapp.models import Meeting, Series, User, utcnow
+from coordapp.models import Meeting, Series, User
 from coordapp.models.approval import (
     DocumentStatus,
     MinutesApproval,
@@ -206,7 +206,7 @@ def retry_signature(approval_id: int):
     if approval.status is SignatureStatus.FAILED:
         approval.status = SignatureStatus.PENDING
         approval.error = None
-        approval.claimed_at = utcnow()
+        fresh_lease(approval)
     elif not (
         approval.status is SignatureStatus.PENDING
         and renew_expired_lease(MinutesApproval, approval.id, SignatureStatus.PENDING)
@@ -233,7 +233,7 @@ def retry_render(version_id: int):
     if document is not None and document.status is DocumentStatus.FAILED:
         document.status = DocumentStatus.PENDING
         document.error = None
-        document.claimed_at = utcnow()
+        fresh_lease(document)
     elif not (
         document is not None
         and document.status is DocumentStatus.PENDING

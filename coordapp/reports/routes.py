@@ -155,10 +155,10 @@ def request_pdf(series_id: int):
         period = service.parse_period(request.form, _today())
     except service.ReportError as error:
         return render_error(400, str(error.message))
-    document = service.request_pdf(series, period, str(get_locale()), by=current_user)
+    document, new = service.request_pdf(series, period, str(get_locale()), by=current_user)
     db.session.commit()
-    # Enqueued after the commit, so the worker finds the row.
-    tasks.render_report_pdf(document.id)
+    if new:  # enqueued after the commit, so the worker finds the row
+        tasks.render_report_pdf(document.id)
     return redirect(url_for("reports.document", report_id=document.id), code=303)
 
 
