@@ -10,6 +10,8 @@ from dotenv import load_dotenv
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Written into backups beside the schema revision (coordapp/backup.py).
+__version__ = "2026.12"
 
 
 def create_app(config: dict | None = None) -> Flask:
