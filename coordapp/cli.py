@@ -9,12 +9,14 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from coordapp.extensions import db
+from coordapp.inbound.cli import inbound_cli
 from coordapp.models import Role, User
 from coordapp.signing.cli import signing_cli
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(signing_cli)
+    app.cli.add_command(inbound_cli)
 
     @app.cli.command("create-user")
     @click.argument("email")
