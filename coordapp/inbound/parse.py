@@ -16,7 +16,7 @@ import email.policy
 import html
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -93,7 +93,13 @@ def decode_header_value(value) -> str:
     """A header as text, on one line, whatever its encoding."""
     if value is None:
         return ""
-    if not isinstance(value, str):  # an email.header.Header of undecodable bytes
+    if isinstance(value, Header):  # raw 8-bit bytes in the header (compat32 keeps them)
+        try:
+            pieces = decode_header(value)
+        except Exception:  # noqa: BLE001
+            pieces = [(str(value), None)]
+        return _joined(pieces)
+    if not isinstance(value, str):
         value = str(value)
     raw = value.encode("ascii", "surrogateescape") if _has_surrogates(value) else None
     if raw is not None:  # 8-bit bytes in the header, kept by the parser as surrogates
@@ -102,6 +108,10 @@ def decode_header_value(value) -> str:
         pieces = decode_header(value)
     except Exception:  # noqa: BLE001  (a malformed encoded word: keep it as written)
         pieces = [(value, None)]
+    return _joined(pieces)
+
+
+def _joined(pieces) -> str:
     out = []
     for piece, charset in pieces:
         out.append(_decode_bytes(piece, charset) if isinstance(piece, bytes) else piece)
