@@ -227,11 +227,18 @@ def record_answer(
     needs: str | None = None,
     comment: str | None = None,
     recorded_by: User | None = None,
+    source: str | None = None,
+    confirm: bool = True,
 ) -> InvitationStatus:
     """Record the invitee's answer (or, with `recorded_by`, the secretariat's record of
     it) and queue a confirmation email. `needs` / `comment` of None leave them as they
     are; an empty string clears them. Returns what was recorded: an acceptance while
-    the meeting is full goes on the waiting list (WAITLISTED)."""
+    the meeting is full goes on the waiting list (WAITLISTED).
+
+    `source` names where an answer came from when not the RSVP page ("calendar": a
+    reply from their calendar program, coordapp/rsvp/inbound.py); its confirmation is
+    then marked as an automatic reply, and `confirm=False` sends none (never in answer to
+    an automatic message)."""
     if status not in ANSWERS:
         raise AnswerError(str(_l("Choose accept, tentative or decline.")))
     _check_can_answer(invitation, recorded_by)
@@ -277,11 +284,20 @@ def record_answer(
         invitation,
         meeting_id=meeting.id,
         changes=audit.diff(before, audit.snapshot(invitation, ["status", "needs", "comment"])),
-        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        note=_answer_note(recorded_by, source),
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation(invitation)
+    if confirm:
+        queue_confirmation(invitation, auto_replied=source is not None)
     return recorded
+
+
+def _answer_note(recorded_by: User | None, source: str | None) -> str:
+    if recorded_by:
+        return "recorded by the secretariat"
+    if source == "calendar":
+        return "answered from their calendar"
+    return "by the invitee"
 
 
 # --- sending a substitute -----------------------------------------------------------------
@@ -331,6 +347,7 @@ def delegate_to_substitute(
     email: str,
     position: str | None,
     recorded_by: User | None = None,
+    source: str | None = None,
 ) -> Invitation:
     """Hand the invitation on to a colleague of the same organisation, who gets their
     own invitation (and email). The original becomes DELEGATED and frees its seat."""
@@ -362,8 +379,8 @@ def delegate_to_substitute(
         invitation,
         meeting_id=meeting.id,
         changes={"status": [previous.value, "delegated"], "substitute": [None, contact.email]},
-        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        note=_answer_note(recorded_by, source),
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation(invitation)
+    queue_confirmation(invitation, auto_replied=source is not None)
     return substitute

@@ -81,6 +81,10 @@ class Contact(Base):
     )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A permanent bounce came back for this address (coordapp/inbound/): since when and
+    # the mail server's reason. Cleared by the secretariat once the address is corrected.
+    undeliverable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undeliverable_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 
