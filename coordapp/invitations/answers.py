@@ -206,7 +206,7 @@ def _fill_free_seats(
         promoted.append(invitation)
         queue_waitlist_promotion(invitation)
         audit.record(
-            "invitation.promoted",
+            "invitations.promote",
             invitation,
             meeting_id=meeting.id,
             changes={"status": ["waitlisted", "accepted"]},
@@ -247,13 +247,20 @@ def record_answer(
     comment: str | None = None,
     mode: AttendanceMode | None = None,
     recorded_by: User | None = None,
+    source: str | None = None,
+    confirm: bool = True,
 ) -> InvitationStatus:
     """Record the invitee's answer (or, with `recorded_by`, the secretariat's record of
     it) and queue a confirmation email. `needs` / `comment` of None leave them as they
     are; an empty string clears them. In a hybrid meeting, `mode` says in person or
-    online (None keeps what was said before; an invitee accepting must say). Returns
-    what was recorded: an in-person acceptance while the meeting is full goes on the
-    waiting list (WAITLISTED)."""
+    online (None keeps what was said before; an invitee accepting on the RSVP page must
+    say; an answer from their calendar counts in person). Returns what was recorded: an
+    in-person acceptance while the meeting is full goes on the waiting list (WAITLISTED).
+
+    `source` names where an answer came from when not the RSVP page ("calendar": a
+    reply from their calendar program, coordapp/rsvp/inbound.py); its confirmation is
+    then marked as an automatic reply, and `confirm=False` sends none (never in answer to
+    an automatic message)."""
     if status not in ANSWERS:
         raise AnswerError(str(_l("Choose accept, tentative or decline.")))
     _check_can_answer(invitation, recorded_by)
@@ -262,7 +269,7 @@ def record_answer(
     before = audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
     previous = invitation.status
     previous_mode = invitation.attendance_mode
-    new_mode = _chosen_mode(meeting, invitation, status, mode, recorded_by)
+    new_mode = _chosen_mode(meeting, invitation, status, mode, recorded_by or source)
     had_seat = takes_seat(previous, previous_mode)
     recorded = status
     if takes_seat(status, new_mode) and not had_seat:
@@ -295,17 +302,26 @@ def record_answer(
     # The busiest write of all (every invitee answers, most within hours): the audit row
     # and the confirmation are one INSERT each, without the unit of work.
     audit.record_now(
-        "invitation.answer",
+        "invitations.answer",
         invitation,
         meeting_id=meeting.id,
         changes=audit.diff(
             before, audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
         ),
-        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        note=_answer_note(recorded_by, source),
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation(invitation)
+    if confirm:
+        queue_confirmation(invitation, auto_replied=source is not None)
     return recorded
+
+
+def _answer_note(recorded_by: User | None, source: str | None) -> str:
+    if recorded_by:
+        return "recorded by the secretariat"
+    if source == "calendar":
+        return "answered from their calendar"
+    return "by the invitee"
 
 
 def _chosen_mode(
@@ -313,9 +329,11 @@ def _chosen_mode(
     invitation: Invitation,
     status: InvitationStatus,
     mode: AttendanceMode | None,
-    recorded_by: User | None,
+    recorded_by: User | str | None,
 ) -> AttendanceMode | None:
-    """In person or online, for a hybrid meeting's answer (None for other meetings)."""
+    """In person or online, for a hybrid meeting's answer (None for other meetings).
+    Only the invitee on the RSVP page must say; the secretariat's record or an answer from
+    a calendar program that does not say counts in person (a seat is kept)."""
     if not meeting.is_hybrid:
         return None
     chosen = mode or invitation.attendance_mode
@@ -348,7 +366,7 @@ def _substitute_contact(
         db.session.add(contact)
         db.session.flush()
         audit.record(
-            "contact.create",
+            "directory.contact_create",
             contact,
             meeting_id=invitation.meeting_id,
             note=f"named as a substitute by {original.email}",
@@ -373,6 +391,7 @@ def delegate_to_substitute(
     email: str,
     position: str | None,
     recorded_by: User | None = None,
+    source: str | None = None,
 ) -> Invitation:
     """Hand the invitation on to a colleague of the same organisation, who gets their
     own invitation (and email). The original becomes DELEGATED and frees its seat."""
@@ -400,12 +419,12 @@ def delegate_to_substitute(
         _fill_free_seats(meeting, by=recorded_by)
 
     audit.record(
-        "invitation.delegate",
+        "invitations.delegate",
         invitation,
         meeting_id=meeting.id,
         changes={"status": [previous.value, "delegated"], "substitute": [None, contact.email]},
-        note="recorded by the secretariat" if recorded_by else "by the invitee",
+        note=_answer_note(recorded_by, source),
         user_id=recorded_by.id if recorded_by else None,
     )
-    queue_confirmation(invitation)
+    queue_confirmation(invitation, auto_replied=source is not None)
     return substitute

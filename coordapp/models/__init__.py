@@ -20,6 +20,12 @@ from coordapp.models.commitment import (
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.imports import PendingImport
+from coordapp.models.inbound import (
+    INBOUND_KIND_LABELS,
+    InboundFolder,
+    InboundKind,
+    InboundMessage,
+)
 from coordapp.models.invitation import (
     ATTENDANCE_LABELS,
     ATTENDANCE_MODE_LABELS,
@@ -69,6 +75,10 @@ from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "INBOUND_KIND_LABELS",
+    "InboundFolder",
+    "InboundKind",
+    "InboundMessage",
     "OutcomePhoto",
     "OutcomeSummary",
     "OutcomeSummaryVersion",

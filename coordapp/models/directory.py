@@ -90,6 +90,10 @@ class Contact(Base):
     # The organisation's focal point: answers nomination requests on its behalf.
     focal_point: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A permanent bounce came back for this address (coordapp/inbound/): since when and
+    # the mail server's reason. Cleared by the secretariat once the address is corrected.
+    undeliverable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undeliverable_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 

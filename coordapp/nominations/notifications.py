@@ -12,8 +12,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar
 from coordapp.links import nomination_url
 from coordapp.mail.compose import Email, render_email
 from coordapp.mail.queue import Recipient, queue, queue_many

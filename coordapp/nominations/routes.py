@@ -17,7 +17,7 @@ from coordapp.extensions import db
 from coordapp.i18n import use_link_language
 from coordapp.inputs import ConfirmForm
 from coordapp.invitations import service as invitations_service
-from coordapp.links import NOMINATION_PURPOSE, nomination_url
+from coordapp.links import NOMINATION_PURPOSE, PersonalLink, nomination_url
 from coordapp.models import Meeting, MeetingChair, NominationRequest, Organisation
 from coordapp.nominations import service
 from coordapp.nominations.forms import AskForm, NomineeForm, WithdrawForm
@@ -145,6 +145,7 @@ def remind(meeting_id: int):
 # --- the focal point's page --------------------------------------------------------------
 
 _INVALID = _l("This nomination link is not valid. Please check the link in your email.")
+NOMINATION_LINK = PersonalLink(NOMINATION_PURPOSE, _INVALID)
 
 
 def _request_by_link(link_id: str) -> NominationRequest | None:
@@ -163,7 +164,7 @@ def _request_by_link(link_id: str) -> NominationRequest | None:
 
 
 def _load(token: str) -> NominationRequest:
-    found = load_by_link(token, NOMINATION_PURPOSE, _request_by_link, invalid_message=_INVALID)
+    found = load_by_link(token, NOMINATION_LINK, _request_by_link)
     use_link_language(token, found.language)
     return found
 

@@ -24,6 +24,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText, vUri
 
 from coordapp.extensions import db
 from coordapp.links import rsvp_url
+from coordapp.mail.addresses import invitation_address
 from coordapp.models import Invitation, InvitationStatus, Meeting, MeetingStatus, Series
 
 METHODS = {"REQUEST", "CANCEL", "PUBLISH"}
@@ -89,8 +90,12 @@ def _attendee(invitation: Invitation) -> vCalAddress:
     return address
 
 
-def _organizer() -> vCalAddress:
+def _organizer(attendee: Invitation | None = None) -> vCalAddress:
+    """The secretariat; for an invitee, at the invitation's own address of the mailbox
+    the app reads (INBOUND_ADDRESS), so their calendar's reply reaches the app."""
     name, email = secretariat_address()
+    if attendee is not None:
+        email = invitation_address(attendee.id) or email
     organizer = vCalAddress(f"mailto:{email}")
     if name:
         organizer.params["CN"] = vText(name)
@@ -129,7 +134,7 @@ def _event(meeting: Meeting, method: str, attendee: Invitation | None, stamp: da
     event.add("transp", "OPAQUE")
     if meeting.updated_at is not None:
         event.add("last-modified", meeting.updated_at.astimezone(UTC))
-    event.add("organizer", _organizer())
+    event.add("organizer", _organizer(attendee))
     if attendee is not None:
         event.add("attendee", _attendee(attendee))
     return event
