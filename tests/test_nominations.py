@@ -399,3 +399,41 @@ def test_typed_names_render_inert_on_the_nomination_pages(client, app):
         showing=("org-name", "focal-name"),
         where="nominations overview",
     )
+
+
+def test_the_directory_marks_focal_points_and_heads_of_organisation(secretariat_client):
+    organisation = ministry()
+    contact = make_contact(organisation, "Olga Focal", "olga@mvd.example")
+    response = secretariat_client.post(
+        f"/directory/contacts/{contact.id}/edit",
+        data={
+            "name": "Olga Focal",
+            "email": "olga@mvd.example",
+            "language": "ru",
+            "organisation_id": str(organisation.id),
+            "focal_point": "y",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = secretariat_client.post(
+        f"/directory/organisations/{organisation.id}/edit",
+        data={
+            "name": organisation.name,
+            "category": "national_government",
+            "parent_id": "0",
+            "general_email": "Info@MVD.example",
+            "head_name": "Ivan Ministrov",
+            "head_title": "Minister of Internal Affairs",
+            "language": "be",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).focal_point
+    organisation = db.session.get(type(organisation), organisation.id)
+    assert (organisation.head_name, organisation.head_title, organisation.language) == (
+        "Ivan Ministrov",
+        "Minister of Internal Affairs",
+        "be",
+    )
+    assert organisation.general_email == "info@mvd.example"

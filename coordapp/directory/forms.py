@@ -59,6 +59,35 @@ class OrganisationForm(FlaskForm):
     )
     # 0 means "none"; the real choices are filled in by the view.
     parent_id = SelectField(_l("Parent organisation"), coerce=bounded_int, choices=[], default=0)
+    general_email = EmailField(
+        _l("General email address (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+    )
+    head_name = StringField(
+        _l("Head of organisation (optional)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200)],
+    )
+    head_title = StringField(
+        _l("Title of the head (optional)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200)],
+    )
+    language = SelectField(
+        _l("Language of letters"),
+        choices=[
+            ("", _l("— the focal point's —")),
+            ("en", "English"),
+            ("ru", "Русский"),
+            ("be", "Беларуская"),
+        ],
+        default="",
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -90,6 +119,7 @@ class ContactForm(FlaskForm):
         choices=[],
         validators=[DataRequired(_l("Choose an organisation."))],
     )
+    focal_point = BooleanField(_l("Focal point of the organisation (answers nomination requests)"))
     submit = SubmitField(_l("Save"))
 
 

@@ -131,6 +131,10 @@ def _organisation_values(form: OrganisationForm) -> dict:
         "acronym": form.acronym.data or None,
         "category": Category(form.category.data),
         "parent_id": form.parent_id.data or None,
+        "general_email": (form.general_email.data or "").lower() or None,
+        "head_name": form.head_name.data or None,
+        "head_title": form.head_title.data or None,
+        "language": form.language.data or None,
     }
 
 
@@ -230,6 +234,7 @@ def _contact_values(form: ContactForm) -> dict:
         "phone": form.phone.data or None,
         "language": form.language.data,
         "organisation_id": form.organisation_id.data,
+        "focal_point": bool(form.focal_point.data),
     }
 
 

@@ -57,8 +57,27 @@ COLUMN_LABELS = {
     "category": _l("Category"),
 }
 
-ORGANISATION_FIELDS = ["name", "acronym", "category", "parent_id", "active"]
-CONTACT_FIELDS = ["name", "position", "email", "phone", "language", "organisation_id", "active"]
+ORGANISATION_FIELDS = [
+    "name",
+    "acronym",
+    "category",
+    "parent_id",
+    "active",
+    "general_email",
+    "head_name",
+    "head_title",
+    "language",
+]
+CONTACT_FIELDS = [
+    "name",
+    "position",
+    "email",
+    "phone",
+    "language",
+    "organisation_id",
+    "active",
+    "focal_point",
+]
 
 CSV_COLUMNS = [
     "name",
