@@ -148,6 +148,12 @@ def from_environment(instance_path: str) -> dict:
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),
+        # The letterhead of official letters (nomination requests): the network's name
+        # (default NETWORK_NAME), its postal address (lines split by "|") and a logo file
+        # (PNG, JPEG or SVG), read by the worker and embedded in the PDF.
+        "LETTERHEAD_NAME": os.environ.get("LETTERHEAD_NAME", ""),
+        "LETTERHEAD_ADDRESS": os.environ.get("LETTERHEAD_ADDRESS", ""),
+        "LETTERHEAD_LOGO": os.environ.get("LETTERHEAD_LOGO", ""),
         "PER_PAGE": 25,
     }
 

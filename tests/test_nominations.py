@@ -4,6 +4,7 @@ and their emails, the deadline, the secretariat's overview and reminders."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -312,10 +313,16 @@ def test_the_secretariat_page_groups_by_organisation(secretariat_client):
     assert 'data-count="nominated">1<' in page
 
 
-def test_the_secretariat_asks_by_category_through_the_form(secretariat_client):
+def test_the_secretariat_asks_by_category_through_the_form(secretariat_client, tmp_path):
+    """Also this module's ONE rendered letter: in Russian (Belarusian: test_letters.py)."""
     the_meeting = meeting()
     local = make_organisation(
-        "Vitebsk Regional Executive Committee", None, Category.LOCAL_GOVERNMENT
+        "Витебский областной исполнительный комитет",
+        None,
+        Category.LOCAL_GOVERNMENT,
+        language="ru",
+        head_name="Пётр Петрович Председателев",
+        head_title="Председатель облисполкома",
     )
     make_contact(local, "Vera Focal", "vera@vitebsk.example", focal_point=True)
     response = secretariat_client.post(
@@ -327,6 +334,25 @@ def test_the_secretariat_asks_by_category_through_the_form(secretariat_client):
         db.select(NominationRequest).where(NominationRequest.meeting_id == the_meeting.id)
     )
     assert nomination.places == 3 and nomination.sent_to == "vera@vitebsk.example"
+
+    # The worker rendered the letter (jobs run inline in tests), in Russian.
+    download = secretariat_client.get(
+        f"/meetings/{the_meeting.id}/nominations/{nomination.id}/letter.pdf"
+    )
+    assert download.status_code == 200
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(download.data)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    text = " ".join(text.split())
+    assert "Председатель облисполкома" in text and "Пётр Петрович Председателев" in text
+    assert "От имени председателей имеем честь" in text
+    assert "Официальное письмо" in text and "Official letter" not in text
 
 
 # --- two tabs at once ---------------------------------------------------------------------

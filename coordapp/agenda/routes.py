@@ -434,7 +434,8 @@ def generate_pdf(meeting_id: int):
 
 def _get_document(document_id: int) -> GeneratedDocument:
     document = db.session.get(GeneratedDocument, document_id)
-    if document is None:
+    # Only the agenda's: other stored documents (nomination letters) have their own pages.
+    if document is None or document.kind != "agenda":
         abort(404, _("This document does not exist."))
     return document
 
@@ -464,7 +465,7 @@ def document_status(document_id: int):
 def document_download(document_id: int):
     document = db.session.scalar(
         sa.select(GeneratedDocument)
-        .where(GeneratedDocument.id == document_id)
+        .where(GeneratedDocument.id == document_id, GeneratedDocument.kind == "agenda")
         .options(undefer(GeneratedDocument.data))
     )
     if document is None:

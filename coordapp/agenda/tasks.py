@@ -43,7 +43,9 @@ def render_agenda_pdf(document_id: int) -> str | None:
 def requeue_expired() -> list[int]:
     """Queue again the agenda PDFs whose worker died (PENDING, lease expired); returns
     their ids. Commits."""
-    renewed = renew_stalled_pdfs(GeneratedDocument, job="render_agenda_pdf")
+    renewed = renew_stalled_pdfs(
+        GeneratedDocument, GeneratedDocument.kind == "agenda", job="render_agenda_pdf"
+    )
     for document_id in renewed:
         render_agenda_pdf(document_id)
     return renewed

@@ -40,7 +40,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from coordapp.extensions import db
 from coordapp.jobs import Heartbeat, lease_seconds
-from coordapp.mail.mime import as_bytes, build_message, envelope_sender
+from coordapp.mail.mime import as_bytes, attachment_pending, build_message, envelope_sender
 from coordapp.mail.writers import CannotWrite, write, writer_of
 from coordapp.models import MessageStatus, OutgoingMessage, utcnow
 
@@ -410,6 +410,11 @@ def _deliver_one(row: OutgoingMessage, backend, clock: Callable[[], datetime], s
     """Write (if need be), send and record one claimed message. False when the server
     cannot be used: the batch stops there."""
     content: dict = {}
+    if attachment_pending(row):
+        # Its attachment (a letter the worker renders) is not ready: a little later.
+        _record_failure(row, DeliveryError("the attachment is still being rendered"), clock(), {})
+        summary["retrying"] += 1
+        return True
     try:
         if row.text_body is None:
             content = _write_email(row)

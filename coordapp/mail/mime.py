@@ -8,6 +8,7 @@ Structure (the calendar parts only when the row carries iCalendar text):
         text/html; charset=utf-8
         text/calendar; charset=utf-8; method=REQUEST   (iMIP, RFC 6047)
       application/ics; name=invite.ics                 (attachment, for clients without iMIP)
+      application/pdf; name=…                          (a stored document the row names)
 
 Everything is 7-bit clean (quoted-printable / base64, RFC 2047 headers), so the message
 passes any relay, with or without 8BITMIME.
@@ -30,10 +31,12 @@ from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 from io import BytesIO
 
+import sqlalchemy as sa
 from flask import current_app
 
+from coordapp.extensions import db
 from coordapp.mail import addresses
-from coordapp.models import OutgoingMessage, utcnow
+from coordapp.models import DocumentStatus, GeneratedDocument, OutgoingMessage, utcnow
 
 # Written with SMTP line endings.
 POLICY = email.policy.compat32.clone(linesep="\r\n")
@@ -82,11 +85,32 @@ def _attachment(data: bytes, content_type: str, filename: str) -> Message:
     return part
 
 
+def attachment_pending(msg: OutgoingMessage) -> bool:
+    """The row's stored document is still being rendered: send it later, with it."""
+    if msg.document_id is None:
+        return False
+    status = db.session.scalar(
+        sa.select(GeneratedDocument.status).where(GeneratedDocument.id == msg.document_id)
+    )
+    return status is DocumentStatus.PENDING
+
+
+def _stored_attachment(msg: OutgoingMessage) -> Message | None:
+    """The stored document the row names (a letter's PDF), if it is ready."""
+    if msg.document_id is None:
+        return None
+    document = db.session.get(GeneratedDocument, msg.document_id)
+    if document is None or document.status is not DocumentStatus.READY or not document.data:
+        return None
+    return _attachment(document.data, document.content_type, document.filename)
+
+
 def build_message(msg: OutgoingMessage, *, date: datetime | None = None) -> Message:
     """The email for outbox row `msg`. Raises ValueError if it cannot be built (e.g. a
     malformed address): retrying would not help."""
     body = _text_part("plain", msg.text_body or "")
-    if msg.html_body or msg.ics_body:
+    stored = _stored_attachment(msg)
+    if msg.html_body or msg.ics_body or stored is not None:
         alternative = MIMEMultipart("alternative")
         alternative.attach(body)
         if msg.html_body:
@@ -95,10 +119,14 @@ def build_message(msg: OutgoingMessage, *, date: datetime | None = None) -> Mess
             method = (msg.ics_method or "PUBLISH").upper()
             # Unquoted method=…: some calendar clients do not recognise "REQUEST".
             alternative.attach(_text_part("calendar", msg.ics_body, f"; method={method}"))
+        if msg.ics_body or stored is not None:
             message = MIMEMultipart("mixed")
             message.attach(alternative)
-            calendar_file = msg.ics_body.encode("utf-8")
-            message.attach(_attachment(calendar_file, "application/ics", "invite.ics"))
+            if msg.ics_body:
+                calendar_file = msg.ics_body.encode("utf-8")
+                message.attach(_attachment(calendar_file, "application/ics", "invite.ics"))
+            if stored is not None:
+                message.attach(stored)
         else:
             message = alternative
         for part in message.walk():

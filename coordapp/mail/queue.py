@@ -35,6 +35,8 @@ class Recipient:
     meeting_id: int | None = None
     invitation_id: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # A stored document to attach (its PDF), sent once the worker has rendered it.
+    document_id: int | None = None
 
 
 def new_message_id() -> str:
@@ -60,6 +62,7 @@ def queue(writer: writers.Writer, to: Recipient) -> OutgoingMessage:
         to_name=to.name,
         meeting_id=to.meeting_id,
         invitation_id=to.invitation_id,
+        document_id=to.document_id,
     )
     db.session.add(message)
     db.session.info[_PENDING_FLAG] = True
@@ -80,6 +83,7 @@ def queue_many(writer: writers.Writer, recipients: Iterable[Recipient]) -> int:
             "to_name": to.name,
             "meeting_id": to.meeting_id,
             "invitation_id": to.invitation_id,
+            "document_id": to.document_id,
             "status": MessageStatus.QUEUED,
             "attempts": 0,
             "next_attempt_at": now,

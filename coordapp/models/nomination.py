@@ -43,6 +43,10 @@ class NominationRequest(Base):
     language: Mapped[str] = mapped_column(sa.String(10), default="en")
     # The official letter's number ("12/2027"): one per request, kept when re-rendered.
     letter_number: Mapped[str | None] = mapped_column(sa.String(50))
+    # The official letter (PDF) the worker renders for this request.
+    letter_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("generated_documents.id", ondelete="SET NULL")
+    )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,6 +59,7 @@ class NominationRequest(Base):
     organisation = relationship("Organisation")
     focal_point = relationship("Contact")
     nominees = relationship("Invitation", back_populates="nomination")
+    letter = relationship("GeneratedDocument")
 
     def __repr__(self) -> str:
         return f"<NominationRequest {self.meeting_id}/{self.organisation_id}>"

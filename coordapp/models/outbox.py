@@ -76,6 +76,10 @@ class OutgoingMessage(Base):
     invitation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True
     )
+    # A stored document sent as an attachment (e.g. a nomination letter's PDF).
+    document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("generated_documents.id", ondelete="SET NULL")
+    )
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus), default=MessageStatus.QUEUED
     )

@@ -3,12 +3,13 @@
 from flask_babel import lazy_gettext as _l
 
 from coordapp.feature import Feature, Section
-from coordapp.nominations import notifications, routes, service
+from coordapp.nominations import notifications, routes, service, tasks
 
 FEATURE = Feature(
     name="nominations",
     blueprints=[routes.bp],
     emails=notifications.WRITERS,
+    sweeps={"nomination_letter": tasks.requeue_expired},
     audit_labels={
         "nominations.ask": _l("Asked organisations to nominate delegates"),
         "nominations.nominate": _l("Nominated a delegate"),

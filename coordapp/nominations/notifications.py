@@ -27,19 +27,21 @@ from coordapp.models import (
 )
 
 
-def _to(request: NominationRequest) -> Recipient:
+def _to(request: NominationRequest, *, letter: bool = False) -> Recipient:
     point = request.focal_point
     return Recipient(
         email=request.sent_to,
         name=point.name if point is not None else request.organisation.name,
         meeting_id=request.meeting_id,
         params={"request_id": request.id},
+        document_id=request.letter_document_id if letter else None,
     )
 
 
 def queue_requests(requests: Iterable[NominationRequest]) -> int:
-    """The nomination request email for each of `requests` (one INSERT)."""
-    return queue_many(NOMINATION_REQUEST, (_to(r) for r in requests))
+    """The nomination request email for each of `requests`, its official letter
+    attached (sent once the worker has rendered it); one INSERT."""
+    return queue_many(NOMINATION_REQUEST, (_to(r, letter=True) for r in requests))
 
 
 def queue_reminders(requests: Iterable[NominationRequest]) -> int:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
@@ -18,8 +18,15 @@ from coordapp.i18n import use_link_language
 from coordapp.inputs import ConfirmForm
 from coordapp.invitations import service as invitations_service
 from coordapp.links import NOMINATION_PURPOSE, PersonalLink, nomination_url
-from coordapp.models import Meeting, MeetingChair, NominationRequest, Organisation
-from coordapp.nominations import service
+from coordapp.models import (
+    DocumentStatus,
+    GeneratedDocument,
+    Meeting,
+    MeetingChair,
+    NominationRequest,
+    Organisation,
+)
+from coordapp.nominations import service, tasks
 from coordapp.nominations.forms import AskForm, NomineeForm, WithdrawForm
 from coordapp.web import get_meeting_or_404, load_by_link
 
@@ -88,6 +95,9 @@ def new(meeting_id: int):
                     by=current_user,
                 )
                 db.session.commit()
+                # Enqueued after the commit, so the worker finds the rows.
+                for letter_id in result.letter_ids:
+                    tasks.render_nomination_letter(letter_id)
             except service.NominationError as problem:
                 db.session.rollback()
                 error = str(problem)
@@ -140,6 +150,30 @@ def remind(meeting_id: int):
         "success" if count else "info",
     )
     return redirect(url_for("nominations.index", meeting_id=meeting.id))
+
+
+@bp.get("/meetings/<int:meeting_id>/nominations/<int:nomination_id>/letter.pdf")
+@secretariat_required
+def letter(meeting_id: int, nomination_id: int):
+    """The organisation's official letter, as the worker rendered it."""
+    document = db.session.scalar(
+        sa.select(GeneratedDocument)
+        .join(NominationRequest, NominationRequest.letter_document_id == GeneratedDocument.id)
+        .where(
+            NominationRequest.id == nomination_id,
+            NominationRequest.meeting_id == meeting_id,
+        )
+        .options(undefer(GeneratedDocument.data))
+    )
+    if document is None:
+        abort(404, _("This letter does not exist."))
+    if document.status != DocumentStatus.READY or document.data is None:
+        abort(409, _("This letter is not ready yet. Please try again in a moment."))
+    return Response(
+        document.data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+    )
 
 
 # --- the focal point's page --------------------------------------------------------------

@@ -35,6 +35,8 @@ from coordapp.models import (
     AttendanceMode,
     Category,
     Contact,
+    DocumentStatus,
+    GeneratedDocument,
     Invitation,
     InvitationStatus,
     Meeting,
@@ -49,6 +51,7 @@ from coordapp.nominations import notifications
 
 OPEN_MEETING = (MeetingStatus.DRAFT, MeetingStatus.SCHEDULED)
 MAX_PLACES = 50
+LETTER_KIND = "nomination_letter"
 
 
 class NominationError(DomainError):
@@ -74,6 +77,8 @@ class AskResult:
     already_asked: list[Organisation] = field(default_factory=list)
     # Neither a focal point nor a general address: the secretariat must reach them itself.
     unreachable: list[Organisation] = field(default_factory=list)
+    # The official letters to render (stored documents), once the transaction commits.
+    letter_ids: list[int] = field(default_factory=list)
 
 
 def default_deadline(meeting: Meeting) -> datetime:
@@ -184,7 +189,27 @@ def ask_to_nominate(
         )
     if rows:
         db.session.flush()
-        # One multi-row INSERT: asking 200 organisations is one statement, not 200.
+        # Multi-row INSERTs: asking 200 organisations is a few statements, not 200.
+        result.letter_ids = list(
+            db.session.scalars(
+                sa.insert(GeneratedDocument).returning(GeneratedDocument.id),
+                [
+                    {
+                        "kind": LETTER_KIND,
+                        "meeting_id": meeting.id,
+                        "status": DocumentStatus.PENDING,
+                        "filename": f"letter-{meeting.id}-{row['organisation_id']}.pdf",
+                        "content_type": "application/pdf",
+                        "created_at": row["created_at"],
+                        "claimed_at": row["created_at"],
+                        "created_by_id": row["created_by_id"],
+                    }
+                    for row in rows
+                ],
+            )
+        )
+        for row, letter_id in zip(rows, result.letter_ids, strict=True):
+            row["letter_document_id"] = letter_id
         result.asked = list(
             db.session.scalars(sa.insert(NominationRequest).returning(NominationRequest), rows)
         )

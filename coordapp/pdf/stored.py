@@ -56,10 +56,11 @@ def _render(model: Any, document_id: int, html: Callable[[Any], str], job: str):
     return document.status.value
 
 
-def renew_stalled_pdfs(model: Any, *, job: str) -> list[int]:
-    """The PENDING documents of `model` whose worker died (lease expired), their lease
-    renewed: the caller queues each again. Commits."""
-    renewed = requeue_expired(model, DocumentStatus.PENDING)
+def renew_stalled_pdfs(model: Any, *conditions: Any, job: str) -> list[int]:
+    """The PENDING documents of `model` (meeting `conditions`, e.g. of one kind) whose
+    worker died (lease expired), their lease renewed: the caller queues each again.
+    Commits."""
+    renewed = requeue_expired(model, DocumentStatus.PENDING, *conditions)
     for document_id in renewed:
         log.warning("re-queued %s %s (its worker died)", job, document_id)
     return renewed

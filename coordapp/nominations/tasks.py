@@ -1,0 +1,39 @@
+"""Worker jobs of nominations: rendering each organisation's official letter (never in a
+web request). The job holds a lease on its stored document; a letter a dead worker left
+PENDING is queued again by the sweep. The focal point's email waits for its letter."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from coordapp.extensions import db
+from coordapp.jobs import BULK, task
+from coordapp.models import GeneratedDocument, NominationRequest
+from coordapp.nominations import letters
+from coordapp.nominations.service import LETTER_KIND
+from coordapp.pdf.stored import render_stored_pdf, renew_stalled_pdfs
+
+
+def _html(document: GeneratedDocument) -> str:
+    nomination_id = db.session.scalar(
+        sa.select(NominationRequest.id).where(NominationRequest.letter_document_id == document.id)
+    )
+    return letters.letter_html(letters.load(nomination_id))
+
+
+@task(priority=BULK)
+def render_nomination_letter(document_id: int) -> str | None:
+    """Render one organisation's letter and store the PDF; returns the status."""
+    return render_stored_pdf(GeneratedDocument, document_id, _html, job="render_nomination_letter")
+
+
+def requeue_expired() -> list[int]:
+    """Queue again the letters whose worker died (PENDING, lease expired). Commits."""
+    renewed = renew_stalled_pdfs(
+        GeneratedDocument,
+        GeneratedDocument.kind == LETTER_KIND,
+        job="render_nomination_letter",
+    )
+    for document_id in renewed:
+        render_nomination_letter(document_id)
+    return renewed
