@@ -2,19 +2,20 @@
 
 The worker renders it (coordapp/nominations/tasks.py) through coordapp.pdf (restricted
 fetcher, vendored fonts) into a stored document. Everything it shows is embedded: the
-QR code of the nomination link as an SVG `data:` URL, the letterhead's logo read from
+QR code of the nomination link as a PNG `data:` URL, the letterhead's logo read from
 LETTERHEAD_LOGO as a `data:` URL; the renderer loads nothing else.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import mimetypes
 from datetime import datetime
 from pathlib import Path
 
 import qrcode
-import qrcode.image.svg
+from qrcode.image.pil import PilImage
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -35,15 +36,18 @@ LOGO_MAX_BYTES = 2_000_000
 
 
 def qr_data_url(text: str) -> str:
-    """A QR code of `text` as an SVG data: URL (pure Python, no image library)."""
+    """A QR code of `text` as a PNG data: URL (qrcode, drawn with Pillow). A PNG, not an
+    SVG: WeasyPrint draws an SVG of a thousand modules in ~0.4 s, a PNG in no time."""
     image = qrcode.make(
         text,
-        image_factory=qrcode.image.svg.SvgPathImage,
+        image_factory=PilImage,
         error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=10,
+        box_size=8,
         border=4,
     )
-    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def logo_data_url() -> str | None:

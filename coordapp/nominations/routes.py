@@ -95,9 +95,10 @@ def new(meeting_id: int):
                     by=current_user,
                 )
                 db.session.commit()
-                # Enqueued after the commit, so the worker finds the rows.
-                for letter_id in result.letter_ids:
-                    tasks.render_nomination_letter(letter_id)
+                # Enqueued after the commit, so the worker finds the rows: one job,
+                # which queues one per letter.
+                if result.letter_ids:
+                    tasks.render_nomination_letters(result.letter_ids)
             except service.NominationError as problem:
                 db.session.rollback()
                 error = str(problem)

@@ -27,6 +27,15 @@ def render_nomination_letter(document_id: int) -> str | None:
     return render_stored_pdf(GeneratedDocument, document_id, _html, job="render_nomination_letter")
 
 
+@task(priority=BULK)
+def render_nomination_letters(document_ids: list[int]) -> int:
+    """Queue one rendering job per letter: the request queues this one job only (200
+    organisations asked = one enqueue, not 200), the workers share the letters."""
+    for document_id in document_ids:
+        render_nomination_letter(document_id)
+    return len(document_ids)
+
+
 def requeue_expired() -> list[int]:
     """Queue again the letters whose worker died (PENDING, lease expired). Commits."""
     renewed = renew_stalled_pdfs(
