@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 import qrcode
-from qrcode.image.pil import PilImage
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from qrcode.image.pil import PilImage
 from sqlalchemy.orm import joinedload
 
 from coordapp.extensions import db
