@@ -44,7 +44,7 @@ from coordapp.demo import DEMO_PASSWORD, seed_demo_data
 from coordapp.directory import service as directory_service
 from coordapp.extensions import db
 from coordapp.invitations import service as invitation_service
-from coordapp.links import poll_token, rsvp_token
+from coordapp.links import nomination_token, poll_token, rsvp_token
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
     AgendaItem,
@@ -106,6 +106,7 @@ NOT_PAGES = {
     "reports.export_csv",
     "reports.download",
     "rsvp.calendar",
+    "nominations.letter",
     # The email itself, shown in a frame on the message page: its markup is the email's.
     "mail.message_html",
     "outcomes.photo",
@@ -244,6 +245,9 @@ def _build_world() -> dict[str, list]:
     held_invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.meeting_id == held.id).limit(1)
     )
+    # Nominations: the scheduled meeting asks an organisation, which nominates one person;
+    # its focal point's page while open, and another organisation's after the deadline.
+    nomination, late = _nominations(scheduled, secretariat)
     csv = (
         "name,email,organisation,category\n"
         "New Person,new.person@example.org,International Organization for Migration,un_agency\n"
@@ -380,7 +384,45 @@ def _build_world() -> dict[str, list]:
         "polls.ask:meeting_id": [polls["open"]],
         "polls.edit_slot:slot_id": [polls["slot"]],
         "poll_answer.show:token": polls["tokens"],
+        "nominations.page:token": [nomination_token(nomination), nomination_token(late)],
     }
+
+
+def _nominations(meeting: Meeting, secretariat):
+    from datetime import UTC, datetime, timedelta
+
+    from coordapp.models import AttendanceMode, Category, Contact, Organisation
+    from coordapp.nominations import service as nominations_service
+
+    organisations = [
+        Organisation(name=f"Regional Executive Committee {n}", category=Category.LOCAL_GOVERNMENT)
+        for n in (1, 2)
+    ]
+    db.session.add_all(organisations)
+    db.session.flush()
+    db.session.add(
+        Contact(
+            name="Focal Point",
+            email="focal.point@region1.example.org",
+            organisation_id=organisations[0].id,
+            focal_point=True,
+        )
+    )
+    db.session.flush()
+    open_one, late = nominations_service.ask_to_nominate(
+        meeting, organisations, by=secretariat
+    ).asked
+    nominations_service.nominate(
+        open_one,
+        nominations_service.Nominee(
+            name="Nominated Person",
+            email="nominee@region1.example.org",
+            mode=AttendanceMode.IN_PERSON if meeting.is_hybrid else None,
+        ),
+    )
+    late.deadline = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    return open_one, late
 
 
 def _poll_with_answers(secretariat, *chairs) -> Meeting:

@@ -254,6 +254,8 @@ def _demo_world() -> World:
     poll_ids, respondent = _poll_world(fourth, users["secretariat"])
     more.append({**base, **poll_ids})
     link_pages.append((f"/poll/{poll_token(respondent)}", respondent.contact))
+    # An organisation asked to nominate: its focal point's page, one person nominated.
+    link_pages.append(_nomination_page(fourth, users["secretariat"]))
     typed = [
         AgendaItem.title,
         Meeting.title,
@@ -345,6 +347,37 @@ def _html_pages(app, ids: dict[str, int]):
         if "token" in rule.arguments:
             continue  # the personal-link pages are walked with real tokens
         yield rule.endpoint, build_url(rule, ids)
+
+
+def _nomination_page(meeting, secretariat):
+    from coordapp.links import nomination_token
+    from coordapp.models import AttendanceMode, Category, Contact, Organisation
+    from coordapp.nominations import service as nominations_service
+
+    organisation = Organisation(name="Гродненский облисполком", category=Category.LOCAL_GOVERNMENT)
+    db.session.add(organisation)
+    db.session.flush()
+    point = Contact(
+        name="Вера Координатор",
+        email="focal@grodno.example.org",
+        organisation_id=organisation.id,
+        focal_point=True,
+    )
+    db.session.add(point)
+    db.session.flush()
+    (nomination,) = nominations_service.ask_to_nominate(
+        meeting, [organisation], by=secretariat
+    ).asked
+    nominations_service.nominate(
+        nomination,
+        nominations_service.Nominee(
+            name="Иван Делегатов",
+            email="delegate@grodno.example.org",
+            mode=AttendanceMode.ONLINE if meeting.is_hybrid else None,
+        ),
+    )
+    db.session.flush()
+    return f"/nominate/{nomination_token(nomination)}", point
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -80,12 +80,8 @@ class OrganisationForm(FlaskForm):
     )
     language = SelectField(
         _l("Language of letters"),
-        choices=[
-            ("", _l("— the focal point's —")),
-            ("en", "English"),
-            ("ru", "Русский"),
-            ("be", "Беларуская"),
-        ],
+        choices=[SelectChoice("", _l("— the focal point's —"))]
+        + choices((code, LANGUAGE_NAMES[code]) for code in ("en", "ru", "be")),
         default="",
     )
     submit = SubmitField(_l("Save"))

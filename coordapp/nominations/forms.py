@@ -12,7 +12,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coordapp.i18n import lazy_gettext as _l
-from coordapp.i18n import native_name
 from coordapp.inputs import DateTimeLocalField, IntegerField, bounded_int
 from coordapp.invitations.forms import GroupsForm
 from coordapp.models import DEFAULT_PLACES, AttendanceMode
@@ -76,8 +75,11 @@ class AskForm(GroupsForm):
         return ok
 
 
+LANGUAGE_LABELS = {"en": _l("English"), "ru": _l("Russian"), "be": _l("Belarusian")}
+
+
 def _language_choices() -> list[SelectChoice]:
-    return [SelectChoice(code, native_name(code)) for code in ("en", "ru", "be")]
+    return [SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()]
 
 
 class NomineeForm(FlaskForm):

@@ -200,7 +200,9 @@ def _request_by_link(link_id: str) -> NominationRequest | None:
 
 def _load(token: str) -> NominationRequest:
     found = load_by_link(token, NOMINATION_LINK, _request_by_link)
-    use_link_language(token, found.language)
+    # As on the RSVP page: the person's language (the focal point's), else the request's.
+    point = found.focal_point
+    use_link_language(token, point.language if point is not None else found.language)
     return found
 
 
