@@ -240,3 +240,23 @@ def test_attendance_records_in_person_and_online_and_counts_split(secretariat_cl
     assert summary["present_online_count"] == 1
     online = [p["name"] for g in summary["present"] for p in g["people"] if p["online"]]
     assert online == ["Olga Online"]
+
+
+def test_the_secretariat_sets_the_format_or_leaves_it_derived(secretariat_client):
+    from coordapp.models import Meeting
+    from tests.test_meetings import meeting_form
+
+    response = secretariat_client.post(
+        "/meetings/new",
+        data=meeting_form(
+            title="Set in person", venue="UN House", online_url=LINK, format="in_person"
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = secretariat_client.post(
+        "/meetings/new",
+        data=meeting_form(title="Derived", venue="UN House", online_url=LINK),
+    )
+    assert response.status_code == 302
+    modes = {m.title: m.mode for m in db.session.scalars(db.select(Meeting))}
+    assert modes == {"Set in person": MeetingFormat.IN_PERSON, "Derived": MeetingFormat.HYBRID}

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coordapp.inputs import DateTimeLocalField, IntegerField, SelectField, bounded_int
 from coordapp.meetings import service
-from coordapp.models import MeetingKind
+from coordapp.models import FORMAT_LABELS, MeetingFormat, MeetingKind
 from coordapp.models.meeting import KIND_LABELS
 from coordapp.timefmt import timezone_choices
 
@@ -155,6 +155,12 @@ class MeetingForm(ChairsMixin, FlaskForm):
     ends_at = _local_field(_l("Ends"))
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=500)])
     online_url = URLField(_l("Online meeting link"), validators=[Optional(), Length(max=1000)])
+    format = SelectField(
+        _l("Format"),
+        choices=[SelectChoice("", _l("— from the venue and the online link —"))]
+        + [SelectChoice(f.value, FORMAT_LABELS[f]) for f in MeetingFormat],
+        default="",
+    )
     rsvp_deadline = DateTimeLocalField(
         _l("Reply by"),
         format=LOCAL_FORMATS,

@@ -24,6 +24,7 @@ from coordapp.models import (
     Contact,
     Meeting,
     MeetingChair,
+    MeetingFormat,
     MeetingKind,
     MeetingStatus,
     Organisation,
@@ -63,6 +64,7 @@ FIELD_LABELS = {
     "timezone": _l("Timezone"),
     "venue": _l("Venue"),
     "online_url": _l("Online meeting link"),
+    "format": _l("Format"),
     "rsvp_deadline": _l("Reply by"),
     "capacity": _l("Capacity"),
     "language": _l("Language"),
@@ -296,6 +298,7 @@ def _details_from(form: MeetingForm, series_by_id: dict[int, Series]) -> service
         timezone=form.timezone.data,
         venue=(form.venue.data or "").strip(),
         online_url=(form.online_url.data or "").strip(),
+        format=MeetingFormat(form.format.data) if form.format.data else None,
         rsvp_deadline=form.rsvp_deadline_utc,
         capacity=form.capacity.data,
         language=form.language.data,
@@ -358,6 +361,7 @@ def edit(meeting_id: int):
         form.rsvp_deadline.data = service.utc_to_local(meeting.rsvp_deadline, meeting.timezone)
         form.venue.data = meeting.venue
         form.online_url.data = meeting.online_url
+        form.format.data = meeting.format.value if meeting.format else ""
         form.capacity.data = meeting.capacity
         form.language.data = meeting.language
         form.reminder_days.data = meeting.reminder_days

@@ -20,6 +20,7 @@ from coordapp.models import (
     Contact,
     Meeting,
     MeetingChair,
+    MeetingFormat,
     MeetingKind,
     MeetingStatus,
     Organisation,
@@ -39,6 +40,7 @@ AUDITED_MEETING_FIELDS = [
     "timezone",
     "venue",
     "online_url",
+    "format",
     "rsvp_deadline",
     "capacity",
     "language",
@@ -204,6 +206,8 @@ class MeetingDetails:
     description: str | None = None
     venue: str | None = None
     online_url: str | None = None
+    # None: derived from the venue and the online link (Meeting.mode).
+    format: MeetingFormat | None = None
     rsvp_deadline: datetime | None = None
     capacity: int | None = None
     language: str = "en"
@@ -254,6 +258,7 @@ def _apply(meeting: Meeting, details: MeetingDetails) -> None:
     meeting.timezone = details.timezone
     meeting.venue = details.venue or None
     meeting.online_url = details.online_url or None
+    meeting.format = details.format
     meeting.rsvp_deadline = details.rsvp_deadline
     meeting.capacity = details.capacity
     meeting.language = details.language
