@@ -12,9 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coordapp.i18n import lazy_gettext as _l
-from coordapp.inputs import DateTimeLocalField, IntegerField, bounded_int
-from coordapp.invitations.forms import GroupsForm
-from coordapp.models import DEFAULT_PLACES, AttendanceMode
+from coordapp.inputs import ChecklistField, DateTimeLocalField, IntegerField, bounded_int
+from coordapp.models import CATEGORY_LABELS, DEFAULT_PLACES, AttendanceMode, Category
 from coordapp.nominations.service import MAX_PLACES
 from coordapp.timefmt import wall_clock_to_utc
 
@@ -22,8 +21,20 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 TEXT_MAX = 2000
 
 
-class AskForm(GroupsForm):
+class AskForm(FlaskForm):
     """Organisations (or whole categories) to nominate, places and a deadline."""
+
+    organisation_ids = ChecklistField(
+        _l("Organisations to nominate"), coerce=bounded_int, validate_choice=False
+    )
+    categories = ChecklistField(
+        _l("Whole categories"),
+        choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
+    )
+
+    @property
+    def chosen_categories(self) -> list[Category]:
+        return [Category(value) for value in self.categories.data or ()]
 
     places = IntegerField(
         _l("Places per organisation"),
