@@ -199,6 +199,9 @@ SAMPLES = {
     "ATTACHMENT_MAX_BYTES": ("3", "ATTACHMENT_MAX_BYTES", 3),
     "JOB_LEASE_SECONDS": ("3", "JOB_LEASE_SECONDS", 3),
     "TRUSTED_PROXIES": ("3", "TRUSTED_PROXIES", 3),
+    "LETTERHEAD_NAME": ("Network 3", "LETTERHEAD_NAME", "Network 3"),
+    "LETTERHEAD_ADDRESS": ("1 Street|Minsk", "LETTERHEAD_ADDRESS", "1 Street|Minsk"),
+    "LETTERHEAD_LOGO": ("/logo3.png", "LETTERHEAD_LOGO", "/logo3.png"),
 }
 
 

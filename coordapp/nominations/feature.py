@@ -13,6 +13,7 @@ FEATURE = Feature(
     audit_labels={
         "nominations.ask": _l("Asked organisations to nominate delegates"),
         "nominations.nominate": _l("Nominated a delegate"),
+        "nominations.contact_create": _l("Added a nominated person to the directory"),
         "nominations.withdraw": _l("Withdrew a nominee"),
         "nominations.remind": _l("Reminded focal points to nominate"),
     },

@@ -312,7 +312,7 @@ def _contact_for(request: NominationRequest, nominee: Nominee, by: User | None) 
         db.session.add(contact)
         db.session.flush()
         audit.record(
-            "contact.create",
+            "nominations.contact_create",
             contact,
             meeting_id=request.meeting_id,
             note=f"nominated by {request.organisation.name}",
