@@ -122,6 +122,12 @@ def from_environment(instance_path: str) -> dict:
         # Background jobs on documents and approvals hold a lease this long; a PENDING
         # job whose lease expired (its worker died) is queued again and may be retried.
         "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", 600)),
+        # /metrics: a bearer token, and/or addresses or networks allowed without one.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", ""),
+        # /readyz: the worker counts as gone when its newest heartbeat is older than this.
+        "WORKER_HEARTBEAT_MAX_AGE": int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 120)),
+        "WORKER_HEARTBEAT_SECONDS": float(os.environ.get("WORKER_HEARTBEAT_SECONDS", 15)),
         # Tests only: a job that took its work waits while this file exists (so a test
         # can kill the worker mid-job). Never set in a deployment.
         "TEST_HOLD_JOBS_FILE": os.environ.get("TEST_HOLD_JOBS_FILE") or None,

@@ -38,6 +38,7 @@ from coordapp.models.meeting import (
     meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.monitoring import MetricCounter, WorkerHeartbeat
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
     OutcomePhoto,
@@ -98,7 +99,9 @@ __all__ = [
     "MessageKind",
     "MessageStatus",
     "OutgoingMessage",
+    "MetricCounter",
     "RateLimitHit",
+    "WorkerHeartbeat",
     "POLL_CHOICE_LABELS",
     "POLL_VISIBILITY_LABELS",
     "Poll",
