@@ -1,6 +1,6 @@
 """The worker's heartbeat: each worker process touches its row of worker_heartbeats
-every WORKER_HEARTBEAT_SECONDS (default 15) from a thread of its own (busy job threads do not delay it);
-/readyz calls the worker missing when the newest beat is older than
+every WORKER_HEARTBEAT_SECONDS (default 15) from a thread of its own (busy job threads
+do not delay it); /readyz calls the worker missing when the newest beat is older than
 WORKER_HEARTBEAT_MAX_AGE seconds (default 120)."""
 
 from __future__ import annotations
