@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Role, User
 from coordapp.signing.cli import signing_cli
@@ -30,24 +31,29 @@ def register(app: Flask) -> None:
         show_default=True,
     )
     def create_user(email: str, name: str, role: str) -> None:
-        """Create an account. The password is asked for, or read from stdin."""
-        email = User.normalise_email(email)
-        if db.session.scalar(db.select(User).filter_by(email=email)):
+        """Create an account. The password is asked for, or read from stdin. The same
+        rules and audit row as an administrator creating one (coordapp/admin/service.py)."""
+        from coordapp.admin import service
+
+        if service.email_taken(email):
             raise click.ClickException(
-                _("A user with the email %(email)s already exists.", email=email)
+                _(
+                    "A user with the email %(email)s already exists.",
+                    email=User.normalise_email(email),
+                )
             )
         if sys.stdin.isatty():
             password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\n")
-        if len(password) < 10:
-            raise click.ClickException(_("The password must have at least 10 characters."))
-        user = User(email=email, name=name, role=Role(role))
-        user.set_password(password)
-        db.session.add(user)
+        try:
+            user = service.create_user(email, name, Role(role), password, note="flask create-user")
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message)) from None
         db.session.commit()
         click.echo(
-            _("Created the account %(email)s (%(role)s).", email=email, role=Role(role).label)
+            _("Created the account %(email)s (%(role)s).", email=user.email, role=user.role.label)
         )
 
     @app.cli.command("seed-demo")

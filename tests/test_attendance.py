@@ -370,7 +370,7 @@ def test_mark_the_meeting_held(secretariat_client, day):
     assert meeting.status is MeetingStatus.HELD
     assert db.session.scalar(
         sa.select(AuditEvent).where(
-            AuditEvent.action == "status_changed", AuditEvent.meeting_id == meeting.id
+            AuditEvent.action == "meetings.status_change", AuditEvent.meeting_id == meeting.id
         )
     ).changes == {"status": ["scheduled", "held"]}
     # Attendance can still be recorded on a held meeting.

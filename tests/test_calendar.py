@@ -9,9 +9,9 @@ from flask import render_template_string
 from icalendar import Calendar
 
 from coordapp import web
-from coordapp.calendar.ics import meeting_calendar, series_feed
 from coordapp.calendar.routes import series_feed_url
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar, series_feed
 from coordapp.models import Invitation, InvitationStatus, MeetingStatus
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_series

@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from coordapp.access import secretariat_required
 from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
+from coordapp.errors import wants_json
 from coordapp.extensions import db
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
-from coordapp.web import get_meeting_or_404, wants_json
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("attendance", __name__)
 
@@ -96,13 +97,13 @@ def _counts_html(meeting: Meeting) -> str:
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/attendance")
+@bp.get("/meetings/<id:meeting_id>/attendance")
 @secretariat_required
 def index(meeting_id: int):
     return _render(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance")
+@bp.post("/meetings/<id:meeting_id>/attendance")
 @secretariat_required
 def save(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -161,7 +162,7 @@ def _closed_message(meeting: Meeting) -> str:
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance/walk-in")
+@bp.post("/meetings/<id:meeting_id>/attendance/walk-in")
 @secretariat_required
 def walk_in(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -224,7 +225,7 @@ def walk_in(meeting_id: int):
     return redirect(url_for("attendance.index", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance/held")
+@bp.post("/meetings/<id:meeting_id>/attendance/held")
 @secretariat_required
 def mark_held(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)

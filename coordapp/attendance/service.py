@@ -592,4 +592,4 @@ def mark_held(meeting: Meeting, *, by: User | None) -> None:
                 current=current.label.lower(),
             )
         ) from None
-    audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)
+    audit.record("meetings.status_change", meeting, meeting_id=meeting.id, changes=changes, by=by)

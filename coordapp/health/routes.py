@@ -1,10 +1,11 @@
-"""Probes for load balancers and orchestrators.
+"""Probes for load balancers and orchestrators, and the site's icon.
 
 - `/healthz` (liveness): 200 when the database answers, 503 when not.
 - `/readyz` (readiness): 200 when the database, the job queue and a worker are there;
   503 naming what is missing: the database does not answer, the queue (Redis when
   configured, else the SQLite queue file) cannot be reached, or no worker's heartbeat
   is younger than WORKER_HEARTBEAT_MAX_AGE seconds (coordapp/heartbeat.py).
+- `/favicon.ico`, which browsers ask for whatever the page says.
 """
 
 from datetime import UTC, datetime
@@ -83,3 +84,9 @@ def readyz():
     if reasons:
         return jsonify(status="unavailable", reasons=reasons, **body), 503
     return jsonify(status="ok", **body), 200
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    return current_app.send_static_file("icons/favicon.ico")

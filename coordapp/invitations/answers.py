@@ -187,7 +187,7 @@ def _fill_free_seats(
         promoted.append(invitation)
         queue_waitlist_promotion(invitation)
         audit.record(
-            "invitation.promoted",
+            "invitations.promote",
             invitation,
             meeting_id=meeting.id,
             changes={"status": ["waitlisted", "accepted"]},
@@ -273,7 +273,7 @@ def record_answer(
     # The busiest write of all (every invitee answers, most within hours): the audit row
     # and the confirmation are one INSERT each, without the unit of work.
     audit.record_now(
-        "invitation.answer",
+        "invitations.answer",
         invitation,
         meeting_id=meeting.id,
         changes=audit.diff(before, audit.snapshot(invitation, ["status", "needs", "comment"])),
@@ -306,7 +306,7 @@ def _substitute_contact(
         db.session.add(contact)
         db.session.flush()
         audit.record(
-            "contact.create",
+            "directory.contact_create",
             contact,
             meeting_id=invitation.meeting_id,
             note=f"named as a substitute by {original.email}",
@@ -358,7 +358,7 @@ def delegate_to_substitute(
         _fill_free_seats(meeting, by=recorded_by)
 
     audit.record(
-        "invitation.delegate",
+        "invitations.delegate",
         invitation,
         meeting_id=meeting.id,
         changes={"status": [previous.value, "delegated"], "substitute": [None, contact.email]},

@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
-from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar
 from coordapp.invitations.summary import answer_summary
 from coordapp.links import rsvp_url
 from coordapp.mail.compose import Email, render_email

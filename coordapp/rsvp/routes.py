@@ -12,13 +12,16 @@ from flask_babel import gettext as _
 
 from coordapp import feature
 from coordapp.access import public
-from coordapp.calendar.ics import meeting_calendar
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.i18n import use_link_language
+from coordapp.ics import meeting_calendar
 from coordapp.invitations import answers
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link, invitation_to_answer
 from coordapp.models import Invitation, MeetingStatus
+from coordapp.rsvp import pages
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
-from coordapp.web import get_invitation_by_token_or_404
+from coordapp.web import load_by_link
 
 bp = Blueprint("rsvp", __name__)
 
@@ -43,6 +46,13 @@ def _problem(code: int, message: str):
 @bp.errorhandler(429)
 def _problem_page(error):
     return _problem(error.code, error.description)
+
+
+@bp.errorhandler(DomainError)
+def _refused_page(error: DomainError):
+    # A right link the feature refuses (a withdrawn invitation: 410), on this page's look.
+    db.session.rollback()
+    return _problem(error.status, error.message)
 
 
 def _render_page(
@@ -87,9 +97,8 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(
-        token, to="answer" if request.method == "POST" else "rsvp_page"
-    )
+    loader = invitation_to_answer if request.method == "POST" else pages.invitation_for_page
+    invitation = load_by_link(token, RSVP_LINK, loader)
     use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
@@ -121,7 +130,7 @@ def show(token: str):
 @bp.post("/rsvp/<token>/substitute")
 @public
 def substitute(token: str):
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     use_link_language(token, invitation.contact.language)
     closed = answers.answers_closed_reason(invitation)
     if closed:
@@ -152,7 +161,7 @@ def substitute(token: str):
 @bp.get("/rsvp/<token>/calendar.ics")
 @public
 def calendar(token: str):
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     meeting = invitation.meeting
     method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
     body = meeting_calendar(meeting, method, attendee=invitation)
