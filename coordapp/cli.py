@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.inbound.cli import inbound_cli
 from coordapp.models import Role, User
 from coordapp.signing.cli import signing_cli
 
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(signing_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(inbound_cli)
 
     @app.cli.command("create-user")
     @click.argument("email")

@@ -107,6 +107,19 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", str(Path(instance_path) / "mail")),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 8)),
         "MAIL_DELIVER_AFTER_COMMIT": True,
+        # Answers that arrive by email (coordapp/inbound/): the mailbox the app reads and
+        # its public address. Without both, nothing changes (no Reply-To, no VERP).
+        "INBOUND_IMAP_URL": os.environ.get("INBOUND_IMAP_URL") or None,
+        "INBOUND_ADDRESS": os.environ.get("INBOUND_ADDRESS") or None,
+        # meetings+<token>@…: the sub-address delimiter, and whether the server delivers
+        # sub-addresses at all (off: replies are matched by UID and From, others held).
+        "INBOUND_DELIMITER": os.environ.get("INBOUND_DELIMITER") or "+",
+        "INBOUND_SUBADDRESS": _bool(os.environ.get("INBOUND_SUBADDRESS"), True),
+        "INBOUND_POLL_SECONDS": int(os.environ.get("INBOUND_POLL_SECONDS", 60)),
+        "INBOUND_MAX_BYTES": int(os.environ.get("INBOUND_MAX_BYTES", 10 * 1024 * 1024)),
+        "INBOUND_BATCH": int(os.environ.get("INBOUND_BATCH", 50)),
+        "INBOUND_IMAP_TIMEOUT": float(os.environ.get("INBOUND_IMAP_TIMEOUT", 30)),
+        "INBOUND_RETENTION_DAYS": int(os.environ.get("INBOUND_RETENTION_DAYS", 180)),
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
         # Photos of public meeting summaries: largest accepted file.

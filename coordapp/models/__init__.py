@@ -20,17 +20,27 @@ from coordapp.models.commitment import (
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.imports import PendingImport
+from coordapp.models.inbound import (
+    INBOUND_KIND_LABELS,
+    InboundFolder,
+    InboundKind,
+    InboundMessage,
+)
 from coordapp.models.invitation import (
     ATTENDANCE_LABELS,
+    ATTENDANCE_MODE_LABELS,
     INVITATION_STATUS_LABELS,
     Attendance,
+    AttendanceMode,
     Invitation,
     InvitationStatus,
 )
 from coordapp.models.meeting import (
     ALLOWED_TRANSITIONS,
+    FORMAT_LABELS,
     Meeting,
     MeetingChair,
+    MeetingFormat,
     MeetingKind,
     MeetingStatus,
     Series,
@@ -39,6 +49,7 @@ from coordapp.models.meeting import (
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.models.monitoring import MetricCounter, WorkerHeartbeat
+from coordapp.models.nomination import DEFAULT_PLACES, NominationRequest
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
     OutcomePhoto,
@@ -65,6 +76,10 @@ from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "INBOUND_KIND_LABELS",
+    "InboundFolder",
+    "InboundKind",
+    "InboundMessage",
     "OutcomePhoto",
     "OutcomeSummary",
     "OutcomeSummaryVersion",
@@ -92,6 +107,12 @@ __all__ = [
     "MinutesVersion",
     "SDG_NAMES",
     "ATTENDANCE_LABELS",
+    "ATTENDANCE_MODE_LABELS",
+    "AttendanceMode",
+    "DEFAULT_PLACES",
+    "FORMAT_LABELS",
+    "MeetingFormat",
+    "NominationRequest",
     "Attendance",
     "INVITATION_STATUS_LABELS",
     "Invitation",

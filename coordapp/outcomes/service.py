@@ -251,11 +251,20 @@ def prefill(
                 ),
                 "",
             ]
+            online = counts.totals.get("present_online", 0)
+            if meeting.is_hybrid:
+                lines[2] += " " + _(
+                    "%(in_person)s in person, %(online)s online.",
+                    in_person=present - online,
+                    online=online,
+                )
             for category, per_state in counts.by_category.items():
                 number = per_state.get("present", 0)
                 if not number:
                     continue
                 line = f"- {CATEGORY_LABELS[category]}: {number}"
+                if meeting.is_hybrid and per_state.get("present_online"):
+                    line += " " + _("(online: %(count)s)", count=per_state["present_online"])
                 if organisations.get(category):
                     line += " (" + ", ".join(_md(n) for n in organisations[category]) + ")"
                 lines.append(line)
