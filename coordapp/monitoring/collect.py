@@ -29,6 +29,7 @@ from prometheus_client.core import (
 
 from coordapp import counters
 from coordapp.extensions import db
+from coordapp.feature import installed
 from coordapp.models import (
     GeneratedDocument,
     Invitation,
@@ -158,8 +159,13 @@ def _stored_counters():
         "Jobs queued again after their worker died (lease expired), by sweep.",
         labels=["sweep"],
     )
+    by_sweep = dict.fromkeys(
+        (name for feature in installed() for name in feature.sweeps), 0.0
+    )  # every sweep, 0 until it first queues something again
     for parsed, value in simple.pop("coordapp_job_requeues_total", []):
-        requeues.add_metric([parsed.get("sweep", "")], value)
+        by_sweep[parsed.get("sweep", "")] = value
+    for sweep, value in sorted(by_sweep.items()):
+        requeues.add_metric([sweep], value)
     yield requeues
     jobs = CounterMetricFamily(
         "coordapp_jobs", "Jobs the workers finished, by job and outcome.", labels=["job", "outcome"]
