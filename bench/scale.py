@@ -40,8 +40,8 @@ from coordapp.models import (  # noqa: E402
     Meeting,
     MeetingStatus,
     MessageStatus,
-    OutgoingMessage,
     Organisation,
+    OutgoingMessage,
     Role,
     User,
 )
