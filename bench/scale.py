@@ -10,7 +10,8 @@ Times, in order:
 - the edit request that moves the 10,000-invitee meeting by a day (target < 2 s);
 - the meeting's invitations page, first and 100th page (target < 300 ms);
 - a search of the 20,000-contact directory (target < 100 ms).
-Last line: the figures and the database. INVITEES / CONTACTS change the sizes.
+Last line: the figures and the database. INVITEES / CONTACTS change the sizes;
+DELIVERY_SECONDS caps the delivery run (the rate is measured over what was sent).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ from tests.smtp import SMTPServer  # noqa: E402
 INVITEES = int(os.environ.get("INVITEES", 10_000))
 CONTACTS = int(os.environ.get("CONTACTS", 20_000))
 WORKERS = 2
-DELIVERY_TIMEOUT_S = 600
+# Delivery is measured over at most this long (the rate, not the whole queue, is the figure).
+DELIVERY_TIMEOUT_S = float(os.environ.get("DELIVERY_SECONDS", 600))
 
 
 def _config(url: str, smtp: SMTPServer) -> dict:
