@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from coordapp.attendance.service import attendance_counts, attendance_summary
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar
 from coordapp.invitations.answers import ModeMissing, record_answer
 from coordapp.links import rsvp_token
 from coordapp.models import (

@@ -2,7 +2,7 @@
 organisation) and hybrid attendance (meeting format, in person / online)
 
 Revision ID: a4c2e8d1f907
-Revises: 4b7d2e9a1c63
+Revises: a19c0e5b7d31
 Create Date: 2026-12-07 12:29:28.490790
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a4c2e8d1f907"
-down_revision = "4b7d2e9a1c63"
+down_revision = "a19c0e5b7d31"
 branch_labels = None
 depends_on = None
 
