@@ -207,6 +207,7 @@ def main() -> int:
         db.session.commit()
 
     results: dict[str, str] = {}
+    errors: Counter = Counter()
     statuses = ("accepted", "declined", "tentative")
 
     def answer(index: int) -> None:
@@ -217,6 +218,7 @@ def main() -> int:
             if not cycle.error:
                 results[token] = status
                 return
+            errors[cycle.error[:60]] += 1
             time.sleep(0.2)
 
     killed_at: list[float] = []
@@ -282,7 +284,9 @@ def main() -> int:
     missing = len(set(expected) - set(copies))
     lost = sum(1 for token, status in results.items() if by_token.get(token) != status)
     after_kill = [t - killed_at[0] for t in smtp.handler.arrived if t >= killed_at[0]]
-    print(f"fleet: logs in {workdir}; {len(stored)} invitations answered-or-not in the database")
+    print(f"fleet: logs in {workdir}; {len(stored)} invitations of the answered meeting")
+    if errors:
+        print(f"client errors (retried on the other server): {dict(errors.most_common(5))}")
     print(
         f"answers_ok={len(results)} answers_lost={lost} emails_expected={len(expected)} "
         f"emails_received={len(received_ids)} duplicates={duplicates} resent_copies={resent} "

@@ -1,7 +1,7 @@
 """Monitoring: the workers' heartbeats (/readyz) and counters of worker-side events (/metrics)
 
 Revision ID: a9e3d5c7b123
-Revises: 9d3e5b7a2c18, b2f6d1e8c4a3, a19c0e5b7d31, a4c2e8d1f907 (also joins the heads main had)
+Revises: a4c2e8d1f907
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9e3d5c7b123"
-down_revision = ("9d3e5b7a2c18", "b2f6d1e8c4a3", "a19c0e5b7d31", "a4c2e8d1f907")
+down_revision = "a4c2e8d1f907"
 branch_labels = None
 depends_on = None
 
