@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from coordapp.calendar.ics import meeting_calendar
 from icalendar import Calendar
 
 from coordapp.attendance.service import attendance_counts, attendance_summary
