@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import gc
 import os
+import warnings
 from pathlib import Path
 
+from cryptography.utils import CryptographyDeprecationWarning
 from dotenv import load_dotenv
 from flask import Flask
 
+from coordapp.config import VERSION as __version__  # noqa: F401  (the package's version)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# pyHanko imports cryptography's DSA classes (it never signs with DSA; we use RSA), which
+# warns on every start of every command. Exactly that warning from pyHanko, nothing else.
+warnings.filterwarnings(
+    "ignore",
+    message="DSA is deprecated",
+    category=CryptographyDeprecationWarning,
+    module=r"pyhanko\.",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -62,9 +75,11 @@ def create_app(config: dict | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
+    i18n.check_catalogues(app, PROJECT_ROOT / "translations")
     login_manager.init_app(app)
     _configure_login(app)
 
+    inputs.register_url_converters(app)
     # Every feature plugs in here (blueprints, email writers, audit labels…): one list.
     from coordapp.features import FEATURES
 

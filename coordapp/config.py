@@ -20,6 +20,10 @@ INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
 MIN_SECRET_KEY_BITS = 80
 MIN_SECRET_KEY_LENGTH = 32
 LANGUAGES = ("en", "ru", "be")
+# The app's version (coordapp.__version__), written into backups beside the schema
+# revision (coordapp/backup.py). Here, not in coordapp/__init__.py: whatever reads it
+# would otherwise import the app factory's module.
+VERSION = "2026.12"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -107,6 +111,19 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FILE_DIR": os.environ.get("MAIL_FILE_DIR", str(Path(instance_path) / "mail")),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 8)),
         "MAIL_DELIVER_AFTER_COMMIT": True,
+        # Answers that arrive by email (coordapp/inbound/): the mailbox the app reads and
+        # its public address. Without both, nothing changes (no Reply-To, no VERP).
+        "INBOUND_IMAP_URL": os.environ.get("INBOUND_IMAP_URL") or None,
+        "INBOUND_ADDRESS": os.environ.get("INBOUND_ADDRESS") or None,
+        # meetings+<token>@…: the sub-address delimiter, and whether the server delivers
+        # sub-addresses at all (off: replies are matched by UID and From, others held).
+        "INBOUND_DELIMITER": os.environ.get("INBOUND_DELIMITER") or "+",
+        "INBOUND_SUBADDRESS": _bool(os.environ.get("INBOUND_SUBADDRESS"), True),
+        "INBOUND_POLL_SECONDS": int(os.environ.get("INBOUND_POLL_SECONDS", 60)),
+        "INBOUND_MAX_BYTES": int(os.environ.get("INBOUND_MAX_BYTES", 10 * 1024 * 1024)),
+        "INBOUND_BATCH": int(os.environ.get("INBOUND_BATCH", 50)),
+        "INBOUND_IMAP_TIMEOUT": float(os.environ.get("INBOUND_IMAP_TIMEOUT", 30)),
+        "INBOUND_RETENTION_DAYS": int(os.environ.get("INBOUND_RETENTION_DAYS", 180)),
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
         # Photos of public meeting summaries: largest accepted file.
@@ -128,12 +145,10 @@ def from_environment(instance_path: str) -> dict:
         # /verify checks an upload in a child process of the worker, within these bounds.
         "VERIFY_CPU_SECONDS": int(os.environ.get("VERIFY_CPU_SECONDS", 10)),
         "VERIFY_MEMORY_MB": int(os.environ.get("VERIFY_MEMORY_MB", 1024)),
-        # Background jobs on documents and approvals hold a lease this long; a PENDING
-        # job whose lease expired (its worker died) is queued again and may be retried.
-        "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", 600)),
-        # Tests only: a job that took its work waits while this file exists (so a test
-        # can kill the worker mid-job). Never set in a deployment.
-        "TEST_HOLD_JOBS_FILE": os.environ.get("TEST_HOLD_JOBS_FILE") or None,
+        # Background jobs (renders, signatures, /verify checks, mail runs) hold a lease
+        # this long, renewed every quarter of it while they run (coordapp/jobs.py); a
+        # job whose lease expired (its worker died) is queued again within ~10 s more.
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", 20)),
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),

@@ -40,6 +40,10 @@ What each field means (all but `name` may be left out):
   the audit log (`audit.record("polls.create", …)`: codes are `<feature name>.<verb>`),
   translated into Russian and Belarusian like any message (translations/GLOSSARY.md).
   The audit log shows `audit.action_label(code)`.
+- `inbound_handlers`: what the feature does with email that arrives in the mailbox the app
+  reads (coordapp/inbound/): functions `handle(context) -> Outcome | None`, tried in the
+  list's order (features in theirs) until one returns an outcome; the inbound feature's
+  own handlers (bounces, auto-replies, a person's reply) come last.
 - `meeting_sections` / `rsvp_sections`: the parts of the meeting page (secretariat, chairs)
   and of an invitee's RSVP page that the feature owns, in the list's order. A `Section`
   names its template and, optionally, a loader the page's view calls before rendering:
@@ -103,6 +107,7 @@ class Feature:
     periodic_tasks: Sequence[Any] = ()
     sweeps: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     audit_labels: Mapping[str, Any] = field(default_factory=dict)
+    inbound_handlers: Sequence[Callable[..., Any]] = ()
     meeting_sections: Sequence[Section] = ()
     rsvp_sections: Sequence[Section] = ()
     hooks: Mapping[Hook, Callable[..., Any]] = field(default_factory=dict)
@@ -134,6 +139,11 @@ def install(app: Flask, features: Sequence[Feature]) -> None:
 def installed() -> tuple[Feature, ...]:
     """The current app's features, in the list's order."""
     return current_app.extensions[_EXTENSION]
+
+
+def inbound_handlers() -> list[Callable[..., Any]]:
+    """Every feature's handlers of incoming email, in the features' order."""
+    return [handler for feature in installed() for handler in feature.inbound_handlers]
 
 
 def meeting_sections(meeting: Any, viewer: Any) -> list[ShownSection]:

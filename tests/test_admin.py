@@ -109,7 +109,7 @@ def test_admin_cannot_demote_themselves(admin_client):
     response = admin_client.post(
         f"/admin/users/{admin.id}/edit", data={"name": "Ada Admin", "role": "member"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"You cannot remove your own administrator role" in response.data
     db.session.refresh(admin)
     assert admin.role is Role.ADMIN

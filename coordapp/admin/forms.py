@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from coordapp.auth.service import (
@@ -14,6 +14,7 @@ from coordapp.auth.service import (
     PASSWORD_TOO_LONG,
     PASSWORD_TOO_SHORT,
 )
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.models import Role
 
 
@@ -24,7 +25,7 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     # 0 means "none"; the choices (active contacts) are filled in by the view.
     contact_id = SelectField(
-        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+        _l("Directory contact"), coerce=bounded_int, choices=[], default=0, validate_choice=False
     )
 
     def __init__(self, *args, **kwargs):

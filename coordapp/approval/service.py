@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from coordapp import audit
+from coordapp import audit, jobs
 from coordapp.approval.notifications import (
     announce_approval,
     notify_chairs_of_submission,
@@ -312,6 +312,7 @@ def _reset_document(document: MinutesDocument) -> None:
     document.signature_count = 0
     document.fields = None
     document.rendered_at = None
+    jobs.fresh_lease(document)  # a job rendering the earlier submission keeps nothing
 
 
 # --- approving ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from coordapp.auth.service import (
@@ -14,6 +14,7 @@ from coordapp.auth.service import (
     PASSWORD_TOO_SHORT,
 )
 from coordapp.i18n import language_menu, languages
+from coordapp.inputs import SelectField
 
 # "" in the settings form: no preference, the browser decides.
 AS_THE_BROWSER_ASKS = ""

@@ -41,7 +41,7 @@ def _calendar_response(text: str, filename: str, *, download: bool) -> Response:
     return response
 
 
-@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@bp.get("/meetings/<id:meeting_id>/calendar.ics")
 @login_required
 def meeting_ics(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)

@@ -129,7 +129,7 @@ def _values_from(form: CommitmentForm) -> service.CommitmentValues:
     )
 
 
-@bp.route("/meetings/<int:meeting_id>/commitments", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/commitments", methods=["GET", "POST"])
 @secretariat_required
 def meeting_index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -165,7 +165,7 @@ def meeting_index(meeting_id: int):
     ), code
 
 
-@bp.route("/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
+@bp.route("/commitments/<id:commitment_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(commitment_id: int):
     commitment = _commitment_or_404(commitment_id)
@@ -204,13 +204,13 @@ def _render_show(
     ), code
 
 
-@bp.get("/commitments/<int:commitment_id>")
+@bp.get("/commitments/<id:commitment_id>")
 @login_required
 def show(commitment_id: int):
     return _render_show(_commitment_or_404(commitment_id, with_history=True))
 
 
-@bp.post("/commitments/<int:commitment_id>/updates")
+@bp.post("/commitments/<id:commitment_id>/updates")
 @secretariat_required
 def add_status_update(commitment_id: int):
     commitment = _commitment_or_404(commitment_id, with_history=True)
@@ -226,7 +226,7 @@ def add_status_update(commitment_id: int):
     return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
 
 
-@bp.post("/commitments/<int:commitment_id>/status-request")
+@bp.post("/commitments/<id:commitment_id>/status-request")
 @secretariat_required
 def request_status(commitment_id: int):
     commitment = _commitment_or_404(commitment_id, with_history=True)
@@ -362,7 +362,7 @@ def export_csv():
 # --- follow-up at the next meeting of the series -----------------------------------------
 
 
-@bp.post("/meetings/<int:meeting_id>/commitments/follow-up")
+@bp.post("/meetings/<id:meeting_id>/commitments/follow-up")
 @secretariat_required
 def add_follow_up_item(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -404,13 +404,13 @@ def _render_follow_up(
     ), code
 
 
-@bp.get("/meetings/<int:meeting_id>/follow-up")
+@bp.get("/meetings/<id:meeting_id>/follow-up")
 @login_required
 def follow_up(meeting_id: int):
     return _render_follow_up(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/follow-up/<int:commitment_id>")
+@bp.post("/meetings/<id:meeting_id>/follow-up/<id:commitment_id>")
 @secretariat_required
 def record_follow_up(meeting_id: int, commitment_id: int):
     meeting = get_meeting_or_404(meeting_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.inputs import FORMULA_START
+from coordapp.inputs import FORMULA_START, text_refusal
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
 
@@ -400,6 +400,13 @@ def decode_upload(data: bytes) -> str:
         raise ImportFileError(_("The file is empty."))
     if "\x00" in text:
         raise ImportFileError(_("This does not look like a CSV file."))
+    if text_refusal(text) is not None:
+        raise ImportFileError(
+            _(
+                "The file contains an invisible control character or a character that is "
+                "not text (such as U+FFFF). Please remove it and upload the file again."
+            )
+        )
     _columns, records = read_csv(text)
     if not any(any(value.strip() for value in record.values()) for _number, record in records):
         raise ImportFileError(_("The file has a header row but no contacts."))

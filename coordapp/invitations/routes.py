@@ -62,7 +62,7 @@ def _fill_invite_choices(form: InviteForm) -> None:
     form.contact_ids.choices, form.organisation_ids.choices = service.invitee_choices()
 
 
-@bp.route("/meetings/<int:meeting_id>/invitations/new", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/invitations/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -120,7 +120,7 @@ def _order() -> service.ListOrder:
     return service.ListOrder.parse(request.args.get("sort"), request.args.get("dir"))
 
 
-@bp.get("/meetings/<int:meeting_id>/invitations")
+@bp.get("/meetings/<id:meeting_id>/invitations")
 @secretariat_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -157,7 +157,7 @@ def index(meeting_id: int):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/invitations.csv")
+@bp.get("/meetings/<id:meeting_id>/invitations.csv")
 @secretariat_required
 def export(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -173,7 +173,7 @@ def export(meeting_id: int):
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/invitations/remind")
+@bp.post("/meetings/<id:meeting_id>/invitations/remind")
 @secretariat_required
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -226,7 +226,7 @@ def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200
     )
 
 
-@bp.get("/invitations/<int:invitation_id>")
+@bp.get("/invitations/<id:invitation_id>")
 @secretariat_required
 def show(invitation_id: int):
     return _render_invitation(_invitation_or_404(invitation_id))
@@ -247,7 +247,7 @@ def _not_open_message(invitation: Invitation) -> str:
     )
 
 
-@bp.post("/invitations/<int:invitation_id>/resend")
+@bp.post("/invitations/<id:invitation_id>/resend")
 @secretariat_required
 def resend(invitation_id: int):
     invitation = _invitation_or_404(invitation_id)
@@ -264,7 +264,7 @@ def resend(invitation_id: int):
     return redirect(url_for("invitations.show", invitation_id=invitation.id))
 
 
-@bp.post("/invitations/<int:invitation_id>/withdraw")
+@bp.post("/invitations/<id:invitation_id>/withdraw")
 @secretariat_required
 def withdraw(invitation_id: int):
     invitation = _invitation_or_404(invitation_id)
@@ -285,7 +285,7 @@ def withdraw(invitation_id: int):
     return redirect(url_for("invitations.index", meeting_id=invitation.meeting_id))
 
 
-@bp.post("/invitations/<int:invitation_id>/answer")
+@bp.post("/invitations/<id:invitation_id>/answer")
 @secretariat_required
 def answer(invitation_id: int):
     invitation = _invitation_or_404(invitation_id)

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 
 from coordapp import audit
@@ -72,9 +72,22 @@ def invitee_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         .order_by(Contact.name, Contact.id)
     )
     return (
-        [(c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts],
+        [(c.id, _invitee_label(c)) for c in contacts],
         organisation_choices(),
     )
+
+
+def _invitee_label(contact: Contact) -> str:
+    """ "name — organisation", with a warning when the address bounced (coordapp/inbound)."""
+    label = f"{contact.name} — {contact.organisation.display_name}"
+    if contact.undeliverable_since is not None:
+        label += " — " + str(
+            _l(
+                "address undeliverable since %(date)s",
+                date=format_date(contact.undeliverable_since.date(), "d MMM y"),
+            )
+        )
+    return label
 
 
 def contacts_to_invite(

@@ -218,13 +218,13 @@ def _render_meeting(meeting: Meeting, code: int = 200):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>")
+@bp.get("/meetings/<id:meeting_id>")
 @login_required
 def show(meeting_id: int):
     return _render_meeting(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/status")
+@bp.post("/meetings/<id:meeting_id>/status")
 @secretariat_required
 def change_status(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -254,7 +254,7 @@ def _render_cancel(meeting: Meeting, form: StatusForm, code: int = 200):
     return render_template("meetings/cancel.html", meeting=meeting, form=form), code
 
 
-@bp.get("/meetings/<int:meeting_id>/cancel")
+@bp.get("/meetings/<id:meeting_id>/cancel")
 @secretariat_required
 def cancel(meeting_id: int):
     """Cancelling is a step of its own: the page says what happens and asks for a reason
@@ -269,7 +269,7 @@ def cancel(meeting_id: int):
     return _render_cancel(meeting, StatusForm(formdata=None, status="cancelled"))
 
 
-@bp.get("/meetings/<int:meeting_id>/audit")
+@bp.get("/meetings/<id:meeting_id>/audit")
 @secretariat_required
 def audit_log(meeting_id: int):
     """Every audit event of the meeting (its page shows the latest few)."""
@@ -339,7 +339,7 @@ def new():
     return render_template("meetings/form.html", form=form, meeting=None), code
 
 
-@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -404,7 +404,7 @@ def series_list():
     return render_template("meetings/series_list.html", rows=rows)
 
 
-@bp.get("/series/<int:series_id>")
+@bp.get("/series/<id:series_id>")
 @secretariat_required
 def series_show(series_id: int):
     series = _series_or_404(series_id)
@@ -481,7 +481,7 @@ def series_new():
     return render_template("meetings/series_form.html", form=form, series=None), code
 
 
-@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@bp.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def series_edit(series_id: int):
     series = _series_or_404(series_id)

@@ -10,6 +10,7 @@ FEATURE = Feature(
     name="outbox",
     blueprints=[routes.bp],
     periodic_tasks=[tasks.sweep_outbox],
+    sweeps={"mail": tasks.requeue_expired},
     audit_labels={
         "outbox.retry": _l("Retried sending an email"),
     },

@@ -70,6 +70,8 @@ def _render_page(
             answer_form.status.data = invitation.status.value
         elif invitation.status.value == "waitlisted":
             answer_form.status.data = "accepted"
+        if invitation.attendance_mode is not None:
+            answer_form.mode.data = invitation.attendance_mode.value
         answer_form.needs.data = invitation.needs
         answer_form.comment.data = invitation.comment
     return (
@@ -83,6 +85,9 @@ def _render_page(
             deadline=answers.answer_deadline(meeting),
             cancelled=meeting.status == MeetingStatus.CANCELLED,
             summary=answers.answer_summary(invitation),
+            hybrid=meeting.is_hybrid,
+            # An online link in every invitation is an open door: only for who accepted.
+            online_url=invitation.visible_online_url,
             answer_form=answer_form,
             substitute_form=substitute_form or SubstituteForm(),
             done=request.args.get("done") if request.method == "GET" else None,
@@ -118,10 +123,16 @@ def show(token: str):
         )
     try:
         answers.record_answer(
-            invitation, form.answer, needs=form.needs.data or "", comment=form.comment.data or ""
+            invitation,
+            form.answer,
+            needs=form.needs.data or "",
+            comment=form.comment.data or "",
+            mode=form.attendance_mode,
         )
     except answers.AnswerError as error:
         db.session.rollback()
+        if isinstance(error, answers.ModeMissing):
+            form.mode.errors = [*form.mode.errors, str(error)]
         return _render_page(invitation, answer_form=form, error=str(error), code=error.status)
     db.session.commit()
     return redirect(url_for("rsvp.show", token=token, done="answer"), code=303)
