@@ -186,19 +186,14 @@ def use_link_language(token: str, preferred: str | None) -> None:
 
 
 def _translations():
-    """flask_babel.get_translations(), remembered with the locale it was for: Flask-Babel
-    looks `g` up four times and rebuilds its cache key on every call, some fifty times
-    per page. A new locale (refresh, force_locale) is a new Locale object: looked up
-    afresh."""
-    try:
-        babel_context = g._flask_babel
-        locale = babel_context.babel_locale
-    except AttributeError:  # no locale chosen yet in this context
-        return get_translations()
-    remembered = getattr(babel_context, "coordapp_translations", None)
+    """flask_babel.get_translations(), remembered in `g` with the locale it was for:
+    Flask-Babel rebuilds its cache key on every call, some fifty times per page. A new
+    locale (refresh, force_locale) is a new Locale object: looked up afresh."""
+    locale = get_locale()
+    remembered = g.get("coordapp_translations")
     if remembered is None or remembered[0] is not locale:
         remembered = (locale, get_translations())
-        babel_context.coordapp_translations = remembered
+        g.coordapp_translations = remembered
     return remembered[1]
 
 

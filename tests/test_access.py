@@ -146,10 +146,14 @@ def _id_for(rule: Rule, arg: str, ids: dict[str, int]) -> int:
     return 1
 
 
-def build_url(rule: Rule, ids: dict[str, int]) -> str:
+def build_url(rule: Rule, ids: dict[str, int], **overrides) -> str:
+    """A URL of `rule` with real ids where known (`overrides` for given arguments)."""
     values = {}
     for arg in rule.arguments:
         if rule.defaults and arg in rule.defaults:
+            continue
+        if arg in overrides:
+            values[arg] = overrides[arg]
             continue
         converter = rule._converters.get(arg)
         if isinstance(converter, IntegerConverter):

@@ -425,7 +425,7 @@ def test_choosing_a_date_schedules_invites_and_tells_everyone(app, client):
 
     event = db.session.scalar(
         sa.select(AuditEvent).where(
-            AuditEvent.meeting_id == meeting.id, AuditEvent.action == "poll.date_chosen"
+            AuditEvent.meeting_id == meeting.id, AuditEvent.action == "polls.date_chosen"
         )
     )
     assert event is not None and event.changes["status"] == ["draft", "scheduled"]
@@ -623,7 +623,7 @@ def test_choose_clicked_twice_at_once_gives_one_date_and_one_set_of_invitations(
     assert len(_messages(meeting_id, "poll_result")) == 5
     assert (
         db.session.scalar(
-            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "poll.date_chosen")
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "polls.date_chosen")
         )
         == 1
     )

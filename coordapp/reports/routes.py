@@ -87,7 +87,7 @@ def index():
 # --- the report -------------------------------------------------------------------------
 
 
-@bp.get("/series/<int:series_id>/report")
+@bp.get("/series/<id:series_id>/report")
 @login_required
 def show(series_id: int):
     series = _readable_series(series_id)
@@ -123,7 +123,7 @@ def show(series_id: int):
     )
 
 
-@bp.get("/series/<int:series_id>/report.csv")
+@bp.get("/series/<id:series_id>/report.csv")
 @login_required
 def export_csv(series_id: int):
     series = _readable_series(series_id)
@@ -143,7 +143,7 @@ def export_csv(series_id: int):
 # --- the PDF ----------------------------------------------------------------------------
 
 
-@bp.post("/series/<int:series_id>/report/pdf")
+@bp.post("/series/<id:series_id>/report/pdf")
 @secretariat_required
 def request_pdf(series_id: int):
     from coordapp.reports import tasks
@@ -155,14 +155,14 @@ def request_pdf(series_id: int):
         period = service.parse_period(request.form, _today())
     except service.ReportError as error:
         return render_error(400, str(error.message))
-    document = service.request_pdf(series, period, str(get_locale()), by=current_user)
+    document, new = service.request_pdf(series, period, str(get_locale()), by=current_user)
     db.session.commit()
-    # Enqueued after the commit, so the worker finds the row.
-    tasks.render_report_pdf(document.id)
+    if new:  # enqueued after the commit, so the worker finds the row
+        tasks.render_report_pdf(document.id)
     return redirect(url_for("reports.document", report_id=document.id), code=303)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @login_required
 def document(report_id: int):
     document = _get_document(report_id)
@@ -183,7 +183,7 @@ def document(report_id: int):
     return response
 
 
-@bp.get("/reports/<int:report_id>/download")
+@bp.get("/reports/<id:report_id>/download")
 @login_required
 def download(report_id: int):
     document = _get_document(report_id, with_data=True)
