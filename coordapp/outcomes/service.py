@@ -578,7 +578,7 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
         summary.updated_at = now
         db.session.flush()
         audit.record(
-            "outcome_summary.publish",
+            "outcomes.summary_publish",
             summary,
             meeting_id=summary.meeting_id,
             changes={"status": [previous.value, SummaryStatus.PUBLISHED.value]},
