@@ -101,9 +101,11 @@ def test_the_rsvp_page_reads_only_the_columns_it_shows(client):
     [invitation_query] = [s for s in statements if "FROM invitations" in s]
     columns = re.split(r"\sFROM\s", invitation_query)[0]
     # Nothing about the chairs' accounts but their names; none of the invitation's
-    # bookkeeping (reminders, attendance, who invited); no substitute's invitation.
-    for column in ("password_hash", "reminders_sent", "attendance", "invited_by_id", "link_id"):
+    # bookkeeping (reminders, attendance on the day, who invited); no substitute's
+    # invitation. (How they will attend, in person or online, is on the page.)
+    for column in ("password_hash", "reminders_sent", "invited_by_id", "link_id"):
         assert column not in columns
+    assert not re.search(r"\.attendance\b", columns)
     assert "invitations_1" not in invitation_query  # the substitute is not joined
 
 
