@@ -97,3 +97,16 @@ def test_to_of_a_period_and_to_of_a_message_are_two_words(
     db.session.commit()
     outbox = secretariat_client.get("/mail", headers=headers).get_data(as_text=True)
     assert f'<th scope="col">{recipient}</th>' in outbox
+
+
+def test_a_page_with_several_forms_repeats_no_csrf_id(app, secretariat_client):
+    """Each form carries its CSRF token; none of them repeats an id (Nu Html Checker's
+    "Duplicate ID csrf_token")."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    meeting = make_meeting()
+    for n in range(2):
+        db.session.add(Invitation(meeting=meeting, contact=make_contact(name=f"Guest {n}")))
+    db.session.commit()
+    html = secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 2
+    assert 'id="csrf_token"' not in html
