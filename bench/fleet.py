@@ -310,7 +310,9 @@ def main() -> int:
     last_email_s = max(arrival.values(), default=killed_at[0]) - killed_at[0]
     print(f"fleet: logs in {workdir}; {len(stored)} invitations of the answered meeting")
     if errors:
-        print(f"client errors (retried on the other server): {dict(errors.most_common(5))}")
+        print(
+            f"client errors (GET failures and refused connections retried on the other server): {dict(errors.most_common(5))}"
+        )
     print(
         f"answers_ok={len(results)} answers_lost={lost} emails_expected={len(expected)} "
         f"emails_received={len(received_ids)} duplicates={duplicates} resent_copies={resent} "
