@@ -311,7 +311,8 @@ def main() -> int:
     print(f"fleet: logs in {workdir}; {len(stored)} invitations of the answered meeting")
     if errors:
         print(
-            f"client errors (GET failures and refused connections retried on the other server): {dict(errors.most_common(5))}"
+            "client errors (GET failures and refused connections retried on the other "
+            f"server): {dict(errors.most_common(5))}"
         )
     print(
         f"answers_ok={len(results)} answers_lost={lost} emails_expected={len(expected)} "
