@@ -63,7 +63,8 @@ BULK = 0
 
 huey = Huey("coordapp", storage_class=_NoQueueYet)
 
-# The app that configured the queue last; jobs run in its context when they have none.
+# The app that configured the queue last (it registers itself in `configure_queue`, which
+# `create_app` calls); jobs run in its context when they have none.
 _queue_app: Flask | None = None
 
 
@@ -97,11 +98,11 @@ def configure_queue(app: Flask) -> None:
 
 
 def _app_for_worker() -> Flask:
+    """The app jobs run in: the one `create_app` registered last (`configure_queue`).
+    The worker builds it before taking a job (coordapp/worker.py); this module never
+    builds one (it sits below the app)."""
     if _queue_app is None:
-        from coordapp import create_app
-
-        create_app()
-    assert _queue_app is not None
+        raise RuntimeError("no app for the job: build one (create_app) first, as worker.py does")
     return _queue_app
 
 

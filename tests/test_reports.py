@@ -593,7 +593,7 @@ def test_report_pdf_is_rendered_by_the_worker_in_the_askers_language_and_downloa
     assert "Міністэрства ўнутраных спраў" in flowing
     assert "Ўзгадніць дадзеныя аб міграцыі" in flowing
     assert "Country Network on Migration" in flowing
-    assert "Справаздача за перыяд з 1 сту 2025 па 31 сне 2025" in flowing
+    assert "Справаздача за перыяд з 1 студзеня 2025 г. па 31 снежня 2025 г." in flowing
     assert "Made" not in text  # Belarusian headings, not English
 
 

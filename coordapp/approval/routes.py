@@ -93,7 +93,7 @@ def _render_version(
     )
 
 
-@bp.get("/minutes/versions/<int:version_id>")
+@bp.get("/minutes/versions/<id:version_id>")
 @login_required
 def version(version_id: int):
     version = _get_version(version_id)
@@ -102,7 +102,7 @@ def version(version_id: int):
     return _render_version(version)
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/submit")
+@bp.post("/meetings/<id:meeting_id>/minutes/submit")
 @secretariat_required
 def submit(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -130,7 +130,7 @@ def submit(meeting_id: int):
     return redirect(url_for("approval.version", version_id=version.id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/approve")
+@bp.post("/minutes/versions/<id:version_id>/approve")
 @login_required
 def approve(version_id: int):
     version = _get_version(version_id)
@@ -151,7 +151,7 @@ def approve(version_id: int):
     return redirect(url_for("approval.version", version_id=version_id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/return")
+@bp.post("/minutes/versions/<id:version_id>/return")
 @login_required
 def return_version(version_id: int):
     version = _get_version(version_id)
@@ -175,7 +175,7 @@ def return_version(version_id: int):
     return redirect(url_for("approval.version", version_id=version_id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/amend")
+@bp.post("/minutes/versions/<id:version_id>/amend")
 @secretariat_required
 def amend(version_id: int):
     version = _get_version(version_id)

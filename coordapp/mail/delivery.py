@@ -159,7 +159,7 @@ class SMTPBackend:
         if self._connection is None:
             self._connection = self._connect()
             self._used = False
-        self._connection.sendmail(envelope_sender(), [row.to_email], message)
+        self._connection.sendmail(envelope_sender(row), [row.to_email], message)
         self._used = True
 
     def send(self, row: OutgoingMessage, message: bytes) -> None:

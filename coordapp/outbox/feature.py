@@ -12,6 +12,6 @@ FEATURE = Feature(
     periodic_tasks=[tasks.sweep_outbox],
     sweeps={"mail": tasks.requeue_expired},
     audit_labels={
-        "mail.retry": _l("Retried sending an email"),
+        "outbox.retry": _l("Retried sending an email"),
     },
 )

@@ -7,7 +7,7 @@ of its meetings) read it, download its CSV and its PDFs."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +20,7 @@ from coordapp.models import Series, utcnow
 from coordapp.models.report import ReportDocument
 from coordapp.pdf import stored
 from coordapp.reports import charts, service
+from coordapp.timefmt import local_day
 
 bp = Blueprint("reports", __name__)
 
@@ -33,7 +34,7 @@ def report_count(number: int) -> str:
 
 @bp.app_template_filter("report_day")
 def report_day(day) -> str:
-    return format_date(day, "d MMM y")
+    return local_day(day)
 
 
 bp.add_app_template_global(charts.meeting_label, "report_meeting_label")
@@ -77,7 +78,7 @@ def index():
 # --- the report -------------------------------------------------------------------------
 
 
-@bp.get("/series/<int:series_id>/report")
+@bp.get("/series/<id:series_id>/report")
 @login_required
 def show(series_id: int):
     series = _readable_series(series_id)
@@ -113,7 +114,7 @@ def show(series_id: int):
     )
 
 
-@bp.get("/series/<int:series_id>/report.csv")
+@bp.get("/series/<id:series_id>/report.csv")
 @login_required
 def export_csv(series_id: int):
     series = _readable_series(series_id)
@@ -133,7 +134,7 @@ def export_csv(series_id: int):
 # --- the PDF ----------------------------------------------------------------------------
 
 
-@bp.post("/series/<int:series_id>/report/pdf")
+@bp.post("/series/<id:series_id>/report/pdf")
 @secretariat_required
 def request_pdf(series_id: int):
     from coordapp.reports import tasks
@@ -152,7 +153,7 @@ def request_pdf(series_id: int):
     return redirect(url_for("reports.document", report_id=document.id), code=303)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @login_required
 def document(report_id: int):
     document = _get_document(report_id)
@@ -173,7 +174,7 @@ def document(report_id: int):
     )
 
 
-@bp.get("/reports/<int:report_id>/download")
+@bp.get("/reports/<id:report_id>/download")
 @login_required
 def download(report_id: int):
     document = _get_document(report_id, with_data=True)

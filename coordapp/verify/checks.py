@@ -64,8 +64,8 @@ def _run_check(check_id: int) -> None:
         report = verify_pdf_bounded(
             data,
             trust_roots(),
-            cpu_seconds=int(current_app.config.get("VERIFY_CPU_SECONDS", 10)),
-            memory_bytes=int(current_app.config.get("VERIFY_MEMORY_MB", 1024)) * 1024 * 1024,
+            cpu_seconds=current_app.config["VERIFY_CPU_SECONDS"],
+            memory_bytes=current_app.config["VERIFY_MEMORY_MB"] * 1024 * 1024,
         )
     except Exception:  # stored as FAILED: the page says it could not be checked
         current_app.logger.exception("verify: checking upload %s failed", check_id)

@@ -2,7 +2,7 @@
 a lease on /verify checks (coordapp/jobs.py)
 
 Revision ID: a1e5c0d7b3f2
-Revises: 4b7d2e9a1c63
+Revises: 9d3e5b7a2c18
 Create Date: 2026-12-07 12:50:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a1e5c0d7b3f2"
-down_revision = "4b7d2e9a1c63"
+down_revision = "9d3e5b7a2c18"
 branch_labels = None
 depends_on = None
 

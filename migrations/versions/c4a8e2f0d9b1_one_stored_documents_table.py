@@ -6,7 +6,7 @@ the largest agenda id), and the audit log's rows about them follow. Each agenda 
 its meeting's language (it was always written in it).
 
 Revision ID: c4a8e2f0d9b1
-Revises: b2f6d1e8c4a3
+Revises: a4c2e8d1f907
 Create Date: 2026-12-07 13:15:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4a8e2f0d9b1"
-down_revision = "b2f6d1e8c4a3"
+down_revision = "a4c2e8d1f907"
 branch_labels = None
 depends_on = None
 
