@@ -156,7 +156,8 @@ def _document(database_url: str, version_id: int) -> dict:
         with engine.connect() as conn:
             row = conn.execute(
                 sa.text(
-                    "SELECT status, claimed_at, pdf FROM minutes_documents WHERE version_id = :v"
+                    "SELECT status, claimed_at, data AS pdf FROM stored_documents "
+                    "WHERE version_id = :v"
                 ),
                 {"v": version_id},
             ).one()
@@ -254,7 +255,7 @@ def _approval(database_url: str, approval_id: int) -> dict:
     return _row(
         database_url,
         "SELECT a.status, a.claim_token, a.claimed_at, d.signature_count "
-        "FROM minutes_approvals a JOIN minutes_documents d ON d.version_id = a.version_id "
+        "FROM minutes_approvals a JOIN stored_documents d ON d.version_id = a.version_id "
         "WHERE a.id = :id",
         id=approval_id,
     )

@@ -105,8 +105,10 @@ def _approved_minutes_never_change(url: str) -> None:
         )
         conn.execute(
             sa.text(
-                "INSERT INTO minutes_documents (id, version_id, status, signature_count, "
-                "updated_at) VALUES (1, 1, 'ready', 2, '2026-01-01 00:00:00')"
+                "INSERT INTO stored_documents (id, kind, version_id, language, status, "
+                "filename, content_type, created_at, signature_count, updated_at) VALUES "
+                "(1, 'minutes', 1, 'en', 'ready', 'm.pdf', 'application/pdf', "
+                "'2026-01-01 00:00:00', 2, '2026-01-01 00:00:00')"
             )
         )
         conn.execute(sa.text("UPDATE minutes_versions SET status = 'approved' WHERE id = 1"))
@@ -118,8 +120,8 @@ def _approved_minutes_never_change(url: str) -> None:
         "DELETE FROM minutes_versions WHERE id = 1",
         "INSERT INTO minutes_items (version_id, agenda_item_id, text, decisions, lock_version, "
         "updated_at) VALUES (1, 1, 'Added', '[]', 1, '2026-01-01 00:00:00')",
-        "UPDATE minutes_documents SET sha256 = 'forged' WHERE id = 1",
-        "DELETE FROM minutes_documents WHERE id = 1",
+        "UPDATE stored_documents SET sha256 = 'forged' WHERE id = 1",
+        "DELETE FROM stored_documents WHERE id = 1",
     ):
         with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
             with engine.begin() as conn:

@@ -5,10 +5,11 @@ A row is PENDING until the worker has rendered it, then READY with its bytes or 
 with the error the page shows; while the job runs it holds the row's lease
 (`claimed_at`, `claim_token`: coordapp/jobs.py). `kind` says what the PDF is of, and
 which columns name it: the agenda of a meeting (`GeneratedDocument`, meeting_id), the
-periodic report of a series (`ReportDocument`, series_id and the period). The language
-is the one it is written in; `created_by` asked for it. The minutes PDF
-(models/approval.py, `MinutesDocument`) keeps a table of its own: its bytes change with
-each signature and the database freezes them once the minutes are approved.
+periodic report of a series (`ReportDocument`, series_id and the period), the minutes
+of a submitted version (`MinutesDocument`, models/approval.py: version_id, with its
+signature workflow's columns; its bytes change with each chair's signature, and the
+database freezes the row once the minutes are approved). The language is the one it is
+written in; `created_by` asked for it.
 
 One class per kind (SQLAlchemy's single-table inheritance: one table, `kind` decides the
 class), so `db.session.get(ReportDocument, id)` finds only reports.
@@ -49,7 +50,7 @@ class StoredDocument(Base):
     __tablename__ = "stored_documents"
     __table_args__ = (
         check_in("status", DocumentStatus, "status"),
-        sa.CheckConstraint("kind IN ('agenda', 'report')", name="kind"),
+        sa.CheckConstraint("kind IN ('agenda', 'report', 'minutes')", name="kind"),
         sa.CheckConstraint(
             "kind <> 'agenda' OR meeting_id IS NOT NULL", name="agenda_of_a_meeting"
         ),
@@ -58,7 +59,11 @@ class StoredDocument(Base):
             "AND period_end IS NOT NULL AND period_start <= period_end)",
             name="report_of_a_period",
         ),
+        sa.CheckConstraint(
+            "kind <> 'minutes' OR version_id IS NOT NULL", name="minutes_of_a_version"
+        ),
         sa.Index("ix_stored_documents_meeting_kind", "meeting_id", "kind"),
+        sa.Index("ix_stored_documents_sha256", "sha256"),
         sa.Index("ix_stored_documents_series_period", "series_id", "period_start", "period_end"),
         # One rendering at a time of the same report: a repeated request joins it.
         sa.Index(
@@ -87,7 +92,7 @@ class StoredDocument(Base):
         enum_column(DocumentStatus), default=DocumentStatus.PENDING
     )
     error: Mapped[str | None] = mapped_column(sa.Text)
-    filename: Mapped[str] = mapped_column(sa.String(255))
+    filename: Mapped[str] = mapped_column(sa.String(255), default="document.pdf")
     content_type: Mapped[str] = mapped_column(sa.String(127), default="application/pdf")
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     size: Mapped[int | None]
