@@ -350,3 +350,61 @@ def test_agenda_and_report_pdfs_move_into_one_table_with_nothing_lost(empty_data
         ("en", "failed"),
         ("ru", "pending"),
     ]
+
+
+def test_minutes_pdfs_move_into_the_stored_documents_and_stay_frozen(empty_database_url):
+    """Migration d7e3a9c5b1f4: a signed PDF of approved minutes moves from
+    minutes_documents into stored_documents, bytes, hashes and signatures included, and
+    the database still refuses to change it."""
+    before = _flask("db", "upgrade", "c4a8e2f0d9b1", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    at = {"at": "2026-01-01 00:00:00"}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO meetings (id, title, kind, starts_at, ends_at, timezone, language,"
+                " status, created_at, updated_at, ics_sequence, reminder_days) VALUES (1, 'M',"
+                " 'regular', '2027-01-01 10:00:00', '2027-01-01 12:00:00', 'UTC', 'be', 'held',"
+                " :at, :at, 0, 3)"
+            ),
+            at,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version,"
+                " created_at) VALUES (1, 1, 2, 'submitted', 1, :at)"
+            ),
+            at,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_documents (id, version_id, status, unsigned_sha256, pdf,"
+                " sha256, size, signature_count, fields, rendered_at, updated_at) VALUES"
+                " (1, 1, 'ready', 'u', :pdf, 's', 9, 2, '{\"chair-1\": \"Chair1\"}', :at, :at)"
+            ),
+            {"pdf": b"%PDF-sign", **at},
+        )
+        conn.execute(sa.text("UPDATE minutes_versions SET status = 'approved' WHERE id = 1"))
+
+    after = _flask("db", "upgrade", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT kind, version_id, language, filename, data, sha256, unsigned_sha256,"
+                " signature_count, fields FROM stored_documents"
+            )
+        ).one()
+    assert (row.kind, row.version_id, row.language, row.filename) == (
+        "minutes",
+        1,
+        "be",
+        "minutes-1-v2.pdf",
+    )
+    assert bytes(row.data) == b"%PDF-sign" and (row.sha256, row.unsigned_sha256) == ("s", "u")
+    assert row.signature_count == 2 and "chair-1" in str(row.fields)
+    with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE stored_documents SET sha256 = 'forged'"))
+    engine.dispose()
