@@ -18,7 +18,7 @@ from coordapp.models.commitment import (
     CommitmentUpdate,
 )
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
-from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.document import DocumentStatus, GeneratedDocument, StoredDocument
 from coordapp.models.imports import PendingImport
 from coordapp.models.inbound import (
     INBOUND_KIND_LABELS,
@@ -134,6 +134,7 @@ __all__ = [
     "PollStatus",
     "PollVisibility",
     "ReportDocument",
+    "StoredDocument",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",
