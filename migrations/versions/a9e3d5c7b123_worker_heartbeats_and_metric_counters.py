@@ -1,7 +1,7 @@
 """Monitoring: the workers' heartbeats (/readyz) and counters of worker-side events (/metrics)
 
 Revision ID: a9e3d5c7b123
-Revises: a4c2e8d1f907
+Revises: d7e3a9c5b1f4
 Create Date: 2026-12-07 13:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9e3d5c7b123"
-down_revision = "a4c2e8d1f907"
+down_revision = "d7e3a9c5b1f4"
 branch_labels = None
 depends_on = None
 
