@@ -44,10 +44,10 @@ from coordapp.models import (  # noqa: E402
     Category,
     Contact,
     DocumentStatus,
-    GeneratedDocument,
     Meeting,
     MeetingChair,
     MeetingStatus,
+    NominationLetter,
     NominationRequest,
     Organisation,
     OutgoingMessage,
@@ -207,8 +207,8 @@ def run(workdir: Path, organisations: int, request_only: bool) -> int:
             render_nomination_letter.call_local(document_id)
         worker_s, worker_cpu = time.perf_counter() - started, time.process_time() - cpu
         ready = db.session.scalar(
-            sa.select(sa.func.count(GeneratedDocument.id)).where(
-                GeneratedDocument.status == DocumentStatus.READY
+            sa.select(sa.func.count(NominationLetter.id)).where(
+                NominationLetter.status == DocumentStatus.READY
             )
         )
         print(f"(3) worker jobs: {worker_s:.2f} s ({worker_cpu:.2f} s CPU), {ready} ready")

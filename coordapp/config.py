@@ -20,6 +20,10 @@ INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
 MIN_SECRET_KEY_BITS = 80
 MIN_SECRET_KEY_LENGTH = 32
 LANGUAGES = ("en", "ru", "be")
+# The app's version (coordapp.__version__), written into backups beside the schema
+# revision (coordapp/backup.py). Here, not in coordapp/__init__.py: whatever reads it
+# would otherwise import the app factory's module.
+VERSION = "2026.12"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -145,6 +149,12 @@ def from_environment(instance_path: str) -> dict:
         # this long, renewed every quarter of it while they run (coordapp/jobs.py); a
         # job whose lease expired (its worker died) is queued again within ~10 s more.
         "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", 20)),
+        # /metrics: a bearer token, and/or addresses or networks allowed without one.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", ""),
+        # /readyz: the worker counts as gone when its newest heartbeat is older than this.
+        "WORKER_HEARTBEAT_MAX_AGE": int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 120)),
+        "WORKER_HEARTBEAT_SECONDS": float(os.environ.get("WORKER_HEARTBEAT_SECONDS", 15)),
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),

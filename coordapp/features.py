@@ -3,8 +3,9 @@
 show their sections and the audit log their labels.
 
 The order is the order of the blueprints and of the pages' sections. Which feature may
-import which is not this list's business: pyproject.toml's contracts say (`make lint`).
-To add a feature: write its package with a `feature.py`, and add one line here.
+import which is not this list's business: the layers in pyproject.toml say (`make lint`),
+README "Architecture" shows them. To add a feature: write its package with a
+`feature.py`, add one line here and its name to a row of those layers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from coordapp.invitations.feature import FEATURE as INVITATIONS
 from coordapp.meetings.feature import FEATURE as MEETINGS
 from coordapp.minutes.feature import FEATURE as MINUTES
 from coordapp.minutes_pdf.feature import FEATURE as MINUTES_PDF
+from coordapp.monitoring.feature import FEATURE as MONITORING
 from coordapp.nominations.feature import FEATURE as NOMINATIONS
 from coordapp.outbox.feature import FEATURE as OUTBOX
 from coordapp.outcomes.feature import FEATURE as OUTCOMES
@@ -36,6 +38,7 @@ from coordapp.verify.feature import FEATURE as VERIFY
 FEATURES: list[Feature] = [
     tasks.FEATURE,
     HEALTH,
+    MONITORING,
     AUTH,
     ADMIN,
     DIRECTORY,

@@ -92,7 +92,7 @@ LOGINS = {
 NOT_PAGES = {
     "static",
     "health.healthz",
-    "health.favicon",  # the site icon (an image)
+    "health.favicon",
     "agenda.download",
     "agenda.document_download",
     "agenda.rsvp_download",

@@ -202,6 +202,19 @@ SAMPLES = {
     "LETTERHEAD_NAME": ("Network 3", "LETTERHEAD_NAME", "Network 3"),
     "LETTERHEAD_ADDRESS": ("1 Street|Minsk", "LETTERHEAD_ADDRESS", "1 Street|Minsk"),
     "LETTERHEAD_LOGO": ("/logo3.png", "LETTERHEAD_LOGO", "/logo3.png"),
+    "INBOUND_IMAP_URL": (
+        "imaps://u:p@imap:993/INBOX",
+        "INBOUND_IMAP_URL",
+        "imaps://u:p@imap:993/INBOX",
+    ),
+    "INBOUND_ADDRESS": ("in@example.org", "INBOUND_ADDRESS", "in@example.org"),
+    "INBOUND_DELIMITER": ("-", "INBOUND_DELIMITER", "-"),
+    "INBOUND_SUBADDRESS": ("false", "INBOUND_SUBADDRESS", False),
+    "INBOUND_POLL_SECONDS": ("3", "INBOUND_POLL_SECONDS", 3),
+    "INBOUND_MAX_BYTES": ("3", "INBOUND_MAX_BYTES", 3),
+    "INBOUND_BATCH": ("3", "INBOUND_BATCH", 3),
+    "INBOUND_IMAP_TIMEOUT": ("3", "INBOUND_IMAP_TIMEOUT", 3.0),
+    "INBOUND_RETENTION_DAYS": ("3", "INBOUND_RETENTION_DAYS", 3),
 }
 
 

@@ -16,8 +16,8 @@ from coordapp.mail.mime import as_bytes, attachment_pending, build_message
 from coordapp.models import (
     Category,
     DocumentStatus,
-    GeneratedDocument,
     MessageKind,
+    NominationLetter,
     NominationRequest,
     OutgoingMessage,
     Role,
@@ -90,7 +90,7 @@ def render_one_letter(app, tmp_path):
         assert attachment_pending(mail)  # the email waits for its letter
 
         assert tasks.render_nomination_letter(document_id)() == "ready"
-        document = db.session.get(GeneratedDocument, document_id)
+        document = db.session.get(NominationLetter, document_id)
         return {
             "nomination": db.session.get(NominationRequest, nomination.id),
             "document": document,

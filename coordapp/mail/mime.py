@@ -36,7 +36,7 @@ from flask import current_app
 
 from coordapp.extensions import db
 from coordapp.mail import addresses
-from coordapp.models import DocumentStatus, GeneratedDocument, OutgoingMessage, utcnow
+from coordapp.models import DocumentStatus, OutgoingMessage, StoredDocument, utcnow
 
 # Written with SMTP line endings.
 POLICY = email.policy.compat32.clone(linesep="\r\n")
@@ -90,7 +90,7 @@ def attachment_pending(msg: OutgoingMessage) -> bool:
     if msg.document_id is None:
         return False
     status = db.session.scalar(
-        sa.select(GeneratedDocument.status).where(GeneratedDocument.id == msg.document_id)
+        sa.select(StoredDocument.status).where(StoredDocument.id == msg.document_id)
     )
     return status is DocumentStatus.PENDING
 
@@ -99,7 +99,7 @@ def _stored_attachment(msg: OutgoingMessage) -> Message | None:
     """The stored document the row names (a letter's PDF), if it is ready."""
     if msg.document_id is None:
         return None
-    document = db.session.get(GeneratedDocument, msg.document_id)
+    document = db.session.get(StoredDocument, msg.document_id)
     if document is None or document.status is not DocumentStatus.READY or not document.data:
         return None
     return _attachment(document.data, document.content_type, document.filename)

@@ -18,7 +18,12 @@ from coordapp.models.commitment import (
     CommitmentUpdate,
 )
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
-from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.document import (
+    DocumentStatus,
+    GeneratedDocument,
+    NominationLetter,
+    StoredDocument,
+)
 from coordapp.models.imports import PendingImport
 from coordapp.models.inbound import (
     INBOUND_KIND_LABELS,
@@ -48,6 +53,7 @@ from coordapp.models.meeting import (
     meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.monitoring import MetricCounter, WorkerHeartbeat
 from coordapp.models.nomination import DEFAULT_PLACES, NominationRequest
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
@@ -87,6 +93,7 @@ __all__ = [
     "PdfCheckStatus",
     "DocumentStatus",
     "GeneratedDocument",
+    "NominationLetter",
     "MinutesApproval",
     "MinutesDocument",
     "MinutesReturn",
@@ -119,7 +126,9 @@ __all__ = [
     "MessageKind",
     "MessageStatus",
     "OutgoingMessage",
+    "MetricCounter",
     "RateLimitHit",
+    "WorkerHeartbeat",
     "POLL_CHOICE_LABELS",
     "POLL_VISIBILITY_LABELS",
     "Poll",
@@ -131,6 +140,7 @@ __all__ = [
     "PollStatus",
     "PollVisibility",
     "ReportDocument",
+    "StoredDocument",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",

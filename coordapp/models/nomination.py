@@ -45,7 +45,7 @@ class NominationRequest(Base):
     letter_number: Mapped[str | None] = mapped_column(sa.String(50))
     # The official letter (PDF) the worker renders for this request.
     letter_document_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("generated_documents.id", ondelete="SET NULL")
+        sa.ForeignKey("stored_documents.id", ondelete="SET NULL")
     )
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -59,7 +59,7 @@ class NominationRequest(Base):
     organisation = relationship("Organisation")
     focal_point = relationship("Contact")
     nominees = relationship("Invitation", back_populates="nomination")
-    letter = relationship("GeneratedDocument")
+    letter = relationship("NominationLetter")
 
     def __repr__(self) -> str:
         return f"<NominationRequest {self.meeting_id}/{self.organisation_id}>"

@@ -78,7 +78,7 @@ class OutgoingMessage(Base):
     )
     # A stored document sent as an attachment (e.g. a nomination letter's PDF).
     document_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("generated_documents.id", ondelete="SET NULL")
+        sa.ForeignKey("stored_documents.id", ondelete="SET NULL")
     )
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus), default=MessageStatus.QUEUED

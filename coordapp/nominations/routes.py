@@ -20,9 +20,9 @@ from coordapp.invitations import service as invitations_service
 from coordapp.links import NOMINATION_PURPOSE, PersonalLink, nomination_url
 from coordapp.models import (
     DocumentStatus,
-    GeneratedDocument,
     Meeting,
     MeetingChair,
+    NominationLetter,
     NominationRequest,
     Organisation,
 )
@@ -158,13 +158,13 @@ def remind(meeting_id: int):
 def letter(meeting_id: int, nomination_id: int):
     """The organisation's official letter, as the worker rendered it."""
     document = db.session.scalar(
-        sa.select(GeneratedDocument)
-        .join(NominationRequest, NominationRequest.letter_document_id == GeneratedDocument.id)
+        sa.select(NominationLetter)
+        .join(NominationRequest, NominationRequest.letter_document_id == NominationLetter.id)
         .where(
             NominationRequest.id == nomination_id,
             NominationRequest.meeting_id == meeting_id,
         )
-        .options(undefer(GeneratedDocument.data))
+        .options(undefer(NominationLetter.data))
     )
     if document is None:
         abort(404, _("This letter does not exist."))

@@ -36,11 +36,11 @@ from coordapp.models import (
     Category,
     Contact,
     DocumentStatus,
-    GeneratedDocument,
     Invitation,
     InvitationStatus,
     Meeting,
     MeetingStatus,
+    NominationLetter,
     NominationRequest,
     Organisation,
     User,
@@ -192,7 +192,7 @@ def ask_to_nominate(
         # Multi-row INSERTs: asking 200 organisations is a few statements, not 200.
         result.letter_ids = list(
             db.session.scalars(
-                sa.insert(GeneratedDocument).returning(GeneratedDocument.id),
+                sa.insert(NominationLetter).returning(NominationLetter.id),
                 [
                     {
                         "kind": LETTER_KIND,

@@ -8,13 +8,12 @@ import sqlalchemy as sa
 
 from coordapp.extensions import db
 from coordapp.jobs import BULK, task
-from coordapp.models import GeneratedDocument, NominationRequest
+from coordapp.models import NominationLetter, NominationRequest
 from coordapp.nominations import letters
-from coordapp.nominations.service import LETTER_KIND
 from coordapp.pdf.stored import render_stored_pdf, renew_stalled_pdfs
 
 
-def _html(document: GeneratedDocument) -> str:
+def _html(document: NominationLetter) -> str:
     nomination_id = db.session.scalar(
         sa.select(NominationRequest.id).where(NominationRequest.letter_document_id == document.id)
     )
@@ -24,7 +23,7 @@ def _html(document: GeneratedDocument) -> str:
 @task(priority=BULK)
 def render_nomination_letter(document_id: int) -> str | None:
     """Render one organisation's letter and store the PDF; returns the status."""
-    return render_stored_pdf(GeneratedDocument, document_id, _html, job="render_nomination_letter")
+    return render_stored_pdf(NominationLetter, document_id, _html, job="render_nomination_letter")
 
 
 @task(priority=BULK)
@@ -38,11 +37,7 @@ def render_nomination_letters(document_ids: list[int]) -> int:
 
 def requeue_expired() -> list[int]:
     """Queue again the letters whose worker died (PENDING, lease expired). Commits."""
-    renewed = renew_stalled_pdfs(
-        GeneratedDocument,
-        GeneratedDocument.kind == LETTER_KIND,
-        job="render_nomination_letter",
-    )
+    renewed = renew_stalled_pdfs(NominationLetter, job="render_nomination_letter")
     for document_id in renewed:
         render_nomination_letter(document_id)
     return renewed
