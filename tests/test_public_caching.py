@@ -36,13 +36,16 @@ def _clients(app, asking=None):
 
 
 def test_the_feed_and_photo_never_set_a_cookie_whoever_asks(app, client):
-    world = build_world()
-    login_as(client, world.secretariat)
-    start(client, world.meeting)
-    save(client, world.meeting, photo=jpeg_with_gps(), photo_alt="A room")
-    assert publish(client, world.meeting).status_code == 302
-    slug = summary_for(world.meeting).slug
-    public_urls = [f"/outcomes/series/{world.series.id}/feed.atom", f"/outcomes/{slug}/photo"]
+    summary_world = build_world()
+    login_as(client, summary_world.secretariat)
+    start(client, summary_world.meeting)
+    save(client, summary_world.meeting, photo=jpeg_with_gps(), photo_alt="A room")
+    assert publish(client, summary_world.meeting).status_code == 302
+    slug = summary_for(summary_world.meeting).slug
+    public_urls = [
+        f"/outcomes/series/{summary_world.series.id}/feed.atom",
+        f"/outcomes/{slug}/photo",
+    ]
     for who, reader in _clients(app).items():
         for url in public_urls:
             response = reader.get(url)
