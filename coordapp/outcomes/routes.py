@@ -309,19 +309,15 @@ def photo(slug: str):
 @public
 def series(series_id: int):
     found = get_series_or_404(series_id)
-    return render_template(
-        "outcomes/series.html",
-        series=found,
-        entries=service.series_entries(found.id),
-        day=_day,
-    )
+    entries = _published_or_404(found)
+    return render_template("outcomes/series.html", series=found, entries=entries, day=_day)
 
 
 @bp.get("/outcomes/series/<id:series_id>/feed.atom")
 @public
 def feed(series_id: int):
     found = get_series_or_404(series_id)
-    entries = service.series_entries(found.id, limit=FEED_SIZE)
+    entries = _published_or_404(found, limit=FEED_SIZE)
     updated = max((e.version.published_at for e in entries), default=found.created_at)
     list_url = external_url("outcomes.series", series_id=found.id)
     xml = render_template(
@@ -340,6 +336,15 @@ def feed(series_id: int):
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _published_or_404(series, limit: int | None = None) -> list:
+    """The series' public summaries; 404 until it has published one, so that the public
+    pages do not list the names of series that published nothing."""
+    entries = service.series_entries(series.id, limit=limit)
+    if not entries and not service.series_ever_published(series.id):
+        abort(404, _("There is no public summary at this address."))
+    return entries
 
 
 def _feed_content(entry) -> str:

@@ -673,6 +673,19 @@ def series_entries(series_id: int, limit: int | None = None) -> list[PublicEntry
     return [PublicEntry(*row) for row in db.session.execute(query)]
 
 
+def series_ever_published(series_id: int) -> bool:
+    """Has the series published a summary, now or before (its public list and feed exist
+    from then on: a feed's readers get an empty feed rather than a 404 once all are taken
+    down)."""
+    return db.session.scalar(
+        sa.select(
+            sa.exists()
+            .where(OutcomeSummary.meeting_id == Meeting.id, Meeting.series_id == series_id)
+            .where(OutcomeSummary.status != SummaryStatus.DRAFT)
+        )
+    )
+
+
 def public_photo(slug: str) -> OutcomePhoto | None:
     entry, _gone = public_entry(slug)
     if entry is None or entry.version.photo_id is None:
