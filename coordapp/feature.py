@@ -10,11 +10,12 @@ signals, nothing registered behind the list's back.
     from flask_babel import lazy_gettext as _l
 
     from coordapp.feature import Feature, Section
-    from coordapp.polls import answer_routes, notifications, overview, reminders, routes
+    from coordapp.polls import notifications, overview, reminders, routes
+    from coordapp.polls.routes import answers
 
     FEATURE = Feature(
         name="polls",
-        blueprints=[routes.bp, answer_routes.bp],
+        blueprints=[routes.bp, answers.bp],
         emails=notifications.WRITERS,
         periodic_tasks=[reminders.send_due_poll_reminders_job],
         audit_labels={"polls.create": _l("Started a scheduling poll"), ...},
@@ -39,12 +40,22 @@ What each field means (all but `name` may be left out):
   the audit log (`audit.record("polls.create", …)`: codes are `<feature name>.<verb>`),
   translated into Russian and Belarusian like any message (translations/GLOSSARY.md).
   The audit log shows `audit.action_label(code)`.
+- `inbound_handlers`: what the feature does with email that arrives in the mailbox the app
+  reads (coordapp/inbound/): functions `handle(context) -> Outcome | None`, tried in the
+  list's order (features in theirs) until one returns an outcome; the inbound feature's
+  own handlers (bounces, auto-replies, a person's reply) come last.
 - `meeting_sections` / `rsvp_sections`: the parts of the meeting page (secretariat, chairs)
   and of an invitee's RSVP page that the feature owns, in the list's order. A `Section`
   names its template and, optionally, a loader the page's view calls before rendering:
   `load(meeting, viewer)` on the meeting page, `load(invitation)` on the RSVP page. The
   template is included with the page's context plus `data`, what the loader returned
   (None without a loader). Templates never query: the loader reads what they show.
+- `hooks`: `{hook: function}`, this feature's answer to a `Hook` a feature below it
+  declares. A feature may import only the features below it (pyproject.toml), so when
+  one needs work done by a feature above it, it declares a `Hook` and calls it; the
+  feature above answers it in its record. E.g. the approval workflow asks for the
+  minutes PDF through `approval.service.RENDER_PDF`, which `minutes_pdf` answers with
+  its rendering job: approval never imports the PDF code, which imports approval.
 """
 
 from __future__ import annotations
@@ -69,6 +80,23 @@ class Section:
     load: Callable[..., Any] | None = None
 
 
+class Hook:
+    """A call that a feature makes and exactly one installed feature answers (its
+    record's `hooks`). Declared by the feature that calls it, as a module constant."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        answers = [feature.hooks[self] for feature in installed() if self in feature.hooks]
+        if len(answers) != 1:
+            raise LookupError(f"{self!r} is answered by {len(answers)} features, not one")
+        return answers[0](*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Feature:
     """What one feature package contributes to the app (see the module's docstring)."""
@@ -79,8 +107,10 @@ class Feature:
     periodic_tasks: Sequence[Any] = ()
     sweeps: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     audit_labels: Mapping[str, Any] = field(default_factory=dict)
+    inbound_handlers: Sequence[Callable[..., Any]] = ()
     meeting_sections: Sequence[Section] = ()
     rsvp_sections: Sequence[Section] = ()
+    hooks: Mapping[Hook, Callable[..., Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,11 @@ def install(app: Flask, features: Sequence[Feature]) -> None:
 def installed() -> tuple[Feature, ...]:
     """The current app's features, in the list's order."""
     return current_app.extensions[_EXTENSION]
+
+
+def inbound_handlers() -> list[Callable[..., Any]]:
+    """Every feature's handlers of incoming email, in the features' order."""
+    return [handler for feature in installed() for handler in feature.inbound_handlers]
 
 
 def meeting_sections(meeting: Any, viewer: Any) -> list[ShownSection]:

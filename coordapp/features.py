@@ -20,6 +20,7 @@ from coordapp.commitments.feature import FEATURE as COMMITMENTS
 from coordapp.directory.feature import FEATURE as DIRECTORY
 from coordapp.feature import Feature
 from coordapp.health.feature import FEATURE as HEALTH
+from coordapp.inbound.feature import FEATURE as INBOUND
 from coordapp.invitations.feature import FEATURE as INVITATIONS
 from coordapp.meetings.feature import FEATURE as MEETINGS
 from coordapp.minutes.feature import FEATURE as MINUTES
@@ -52,4 +53,5 @@ FEATURES: list[Feature] = [
     MINUTES_PDF,
     OUTCOMES,
     REPORTS,
+    INBOUND,
 ]

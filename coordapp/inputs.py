@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 from wtforms import fields
 from wtforms import widgets as wtforms_widgets
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets.core import clean_key as _clean_key
 
@@ -148,6 +149,29 @@ class DateTimeLocalField(_Years, fields.DateTimeLocalField):
     """WTForms' DateTimeLocalField, for years MIN_YEAR to MAX_YEAR."""
 
 
+class _SelectWithPlaceholder(wtforms_widgets.Select):
+    """WTForms' Select; a required one starts with an empty option (HTML wants it: a
+    required select's first option is the "nothing chosen" one), selected until a value
+    is, so that nobody sends the first real choice without having chosen it."""
+
+    def __call__(self, field, **kwargs):
+        html = super().__call__(field, **kwargs)
+        required = kwargs.get("required", getattr(field.flags, "required", False))
+        if not required or self.multiple:
+            return html
+        first = html.find("<option")
+        if first != -1 and html.startswith('<option value=""', first):
+            return html
+        opening = html.index(">") + 1
+        return html[:opening] + Markup('<option value="">—</option>') + html[opening:]
+
+
+class SelectField(fields.SelectField):
+    """WTForms' SelectField; when required, an empty first option (_SelectWithPlaceholder)."""
+
+    widget = _SelectWithPlaceholder()
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something and needs only its CSRF token (delete, publish,
     prepare the PDF, send reminders…)."""
@@ -188,9 +212,23 @@ def _render_fields_faster() -> None:
     wtforms_widgets.html_params = html_params
 
 
+class _HiddenInputWithoutId(wtforms_widgets.HiddenInput):
+    """The CSRF token's hidden input, without the id "csrf_token": a page with several
+    forms would repeat it (an id must be unique; nothing points at this one)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(field, **kwargs)
+
+
+def _csrf_token_without_id() -> None:
+    CSRFTokenField.widget = _HiddenInputWithoutId()
+
+
 def register(app: Flask) -> None:
     app.before_request(refuse_characters_text_cannot_hold)
     _render_fields_faster()
+    _csrf_token_without_id()
 
 
 # A cell starting with one of these would run as a formula in a spreadsheet.

@@ -13,6 +13,8 @@ import base64
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -80,6 +82,17 @@ def external_url(endpoint: str, **values) -> str:
 
 
 # --- the personal links themselves -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    """A kind of personal link: the purpose its tokens are signed for, and what a wrong
+    one is told (may be lazy: translated only for a wrong link). The feature that owns
+    the page declares it; `coordapp.web.load_by_link` opens one."""
+
+    purpose: str
+    invalid_message: Any
+
 
 RSVP_PURPOSE = "rsvp"
 

@@ -123,6 +123,8 @@ ONLY_FOR = {
     # The report of a series: the secretariat and its chairs.
     "reports.show": {"chair", "secretariat", "admin"},
     "reports.document": {"chair", "secretariat", "admin"},
+    # The Inbox: the secretariat, and chairs (read-only, their meetings' mail).
+    "inbound.index": {"chair", "secretariat", "admin"},
 }
 # The pages photographed for a person to look at, as seen by these people.
 PHOTOGRAPHED = {"anonymous", "chair", "secretariat"}
@@ -142,6 +144,7 @@ MAIN_PAGES = {
     "mail.outbox",
     "outcomes.show",
     "outcomes.draft",
+    "inbound.index",
 }
 
 
@@ -258,6 +261,44 @@ def _build_world() -> dict[str, list]:
     waiting = verify_checks.start_check(b"%PDF-1.4\n", "waiting.pdf")
     db.session.commit()
     verify_checks.run_check(checked.id)
+    db.session.commit()
+
+    # Mail that came back (the Inbox, the meeting page's section): a person's reply, a
+    # proposed time, an out-of-office note, and a message that matches nothing.
+    from coordapp.models import InboundKind, InboundMessage
+
+    for uid, (kind, invitation, text) in enumerate(
+        [
+            (
+                InboundKind.PLAIN,
+                pending_answer,
+                "I will attend with a colleague from the ministry.",
+            ),
+            (InboundKind.COUNTER, pending_answer, None),
+            (InboundKind.AUTO_REPLY, accepted, "I am out of the office until Monday."),
+            (InboundKind.PLAIN, None, "Please remove me from your list."),
+        ],
+        start=1,
+    ):
+        db.session.add(
+            InboundMessage(
+                mailbox="INBOX",
+                uidvalidity=1,
+                uid=uid,
+                kind=kind,
+                folder="Processed" if invitation else "Needs attention",
+                reason=None if invitation else "matches no invitation",
+                from_address=invitation.contact.email if invitation else "someone@example.net",
+                from_name=invitation.contact.name if invitation else None,
+                subject="Re: Invitation",
+                text=text,
+                attachments=[{"name": "programme.pdf", "type": "application/pdf", "size": 1000}],
+                proposed_start=scheduled.starts_at + timedelta(days=1) if text is None else None,
+                proposed_end=scheduled.ends_at + timedelta(days=1) if text is None else None,
+                invitation_id=invitation.id if invitation else None,
+                meeting_id=scheduled.id if invitation else None,
+            )
+        )
     db.session.commit()
 
     # The held meeting's public summary, with a photo, published twice.

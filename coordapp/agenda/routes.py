@@ -27,13 +27,14 @@ from werkzeug.utils import secure_filename
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.agenda import service, uploads
 from coordapp.agenda.forms import CopyForm, ItemForm, MoveForm, UploadForm
-from coordapp.errors import render_error
+from coordapp.errors import render_error, wants_json
 from coordapp.extensions import db
 from coordapp.inputs import ConfirmForm
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
-from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404, wants_json
+from coordapp.web import get_meeting_or_404, load_by_link
 
 bp = Blueprint("agenda", __name__)
 
@@ -396,7 +397,7 @@ def download(attachment_id: int):
 @public
 def rsvp_download(token: str, attachment_id: int):
     # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))

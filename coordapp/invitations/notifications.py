@@ -22,10 +22,11 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
-from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar
 from coordapp.invitations.summary import answer_summary
 from coordapp.links import rsvp_url
 from coordapp.mail.compose import Email, render_email
@@ -96,15 +97,35 @@ def queue_invitation(invitation: Invitation) -> OutgoingMessage:
     return queue(INVITATION, _to(invitation))
 
 
-def queue_confirmation(invitation: Invitation) -> None:
+def queue_confirmation(invitation: Invitation, *, auto_replied: bool = False) -> None:
     """What was recorded, with the calendar for a yes or maybe. The answer is kept on
     the row: a later change of mind gets its own confirmation. One INSERT without the
-    unit of work (queue_many): every invitee answers, most within hours."""
-    queue_many(CONFIRMATION, [_to(invitation, status=invitation.status.value)])
+    unit of work (queue_many): every invitee answers, most within hours. `auto_replied`:
+    it answers an email (a calendar reply), so it says `Auto-Submitted: auto-replied`."""
+    facts = {"status": invitation.status.value}
+    if auto_replied:
+        facts["auto_replied"] = True
+    queue_many(CONFIRMATION, [_to(invitation, **facts)])
 
 
 def queue_waitlist_promotion(invitation: Invitation) -> OutgoingMessage:
     return queue(WAITLIST_PROMOTED, _to(invitation))
+
+
+# Why an answer sent by email was not recorded (coordapp/rsvp/inbound.py).
+NOT_RECORDED_REASONS = {
+    "withdrawn": _l("This invitation was withdrawn."),
+    "cancelled": _l("This meeting is cancelled."),
+    "over": _l("This meeting has taken place."),
+    "deadline": _l("The deadline for answers has passed."),
+    "delegated": _l("This invitation was handed on to a substitute."),
+}
+
+
+def queue_answer_not_recorded(invitation: Invitation, reason: str) -> OutgoingMessage:
+    """A short explanation to an invitee whose calendar answer came too late (or for a
+    cancelled meeting): `reason` is a key of NOT_RECORDED_REASONS."""
+    return queue(ANSWER_NOT_RECORDED, _to(invitation, reason=reason, auto_replied=True))
 
 
 def queue_reminder(invitation: Invitation, which: str) -> OutgoingMessage:
@@ -266,6 +287,8 @@ def _invitee_email(
         contact=contact,
         invitation=invitation,
         link=rsvp_url(invitation),
+        # Only who accepted sees the online link (an open door in every invitation).
+        online_url=invitation.visible_online_url,
         **context,
     )
 
@@ -287,6 +310,11 @@ def write_confirmation(row: OutgoingMessage) -> Email:
     )
 
 
+def write_answer_not_recorded(row: OutgoingMessage) -> Email:
+    reason = NOT_RECORDED_REASONS.get((row.params or {}).get("reason", ""))
+    return _invitee_email("answer_not_recorded", _invitation_of(row), reason=reason)
+
+
 def write_waitlist_promoted(row: OutgoingMessage) -> Email:
     return _invitee_email("waitlist_promoted", _invitation_of(row), calendar="REQUEST")
 
@@ -294,14 +322,17 @@ def write_waitlist_promoted(row: OutgoingMessage) -> Email:
 def write_update(row: OutgoingMessage) -> Email:
     params = row.params or {}
     before = params.get("before")
+    invitation = _invitation_of(row)
     return _invitee_email(
         "update",
-        _invitation_of(row),
+        invitation,
         calendar="REQUEST",
         before=PreviousSchedule.from_params(before) if before else None,
         time_changed=params.get("time_changed", False),
         venue_changed=params.get("venue_changed", False),
-        link_changed=params.get("link_changed", False),
+        # The link itself only for who accepted: the others hear of it when they do.
+        link_changed=params.get("link_changed", False)
+        and invitation.status == InvitationStatus.ACCEPTED,
     )
 
 
@@ -338,4 +369,16 @@ UPDATE = Writer("update", write_update, MessageKind.UPDATE)
 CANCELLATION = Writer("cancellation", write_cancellation, MessageKind.CANCELLATION)
 REMINDER = Writer("reminder", write_reminder, MessageKind.REMINDER)
 
-WRITERS = [INVITATION, CONFIRMATION, WAITLIST_PROMOTED, UPDATE, CANCELLATION, REMINDER]
+ANSWER_NOT_RECORDED = Writer(
+    "answer_not_recorded", write_answer_not_recorded, MessageKind.CONFIRMATION
+)
+
+WRITERS = [
+    INVITATION,
+    CONFIRMATION,
+    WAITLIST_PROMOTED,
+    UPDATE,
+    CANCELLATION,
+    REMINDER,
+    ANSWER_NOT_RECORDED,
+]

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -30,9 +31,19 @@ from coordapp.models import (
     Meeting,
     OutgoingMessage,
 )
-from coordapp.web import get_invitation_or_404, get_meeting_or_404
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("invitations", __name__)
+
+
+def _invitation_or_404(invitation_id: int) -> Invitation:
+    return get_or_404(
+        Invitation,
+        invitation_id,
+        *service.invitation_page_options(),
+        message=_l("This invitation does not exist."),
+    )
+
 
 PER_PAGE = 100
 
@@ -218,13 +229,13 @@ def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200
 @bp.get("/invitations/<id:invitation_id>")
 @secretariat_required
 def show(invitation_id: int):
-    return _render_invitation(get_invitation_or_404(invitation_id))
+    return _render_invitation(_invitation_or_404(invitation_id))
 
 
 def _refused(invitation: Invitation, message: str):
     db.session.rollback()
     flash(message, "error")
-    return _render_invitation(get_invitation_or_404(invitation.id), code=409)
+    return _render_invitation(_invitation_or_404(invitation.id), code=409)
 
 
 def _not_open_message(invitation: Invitation) -> str:
@@ -239,7 +250,7 @@ def _not_open_message(invitation: Invitation) -> str:
 @bp.post("/invitations/<id:invitation_id>/resend")
 @secretariat_required
 def resend(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -256,7 +267,7 @@ def resend(invitation_id: int):
 @bp.post("/invitations/<id:invitation_id>/withdraw")
 @secretariat_required
 def withdraw(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -277,7 +288,7 @@ def withdraw(invitation_id: int):
 @bp.post("/invitations/<id:invitation_id>/answer")
 @secretariat_required
 def answer(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     form = AnswerOnBehalfForm()
     if not form.validate_on_submit():
         flash(_("The answer was not recorded: please correct the fields marked below."), "error")

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 
 from coordapp import audit
@@ -72,9 +72,22 @@ def invitee_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         .order_by(Contact.name, Contact.id)
     )
     return (
-        [(c.id, f"{c.name} — {c.organisation.display_name}") for c in contacts],
+        [(c.id, _invitee_label(c)) for c in contacts],
         organisation_choices(),
     )
+
+
+def _invitee_label(contact: Contact) -> str:
+    """ "name — organisation", with a warning when the address bounced (coordapp/inbound)."""
+    label = f"{contact.name} — {contact.organisation.display_name}"
+    if contact.undeliverable_since is not None:
+        label += " — " + str(
+            _l(
+                "address undeliverable since %(date)s",
+                date=format_date(contact.undeliverable_since.date(), "d MMM y"),
+            )
+        )
+    return label
 
 
 def contacts_to_invite(
@@ -139,7 +152,7 @@ def resend_invitation(invitation: Invitation, *, by: User | None) -> OutgoingMes
     _check_open(invitation)
     message = queue_invitation(invitation)
     audit.record(
-        "invitation.resend",
+        "invitations.resend",
         invitation,
         meeting_id=invitation.meeting_id,
         note=invitation.contact.email,
@@ -155,7 +168,7 @@ def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     invitation.withdrawn_at = utcnow()
     answers.release_seat(invitation, by=by)
     audit.record(
-        "invitation.withdraw",
+        "invitations.withdraw",
         invitation,
         meeting_id=invitation.meeting_id,
         changes={"withdrawn_at": [None, invitation.withdrawn_at.isoformat()]},
@@ -182,7 +195,7 @@ def answer_on_behalf(
     except answers.AnswerError as error:
         raise InvitationError(str(error)) from error
     audit.record(
-        "invitation.answer_on_behalf",
+        "invitations.answer_on_behalf",
         invitation,
         meeting_id=invitation.meeting_id,
         changes={"status": [before.value, (recorded or status).value]},
@@ -445,3 +458,12 @@ def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) 
             ]
         )
     return out.getvalue()
+
+
+def invitation_page_options() -> tuple:
+    """What the secretariat's page of one invitation shows with it."""
+    return (
+        joinedload(Invitation.contact).joinedload(Contact.organisation),
+        joinedload(Invitation.meeting),
+        joinedload(Invitation.substitute).joinedload(Invitation.contact),
+    )

@@ -32,6 +32,7 @@ from io import BytesIO
 
 from flask import current_app
 
+from coordapp.mail import addresses
 from coordapp.models import OutgoingMessage, utcnow
 
 # Written with SMTP line endings.
@@ -113,8 +114,19 @@ def build_message(msg: OutgoingMessage, *, date: datetime | None = None) -> Mess
     message["Date"] = format_datetime(date or utcnow())
     # Fixed when queued: a retry carries the same id, so clients can drop a duplicate.
     message["Message-ID"] = msg.message_id
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = msg_auto_submitted(msg)
+    reply_to = addresses.invitation_address(msg.invitation_id) if msg.invitation_id else None
+    if reply_to:  # answers come back to the mailbox the app reads, to this invitation
+        message["Reply-To"] = _address(sender_name, reply_to)
     return message
+
+
+def msg_auto_submitted(msg: OutgoingMessage) -> str:
+    """RFC 3834: "auto-replied" for an answer to a message (a confirmation of a reply
+    sent from a calendar), "auto-generated" for everything else."""
+    if (msg.params or {}).get("auto_replied"):
+        return "auto-replied"
+    return "auto-generated"
 
 
 def as_bytes(message: Message) -> bytes:
@@ -124,6 +136,11 @@ def as_bytes(message: Message) -> bytes:
     return out.getvalue()
 
 
-def envelope_sender() -> str:
-    """The bare address of MAIL_DEFAULT_SENDER, for SMTP's MAIL FROM."""
+def envelope_sender(msg: OutgoingMessage | None = None) -> str:
+    """SMTP's MAIL FROM for `msg`: its own sub-address of INBOUND_ADDRESS (VERP: a
+    bounce names the message and so the recipient), else MAIL_DEFAULT_SENDER's address."""
+    if msg is not None and msg.id is not None:
+        verp = addresses.bounce_address(msg.id)
+        if verp:
+            return verp
     return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]

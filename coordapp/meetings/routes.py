@@ -33,9 +33,16 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.timefmt import local_datetime
-from coordapp.web import get_meeting_or_404, get_series_or_404
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("meetings", __name__)
+
+
+def _series_or_404(series_id: int) -> Series:
+    return get_or_404(
+        Series, series_id, *service.series_page_options(), message=_l("This series does not exist.")
+    )
+
 
 # What the button that moves a meeting to each status says.
 STATUS_ACTIONS = {
@@ -400,7 +407,7 @@ def series_list():
 @bp.get("/series/<id:series_id>")
 @secretariat_required
 def series_show(series_id: int):
-    series = get_series_or_404(series_id)
+    series = _series_or_404(series_id)
     meetings = db.session.scalars(
         sa.select(Meeting)
         .where(Meeting.series_id == series.id)
@@ -477,7 +484,7 @@ def series_new():
 @bp.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def series_edit(series_id: int):
-    series = get_series_or_404(series_id)
+    series = _series_or_404(series_id)
     form = SeriesForm(series_id=series.id)
     if request.method == "GET":
         form.name.data = series.name
@@ -491,6 +498,6 @@ def series_edit(series_id: int):
         if _save_series(form, series) is not None:
             flash(_("Series saved."), "success")
             return redirect(url_for("meetings.series_show", series_id=series.id))
-        series = get_series_or_404(series_id)
+        series = _series_or_404(series_id)
     code = 400 if request.method == "POST" else 200
     return render_template("meetings/series_form.html", form=form, series=series), code

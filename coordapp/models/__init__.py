@@ -20,17 +20,27 @@ from coordapp.models.commitment import (
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
 from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.imports import PendingImport
+from coordapp.models.inbound import (
+    INBOUND_KIND_LABELS,
+    InboundFolder,
+    InboundKind,
+    InboundMessage,
+)
 from coordapp.models.invitation import (
     ATTENDANCE_LABELS,
+    ATTENDANCE_MODE_LABELS,
     INVITATION_STATUS_LABELS,
     Attendance,
+    AttendanceMode,
     Invitation,
     InvitationStatus,
 )
 from coordapp.models.meeting import (
     ALLOWED_TRANSITIONS,
+    FORMAT_LABELS,
     Meeting,
     MeetingChair,
+    MeetingFormat,
     MeetingKind,
     MeetingStatus,
     Series,
@@ -38,6 +48,7 @@ from coordapp.models.meeting import (
     meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.nomination import DEFAULT_PLACES, NominationRequest
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
     OutcomePhoto,
@@ -64,6 +75,10 @@ from coordapp.models.user import LoginAttempt, LoginSession, Role, User
 from coordapp.models.verification import PdfCheck, PdfCheckStatus
 
 __all__ = [
+    "INBOUND_KIND_LABELS",
+    "InboundFolder",
+    "InboundKind",
+    "InboundMessage",
     "OutcomePhoto",
     "OutcomeSummary",
     "OutcomeSummaryVersion",
@@ -91,6 +106,12 @@ __all__ = [
     "MinutesVersion",
     "SDG_NAMES",
     "ATTENDANCE_LABELS",
+    "ATTENDANCE_MODE_LABELS",
+    "AttendanceMode",
+    "DEFAULT_PLACES",
+    "FORMAT_LABELS",
+    "MeetingFormat",
+    "NominationRequest",
     "Attendance",
     "INVITATION_STATUS_LABELS",
     "Invitation",

@@ -86,6 +86,9 @@ class OutgoingMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # A bounce came back for it after the relay accepted it (coordapp/inbound/).
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     meeting = relationship("Meeting")
     invitation = relationship("Invitation")

@@ -19,12 +19,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import defer, joinedload, load_only
-from wtforms import Form, SelectChoice, SelectField, SubmitField
+from wtforms import Form, SelectChoice, SubmitField
 
 from coordapp import audit
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import bounded_int
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.links import safe_next_url
 from coordapp.mail.delivery import retry_failed
 from coordapp.models import Meeting, MessageKind, MessageStatus, OutgoingMessage
@@ -160,7 +160,7 @@ def retry(message_id: int):
         flash(_("Only a message whose delivery failed can be sent again."), "error")
     elif retry_failed(msg):
         audit.record(
-            "mail.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
+            "outbox.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
         )
         db.session.commit()
         flash(_("The message to %(email)s is queued again.", email=msg.to_email), "success")

@@ -15,21 +15,22 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
-from coordapp.i18n import current_locale, language_menu, languages, native_name
+from coordapp.i18n import language_menu, languages, native_name
 from coordapp.inputs import ConfirmForm
 from coordapp.links import external_url
-from coordapp.models import OutcomePhoto
+from coordapp.meetings.service import series_page_options
+from coordapp.models import OutcomePhoto, Series
 from coordapp.outcomes import service
 from coordapp.outcomes.forms import EditForm, StartForm
-from coordapp.timefmt import in_zone
-from coordapp.web import get_meeting_or_404, get_series_or_404
+from coordapp.timefmt import in_zone, local_day
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("outcomes", __name__)
 
@@ -308,7 +309,9 @@ def photo(slug: str):
 @bp.get("/outcomes/series/<id:series_id>")
 @public
 def series(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     entries = _published_or_404(found)
     return render_template("outcomes/series.html", series=found, entries=entries, day=_day)
 
@@ -316,7 +319,9 @@ def series(series_id: int):
 @bp.get("/outcomes/series/<id:series_id>/feed.atom")
 @public
 def feed(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     entries = _published_or_404(found, limit=FEED_SIZE)
     updated = max((e.version.published_at for e in entries), default=found.created_at)
     list_url = external_url("outcomes.series", series_id=found.id)
@@ -362,6 +367,4 @@ def _day(moment, tz_name: str) -> str:
     """A date as the reader's language writes it, on the meeting's wall clock."""
     if moment is None:
         return ""
-    # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
-    pattern = "d MMMM y" if current_locale().language == "en" else "long"
-    return format_date(in_zone(moment, tz_name).date(), pattern)
+    return local_day(in_zone(moment, tz_name), full_month=True)

@@ -34,7 +34,7 @@ bp = Blueprint("polls", __name__)
 
 
 def _results_url(meeting: Meeting) -> str:
-    """The results page's address (poll_results, coordapp/polls/results_routes.py)."""
+    """The results page's address (poll_results, coordapp/polls/routes/results.py)."""
     return url_for("poll_results.show", meeting_id=meeting.id)
 
 

@@ -1,0 +1,1 @@
+"""Answers that arrive by email: calendar replies, bounces, auto-replies, plain replies."""
