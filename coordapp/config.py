@@ -87,8 +87,15 @@ def from_environment(instance_path: str) -> dict:
         "LANGUAGES": list(LANGUAGES),
         "BABEL_DEFAULT_LOCALE": _default_language(),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        # Login throttling: failures allowed in the window before refusing.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        # Login throttling: failures allowed in the window before refusing, for one
+        # account from one address; for one account from all addresses together (much
+        # higher: whoever knows an address must not keep its owner out); per address.
+        "LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT", 5)
+        ),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)
+        ),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 20)),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 900)),
         # How many reverse proxies sit in front of the app (0: none, trust no headers).
