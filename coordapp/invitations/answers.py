@@ -51,6 +51,7 @@ from coordapp.models.locking import (
     SHARED,
     already_locked,
     lock_for_writing,
+    lock_row,
     note_locked,
     take_turns,
 )
@@ -146,22 +147,6 @@ def _lock_meeting(meeting_id: int) -> Meeting:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-
-
-def _lock_invitation(invitation: Invitation) -> None:
-    """Lock the invitation row until commit (after its meeting: the order every change to
-    both takes) and read it afresh, unless its loader already did (the RSVP page's
-    answer: coordapp/invitations/links.py). A change decided on what the row held then is
-    applied whole, after any other change in progress, never mixed with it."""
-    if invitation.id is None or already_locked(db.session, Invitation, invitation.id):
-        return
-    db.session.execute(
-        db.select(Invitation)
-        .where(Invitation.id == invitation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    note_locked(db.session, invitation, EXCLUSIVE)
 
 
 def takes_seat(status: InvitationStatus, mode: AttendanceMode | None) -> bool:
@@ -280,7 +265,8 @@ def record_answer(
     if status not in ANSWERS:
         raise AnswerError(str(_l("Choose accept, tentative or decline.")))
     meeting = _lock_meeting(invitation.meeting_id)
-    _lock_invitation(invitation)
+    # Read afresh, locked (unless its loader did: coordapp/invitations/links.py).
+    lock_row(db.session, invitation)
     _check_can_answer(invitation, recorded_by)
     before = audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
     previous = invitation.status
