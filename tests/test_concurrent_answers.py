@@ -11,10 +11,12 @@ Where each "read, decide, write" on a shared row is made whole:
   so its status is always its latest update's.
 - Agenda item edits: the item row locked and re-read (agenda.update_item).
 - Every one of these goes through models/locking.lock_row.
-- Already whole before: poll answers (the respondent row locked and re-read,
-  polls/service.py); minutes and summary drafts (a lock_version: a save from a stale
-  form is refused, tests/test_minutes.py and test_outcomes.py); approvals (the
-  version row locked, approval/service.py; tests/test_approval.py).
+- Already whole before: poll answers (the respondent row locked FOR UPDATE and re-read,
+  polls/service.py); minutes drafts (an UPDATE ... WHERE lock_version = the form's: a
+  save from a stale form is refused, minutes/service.py); summary drafts (the meeting
+  row locked, then the form's lock_version checked, outcomes/service.py); approval and
+  return (the version moves by a conditional UPDATE, and one approval per chair is a
+  unique constraint, approval/service.py).
 """
 
 from __future__ import annotations
