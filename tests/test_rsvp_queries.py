@@ -102,9 +102,8 @@ def test_the_rsvp_page_reads_only_the_columns_it_shows(client):
     columns = re.split(r"\sFROM\s", invitation_query)[0]
     # Nothing about the chairs' accounts but their names; none of the invitation's
     # bookkeeping (reminders, attendance, who invited); no substitute's invitation.
-    # (The hybrid meeting's attendance_mode is shown: "in person" or "online".)
     for column in ("password_hash", "reminders_sent", "attendance", "invited_by_id", "link_id"):
-        assert not re.search(rf"\b{column}\b", columns), column
+        assert not re.search(rf"\b{column}\b", columns), column  # attendance_mode is shown
     assert "invitations_1" not in invitation_query  # the substitute is not joined
 
 
