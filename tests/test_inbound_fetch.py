@@ -297,9 +297,10 @@ def test_counter_is_kept_for_the_secretariat_and_refresh_sends_the_invitation_ag
     )
 
 
-def test_a_message_seen_again_does_nothing_and_is_only_moved(imap, invitation):
+def test_a_message_seen_again_does_nothing_and_is_only_moved(app, imap, invitation):
     """A worker killed after recording a message but before moving it: the next run
-    moves it and records nothing again."""
+    (once the grace for the worker that recorded it is over) moves it and records nothing
+    again."""
     to = addresses.invitation_address(invitation.id)
     imap.append(shaped.outlook("ana@example.org", to, _reply(invitation)))
     connection = imap.connect()
@@ -310,6 +311,11 @@ def test_a_message_seen_again_does_nothing_and_is_only_moved(imap, invitation):
     assert process_message("INBOX", uidvalidity, 1, data[0][1]) is not None
     assert process_message("INBOX", uidvalidity, 1, data[0][1]) is None
 
+    summary = _fetch()  # within the grace: the recording worker may still move it
+    assert (summary.processed, summary.skipped) == (0, 1)
+    assert imap.count("INBOX") == 1 and imap.count("Processed") == 0
+
+    app.config["INBOUND_MOVE_GRACE_SECONDS"] = 0
     summary = _fetch()
 
     assert (summary.processed, summary.skipped) == (0, 1)

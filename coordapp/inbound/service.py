@@ -24,6 +24,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from coordapp import feature
 from coordapp.extensions import db
@@ -43,18 +44,25 @@ from coordapp.models import (
 log = logging.getLogger(__name__)
 
 
-def already_processed(mailbox: str, uidvalidity: int, uids: list[int]) -> dict[int, str]:
-    """Of `uids`, those already recorded, with the folder each belongs in."""
+def already_processed(
+    mailbox: str, uidvalidity: int, uids: list[int]
+) -> dict[int, tuple[str, bool]]:
+    """Of `uids`, those already recorded: {uid: (folder, left behind)}. "Left behind":
+    recorded more than INBOUND_MOVE_GRACE_SECONDS ago yet still in the mailbox, so the
+    worker that recorded it died before moving it; a fresher one is being moved by the
+    worker that just recorded it (two moves of one message could copy it twice)."""
     if not uids:
         return {}
+    grace = timedelta(seconds=current_app.config.get("INBOUND_MOVE_GRACE_SECONDS", 120))
+    cutoff = utcnow() - grace
     rows = db.session.execute(
-        sa.select(InboundMessage.uid, InboundMessage.folder).where(
+        sa.select(InboundMessage.uid, InboundMessage.folder, InboundMessage.received_at).where(
             InboundMessage.mailbox == mailbox,
             InboundMessage.uidvalidity == uidvalidity,
             InboundMessage.uid.in_(uids),
         )
     )
-    return {uid: folder for uid, folder in rows}
+    return {uid: (folder, received_at <= cutoff) for uid, folder, received_at in rows}
 
 
 def _context(mail: Mail) -> Context:
@@ -64,10 +72,15 @@ def _context(mail: Mail) -> Context:
         if found is None:
             continue
         if found.kind == addresses.INVITATION and context.invitation is None:
-            context.invitation = db.session.get(Invitation, found.id)
+            # With what every handler reads of it: one query.
+            context.invitation = db.session.scalar(
+                sa.select(Invitation)
+                .where(Invitation.id == found.id)
+                .options(joinedload(Invitation.contact), joinedload(Invitation.meeting))
+            )
         elif found.kind == addresses.MESSAGE and context.outgoing is None:
             context.outgoing = db.session.get(OutgoingMessage, found.id)
-    if mail.answers_to:
+    if mail.answers_to and context.invitation is None and context.outgoing is None:
         context.answered = db.session.scalar(
             sa.select(OutgoingMessage)
             .where(OutgoingMessage.message_id.in_(mail.answers_to[-20:]))
@@ -99,9 +112,10 @@ def _new_row(mailbox: str, uidvalidity: int, uid: int) -> InboundMessage | None:
         folder=InboundFolder.NEEDS_ATTENTION.value,
         received_at=utcnow(),
     )
+    # The transaction's first statement: on a duplicate, rolling it all back loses nothing.
+    db.session.add(row)
     try:
-        with db.session.begin_nested():
-            db.session.add(row)
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return None
