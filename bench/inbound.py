@@ -97,7 +97,8 @@ def _messages(invitations, outgoing_ids) -> list[bytes]:
         n = len(messages)
         junk = [
             b"\x00\xff junk " + str(n).encode(),
-            f"Message-ID: <junk{n}@x>\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n".encode(),
+            f"Message-ID: <junk{n}@x>\r\nContent-Type: multipart/mixed; boundary=x\r\n"
+            "\r\n--x\r\n".encode(),
             shaped.outlook("x@example.net", INBOUND, "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\n"),
         ]
         messages.append(junk[n % 3])
