@@ -12,8 +12,8 @@ commit but before moving the message leaves it in the mailbox; the next run find
 recorded and only moves it.
 
 A handler that fails (any exception) or holds the message for the secretariat changes
-nothing: its work is rolled back to a savepoint, and the message is recorded as needing
-attention with the reason.
+nothing: the transaction is rolled back, and the message recorded (again first) as
+needing attention with the reason.
 """
 
 from __future__ import annotations
@@ -129,33 +129,36 @@ def process_message(mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> Inb
     if row is None:
         return None
     mail = read(raw)
-    _describe(row, mail)
     if mail.problem is not None:
         outcome = Outcome(InboundKind.UNREADABLE, needs_attention=True, reason=mail.problem)
     else:
         outcome = _run_handlers(mail)
+    if outcome.needs_attention:
+        # Held for the secretariat (or a handler failed): nothing it did stays. Rolling
+        # back the whole transaction costs less than a savepoint around every message.
+        invitation = outcome.invitation
+        outcome.invitation_id = invitation.id if invitation is not None else None
+        outcome.invitation = None
+        db.session.rollback()
+        row = _new_row(mailbox, uidvalidity, uid)
+        if row is None:
+            return None
+    _describe(row, mail)
     _apply(row, mail, outcome)
     db.session.commit()
     return row
 
 
 def _run_handlers(mail: Mail) -> Outcome:
-    savepoint = db.session.begin_nested()
     try:
-        outcome = _dispatch(_context(mail))
+        return _dispatch(_context(mail))
     except Exception as error:  # noqa: BLE001  (hostile input must not stop the batch)
-        savepoint.rollback()
         log.warning("inbound message could not be handled", exc_info=True)
         return Outcome(
             InboundKind.UNREADABLE,
             needs_attention=True,
             reason=f"could not be handled: {type(error).__name__}: {str(error)[:300]}",
         )
-    if outcome.needs_attention:
-        savepoint.rollback()  # held for the secretariat: nothing acted on
-    else:
-        savepoint.commit()
-    return outcome
 
 
 def _describe(row: InboundMessage, mail: Mail) -> None:
@@ -172,9 +175,14 @@ def _apply(row: InboundMessage, mail: Mail, outcome: Outcome) -> None:
     ).value
     row.reason = outcome.reason
     invitation = outcome.invitation
-    if invitation is not None and invitation in db.session and invitation.id is not None:
+    if invitation is not None and invitation.id is not None:
         row.invitation_id = invitation.id
         row.meeting_id = invitation.meeting_id
+    elif outcome.invitation_id is not None:
+        row.invitation_id = outcome.invitation_id
+        row.meeting_id = db.session.scalar(
+            sa.select(Invitation.meeting_id).where(Invitation.id == outcome.invitation_id)
+        )
     row.outgoing_message_id = outcome.outgoing_message_id
     row.proposed_start = outcome.proposed_start
     row.proposed_end = outcome.proposed_end
