@@ -15,6 +15,7 @@ Last line: processed=… duplicates=0 seconds=…
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from coordapp import create_app  # noqa: E402
 from coordapp.extensions import db  # noqa: E402
 
 MESSAGES = int(os.environ.get("MESSAGES", 1000))
+WORKERS = int(os.environ.get("WORKERS", 2))
 INBOUND = "meetings@network.example.org"
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 
@@ -186,11 +188,13 @@ def main() -> None:
         started = time.perf_counter()
         workers = [
             subprocess.Popen([sys.executable, __file__, "--worker", url, box.url], cwd=str(ROOT))
-            for _ in range(2)
+            for _ in range(WORKERS)
         ]
         for process in workers:
             process.wait(timeout=600)
         seconds = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime
 
         with app.app_context():
             processed = db.session.scalar(sa.select(sa.func.count(InboundMessage.id)))
@@ -223,6 +227,9 @@ def main() -> None:
             f"left_in_inbox={left} processed_folder={box.count('Processed')} "
             f"needs_attention_folder={box.count('Needs attention')}"
         )
+        # The workers' own CPU time: what the figure would be on an idle machine's two
+        # cores, roughly (seconds is wall-clock time, shared with whatever else runs).
+        print(f"load_average={os.getloadavg()[0]:.1f} worker_cpu_seconds={cpu:.1f}")
         print(f"processed={processed} duplicates={twice + answers_twice} seconds={seconds:.1f}")
         if processed != len(messages) or twice or answers_twice or left:
             sys.exit(1)
