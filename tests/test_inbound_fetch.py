@@ -357,3 +357,47 @@ def test_flask_inbound_fetch_without_settings_says_so(app):
     result = app.test_cli_runner().invoke(args=["inbound", "fetch"])
     assert result.exit_code != 0
     assert "INBOUND_IMAP_URL" in result.output
+
+
+def test_a_reply_for_a_cancelled_meeting_is_not_recorded_and_the_invitee_is_told(imap, invitation):
+    from coordapp.models import MeetingStatus
+
+    invitation.meeting.status = MeetingStatus.CANCELLED
+    db.session.commit()
+    to = addresses.invitation_address(invitation.id)
+    imap.append(shaped.gmail("ana@example.org", to, _reply(invitation)))
+
+    _fetch()
+
+    assert invitation.status == InvitationStatus.PENDING
+    told = db.session.scalar(
+        sa.select(OutgoingMessage).where(OutgoingMessage.writer == "answer_not_recorded")
+    )
+    assert told.params["reason"] == "cancelled"
+
+
+def test_an_automatic_calendar_reply_is_recorded_but_never_answered(imap, invitation):
+    to = addresses.invitation_address(invitation.id)
+    raw = shaped.outlook("ana@example.org", to, _reply(invitation, "TENTATIVE"))
+    raw = raw.replace(
+        b"MIME-Version: 1.0\r\n", b"MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n", 1
+    )
+    imap.append(raw)
+
+    _fetch()
+
+    assert invitation.status == InvitationStatus.TENTATIVE
+    assert not db.session.scalar(sa.select(sa.func.count(OutgoingMessage.id)))
+
+
+def test_the_confirmation_of_a_calendar_answer_says_auto_replied(imap, invitation, smtp_server):
+    from coordapp.mail.delivery import deliver_due_messages
+
+    to = addresses.invitation_address(invitation.id)
+    imap.append(shaped.outlook("ana@example.org", to, _reply(invitation)))
+    _fetch()
+
+    deliver_due_messages()
+
+    [confirmation] = smtp_server.to("ana@example.org")
+    assert confirmation["Auto-Submitted"] == "auto-replied"
