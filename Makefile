@@ -18,7 +18,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# Requirements and the compiled translations (without them every page is in English).
+install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev
 
 translations: $(VENV)/.installed

@@ -527,11 +527,11 @@ def check_app_answers(app) -> list[str]:
         answers = count(
             db.select(db.func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action == "invitation.answer")
+            .where(AuditEvent.action == "invitations.answer")
         )
         answered = count(
             db.select(db.func.count(db.distinct(AuditEvent.object_id))).where(
-                AuditEvent.action == "invitation.answer"
+                AuditEvent.action == "invitations.answer"
             )
         )
         confirmations = count(

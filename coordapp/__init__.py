@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import gc
 import os
+import warnings
 from pathlib import Path
 
+from cryptography.utils import CryptographyDeprecationWarning
 from dotenv import load_dotenv
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Written into backups beside the schema revision (coordapp/backup.py).
+__version__ = "2026.12"
+
+# pyHanko imports cryptography's DSA classes (it never signs with DSA; we use RSA), which
+# warns on every start of every command. Exactly that warning from pyHanko, nothing else.
+warnings.filterwarnings(
+    "ignore",
+    message="DSA is deprecated",
+    category=CryptographyDeprecationWarning,
+    module=r"pyhanko\.",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -62,9 +75,11 @@ def create_app(config: dict | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
+    i18n.check_catalogues(app, PROJECT_ROOT / "translations")
     login_manager.init_app(app)
     _configure_login(app)
 
+    inputs.register_url_converters(app)
     # Every feature plugs in here (blueprints, email writers, audit labels…): one list.
     from coordapp.features import FEATURES
 
@@ -103,6 +118,7 @@ def serving(app: Flask) -> Flask:
 
 
 def _configure_login(app: Flask) -> None:
+    from flask import g
     from flask_babel import lazy_gettext as _l
 
     from coordapp import i18n
@@ -117,6 +133,8 @@ def _configure_login(app: Flask) -> None:
     def load_user(login_token: str):
         # The "user id" in the session and remember cookies is a login session's token:
         # it stops working once the server ends that session (logout, password change…).
+        if g.get("database_unavailable"):  # set by errors.database_unavailable
+            return None
         user = sessions.user_for_token(login_token)
         if user is not None:
             i18n.note_user_language(user.language)

@@ -1,4 +1,8 @@
-"""Configuration read from environment variables (and a `.env` file, if present)."""
+"""Configuration read from environment variables (and a `.env` file, if present).
+
+The one place the app reads its settings from the environment: everything else reads
+`app.config`. Every variable of the README's table (Production) is read here
+(tests/test_config.py walks the table)."""
 
 from __future__ import annotations
 
@@ -129,18 +133,21 @@ def from_environment(instance_path: str) -> dict:
         "SIGNING_CA_CERT_FILE": os.environ.get("SIGNING_CA_CERT_FILE") or None,
         "SIGNING_CA_KEY_FILE": os.environ.get("SIGNING_CA_KEY_FILE") or None,
         "SIGNING_CA_KEY_PASSPHRASE": os.environ.get("SIGNING_CA_KEY_PASSPHRASE") or None,
+        # PEM file of further CAs a chair's own certificate (and /verify) may chain to.
+        "SIGNING_TRUSTED_CA_FILE": os.environ.get("SIGNING_TRUSTED_CA_FILE") or None,
         "SIGNING_STAMP_FONT": os.environ.get(
             "SIGNING_STAMP_FONT",
             str(
                 Path(__file__).resolve().parent.parent / "static" / "fonts" / "DejaVuSans-stamp.ttf"
             ),
         ),
-        # Background jobs on documents and approvals hold a lease this long; a PENDING
-        # job whose lease expired (its worker died) is queued again and may be retried.
-        "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", 600)),
-        # Tests only: a job that took its work waits while this file exists (so a test
-        # can kill the worker mid-job). Never set in a deployment.
-        "TEST_HOLD_JOBS_FILE": os.environ.get("TEST_HOLD_JOBS_FILE") or None,
+        # /verify checks an upload in a child process of the worker, within these bounds.
+        "VERIFY_CPU_SECONDS": int(os.environ.get("VERIFY_CPU_SECONDS", 10)),
+        "VERIFY_MEMORY_MB": int(os.environ.get("VERIFY_MEMORY_MB", 1024)),
+        # Background jobs (renders, signatures, /verify checks, mail runs) hold a lease
+        # this long, renewed every quarter of it while they run (coordapp/jobs.py); a
+        # job whose lease expired (its worker died) is queued again within ~10 s more.
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", 20)),
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),

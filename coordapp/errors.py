@@ -43,9 +43,11 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, message: str | None = None):
+def render_error(code: int, message: str | None = None, **context):
     return (
-        render_template("errors/error.html", code=code, message=message or MESSAGES.get(code, "")),
+        render_template(
+            "errors/error.html", code=code, message=message or MESSAGES.get(code, ""), **context
+        ),
         code,
     )
 
@@ -92,13 +94,16 @@ def database_unavailable(error: Exception):
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone: nothing to roll back
         pass
-    # The page's header shows who is logged in, which would ask the database again.
-    g._login_user = login_manager.anonymous_user()
+    # The page's header shows who is logged in, which would ask the database again: the
+    # user loader answers "nobody" from now on (coordapp/__init__.py), and the page is
+    # shown to nobody, even if a user was loaded before the database went away.
+    g.database_unavailable = True
     if wants_json():
         response = jsonify(ok=False, message=str(MESSAGES[503]))
         response.status_code = 503
     else:
-        response = current_app.make_response(render_error(503))
+        nobody = login_manager.anonymous_user()
+        response = current_app.make_response(render_error(503, current_user=nobody))
     response.headers["Retry-After"] = "30"
     return response
 

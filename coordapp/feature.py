@@ -10,11 +10,12 @@ signals, nothing registered behind the list's back.
     from flask_babel import lazy_gettext as _l
 
     from coordapp.feature import Feature, Section
-    from coordapp.polls import answer_routes, notifications, overview, reminders, routes
+    from coordapp.polls import notifications, overview, reminders, routes
+    from coordapp.polls.routes import answers
 
     FEATURE = Feature(
         name="polls",
-        blueprints=[routes.bp, answer_routes.bp],
+        blueprints=[routes.bp, answers.bp],
         emails=notifications.WRITERS,
         periodic_tasks=[reminders.send_due_poll_reminders_job],
         audit_labels={"polls.create": _l("Started a scheduling poll"), ...},
@@ -49,6 +50,12 @@ What each field means (all but `name` may be left out):
   `load(meeting, viewer)` on the meeting page, `load(invitation)` on the RSVP page. The
   template is included with the page's context plus `data`, what the loader returned
   (None without a loader). Templates never query: the loader reads what they show.
+- `hooks`: `{hook: function}`, this feature's answer to a `Hook` a feature below it
+  declares. A feature may import only the features below it (pyproject.toml), so when
+  one needs work done by a feature above it, it declares a `Hook` and calls it; the
+  feature above answers it in its record. E.g. the approval workflow asks for the
+  minutes PDF through `approval.service.RENDER_PDF`, which `minutes_pdf` answers with
+  its rendering job: approval never imports the PDF code, which imports approval.
 """
 
 from __future__ import annotations
@@ -73,6 +80,23 @@ class Section:
     load: Callable[..., Any] | None = None
 
 
+class Hook:
+    """A call that a feature makes and exactly one installed feature answers (its
+    record's `hooks`). Declared by the feature that calls it, as a module constant."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        answers = [feature.hooks[self] for feature in installed() if self in feature.hooks]
+        if len(answers) != 1:
+            raise LookupError(f"{self!r} is answered by {len(answers)} features, not one")
+        return answers[0](*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class Feature:
     """What one feature package contributes to the app (see the module's docstring)."""
@@ -86,6 +110,7 @@ class Feature:
     inbound_handlers: Sequence[Callable[..., Any]] = ()
     meeting_sections: Sequence[Section] = ()
     rsvp_sections: Sequence[Section] = ()
+    hooks: Mapping[Hook, Callable[..., Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import get_timezone_location
@@ -24,6 +25,9 @@ from flask_login import current_user
 # English keeps the app's own style, "Thu 4 Mar 2027, 10:00 (Europe/Minsk)"; the other
 # languages use their CLDR patterns: «чт, 4 мар. 2027 г., 10:00 (Минск)».
 ENGLISH_PATTERN = "EEE d MMM y, HH:mm"
+# Languages whose abbreviated months read oddly in official text («6 сту 2027»): they
+# always write the month in full («6 студзеня 2027 г.»).
+FULL_MONTHS = {"be"}
 
 # The session keeps the language chosen on at most this many personal links (the cookie
 # stays small; a link beyond them falls back to its contact's language).
@@ -63,11 +67,25 @@ def current_locale() -> Locale:
     return get_locale() or Locale.parse(default_language() if has_app_context() else "en")
 
 
+def _month(locale: Locale, full: bool) -> str:
+    return "MMMM" if full or locale.language in FULL_MONTHS else "MMM"
+
+
+def date_pattern(locale: Locale, *, full_month: bool = False) -> str:
+    """A day: "6 Jan 2027", «6 янв. 2027 г.», «6 студзеня 2027 г.»; `full_month` where
+    the date stands alone in a sentence or a heading ("6 January 2027")."""
+    month = _month(locale, full_month)
+    if locale.language == "en":
+        return f"d {month} y"
+    return locale.datetime_skeletons[f"y{month}d"].pattern
+
+
 def datetime_pattern(locale: Locale, *, weekday: bool = True) -> str:
-    """Day, short month, year and 24-hour time, as `locale` writes them."""
+    """Day, month, year and 24-hour time, as `locale` writes them."""
     if locale.language == "en":
         return ENGLISH_PATTERN if weekday else ENGLISH_PATTERN[4:]
-    day = locale.datetime_skeletons["yMMMEd" if weekday else "yMMMd"].pattern
+    month = _month(locale, False)
+    day = locale.datetime_skeletons[f"y{month}Ed" if weekday else f"y{month}d"].pattern
     time = locale.datetime_skeletons["Hm"].pattern
     return locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", time)
 
@@ -82,6 +100,38 @@ def zone_name(tz_name: str, locale: Locale | None = None) -> str:
         return get_timezone_location(tz_name, locale=locale, return_city=True) or tz_name
     except (LookupError, ValueError):
         return tz_name
+
+
+def stale_catalogues(translations_dir: Path, codes: list[str]) -> list[str]:
+    """What is wrong with the compiled catalogues of the languages `codes`: a `.po` without
+    its `.mo`, or a `.mo` older than its `.po`. Without them, Babel silently speaks
+    English (around dates in the reader's language)."""
+    problems = []
+    for code in codes:
+        folder = translations_dir / code / "LC_MESSAGES"
+        po, mo = folder / "messages.po", folder / "messages.mo"
+        if not po.exists():
+            problems.append(f"{code}: no catalogue {po}")
+        elif not mo.exists():
+            problems.append(f"{code}: {mo.name} was never compiled")
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            problems.append(f"{code}: {mo.name} is older than {po.name}")
+    return problems
+
+
+def check_catalogues(app: Flask, translations_dir: Path) -> None:
+    """Refuse to start in production (warn loudly elsewhere) when a language the app
+    offers would be served from a missing or outdated compiled catalogue."""
+    problems = stale_catalogues(translations_dir, list(app.config["LANGUAGES"]))
+    if not problems:
+        return
+    message = (
+        f"The translations are not compiled ({'; '.join(problems)}): run "
+        "`pybabel compile -d translations` (`make install` does it)"
+    )
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError(message)
+    app.logger.warning("%s. Until then pages and emails are in English.", message)
 
 
 def select_locale() -> str | None:
@@ -136,19 +186,14 @@ def use_link_language(token: str, preferred: str | None) -> None:
 
 
 def _translations():
-    """flask_babel.get_translations(), remembered with the locale it was for: Flask-Babel
-    looks `g` up four times and rebuilds its cache key on every call, some fifty times
-    per page. A new locale (refresh, force_locale) is a new Locale object: looked up
-    afresh."""
-    try:
-        babel_context = g._flask_babel
-        locale = babel_context.babel_locale
-    except AttributeError:  # no locale chosen yet in this context
-        return get_translations()
-    remembered = getattr(babel_context, "coordapp_translations", None)
+    """flask_babel.get_translations(), remembered in `g` with the locale it was for:
+    Flask-Babel rebuilds its cache key on every call, some fifty times per page. A new
+    locale (refresh, force_locale) is a new Locale object: looked up afresh."""
+    locale = get_locale()
+    remembered = g.get("coordapp_translations")
     if remembered is None or remembered[0] is not locale:
         remembered = (locale, get_translations())
-        babel_context.coordapp_translations = remembered
+        g.coordapp_translations = remembered
     return remembered[1]
 
 

@@ -1,10 +1,14 @@
 """What a request may carry, checked once, before any view: a clear 400, never a 500.
 
-- No control characters (a NUL byte, an escape…) in any query parameter, form field or
-  URL part: PostgreSQL refuses NUL in text, and none of them belongs in a name, a note
-  or a filter. Tab, line feed and carriage return stay allowed. Uploaded files' names
-  lose theirs.
+- One rule for the characters any stored text may hold: XML 1.0's Char production
+  (what an Atom feed, a calendar file, a PDF and an email can all carry), minus DEL. So no
+  control characters (a NUL byte, an escape…; PostgreSQL refuses NUL in text, and none
+  belongs in a name, a note or a filter) and no non-characters (U+FFFE, U+FFFF, lone
+  surrogates, which break every reader of a feed), in any query parameter, form field or
+  URL part. Tab, line feed and carriage return stay allowed. Uploaded files' names lose
+  theirs; uploaded text (a CSV) is checked with `text_refusal`.
 - Numbers and dates within what the database and the calendar arithmetic can hold:
+  `<id:…>` for every id in a URL (an id no row can have is a 404, not a database error),
   `bounded_int` for query parameters and select fields (`type=`/`coerce=`), and the
   fields below in place of WTForms' own (same names, same behaviour within the bounds).
 """
@@ -17,14 +21,26 @@ from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 from wtforms import fields
 from wtforms import widgets as wtforms_widgets
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 from wtforms.widgets.core import clean_key as _clean_key
 
 from coordapp.errors import DomainError
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NON_CHARACTERS = re.compile("[\ud800-\udfff\ufffe\uffff]")
+NOT_STORABLE = re.compile(f"{CONTROL_CHARACTERS.pattern}|{NON_CHARACTERS.pattern}")
+CONTROL_MESSAGE = _l(
+    "What you sent contains an invisible control character (such as a NUL byte). "
+    "Please remove it and try again."
+)
+NON_CHARACTER_MESSAGE = _l(
+    "What you sent contains a character that is not text (such as U+FFFF), which feeds "
+    "and calendars cannot carry. Please remove it and try again."
+)
 # PostgreSQL's INTEGER; every id, count and number the app stores fits in it.
 INT_MAX = 2**31 - 1
 # Dates a meeting, deadline or due date can have (local times near year 1 or 9999 do
@@ -44,26 +60,44 @@ def bounded_int(value) -> int:
     return number
 
 
-def _has_control_characters(value) -> bool:
-    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
+class IdConverter(IntegerConverter):
+    """`<id:…>` in a route: a row's id, 1 to INT_MAX; any other number matches no route
+    (404) instead of reaching the database, which cannot compare its INTEGER with it."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, min=1, max=INT_MAX)
 
 
-def refuse_control_characters() -> None:
-    """Before every request: 400 if any value sent has a control character."""
+def register_url_converters(app: Flask) -> None:
+    """Before any blueprint: a rule looks its converters up when it is added."""
+    app.url_map.converters["id"] = IdConverter
+
+
+def text_refusal(value) -> str | None:
+    """Why `value` cannot be stored as text (a lazy message), or None if it can."""
+    if not isinstance(value, str):
+        return None
+    if CONTROL_CHARACTERS.search(value):
+        return CONTROL_MESSAGE
+    if NON_CHARACTERS.search(value):
+        return NON_CHARACTER_MESSAGE
+    return None
+
+
+def refuse_characters_text_cannot_hold() -> None:
+    """Before every request: 400 if any value sent has a character stored text may not
+    hold (a control character or a non-character)."""
     sent = [*request.args.items(multi=True), *request.form.items(multi=True)]
     values = [part for pair in sent for part in pair]
     for storage in request.files.values():
         # A file's name is the sender's system's, not typed: clean it rather than refuse.
         if storage.filename:
-            storage.filename = CONTROL_CHARACTERS.sub("", storage.filename)
+            storage.filename = NOT_STORABLE.sub("", storage.filename)
     values += list((request.view_args or {}).values())
-    if any(_has_control_characters(value) for value in values):
-        raise InvalidInput(
-            _l(
-                "What you sent contains an invisible control character (such as a NUL byte). "
-                "Please remove it and try again."
-            )
-        )
+    for value in values:
+        refusal = text_refusal(value)
+        if refusal is not None:
+            raise InvalidInput(refusal)
 
 
 class _Bounded:
@@ -115,6 +149,29 @@ class DateTimeLocalField(_Years, fields.DateTimeLocalField):
     """WTForms' DateTimeLocalField, for years MIN_YEAR to MAX_YEAR."""
 
 
+class _SelectWithPlaceholder(wtforms_widgets.Select):
+    """WTForms' Select; a required one starts with an empty option (HTML wants it: a
+    required select's first option is the "nothing chosen" one), selected until a value
+    is, so that nobody sends the first real choice without having chosen it."""
+
+    def __call__(self, field, **kwargs):
+        html = super().__call__(field, **kwargs)
+        required = kwargs.get("required", getattr(field.flags, "required", False))
+        if not required or self.multiple:
+            return html
+        first = html.find("<option")
+        if first != -1 and html.startswith('<option value=""', first):
+            return html
+        opening = html.index(">") + 1
+        return html[:opening] + Markup('<option value="">—</option>') + html[opening:]
+
+
+class SelectField(fields.SelectField):
+    """WTForms' SelectField; when required, an empty first option (_SelectWithPlaceholder)."""
+
+    widget = _SelectWithPlaceholder()
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something and needs only its CSRF token (delete, publish,
     prepare the PDF, send reminders…)."""
@@ -155,9 +212,23 @@ def _render_fields_faster() -> None:
     wtforms_widgets.html_params = html_params
 
 
+class _HiddenInputWithoutId(wtforms_widgets.HiddenInput):
+    """The CSRF token's hidden input, without the id "csrf_token": a page with several
+    forms would repeat it (an id must be unique; nothing points at this one)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(field, **kwargs)
+
+
+def _csrf_token_without_id() -> None:
+    CSRFTokenField.widget = _HiddenInputWithoutId()
+
+
 def register(app: Flask) -> None:
-    app.before_request(refuse_control_characters)
+    app.before_request(refuse_characters_text_cannot_hold)
     _render_fields_faster()
+    _csrf_token_without_id()
 
 
 # A cell starting with one of these would run as a formula in a spreadsheet.

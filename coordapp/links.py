@@ -13,6 +13,8 @@ import base64
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 
@@ -56,6 +58,17 @@ def external_url(endpoint: str, **values) -> str:
 
 
 # --- the personal links themselves -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    """A kind of personal link: the purpose its tokens are signed for, and what a wrong
+    one is told (may be lazy: translated only for a wrong link). The feature that owns
+    the page declares it; `coordapp.web.load_by_link` opens one."""
+
+    purpose: str
+    invalid_message: Any
+
 
 RSVP_PURPOSE = "rsvp"
 

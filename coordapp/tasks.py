@@ -9,15 +9,31 @@ from datetime import timedelta
 from coordapp import ratelimit
 from coordapp.extensions import db
 from coordapp.feature import Feature, installed
-from coordapp.jobs import crontab, periodic_task
+from coordapp.jobs import INTERACTIVE, crontab, periodic_task, task
+
+# Huey's periodic jobs run once a minute at most: the minute's sweep schedules the others.
+SWEEP_EVERY_SECONDS = 10
 
 
-@periodic_task(crontab(minute="*"))
-def requeue_stalled_jobs() -> dict:
-    """A worker killed mid-job leaves its document or approval PENDING: once the job's
-    lease (JOB_LEASE_SECONDS) has run out, queue the job again. Returns, for each
-    feature's sweep, what it queued again."""
+def sweep_expired_leases() -> dict:
+    """A worker killed mid-job leaves its document, approval, check or emails claimed:
+    once the job's lease (JOB_LEASE_SECONDS) has run out, queue the job again. Returns,
+    for each feature's sweep, what it queued again."""
     return {name: sweep() for feature in installed() for name, sweep in feature.sweeps.items()}
+
+
+@task(priority=INTERACTIVE)
+def sweep_expired_leases_job() -> dict:
+    return sweep_expired_leases()
+
+
+@periodic_task(crontab(minute="*"), priority=INTERACTIVE)
+def requeue_stalled_jobs() -> dict:
+    """The lease sweep, every SWEEP_EVERY_SECONDS: now, and scheduled for the rest of
+    the minute. With 20 s leases, a dead worker's job is queued again within ~30 s."""
+    for delay in range(SWEEP_EVERY_SECONDS, 60, SWEEP_EVERY_SECONDS):
+        sweep_expired_leases_job.schedule(delay=delay)
+    return sweep_expired_leases()
 
 
 @periodic_task(crontab(minute="23", hour="*"))

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime
 from flask import Flask
-from flask_babel import format_date
 from flask_babel import gettext as _
 
-from coordapp.i18n import current_locale, datetime_pattern, zone_name
+from coordapp.i18n import current_locale, date_pattern, datetime_pattern, zone_name
 
 
 def in_zone(moment: datetime | None, tz_name: str) -> datetime | None:
@@ -39,6 +39,32 @@ def local_time(moment: datetime | None, tz_name: str) -> str:
     return local_datetime(moment, tz_name, "HH:mm")
 
 
+def time_range(
+    start: datetime | None, end: datetime | None, tz_name: str, *, zone: bool = True
+) -> str:
+    """From `start` to `end`, the zone named once: "Tue 15 Dec 2026, 11:00 – 14:00
+    (Europe/Minsk)"; the end's day too when it is another day."""
+    if start is None or end is None:
+        return local_datetime(start or end, tz_name, zone=zone)
+    same_day = in_zone(start, tz_name).date() == in_zone(end, tz_name).date()
+    text = "{} – {}".format(
+        local_datetime(start, tz_name, zone=False),
+        local_datetime(end, tz_name, "HH:mm" if same_day else None, zone=False),
+    )
+    return f"{text} ({zone_name(tz_name, current_locale())})" if zone else text
+
+
+def local_day(day: date | datetime | None, *, full_month: bool = False) -> str:
+    """A day as the language writes it: "6 Jan 2027", «6 янв. 2027 г.», «6 студзеня
+    2027 г.» (see i18n.date_pattern)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = day.date()
+    locale = current_locale()
+    return babel_format_date(day, date_pattern(locale, full_month=full_month), locale=locale)
+
+
 def quarter_label(quarter: int, year: int) -> str:
     """A quarter as a due date: "Q2 2027", «2 кв. 2027 г.»."""
     return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
@@ -50,7 +76,7 @@ def due_date_label(due: date | None, quarter: int | None = None) -> str:
         return ""
     if quarter:
         return quarter_label(quarter, due.year)
-    return format_date(due, "d MMM y")
+    return local_day(due)
 
 
 _ZONES: list[str] | None = None
@@ -70,6 +96,8 @@ def timezone_choices() -> list[str]:
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["time_range"] = time_range
+    app.jinja_env.filters["local_day"] = local_day
     app.jinja_env.filters["quarter_label"] = quarter_label
     app.jinja_env.filters["due_date"] = due_date_label
     # A time zone as the reader says it: "Europe/Minsk", «Минск».

@@ -27,9 +27,19 @@ from werkzeug.routing.converters import (
 from coordapp import create_app
 from coordapp.access import ADMIN, LOGGED_IN, PUBLIC, SECRETARIAT, access_level_of
 from coordapp.extensions import db
-from coordapp.models import Poll, PollRespondent, PollSlot, Role, utcnow
+from coordapp.models import (
+    AgendaItem,
+    Commitment,
+    Invitation,
+    Poll,
+    PollRespondent,
+    PollSlot,
+    Role,
+    utcnow,
+)
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
+from tests import vnu
 from tests.conftest import login_as, test_config
 from tests.factories import make_contact, make_meeting, make_organisation, make_series, make_user
 
@@ -87,6 +97,18 @@ def world(app) -> World:
         ends_at=utcnow() + timedelta(days=20, hours=2),
     )
     db.session.add_all([poll, slot, PollRespondent(poll=poll, contact=contact)])
+    # Pages with a form per row (invitations, attendance, agenda, commitments) show two
+    # rows: the HTML checker sees what repeats (ids…).
+    second = make_contact(organisation, email="walk-second@example.org")
+    item = AgendaItem(meeting=meeting, title="Opening", position=1)
+    commitments = [
+        Commitment(meeting=meeting, description=f"Share the data {n}", responsible=c)
+        for n, c in enumerate((contact, second))
+    ]
+    invitations = [Invitation(meeting=meeting, contact=c) for c in (contact, second)]
+    db.session.add_all(
+        [item, AgendaItem(meeting=meeting, title="Other", position=2), *commitments, *invitations]
+    )
     db.session.commit()
     world = World(
         accounts={
@@ -103,6 +125,9 @@ def world(app) -> World:
             "user": target.id,
             "report": report.id,
             "slot": slot.id,
+            "item": item.id,
+            "commitment": commitments[0].id,
+            "invitation": invitations[0].id,
         },
     )
     db.session.close()  # no open transaction while other apps use the database
@@ -121,10 +146,14 @@ def _id_for(rule: Rule, arg: str, ids: dict[str, int]) -> int:
     return 1
 
 
-def build_url(rule: Rule, ids: dict[str, int]) -> str:
+def build_url(rule: Rule, ids: dict[str, int], **overrides) -> str:
+    """A URL of `rule` with real ids where known (`overrides` for given arguments)."""
     values = {}
     for arg in rule.arguments:
         if rule.defaults and arg in rule.defaults:
+            continue
+        if arg in overrides:
+            values[arg] = overrides[arg]
             continue
         converter = rule._converters.get(arg)
         if isinstance(converter, IntegerConverter):
@@ -200,8 +229,8 @@ def problem_with(
     return None
 
 
-def walk_app() -> Flask:
-    app = create_app(test_config(TESTING=False, PROPAGATE_EXCEPTIONS=False))
+def walk_app(**config) -> Flask:
+    app = create_app(test_config(TESTING=False, PROPAGATE_EXCEPTIONS=False, **config))
     app.walk_errors = []
     app.walk_unauthorized = []
 
@@ -216,17 +245,20 @@ def walk_app() -> Flask:
     return app
 
 
-def test_every_route_enforces_its_access_level(app, world):
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    assert len(rules) >= 10, "the URL map looks too small to be the whole app"
-
+def walk(
+    world: World, methods=METHODS, pages: dict | None = None, **config
+) -> tuple[list[str], int]:
+    """Every route, with `methods`, as every role: (access problems, requests made). The
+    HTML pages answered 200 are added to `pages` ("role GET url" -> HTML)."""
     failures = []
     checked = 0
     for role in ROLES:
         # A fresh app per role: nothing cached by one role can help another.
-        role_app = walk_app()
+        role_app = walk_app(**config)
         try:
             for rule, method in routes(role_app):
+                if method not in methods:
+                    continue
                 level = access_level_of(role_app, rule.endpoint)
                 url = build_url(rule, world.ids)
                 client = role_app.test_client()  # fresh session for every request
@@ -244,12 +276,40 @@ def test_every_route_enforces_its_access_level(app, world):
                 if problem:
                     where = f"{method} {url} [{rule.endpoint}, {level}] as {role}"
                     failures.append(f"{where}: {problem}")
+                if (
+                    pages is not None
+                    and method == "GET"
+                    and response.status_code == 200
+                    and response.mimetype == "text/html"
+                ):
+                    pages[f"{role} GET {url}"] = response.get_data(as_text=True)
         finally:
             with role_app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+    return failures, checked
+
+
+def test_every_route_enforces_its_access_level(app, world):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    assert len(rules) >= 10, "the URL map looks too small to be the whole app"
+
+    failures, checked = walk(world)
     assert checked >= 10 * len(ROLES)
     assert not failures, "access problems:\n" + "\n".join(failures)
+
+
+def test_every_page_of_the_walk_is_valid_html(app, world):
+    """The Nu Html Checker finds no error on any page the walk renders, for any role, with
+    the CSRF tokens in the forms as in production (one run of the checker for all)."""
+    why_not = vnu.missing()
+    if why_not:
+        pytest.skip(why_not)
+    pages: dict[str, str] = {}
+    walk(world, methods=["GET"], pages=pages, WTF_CSRF_ENABLED=True)
+    assert len(pages) >= 20, sorted(pages)
+    errors = vnu.html_errors(pages)
+    assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)
 
 
 def test_every_post_route_requires_a_csrf_token(app, world):

@@ -136,7 +136,7 @@ def test_secretariat_adds_edits_and_deletes_an_item(secretariat_client):
     actions = set(
         db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.meeting_id == meeting.id))
     )
-    assert {"agenda_item_created", "agenda_item_updated", "agenda_item_deleted"} <= actions
+    assert {"agenda.item_create", "agenda.item_update", "agenda.item_delete"} <= actions
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_the_audit_log_says_who_answered(app):
     answer(invitation, DECLINED, recorded_by=secretary)
     events = db.session.scalars(
         db.select(AuditEvent)
-        .where(AuditEvent.action == "invitation.answer", AuditEvent.object_id == invitation.id)
+        .where(AuditEvent.action == "invitations.answer", AuditEvent.object_id == invitation.id)
         .order_by(AuditEvent.id)
     ).all()
     assert [(e.note, e.user_id) for e in events] == [

@@ -7,8 +7,7 @@ it calls `finish_if_all_signed`.
 
 from __future__ import annotations
 
-import importlib
-import sys
+import dataclasses
 import types
 
 import pytest
@@ -20,6 +19,7 @@ from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.auth.sessions import start_session
 from coordapp.extensions import db
+from coordapp.feature import installed
 from coordapp.links import rsvp_url
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
@@ -57,16 +57,19 @@ class Recorder:
 
 
 @pytest.fixture
-def pdf_tasks(monkeypatch):
-    """The worker's rendering and signing tasks, replaced by recorders."""
+def pdf_tasks(app, monkeypatch):
+    """The worker's rendering and signing tasks, replaced by recorders: the minutes_pdf
+    feature's answers to the approval hooks, in the installed record."""
     render, sign = Recorder(), Recorder()
-    try:
-        module = importlib.import_module(service.PDF_TASKS_MODULE)
-    except ImportError:
-        module = types.ModuleType(service.PDF_TASKS_MODULE)
-        monkeypatch.setitem(sys.modules, service.PDF_TASKS_MODULE, module)
-    monkeypatch.setattr(module, "render_minutes_pdf", render, raising=False)
-    monkeypatch.setattr(module, "sign_approval", sign, raising=False)
+    answers = {service.RENDER_PDF: render, service.SIGN_APPROVAL: sign}
+    with app.app_context():
+        features = installed()
+    replaced = tuple(
+        dataclasses.replace(record, hooks=answers) if service.RENDER_PDF in record.hooks else record
+        for record in features
+    )
+    assert replaced != features
+    monkeypatch.setitem(app.extensions, "coordapp.features", replaced)
     return types.SimpleNamespace(render=render, sign=sign)
 
 
@@ -377,10 +380,10 @@ def test_chair_returns_with_a_comment_and_the_secretariat_resubmits(world):
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.meeting_id == world.meeting.id)
     ).all()
-    assert "minutes_approved_by_chair" in actions
-    assert "minutes_returned" in actions
+    assert "approval.chair_approve" in actions
+    assert "approval.return" in actions
     approved_event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "minutes_approved_by_chair")
+        sa.select(AuditEvent).where(AuditEvent.action == "approval.chair_approve")
     )
     assert approved_event.object_id == first_approval_id
     # The secretariat is emailed the comment.

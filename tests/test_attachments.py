@@ -83,7 +83,9 @@ def test_a_pdf_is_attached_and_downloaded_unchanged(secretariat_client):
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="Policy_brief.pdf"')
     assert "filename*=UTF-8''Policy%20brief.pdf" in disposition
-    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "attachment_added"))
+    assert db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "agenda.attachment_add")
+    )
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,14 @@ def test_counts_by_category_and_state(secretariat_client, day):
     assert counts.by_category[Category.UN_AGENCY]["present"] == 2
     assert counts.by_category[Category.NATIONAL_GOVERNMENT]["excused"] == 1
     assert counts.by_category[Category.NATIONAL_GOVERNMENT]["present"] == 0
-    assert counts.totals == {"present": 3, "absent": 0, "excused": 1, "unmarked": 0, "total": 4}
+    assert counts.totals == {
+        "present": 3,
+        "absent": 0,
+        "excused": 1,
+        "unmarked": 0,
+        "total": 4,
+        "present_online": 0,  # a meeting in person (tests/test_hybrid.py)
+    }
     assert counts.organisations_represented == 2  # UNDP (twice) and the city
 
     page = secretariat_client.get(url(meeting)).get_data(as_text=True)
@@ -370,7 +377,7 @@ def test_mark_the_meeting_held(secretariat_client, day):
     assert meeting.status is MeetingStatus.HELD
     assert db.session.scalar(
         sa.select(AuditEvent).where(
-            AuditEvent.action == "status_changed", AuditEvent.meeting_id == meeting.id
+            AuditEvent.action == "meetings.status_change", AuditEvent.meeting_id == meeting.id
         )
     ).changes == {"status": ["scheduled", "held"]}
     # Attendance can still be recorded on a held meeting.

@@ -4,6 +4,7 @@ their language — no raw action codes on the meeting page."""
 from __future__ import annotations
 
 import ast
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,12 +51,12 @@ def _recorded_actions() -> dict[str, str]:
 def test_the_scan_finds_the_audited_actions():
     actions = _recorded_actions()
     # Both spellings: the code on the call's line, and on the next line.
-    assert "meeting_updated" in actions
-    assert "minutes_approved_by_chair" in actions
+    assert "meetings.update" in actions
+    assert "approval.chair_approve" in actions
     # Both branches of a conditional code.
-    assert {"user_reactivated", "user_deactivated"} <= actions.keys()
+    assert {"admin.user_reactivate", "admin.user_deactivate"} <= actions.keys()
     # The one-statement form of busy requests.
-    assert "invitation.answer" in actions
+    assert "invitations.answer" in actions
 
 
 def test_every_audited_action_has_a_label():
@@ -68,7 +69,7 @@ def test_the_meeting_page_shows_audit_actions_in_russian(secretariat_client):
     secretariat_client.user.language = "ru"
     meeting = make_meeting(title="Busy meeting")
     for n, action in enumerate(
-        ["invitation.answer", "minutes_approved_by_chair", "attendance.update"]
+        ["invitations.answer", "approval.chair_approve", "attendance.update"]
     ):
         db.session.add(
             AuditEvent(
@@ -87,7 +88,7 @@ def test_the_meeting_page_shows_audit_actions_in_russian(secretariat_client):
         assert "Ответил(а) на приглашение" in audit
         assert "Утвердил(а) протокол (председатель)" in audit
         assert "Изменил(а) отметки о присутствии" in audit
-        for code in ("invitation.answer", "minutes_approved_by_chair", "attendance.update"):
+        for code in ("invitations.answer", "approval.chair_approve", "attendance.update"):
             assert code not in audit
 
 
@@ -104,3 +105,31 @@ def test_an_unknown_action_is_shown_as_its_code(secretariat_client):
     db.session.commit()
     page = secretariat_client.get(f"/meetings/{meeting.id}/audit").get_data(as_text=True)
     assert "something_old" in page
+
+
+def test_every_action_code_is_its_feature_a_dot_and_a_verb():
+    """One style: `<feature name>.<verb>`, the feature being the one whose record labels
+    it (no more `meeting_created` beside `poll.slot_add`)."""
+    wrong = [
+        f"{feature.name}: {code}"
+        for feature in FEATURES
+        for code in feature.audit_labels
+        if not re.fullmatch(rf"{re.escape(feature.name)}\.[a-z][a-z_]*", code)
+    ]
+    assert wrong == []
+    assert all(re.fullmatch(r"[a-z_]+\.[a-z][a-z_]*", code) for code in _recorded_actions())
+
+
+def test_the_migration_renames_every_old_code_to_a_labelled_one():
+    """Migration 9d3e5b7a2c18 rewrites stored events: each new code has a label, each old
+    code is gone from the app."""
+    path = PACKAGE.parent / "migrations" / "versions" / "9d3e5b7a2c18_audit_codes_feature_verb.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    renamed = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "RENAMED"
+    )
+    labels = {code for feature in FEATURES for code in feature.audit_labels}
+    assert {new for _, new in renamed} <= labels
+    assert {old for old, _ in renamed}.isdisjoint(labels | set(_recorded_actions()))

@@ -218,7 +218,7 @@ def test_change_password_keeps_this_session_and_replaces_the_old_password(app, c
     fresh = app.test_client()
     assert log_in(fresh, "chair@example.org").status_code == 200
     assert log_in(fresh, "chair@example.org", password=NEW_PASSWORD).status_code == 302
-    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="password_changed"))
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="auth.password_change"))
     assert event.object_id == user.id and event.user_id == user.id
 
 

@@ -9,9 +9,9 @@ from flask import render_template_string
 from icalendar import Calendar
 
 from coordapp import web
-from coordapp.calendar.ics import meeting_calendar, series_feed
 from coordapp.calendar.routes import series_feed_url
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar, series_feed
 from coordapp.models import Invitation, InvitationStatus, MeetingStatus
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_series
@@ -126,11 +126,16 @@ def test_attendee_partstat_follows_the_answer(app, request_ctx, status, partstat
     assert event["ATTENDEE"].params["PARTSTAT"] == partstat
 
 
-def test_online_only_meeting_is_located_at_its_link(app, request_ctx):
+def test_online_only_meeting_is_located_at_its_link_for_who_accepted(app, request_ctx):
     meeting = minsk_meeting(venue=None, online_url="https://meet.example.org/online")
-    event = only_event(parse(meeting_calendar(meeting, "PUBLISH")))
+    invitation = invite(meeting, InvitationStatus.ACCEPTED)
+    event = only_event(parse(meeting_calendar(meeting, "REQUEST", attendee=invitation)))
     assert event["LOCATION"] == "https://meet.example.org/online"
     assert event["URL"] == "https://meet.example.org/online"
+    assert str(event["CONFERENCE"]) == "https://meet.example.org/online"
+    # A feed (and a pending invitee) gets no online link: it is an open door.
+    feed = only_event(parse(meeting_calendar(meeting, "PUBLISH")))
+    assert "https://meet.example.org/online" not in str(feed.to_ical())
 
 
 def test_without_online_link_the_url_is_the_personal_link(app, request_ctx):

@@ -141,8 +141,9 @@ def test_an_answer_in_progress_holds_off_changes_to_the_meeting_but_not_other_an
     import sqlalchemy as sa
     from sqlalchemy.exc import OperationalError
 
+    from coordapp.invitations.links import RSVP_LINK, invitation_to_answer
     from coordapp.invitations.service import rsvp_token
-    from coordapp.web import get_invitation_by_token_or_404
+    from coordapp.web import load_by_link
 
     meeting = make_meeting()
     organisation = make_organisation()
@@ -162,7 +163,7 @@ def test_an_answer_in_progress_holds_off_changes_to_the_meeting_but_not_other_an
 
     def answer_held_open() -> None:
         with app.test_request_context(f"/rsvp/{first_token}", method="POST"):
-            get_invitation_by_token_or_404(first_token, to="answer")  # the meeting locked
+            load_by_link(first_token, RSVP_LINK, invitation_to_answer)  # the meeting locked
             loaded.set()
             release.wait(timeout=30)
             db.session.rollback()

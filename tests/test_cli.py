@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from coordapp.extensions import db
@@ -61,3 +62,30 @@ def test_the_command_line_speaks_the_deployments_default_language(app):
     result = create_user(app, email="ru@example.org", role="member")
     assert result.exit_code == 0, result.output
     assert "Создана учётная запись ru@example.org" in result.output
+
+
+def test_create_user_writes_the_audit_row_an_administrator_would(app):
+    """Through coordapp.admin.service: the same audit row as the admin page, by nobody
+    (the system), noting the command line."""
+    from coordapp.models import AuditEvent
+
+    assert create_user(app).exit_code == 0
+    [user] = users()
+    [event] = db.session.scalars(sa.select(AuditEvent)).all()
+    assert (event.action, event.object_id, event.user_id) == ("admin.user_create", user.id, None)
+    assert event.note == "flask create-user"
+    assert event.changes["role"] == [None, "secretariat"]
+
+
+@pytest.mark.parametrize("password", ["", "123456789", "x" * 1001])
+def test_create_user_refuses_what_the_web_form_refuses(app, admin_client, password):
+    """The one password rule: a password the admin page refuses, the command refuses."""
+    page = admin_client.post(
+        "/admin/users/new",
+        data={"email": "web@example.org", "name": "W", "role": "member", "password": password},
+    )
+    assert page.status_code == 200 and "web@example.org" not in {u.email for u in users()}
+    result = create_user(app, password=password)
+    assert result.exit_code != 0
+    assert "characters" in result.output
+    assert [u.email for u in users()] == [admin_client.user.email]

@@ -101,7 +101,7 @@ def test_secretariat_captures_a_commitment_with_a_due_date_and_sdgs(secretariat_
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action == "commitment_created", AuditEvent.object_id == commitment.id)
+            .where(AuditEvent.action == "commitments.create", AuditEvent.object_id == commitment.id)
         )
         == 1
     )
@@ -202,7 +202,7 @@ def test_editing_changes_the_fields_and_sdgs_and_is_audited(secretariat_client):
     assert commitment.due_date == date(2026, 12, 31)
     assert commitment.status is CommitmentStatus.OPEN
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "commitment_updated")
+        sa.select(AuditEvent).where(AuditEvent.action == "commitments.update")
     ).one()
     assert event.changes["goals"] == [[10], [5, 17]]
 

@@ -1,15 +1,19 @@
 """Configuration comes from the environment and refuses unsafe production settings."""
 
 import os
+import re
 import secrets
 import stat
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from coordapp import create_app
+from coordapp import config, create_app
 from coordapp.config import INSECURE_DEFAULT_KEY, load_or_create_secret_key
+from coordapp.extensions import db
 from coordapp.models import Role
 from tests.conftest import test_config
 from tests.factories import PASSWORD, make_user
@@ -155,3 +159,103 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, client):
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     assert db.session.scalar(db.select(LoginAttempt)).ip == "127.0.0.1"
+
+
+# --- the README's environment table and config.py agree -----------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+# For each variable of the table: a value to set, and (config key, what it must hold).
+SAMPLES = {
+    "COORDAPP_ENV": ("production", "ENV_NAME", "production"),
+    "SECRET_KEY": ("k" * 40, "SECRET_KEY", "k" * 40),
+    "LOGIN_DAYS": ("3", "REMEMBER_COOKIE_DURATION", timedelta(days=3)),
+    "DATABASE_URL": (
+        "postgresql://u:p@db:5432/c",
+        "SQLALCHEMY_DATABASE_URI",
+        "postgresql+psycopg://u:p@db:5432/c",
+    ),
+    "DATABASE_PING_AFTER_IDLE_SECONDS": ("3", "DATABASE_PING_AFTER_IDLE_SECONDS", 3.0),
+    "REDIS_URL": ("redis://r:6379/3", "REDIS_URL", "redis://r:6379/3"),
+    "HUEY_NAME": ("third", "HUEY_NAME", "third"),
+    "NETWORK_NAME": ("Network 3", "NETWORK_NAME", "Network 3"),
+    "DEFAULT_LANGUAGE": ("be", "BABEL_DEFAULT_LOCALE", "be"),
+    "BASE_URL": ("https://meet.example.org/", "BASE_URL", "https://meet.example.org"),
+    "MAIL_SERVER": ("smtp.example.org", "MAIL_SERVER", "smtp.example.org"),
+    "MAIL_PORT": ("3", "MAIL_PORT", 3),
+    "MAIL_USE_TLS": ("true", "MAIL_USE_TLS", True),
+    "MAIL_USE_SSL": ("true", "MAIL_USE_SSL", True),
+    "MAIL_USERNAME": ("user3", "MAIL_USERNAME", "user3"),
+    "MAIL_PASSWORD": ("secret3", "MAIL_PASSWORD", "secret3"),
+    "MAIL_DEFAULT_SENDER": ("S <s@example.org>", "MAIL_DEFAULT_SENDER", "S <s@example.org>"),
+    "MAIL_MAX_ATTEMPTS": ("3", "MAIL_MAX_ATTEMPTS", 3),
+    "SIGNING_KEY_PASSPHRASE": ("pass3", "SIGNING_KEY_PASSPHRASE", "pass3"),
+    "SIGNING_CA_CERT_FILE": ("/ca3.pem", "SIGNING_CA_CERT_FILE", "/ca3.pem"),
+    "SIGNING_CA_KEY_FILE": ("/ca3.key", "SIGNING_CA_KEY_FILE", "/ca3.key"),
+    "SIGNING_CA_KEY_PASSPHRASE": ("capass3", "SIGNING_CA_KEY_PASSPHRASE", "capass3"),
+    "SIGNING_TRUSTED_CA_FILE": ("/trusted3.pem", "SIGNING_TRUSTED_CA_FILE", "/trusted3.pem"),
+    "VERIFY_CPU_SECONDS": ("3", "VERIFY_CPU_SECONDS", 3),
+    "VERIFY_MEMORY_MB": ("3", "VERIFY_MEMORY_MB", 3),
+    "ATTACHMENT_MAX_BYTES": ("3", "ATTACHMENT_MAX_BYTES", 3),
+    "JOB_LEASE_SECONDS": ("3", "JOB_LEASE_SECONDS", 3),
+    "TRUSTED_PROXIES": ("3", "TRUSTED_PROXIES", 3),
+}
+
+
+def readme_variables() -> list[str]:
+    """The variables the README's Production table lists (first column, in backticks)."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| variable | meaning |") :].split("\n\n", 1)[0]
+    names = []
+    for row in table.splitlines()[2:]:
+        first = row.split("|")[1]
+        names += [name.split("=")[0] for name in re.findall(r"`([^`]+)`", first)]
+    return names
+
+
+def test_the_readme_table_is_walked():
+    names = readme_variables()
+    assert {"VERIFY_CPU_SECONDS", "VERIFY_MEMORY_MB", "MAIL_USE_SSL", "COORDAPP_ENV"} <= set(names)
+    assert sorted(names) == sorted(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_variable_in_the_readme_reaches_app_config(name, monkeypatch, tmp_path):
+    value, key, expected = SAMPLES[name]
+    monkeypatch.delenv(name, raising=False)
+    before = config.from_environment(str(tmp_path))
+    monkeypatch.setenv(name, value)
+    after = config.from_environment(str(tmp_path))
+    assert after[key] == expected
+    assert before[key] != expected
+
+
+def test_verify_cpu_seconds_from_the_environment_bounds_the_check(monkeypatch, app):
+    """VERIFY_CPU_SECONDS=3 in the environment: app.config has 3, and the worker's check
+    of an upload runs with 3 s of CPU (and VERIFY_MEMORY_MB's memory)."""
+    from coordapp.signing import bounded
+    from coordapp.verify import checks
+
+    monkeypatch.setenv("VERIFY_CPU_SECONDS", "3")
+    monkeypatch.setenv("VERIFY_MEMORY_MB", "300")
+    overrides = test_config()
+    for name in ("VERIFY_CPU_SECONDS", "VERIFY_MEMORY_MB"):
+        overrides.pop(name, None)
+    configured = create_app(overrides)
+    assert configured.config["VERIFY_CPU_SECONDS"] == 3
+    assert configured.config["VERIFY_MEMORY_MB"] == 300
+
+    bounds = []
+    real = bounded.run_bounded
+
+    def watched(fn, *args, cpu_seconds, memory_bytes, **kwargs):
+        bounds.append((cpu_seconds, memory_bytes))
+        return real(fn, *args, cpu_seconds=cpu_seconds, memory_bytes=memory_bytes, **kwargs)
+
+    monkeypatch.setattr(bounded, "run_bounded", watched)
+    for name in ("VERIFY_CPU_SECONDS", "VERIFY_MEMORY_MB"):
+        monkeypatch.setitem(app.config, name, configured.config[name])
+    check = checks.start_check(b"%PDF-1.7\n%%EOF\n", "minutes.pdf")
+    db.session.commit()
+    checks.run_check(check.id)
+    assert bounds == [(3, 300 * 1024 * 1024)]

@@ -119,7 +119,9 @@ def test_confirm_writes_contacts_new_organisations_and_one_audit_event(secretari
     assert existing.organisation_id == unicef.id
     assert _count(Organisation) == 2
     assert _count(PendingImport) == 0
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contacts.import"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "directory.contacts_import")
+    )
     assert event.changes["added"] == 2 and event.changes["updated"] == 1
     assert event.changes["organisations_created"] == 1
     assert _count(AuditEvent) == 1

@@ -59,7 +59,7 @@ def test_secretariat_creates_an_organisation_with_a_parent(secretariat_client):
     assert "Department of Citizenship and Migration" in page
     assert "Ministry of Interior" in page
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "organisation.create")
+        sa.select(AuditEvent).where(AuditEvent.action == "directory.organisation_create")
     )
     assert event.object_id == org.id
 
@@ -128,7 +128,7 @@ def test_deactivated_organisation_is_hidden_unless_asked_for(secretariat_client)
     secretariat_client.post(f"/directory/organisations/{org.id}/reactivate")
     assert db.session.get(Organisation, org.id).active is True
     actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["organisation.deactivate", "organisation.reactivate"]
+    assert actions == ["directory.organisation_deactivate", "directory.organisation_reactivate"]
 
 
 def test_secretariat_creates_a_contact_with_email_stored_lower_case(secretariat_client):
@@ -141,7 +141,9 @@ def test_secretariat_creates_a_contact_with_email_stored_lower_case(secretariat_
     assert contact.email == "olga.petrova@example.org"
     assert contact.language == "ru"
     assert contact.organisation_id == org.id
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.create"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "directory.contact_create")
+    )
     assert event.changes["email"] == [None, "olga.petrova@example.org"]
     page = secretariat_client.get("/directory/contacts").get_data(as_text=True)
     assert "Olga Petrova" in page
@@ -186,7 +188,9 @@ def test_editing_a_contact_records_what_changed(secretariat_client):
     contact = db.session.get(Contact, contact.id)
     assert contact.name == "Olga Petrova-Smith"
     assert contact.organisation_id == other.id
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "contact.edit"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "directory.contact_edit")
+    )
     assert event.changes["name"] == ["Olga Petrova", "Olga Petrova-Smith"]
     assert event.changes["organisation_id"] == [org.id, other.id]
     assert "email" not in event.changes
@@ -244,7 +248,7 @@ def test_deactivated_contact_leaves_the_list_and_can_come_back(secretariat_clien
             .where(AuditEvent.object_type == "Contact")
             .order_by(AuditEvent.id)
         )
-        == "contact.deactivate"
+        == "directory.contact_deactivate"
     )
 
 

@@ -14,6 +14,7 @@ from coordapp import create_app, features
 from coordapp.access import public
 from coordapp.extensions import db
 from coordapp.feature import Feature, Section
+from coordapp.feature import installed as features_installed
 from coordapp.jobs import huey
 from coordapp.links import rsvp_token
 from coordapp.mail.compose import Email
@@ -147,3 +148,17 @@ def test_every_feature_package_has_a_record_in_the_list():
     listed = {feature.name for feature in features.FEATURES}
     packages = {path.parent.name for path in PACKAGE.glob("*/feature.py")}
     assert packages <= listed
+
+
+def test_a_hook_needs_exactly_one_feature_answering_it(app):
+    """A feature below asks one above through a Hook (approval → minutes PDF); a hook
+    nobody answers fails loudly instead of doing nothing."""
+    from coordapp.approval import service as approval
+    from coordapp.feature import Hook
+
+    unanswered = Hook("noticeboard.pin")
+    with app.app_context(), pytest.raises(LookupError):
+        unanswered(1)
+    with app.app_context():
+        answering = [f.name for f in features_installed() if approval.RENDER_PDF in f.hooks]
+    assert answering == ["minutes_pdf"]

@@ -91,7 +91,7 @@ def test_secretariat_turns_the_gcm_on_for_a_series_and_it_is_audited(secretariat
     db.session.expire_all()
     assert db.session.get(Series, series.id).uses_gcm is True
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "series_updated")
+        sa.select(AuditEvent).where(AuditEvent.action == "meetings.series_update")
     ).one()
     assert event.changes["uses_gcm"] == [False, True]
     page = secretariat_client.get(f"/series/{series.id}").get_data(as_text=True)
@@ -156,7 +156,7 @@ def test_secretariat_tags_a_commitment_with_gcm_objectives(secretariat_client, g
     assert commitment.gcm_objectives == [5, 16]
     assert commitment.goals == [10]
     created = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "commitment_created")
+        sa.select(AuditEvent).where(AuditEvent.action == "commitments.create")
     ).one()
     assert created.changes["gcm_objectives"] == [None, [5, 16]]
 
@@ -209,7 +209,7 @@ def test_editing_changes_the_objectives_and_is_audited(secretariat_client, gcm_m
     db.session.expire_all()
     assert db.session.get(Commitment, commitment.id).gcm_objectives == [3, 23]
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "commitment_updated")
+        sa.select(AuditEvent).where(AuditEvent.action == "commitments.update")
     ).one()
     assert event.changes["gcm_objectives"] == [[1], [3, 23]]
 

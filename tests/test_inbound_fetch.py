@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from coordapp.calendar.ics import meeting_uid
 from coordapp.extensions import db
+from coordapp.ics import meeting_uid
 from coordapp.inbound import mailbox
 from coordapp.inbound.service import process_message
 from coordapp.mail import addresses

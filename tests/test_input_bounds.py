@@ -3,6 +3,9 @@ for), on SQLite and PostgreSQL (coordapp/inputs.py)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -102,3 +105,34 @@ def test_an_attachment_post_without_a_file_is_refused_with_a_message(secretariat
     )
     assert response.status_code == 400
     assert "Choose a file." in response.get_data(as_text=True)
+
+
+def test_a_contact_id_too_large_to_store_is_refused_on_the_account_form(admin_client):
+    admin = admin_client.user
+    response = admin_client.post(
+        f"/admin/users/{admin.id}/edit",
+        data={"name": "Ada Admin", "role": "admin", "contact_id": "99999999999"},
+    )
+    assert response.status_code == 400
+    db.session.refresh(admin)
+    assert admin.contact_id is None
+
+
+@pytest.mark.parametrize("path", ["/outcomes/series/2147483648", "/meetings/2147483648"])
+def test_an_id_no_row_can_have_is_not_found(client, admin_client, path):
+    assert client.get(path).status_code == 404
+    assert admin_client.get(path).status_code == 404
+
+
+def test_no_integer_field_or_parameter_is_parsed_without_bounds():
+    """`coerce=int`/`type=int` read numbers the database cannot compare: bounded_int,
+    inputs.IntegerField or an `<id:…>` in the URL instead."""
+    source = Path(__file__).resolve().parent.parent / "coordapp"
+    unbounded = re.compile(r"\b(coerce|type)=int\b|wtforms\.IntegerField|<int:")
+    found = [
+        f"{path.relative_to(source)}:{number}"
+        for path in source.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if unbounded.search(line)
+    ]
+    assert not found, "unbounded integers: " + ", ".join(found)

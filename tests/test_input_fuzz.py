@@ -8,6 +8,9 @@ is sent first the values the review found (a NUL byte, 30 digits, 10^40, years 0
 9999, no file at all…) in every field at once, then values Hypothesis generates. A
 refusal (400, 404, 409…) is right; a 500 or an exception is not.
 
+Every id in a URL is also sent beyond what the database's INTEGER holds (2^31 and up,
+Hypothesis again), signed in and not: a 404, never a 500 (coordapp/inputs.IdConverter).
+
 Bounded: a few examples per target, derandomised, no shrinking (a failure names its
 values anyway), so the run takes well under two minutes.
 """
@@ -26,11 +29,12 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from coordapp.calendar.routes import series_feed_token
 from coordapp.commitments.notifications import status_token
 from coordapp.extensions import db
+from coordapp.inputs import INT_MAX, IdConverter
 from coordapp.links import rsvp_token
 from coordapp.models import Commitment, CommitmentStatus, CommitmentUpdate, Invitation, Series
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
@@ -55,6 +59,7 @@ EDGE_VALUES = [
     "x" * 20_000,
     "",
 ]
+NUMBERS_TOO_LARGE = [str(2**31), "99999999999", str(-(2**31) - 1)]
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 VALUE = st.one_of(
     TEXT,
@@ -73,6 +78,8 @@ class Target:
     url: str
     fields: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
+    # What the page's form posts as it stands (selected options, values filled in).
+    defaults: dict[str, str] = field(default_factory=dict)
 
 
 class _Forms(HTMLParser):
@@ -93,16 +100,28 @@ class _Forms(HTMLParser):
             self.forms.append(self._form)
         elif self._form is not None and tag in ("input", "textarea", "select", "button"):
             name = attributes.get("name")
+            self._select = name if tag == "select" else None
             if not name or name == "csrf_token":
                 return
             if attributes.get("type") == "file":
                 self._form.files.add(name)
+                return
+            self._form.fields.add(name)
+            kind = attributes.get("type")
+            if tag == "input" and (kind not in ("checkbox", "radio") or "checked" in attributes):
+                self._form.defaults.setdefault(name, attributes.get("value") or "")
+        elif self._form is not None and tag == "option" and getattr(self, "_select", None):
+            value = attributes.get("value") or ""
+            if "selected" in attributes:
+                self._form.defaults[self._select] = value
             else:
-                self._form.fields.add(name)
+                self._form.defaults.setdefault(self._select, value)
 
     def handle_endtag(self, tag):
         if tag == "form":
             self._form = None
+        elif tag == "select":
+            self._select = None
 
 
 def query_parameters_the_code_reads() -> set[str]:
@@ -142,8 +161,8 @@ def _rich_world(world):  # noqa: F811
     return tokens
 
 
-def _url(rule: Rule, ids: dict[str, int], tokens: dict[str, str]) -> str:
-    url = build_url(rule, ids)
+def _url(rule: Rule, ids: dict[str, int], tokens: dict[str, str], **overrides: int) -> str:
+    url = build_url(rule, ids, **overrides)
     if "<token>" in rule.rule:
         token = tokens.get(rule.endpoint) or tokens.get(rule.endpoint.split(".")[0])
         token = token or tokens["rsvp"]
@@ -173,6 +192,7 @@ def _targets(app: Flask, client, ids, tokens) -> list[Target]:
                 known = found.setdefault((form.method, form.url), Target(form.method, form.url))
                 known.fields |= form.fields
                 known.files |= form.files
+                known.defaults = {**form.defaults, **known.defaults}
     return sorted(found.values(), key=lambda t: (bool(LAST.search(t.url)), t.url, t.method))
 
 
@@ -209,6 +229,13 @@ def _fuzz(app: Flask, account, target: Target, failures: list[str]) -> None:
         for edge in EDGE_VALUES:
             check(dict.fromkeys(names, edge))
         check(dict.fromkeys(names))  # nothing at all (no file either)
+        # Each number field (an id to choose, a count…) in turn too large to store, the
+        # others as the page fills them in: the form validates and the number reaches the
+        # code that uses it.
+        numeric = [n for n, v in target.defaults.items() if re.fullmatch(r"-?\d+", v)]
+        for name in sorted(numeric):
+            for number in NUMBERS_TOO_LARGE:
+                check({**target.defaults, name: number})
     except AssertionError:
         return
     if not names:
@@ -250,3 +277,78 @@ def test_no_generated_input_in_any_field_or_query_parameter_gives_a_500(app, wor
             db.session.remove()
             db.engine.dispose()
     assert not failures, f"{len(failures)} server error(s):\n" + "\n".join(failures)
+
+
+# --- ids in URLs ---------------------------------------------------------------------------
+
+EDGE_IDS = [INT_MAX + 1, 2**32, 2**63 - 1, 2**63, 2**64, 10**30]
+IDS_PER_ARGUMENT = 3
+
+
+def _id_arguments(rule: Rule) -> list[str]:
+    return [
+        arg
+        for arg, converter in rule._converters.items()
+        if isinstance(converter, IntegerConverter) and arg not in (rule.defaults or {})
+    ]
+
+
+def _generated_ids(check) -> None:
+    @settings(
+        max_examples=IDS_PER_ARGUMENT,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.integers(min_value=INT_MAX + 1, max_value=10**40))
+    def generated(number):
+        check(number)
+
+    generated()
+
+
+def test_every_integer_in_a_route_is_a_bounded_id(app):
+    unbounded = [
+        f"{rule.rule} ({arg})"
+        for rule in app.url_map.iter_rules()
+        for arg, converter in rule._converters.items()
+        if isinstance(converter, IntegerConverter) and not isinstance(converter, IdConverter)
+    ]
+    assert not unbounded, "use <id:…> for these: " + ", ".join(unbounded)
+
+
+def test_no_id_beyond_what_the_database_stores_gives_a_500(app, world):  # noqa: F811
+    tokens = _rich_world(world)
+    fuzz_app = walk_app()
+    failures: list[str] = []
+    try:
+        clients = {"anonymous": fuzz_app.test_client(), "admin": fuzz_app.test_client()}
+        login_as(clients["admin"], world.accounts["admin"])
+        checked = 0
+        for rule, method in routes(fuzz_app):
+            for arg in _id_arguments(rule):
+
+                def check(number: int, rule=rule, arg=arg, method=method) -> None:
+                    nonlocal checked
+                    url = _url(rule, world.ids, tokens, **{arg: number})
+                    for role, client in clients.items():
+                        fuzz_app.walk_errors.clear()
+                        response = client.open(url, method=method)
+                        checked += 1
+                        if response.status_code >= 500 or fuzz_app.walk_errors:
+                            failures.append(
+                                f"{role} {method} {url}: {response.status_code} "
+                                f"{fuzz_app.walk_errors[:1]}"
+                            )
+
+                for number in EDGE_IDS:
+                    check(number)
+                _generated_ids(check)
+        assert checked > 400, "the walk found too few ids in URLs"
+    finally:
+        with fuzz_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert not failures, f"{len(failures)} server error(s):\n" + "\n".join(failures[:40])

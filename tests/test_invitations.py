@@ -622,7 +622,7 @@ def test_resending_queues_another_invitation_email(secretariat_client, invited):
     assert service.rsvp_url(invitation) in messages[-1].text_body
     assert (
         db.session.scalar(
-            sa.select(AuditEvent).where(AuditEvent.action == "invitation.resend")
+            sa.select(AuditEvent).where(AuditEvent.action == "invitations.resend")
         ).meeting_id
         == meeting.id
     )
@@ -639,7 +639,7 @@ def test_withdrawing_sets_withdrawn_at_and_the_link_stops_working(secretariat_cl
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).withdrawn_at is not None
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "invitation.withdraw")
+        sa.select(AuditEvent).where(AuditEvent.action == "invitations.withdraw")
     )
     assert event.meeting_id == meeting.id and event.user_id == secretariat_client.user.id
     assert secretariat_client.get(f"/rsvp/{token}").status_code == 410
@@ -683,7 +683,7 @@ def test_an_answer_recorded_on_behalf_is_marked_as_such(secretariat_client, invi
     assert invitation.needs == "Vegetarian meal"
     assert invitation.response_recorded_by_id == secretariat_client.user.id
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "invitation.answer_on_behalf")
+        sa.select(AuditEvent).where(AuditEvent.action == "invitations.answer_on_behalf")
     )
     assert event is not None
     assert event.meeting_id == meeting.id and event.user_id == secretariat_client.user.id

@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from huey import RedisHuey, SqliteHuey
+from huey import Huey, SqliteHuey
 
 from coordapp import jobs
 from coordapp.extensions import db
@@ -21,7 +21,7 @@ def test_each_new_app_puts_jobs_on_the_queue_its_configuration_names(app, tmp_pa
 
     queue_path = tmp_path / "queue" / "huey.sqlite"
     name = f"coordapp-test-{uuid.uuid4().hex[:12]}"  # this test's own queue on Redis
-    redis_queue = RedisHuey(name, url=REDIS_URL)
+    redis_queue = Huey(name, storage_class=jobs.RedisQueue, url=REDIS_URL)
     try:
         create_app(
             test_config(HUEY_IMMEDIATE=False, REDIS_URL=None, HUEY_SQLITE_PATH=str(queue_path))
@@ -102,3 +102,38 @@ def test_purge_removes_only_login_sessions_ended_a_day_ago(app, make_user):
     assert purge_ended_login_sessions.call_local() == 2
     kept = {s.token_hash.rstrip("-") for s in db.session.scalars(db.select(LoginSession))}
     assert kept == {"just logged out", "live"}
+
+
+def test_interactive_jobs_are_taken_before_bulk_ones_already_waiting(app, tmp_path):
+    """Forty report PDFs asked at once, then an agenda PDF, a signature and a /verify
+    check: on either queue the worker takes the three interactive jobs first."""
+    from coordapp import create_app
+    from coordapp.agenda.tasks import render_agenda_pdf
+    from coordapp.mail.tasks import deliver_outbox
+    from coordapp.minutes_pdf.tasks import sign_approval
+    from coordapp.reports.tasks import render_report_pdf
+    from coordapp.verify.tasks import check_uploaded_pdf
+    from tests.conftest import test_config
+
+    name = f"coordapp-test-{uuid.uuid4().hex[:12]}"
+    queues = {
+        "sqlite": dict(REDIS_URL=None, HUEY_SQLITE_PATH=str(tmp_path / "huey.sqlite")),
+        "redis": dict(REDIS_URL=REDIS_URL, HUEY_NAME=name),
+    }
+    try:
+        for kind, settings in queues.items():
+            create_app(test_config(HUEY_IMMEDIATE=False, **settings))
+            for report_id in range(40):
+                render_report_pdf(report_id)
+            deliver_outbox()
+            render_agenda_pdf(1)
+            sign_approval(2)
+            check_uploaded_pdf(3)
+            taken = []
+            while (job := jobs.huey.dequeue()) is not None:
+                taken.append(job.name.rsplit(".", 1)[-1])
+            assert taken[:3] == ["render_agenda_pdf", "sign_approval", "check_uploaded_pdf"], kind
+            assert taken[3:] == ["deliver_outbox"] + ["render_report_pdf"] * 40, kind
+    finally:
+        jobs.configure_queue(app)
+        Huey(name, storage_class=jobs.RedisQueue, url=REDIS_URL).flush()

@@ -35,7 +35,7 @@ from coordapp.models.commitment import CommitmentUpdate
 from coordapp.models.document import DocumentStatus
 from coordapp.models.minutes import MinutesVersion
 from coordapp.models.report import ReportDocument
-from coordapp.timefmt import local_datetime, local_time, quarter_label
+from coordapp.timefmt import local_datetime, local_time
 from tests.conftest import login_as
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
 from tests.test_access import build_url
@@ -167,10 +167,10 @@ def test_leak_check_finds_english_and_spares_names_and_other_languages():
     messages = english_messages()
     page = (
         '<html lang="ru"><body><h1>Meetings</h1><p>Starts: чт, 4 мар. 2027 г.</p>'
-        '<p>From 10:00 to 12:00</p><span lang="en">English</span>'
+        '<p>Now: 10:00 – 12:00</p><span lang="en">English</span>'
         "<p>Andrei Kavalenka</p><p>PDF</p><button title='Log out'>x</button></body></html>"
     )
-    english = {"Meetings", "Starts", "Starts: %(when)s", "From %(start)s to %(end)s", "Log out"}
+    english = {"Meetings", "Starts", "Starts: %(when)s", "Now: %(when)s", "Log out"}
     assert leaks(page, "ru", messages) == english
     assert leaks(page.replace("Meetings", "Заседания"), "ru", messages) == english - {"Meetings"}
 
@@ -513,21 +513,84 @@ def test_meeting_page_names_the_language(app, secretariat_client):
 # --- dates, times and quarters in the reader's language ----------------------------------
 
 
-def test_dates_read_naturally_in_each_language(app):
-    moment = datetime(2026, 12, 20, 7, 0, tzinfo=UTC)
-    with app.test_request_context():
-        with force_locale("en"):
-            assert local_datetime(moment, "Europe/Minsk") == "Sun 20 Dec 2026, 10:00 (Europe/Minsk)"
-            assert quarter_label(2, 2027) == "Q2 2027"
-        with force_locale("ru"):
-            assert (
-                local_datetime(moment, "Europe/Minsk") == "вс, 20 дек. 2026\u202fг., 10:00 (Минск)"
-            )
-            assert local_time(moment, "Europe/Minsk") == "10:00 (Минск)"
-            assert quarter_label(2, 2027) == "2 кв. 2027 г."
-        with force_locale("be"):
-            assert local_datetime(moment, "Europe/Minsk") == "нд, 20 сне 2026, 10:00 (Мінск)"
-            assert quarter_label(2, 2027) == "2 кв. 2027"
+G = "\u202fг."  # CLDR's narrow no-break space before «г.»
+
+# Every way the app writes a date or a time, in each language: a meeting on Sunday
+# 20 December 2026, 10:00-14:00 in Minsk (and one ending the next day), a due date of
+# 6 January 2027, the second quarter of 2027, a signature stamp.
+DATE_FORMATS = {
+    "en": {
+        "datetime": "Sun 20 Dec 2026, 10:00 (Europe/Minsk)",
+        "datetime without zone": "Sun 20 Dec 2026, 10:00",
+        "time": "10:00 (Europe/Minsk)",
+        "range": "Sun 20 Dec 2026, 10:00 – 14:00 (Europe/Minsk)",
+        "range over two days": "Sun 20 Dec 2026, 10:00 – Mon 21 Dec 2026, 14:00 (Europe/Minsk)",
+        "day": "6 Jan 2027",
+        "day, month in full": "6 January 2027",
+        "due date": "6 Jan 2027",
+        "due quarter": "Q2 2027",
+        "signature stamp": "2026-12-20 10:00 Europe/Minsk",
+        "zone": "Europe/Minsk",
+    },
+    "ru": {
+        "datetime": f"вс, 20 дек. 2026{G}, 10:00 (Минск)",
+        "datetime without zone": f"вс, 20 дек. 2026{G}, 10:00",
+        "time": "10:00 (Минск)",
+        "range": f"вс, 20 дек. 2026{G}, 10:00 – 14:00 (Минск)",
+        "range over two days": f"вс, 20 дек. 2026{G}, 10:00 – пн, 21 дек. 2026{G}, 14:00 (Минск)",
+        "day": f"6 янв. 2027{G}",
+        "day, month in full": f"6 января 2027{G}",
+        "due date": f"6 янв. 2027{G}",
+        "due quarter": "2 кв. 2027 г.",
+        "signature stamp": f"20 дек. 2026{G}, 10:00 (Минск)",
+        "zone": "Минск",
+    },
+    "be": {
+        "datetime": f"нд, 20 снежня 2026{G}, 10:00 (Мінск)",
+        "datetime without zone": f"нд, 20 снежня 2026{G}, 10:00",
+        "time": "10:00 (Мінск)",
+        "range": f"нд, 20 снежня 2026{G}, 10:00 – 14:00 (Мінск)",
+        "range over two days": (
+            f"нд, 20 снежня 2026{G}, 10:00 – пн, 21 снежня 2026{G}, 14:00 (Мінск)"
+        ),
+        "day": f"6 студзеня 2027{G}",
+        "day, month in full": f"6 студзеня 2027{G}",
+        "due date": f"6 студзеня 2027{G}",
+        "due quarter": "2 кв. 2027 г.",
+        "signature stamp": f"20 снежня 2026{G}, 10:00 (Мінск)",
+        "zone": "Мінск",
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(DATE_FORMATS))
+def test_every_date_format_in_each_language(app, language):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from coordapp.i18n import zone_name
+    from coordapp.signing.pdfsign import _format_time
+    from coordapp.timefmt import due_date_label, local_day, time_range
+
+    zone = "Europe/Minsk"
+    start = datetime(2026, 12, 20, 7, 0, tzinfo=UTC)
+    end = datetime(2026, 12, 20, 11, 0, tzinfo=UTC)
+    next_day = datetime(2026, 12, 21, 11, 0, tzinfo=UTC)
+    with app.test_request_context(), force_locale(language):
+        written = {
+            "datetime": local_datetime(start, zone),
+            "datetime without zone": local_datetime(start, zone, zone=False),
+            "time": local_time(start, zone),
+            "range": time_range(start, end, zone),
+            "range over two days": time_range(start, next_day, zone),
+            "day": local_day(date(2027, 1, 6)),
+            "day, month in full": local_day(date(2027, 1, 6), full_month=True),
+            "due date": due_date_label(date(2027, 1, 6)),
+            "due quarter": due_date_label(date(2027, 6, 30), 2),
+            "signature stamp": _format_time(start.astimezone(ZoneInfo(zone))),
+            "zone": zone_name(zone),
+        }
+    assert written == DATE_FORMATS[language]
 
 
 def test_status_request_email_gives_the_due_quarter_in_the_contact_language(app):

@@ -67,3 +67,33 @@ def test_pages_get_their_sections_from_the_views_not_from_template_queries(app):
     }
     assert retired.isdisjoint(app.jinja_env.globals)
     assert {"sdg_name", "commitment_is_overdue"} <= set(app.jinja_env.globals)
+
+
+def test_no_private_attributes_of_flask_extensions_are_touched():
+    """`g._flask_babel` (Flask-Babel's) and `g._login_user` (Flask-Login's) are theirs to
+    change in any release: the app keeps its own names in `g` and uses their public API."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "g"
+                and node.attr.startswith("_")
+            ):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} g.{node.attr}")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in (
+                "getattr",
+                "setattr",
+            ):
+                args = node.args
+                if (
+                    len(args) >= 2
+                    and isinstance(args[0], ast.Name)
+                    and args[0].id == "g"
+                    and isinstance(args[1], ast.Constant)
+                    and str(args[1].value).startswith("_")
+                ):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert found == []

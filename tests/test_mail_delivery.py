@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from coordapp.extensions import db
 from coordapp.invitations.notifications import queue_invitation, queue_reminder
 from coordapp.invitations.service import latest_delivery
-from coordapp.mail.delivery import CLAIM_LEASE, deliver_due_messages
+from coordapp.mail.delivery import deliver_due_messages
 from coordapp.models import (
     Invitation,
     MessageKind,
@@ -359,15 +359,16 @@ def test_a_message_left_sending_by_a_dead_worker_is_taken_over_after_the_lease(a
     abandoned = queue("abandoned@example.org")
     in_flight = queue("in-flight@example.org")
     now = utcnow()
+    lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
     db.session.execute(
         sa.update(OutgoingMessage)
         .where(OutgoingMessage.id == abandoned.id)
-        .values(status=MessageStatus.SENDING, claimed_at=now - CLAIM_LEASE - timedelta(minutes=1))
+        .values(status=MessageStatus.SENDING, claimed_at=now - lease - timedelta(seconds=1))
     )
     db.session.execute(
         sa.update(OutgoingMessage)
         .where(OutgoingMessage.id == in_flight.id)
-        .values(status=MessageStatus.SENDING, claimed_at=now - timedelta(minutes=1))
+        .values(status=MessageStatus.SENDING, claimed_at=now - lease / 2)
     )
     db.session.commit()
 

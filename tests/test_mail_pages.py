@@ -199,7 +199,7 @@ def test_retry_puts_a_failed_message_back_in_the_queue_and_it_is_delivered(
     message = db.session.get(OutgoingMessage, message.id)
     assert message.status == MessageStatus.QUEUED
     assert message.attempts == 0
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "mail.retry"))
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "outbox.retry"))
     assert event.object_id == message.id
     assert event.user_id == secretariat_client.user.id
 

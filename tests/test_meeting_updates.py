@@ -148,7 +148,7 @@ def test_new_time_goes_to_every_invitee_still_in_play(secretariat_client, meetin
 
 
 def test_update_calendar_keeps_the_uid_of_the_invitation(app, meeting, invitations):
-    from coordapp.calendar.ics import meeting_calendar
+    from coordapp.ics import meeting_calendar
 
     with app.test_request_context():
         invitation_event = Calendar.from_ical(

@@ -330,7 +330,11 @@ def test_audit_log_lists_changes_with_before_and_after(secretariat_client):
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.meeting_id == meeting.id).order_by(AuditEvent.id)
     ).all()
-    assert [e.action for e in events] == ["meeting_created", "meeting_updated", "status_changed"]
+    assert [e.action for e in events] == [
+        "meetings.create",
+        "meetings.update",
+        "meetings.status_change",
+    ]
     assert events[1].changes["title"] == ["First title", "Second title"]
     assert "ends_at" not in events[1].changes
     assert all(e.user_id == secretariat_client.user.id for e in events)
@@ -447,7 +451,7 @@ def test_audit_log_query_count_does_not_grow_with_events(secretariat_client):
         for i, user_id in enumerate(_quick_users(count)):
             db.session.add(
                 AuditEvent(
-                    action="meeting_updated",
+                    action="meetings.update",
                     object_type="Meeting",
                     object_id=meeting_id,
                     meeting_id=meeting_id,
@@ -512,7 +516,7 @@ def test_the_meeting_page_shows_the_latest_audit_entries_and_links_the_full_log(
     for n in range(14):
         db.session.add(
             AuditEvent(
-                action="meeting_updated",
+                action="meetings.update",
                 object_type="meeting",
                 object_id=meeting.id,
                 meeting_id=meeting.id,

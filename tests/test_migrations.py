@@ -189,3 +189,38 @@ def test_poll_respondents_of_a_poll_with_dates_count_as_emailed(empty_database_u
     engine.dispose()
     assert emailed[respondents["with a date"]] is not None
     assert emailed[respondents["without a date"]] is None
+
+
+def test_stored_audit_events_get_the_feature_verb_codes(empty_database_url):
+    """Migration 9d3e5b7a2c18: events already in the log get their new code (and so their
+    label); a code it does not know is left alone; downgrade gives the old codes back."""
+    before = _flask("db", "upgrade", "4b7d2e9a1c63", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    old = ["meeting_created", "poll.slot_add", "invitation.answer", "mail.retry", "something_old"]
+    with engine.begin() as conn:
+        for code in old:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_events (at, action, object_type) VALUES (:at, :code, 'x')"
+                ),
+                {"at": datetime(2030, 1, 1, tzinfo=UTC), "code": code},
+            )
+
+    def codes() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.scalars(sa.text("SELECT action FROM audit_events ORDER BY id")))
+
+    after = _flask("db", "upgrade", "9d3e5b7a2c18", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    assert codes() == [
+        "meetings.create",
+        "polls.slot_add",
+        "invitations.answer",
+        "outbox.retry",
+        "something_old",
+    ]
+    back = _flask("db", "downgrade", "4b7d2e9a1c63", database_url=empty_database_url)
+    assert back.returncode == 0, back.stderr
+    assert codes() == old
+    engine.dispose()

@@ -364,10 +364,10 @@ def test_every_step_is_in_the_audit_log_with_a_label(world, client):
         .order_by(AuditEvent.id)
     ).all()
     assert actions == [
-        "outcome_summary.draft",
-        "outcome_summary.edit",
-        "outcome_summary.publish",
-        "outcome_summary.unpublish",
+        "outcomes.summary_draft",
+        "outcomes.summary_edit",
+        "outcomes.summary_publish",
+        "outcomes.summary_unpublish",
     ]
     page = text(client.get(f"/meetings/{world.meeting.id}"))
     for label in ("Started the public summary", "Published the public summary"):

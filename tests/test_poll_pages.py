@@ -154,7 +154,7 @@ def test_the_secretariat_creates_a_poll_and_the_chairs_are_asked(secretariat_cli
         data={"day": SOON.isoformat(), "start": "14:00", "end": "16:00"},
     )
     assert len(_outbox("poll_invitation")) == 1  # once, at the first date
-    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "poll.create"))
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "polls.create"))
     page = secretariat_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Open the poll" in page and "0 of 1 people asked have answered" in page
     # Creating again leads to the poll.
@@ -259,8 +259,10 @@ def test_slots_are_added_changed_and_removed_with_clear_refusals(secretariat_cli
     assert _fresh(Poll, poll.id).slots == []
     assert secretariat_client.post(f"/poll-slots/{slot.id}/remove").status_code == 404
     actions = set(db.session.scalars(sa.select(AuditEvent.action)))
-    assert {"poll.slot_add", "poll.slot_change", "poll.slot_remove"} <= actions
-    change = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "poll.slot_change"))
+    assert {"polls.slot_add", "polls.slot_change", "polls.slot_remove"} <= actions
+    change = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "polls.slot_change")
+    )
     assert change.changes["answers_cleared"] == 1
 
 
@@ -414,7 +416,7 @@ def test_the_remind_button_reaches_only_those_who_have_not_answered(secretariat_
     assert _fresh(PollRespondent, waiting.id).reminders_sent == 1
     page = secretariat_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "A reminder was queued for 1 person" in page
-    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "poll.remind"))
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "polls.remind"))
 
 
 def test_no_reminder_after_the_deadline(secretariat_client):

@@ -241,8 +241,8 @@ def test_the_page_shows_the_suggestion_and_times_in_the_meetings_timezone(app, c
     login_as(client, w.secretariat)
     page = client.get(f"/meetings/{w.meeting.id}/poll/results").get_data(as_text=True)
     suggestion = page.split('id="suggestion"', 1)[1].split("</section>", 1)[0]
-    # 10:00–12:00 typed in Minsk is shown as such (07:00 UTC).
-    assert "10:00–12:00" in suggestion and "07:00" not in page
+    # 10:00 – 12:00 typed in Minsk is shown as such (07:00 UTC).
+    assert "10:00 – 12:00" in suggestion and "07:00" not in page
     assert "All 2 chairs can come" in suggestion
 
 
@@ -260,7 +260,7 @@ def test_csv_holds_the_grid_and_counts_and_defuses_formulas(app, client):
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:4] == ["Name", "Organisation", "Category", "Role"]
-    assert rows[0][4].endswith("10:00–12:00 (Europe/Minsk)") and rows[0][-1] == "Comment"
+    assert rows[0][4].endswith("10:00 – 12:00 (Europe/Minsk)") and rows[0][-1] == "Comment"
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["Chair 0"][2:6] == ["Chairs", "Chair", "Yes", "No"]
     mallory = by_name["'+Mallory"]
@@ -391,7 +391,7 @@ def test_choosing_a_date_schedules_invites_and_tells_everyone(app, client):
 
     event = db.session.scalar(
         sa.select(AuditEvent).where(
-            AuditEvent.meeting_id == meeting.id, AuditEvent.action == "poll.date_chosen"
+            AuditEvent.meeting_id == meeting.id, AuditEvent.action == "polls.date_chosen"
         )
     )
     assert event is not None and event.changes["status"] == ["draft", "scheduled"]
@@ -589,7 +589,7 @@ def test_choose_clicked_twice_at_once_gives_one_date_and_one_set_of_invitations(
     assert len(_messages(meeting_id, "poll_result")) == 5
     assert (
         db.session.scalar(
-            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "poll.date_chosen")
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "polls.date_chosen")
         )
         == 1
     )

@@ -42,7 +42,7 @@ from coordapp.polls.service import (
     set_key_organisations,
     update_slot,
 )
-from coordapp.web import get_poll_respondent_by_token_or_404
+from coordapp.web import load_by_link
 from tests.concurrency import run_at_once
 from tests.factories import make_contact, make_meeting, make_organisation, make_user
 
@@ -102,7 +102,7 @@ def test_a_poll_is_created_on_a_draft_meeting_and_logged(app):
     assert poll.reminder_days_before == 2
     assert poll.created_by_id == secretariat.id
     assert poll.chosen_slot_id is None
-    assert _actions(poll.meeting_id) == ["poll.create"]
+    assert _actions(poll.meeting_id) == ["polls.create"]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_slots_are_typed_on_the_meetings_wall_clock_and_stored_in_utc(app):
     assert slot.starts_at == datetime.combine(SOON, time(7), tzinfo=UTC)
     assert slot.ends_at == datetime.combine(SOON, time(9, 30), tzinfo=UTC)
     assert poll.meeting.local(slot.starts_at).hour == 10
-    assert _actions(poll.meeting_id)[-1] == "poll.slot_add"
+    assert _actions(poll.meeting_id)[-1] == "polls.slot_add"
 
 
 def test_a_time_the_clocks_skip_is_refused(app):
@@ -190,7 +190,7 @@ def test_a_slot_is_moved_and_logged(app):
     slot = db.session.get(PollSlot, slot.id)
     assert slot.starts_at == datetime.combine(SOON, time(11), tzinfo=UTC)
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "poll.slot_change")
+        sa.select(AuditEvent).where(AuditEvent.action == "polls.slot_change")
     ).one()
     assert event.changes["starts_at"][1] == slot.starts_at.isoformat()
 
@@ -206,7 +206,7 @@ def test_removing_a_slot_removes_its_answers_only(app):
     stored = db.session.execute(sa.select(PollAnswer.slot_id, PollAnswer.choice)).all()
     assert stored == [(second.id, NO)]
     assert [s.id for s in db.session.get(Poll, poll.id).slots] == [second.id]
-    assert _actions(poll.meeting_id)[-1] == "poll.slot_remove"
+    assert _actions(poll.meeting_id)[-1] == "polls.slot_remove"
 
 
 def test_slots_cannot_change_once_the_poll_is_closed(app):
@@ -242,7 +242,7 @@ def test_asking_people_skips_the_inactive_and_those_already_asked(app):
         sa.select(PollRespondent.contact_id).where(PollRespondent.poll_id == poll.id)
     )
     assert sorted(asked) == sorted([already.id, fresh.id])
-    assert "poll.ask" in _actions(poll.meeting_id)
+    assert "polls.ask" in _actions(poll.meeting_id)
 
 
 def test_people_are_chosen_as_invitees_are(app):
@@ -273,7 +273,7 @@ def test_moving_a_slot_clears_the_answers_given_for_its_old_time(app):
     left = db.session.execute(sa.select(PollAnswer.slot_id, PollAnswer.choice)).all()
     assert left == [(kept.id, NO)]
     event = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "poll.slot_change")
+        sa.select(AuditEvent).where(AuditEvent.action == "polls.slot_change")
     ).one()
     assert event.changes["answers_cleared"] == 1
 
@@ -344,7 +344,7 @@ def test_key_organisations_are_set_replaced_and_checked(app):
     assert sorted(k.organisation_id for k in poll.key_organisations) == sorted([b.id, c.id])
     with pytest.raises(PollInputError, match="does not exist"):
         set_key_organisations(poll, [a.id, 10**6], by=secretariat)
-    assert _actions(poll.meeting_id).count("poll.key_organisations") == 2
+    assert _actions(poll.meeting_id).count("polls.key_organisations") == 2
 
 
 # --- answering -----------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def test_the_personal_link_finds_its_person_and_no_other_link_does(app):
     def found(token: str) -> int | None:
         with app.test_request_context("/"):
             try:
-                return get_poll_respondent_by_token_or_404(token).id
+                return _respondent_by_token(token).id
             except NotFound:
                 return None
 
@@ -507,12 +507,14 @@ def test_the_service_reads_no_request_or_current_user():
 def test_the_web_loader_opens_a_right_link_and_answers_404_to_a_wrong_one(app):
     from werkzeug.exceptions import NotFound
 
-    from coordapp.web import get_poll_respondent_by_token_or_404
-
     poll, secretariat = _poll()
     (respondent,) = _asked(poll, secretariat)
     with app.test_request_context():
-        found = get_poll_respondent_by_token_or_404(poll_token(respondent))
+        found = _respondent_by_token(poll_token(respondent))
         assert found.id == respondent.id and found.poll.meeting.id == poll.meeting_id
         with pytest.raises(NotFound):
-            get_poll_respondent_by_token_or_404(rsvp_token(Invitation(link_id=respondent.link_id)))
+            _respondent_by_token(rsvp_token(Invitation(link_id=respondent.link_id)))
+
+
+def _respondent_by_token(token: str):
+    return load_by_link(token, service.POLL_LINK, service.respondent_by_link)

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy as sa
-from huey import RedisHuey, SqliteHuey
+from huey import Huey, SqliteHuey
+
+from coordapp.jobs import RedisQueue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -155,7 +157,7 @@ def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path,
     env = _process_env(dotenv, settings)
 
     _queue_email_from_the_web_app(env)
-    assert RedisHuey(queue_name, url=REDIS_URL).pending_count() == 1
+    assert Huey(queue_name, storage_class=RedisQueue, url=REDIS_URL).pending_count() == 1
 
     sent = _run_worker_until_mail_arrives(env, tmp_path)
     assert (
@@ -163,7 +165,7 @@ def test_worker_runs_the_job_the_web_app_queued_in_redis_set_in_dotenv(tmp_path,
         in email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)["Subject"]
     )
     assert _statuses(settings) == ["sent"]
-    assert RedisHuey(queue_name, url=REDIS_URL).pending_count() == 0
+    assert Huey(queue_name, storage_class=RedisQueue, url=REDIS_URL).pending_count() == 0
     assert not (tmp_path / "unused-queue.sqlite").exists()
 
 

@@ -592,7 +592,7 @@ def test_report_pdf_is_rendered_by_the_worker_in_the_askers_language_and_downloa
     assert "Міністэрства ўнутраных спраў" in flowing
     assert "Ўзгадніць дадзеныя аб міграцыі" in flowing
     assert "Country Network on Migration" in flowing
-    assert "Справаздача за перыяд з 1 сту 2025 па 31 сне 2025" in flowing
+    assert "Справаздача за перыяд з 1 студзеня 2025 г. па 31 снежня 2025 г." in flowing
     assert "Made" not in text  # Belarusian headings, not English
 
 
@@ -688,3 +688,55 @@ def test_a_report_pdf_whose_worker_died_is_queued_again_once_its_lease_ran_out(
     assert tasks.requeue_expired() == [document.id]
     assert tasks.requeue_expired() == []
     assert queued == [document.id]
+
+
+def test_asking_again_for_a_report_being_rendered_joins_that_rendering(
+    network, secretariat_client, monkeypatch
+):
+    """Many clicks on "PDF" for one report make one rendering, not one queued job each;
+    another period is a rendering of its own (another language too: next test)."""
+    from coordapp.reports import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "render_report_pdf", queued.append)
+    series_id = network["series"].id
+
+    def ask(year: str) -> str:
+        response = secretariat_client.post(f"/series/{series_id}/report/pdf", data={"year": year})
+        assert response.status_code == 303
+        return response.headers["Location"]
+
+    first = ask("2025")
+    assert [ask("2025") for _ in range(5)] == [first] * 5
+    assert len(queued) == 1
+    assert ask("2024") != first
+    assert len(queued) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportDocument)) == 2
+
+    # Once that rendering is over, asking again makes a fresh one.
+    document = db.session.get(ReportDocument, queued[0])
+    document.status = DocumentStatus.READY
+    db.session.commit()
+    assert ask("2025") != first
+    assert len(queued) == 3
+
+
+def test_the_database_keeps_one_pending_rendering_per_report_and_language(network):
+    def pending(language: str) -> ReportDocument:
+        return ReportDocument(
+            series_id=network["series"].id,
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 12, 31),
+            language=language,
+            filename="report.pdf",
+        )
+
+    db.session.add_all([pending("en"), pending("ru")])
+    db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(pending("en"))
+    document, new = service.request_pdf(
+        network["series"], Period(date(2025, 1, 1), date(2025, 12, 31)), "ru", by=None
+    )
+    assert not new and document.language == "ru"

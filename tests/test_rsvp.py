@@ -95,13 +95,15 @@ def test_the_page_shows_the_meeting_in_its_timezone_with_chairs_and_the_invitee(
         "Thu 7 Mar 2030, 10:00 (Europe/Minsk)",
         "Thu 28 Feb 2030, 10:00 (Europe/Minsk)",  # the deadline
         "UN House, Minsk",
-        "https://meet.example.org/cnm4",
+        "Hybrid (in person and online)",
         "Irina Invitee",
         "Ministry of Labour",
         "You have not answered yet.",
         'id="agenda"',
     ):
         assert text in page, text
+    # The online link only once they accept (tests/test_hybrid.py).
+    assert "https://meet.example.org/cnm4" not in page
     assert 'name="status"' in page
     assert url(invitation, "/calendar.ics") in page
 

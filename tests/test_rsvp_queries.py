@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+import sqlalchemy as sa
 from markupsafe import Markup
 from wtforms.widgets.core import html_params as wtforms_html_params
 
@@ -137,7 +139,7 @@ def test_an_answer_takes_four_statements_whatever_the_meeting_holds(client):
     assert db.session.get(Invitation, invitation_id).status == InvitationStatus.ACCEPTED
     assert db.session.scalar(
         db.select(db.func.count(AuditEvent.id)).where(
-            AuditEvent.action == "invitation.answer", AuditEvent.object_id == invitation_id
+            AuditEvent.action == "invitations.answer", AuditEvent.object_id == invitation_id
         )
     )
     assert db.session.scalar(
@@ -167,3 +169,40 @@ def test_form_fields_render_as_wtforms_renders_them(client):
         r'<input id="status-0" name="status" required type="radio" value="accepted">', page
     )
     assert '<textarea aria-describedby="needs-hint" aria-invalid="false" id="needs"' in page
+
+
+def _page_with_template_line(app, client, url: str, line: str):
+    """The RSVP page, its template with `line` added (what a change to it would do)."""
+    import jinja2
+
+    original = app.jinja_env.loader.get_source(app.jinja_env, "rsvp/show.html")[0]
+    changed = original.replace("{% block content %}", "{% block content %}" + line, 1)
+    assert changed != original
+    loader = app.jinja_env.loader
+    app.jinja_env.loader = jinja2.ChoiceLoader(
+        [jinja2.DictLoader({"rsvp/show.html": changed}), loader]
+    )
+    app.jinja_env.cache.clear()
+    try:
+        db.session.expunge_all()
+        return client.get(url)
+    finally:
+        app.jinja_env.loader = loader
+        app.jinja_env.cache.clear()
+
+
+def test_a_template_touching_what_the_loader_did_not_read_fails_instead_of_querying(app, client):
+    """The RSVP page's loader (coordapp/rsvp/pages.py) reads what the page shows and makes
+    everything else raise: a template that starts using an unloaded relation or column
+    fails here, rather than adding a query to every visit of the busiest page."""
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    _meeting, _invitation, url = _world()
+    assert _page_with_template_line(app, client, url, "{{ contact.name }}").status_code == 200
+    for line in (
+        "{{ invitation.represents_organisation }}",  # a relation the loader does not read
+        "{{ meeting.series.meetings | length }}",  # one level down
+        "{{ contact.organisation.contacts | length }}",
+        "{{ invitation.reminders_sent }}",  # a column it does not read
+    ):
+        with pytest.raises(sa.exc.InvalidRequestError, match="raiseload|lazy"):
+            _page_with_template_line(app, client, url, line)

@@ -56,7 +56,7 @@ def test_secretariat_creates_a_series_with_chairs_and_invitation_list(secretaria
     assert [o.acronym for o in series.default_organisations] == ["IOM"]
     assert (
         db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.object_type == "Series"))
-        == "series_created"
+        == "meetings.series_create"
     )
 
     page = secretariat_client.get(response.headers["Location"]).get_data(as_text=True)

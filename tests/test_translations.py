@@ -1,6 +1,8 @@
 """Every user-facing string is marked for translation, and the English catalogue exists."""
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,39 @@ def catalogue_problems(language: str, root: Path = ROOT) -> list[str]:
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_catalogue_translates_every_message_with_the_same_placeholders(language):
     assert catalogue_problems(language) == []
+
+
+def msgfmt_check(po: Path) -> str:
+    """GNU msgfmt's --check (format strings of every plural form, header…): its complaints."""
+    if not shutil.which("msgfmt"):
+        pytest.skip("no msgfmt (apt-get install gettext)")
+    run = subprocess.run(
+        ["msgfmt", "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True
+    )
+    return "" if run.returncode == 0 else run.stderr
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_msgfmt_check_passes(language):
+    """Every plural form keeps its number (ru and be use form 0 for 21, 31…, so the
+    singular "one" is a message of its own in the code)."""
+    assert msgfmt_check(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po") == ""
+
+
+def test_msgfmt_check_catches_a_plural_form_without_its_number(tmp_path):
+    po = tmp_path / "messages.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && '
+        'n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n"\n\n'
+        "#, python-format\n"
+        'msgid "The chair can come."\nmsgid_plural "All %(num)s chairs can come."\n'
+        'msgstr[0] "Председатель может прийти."\n'
+        'msgstr[1] "Все %(num)s председателя могут прийти."\n'
+        'msgstr[2] "Все %(num)s председателей могут прийти."\n',
+        encoding="utf-8",
+    )
+    assert "msgstr[0]" in msgfmt_check(po)
 
 
 def test_catalogue_check_catches_a_missing_fuzzy_or_wrong_placeholder_message(tmp_path):

@@ -9,9 +9,9 @@ FEATURE = Feature(
     name="admin",
     blueprints=[routes.bp],
     audit_labels={
-        "user_created": _l("Created a user"),
-        "user_updated": _l("Edited a user"),
-        "user_deactivated": _l("Deactivated a user"),
-        "user_reactivated": _l("Reactivated a user"),
+        "admin.user_create": _l("Created a user"),
+        "admin.user_update": _l("Edited a user"),
+        "admin.user_deactivate": _l("Deactivated a user"),
+        "admin.user_reactivate": _l("Reactivated a user"),
     },
 )

@@ -5,10 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from coordapp.auth.forms import MIN_PASSWORD_LENGTH
+from coordapp.auth.service import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PASSWORD_TOO_LONG,
+    PASSWORD_TOO_SHORT,
+)
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.models import Role
 
 
@@ -19,7 +25,7 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     # 0 means "none"; the choices (active contacts) are filled in by the view.
     contact_id = SelectField(
-        _l("Directory contact"), coerce=int, choices=[], default=0, validate_choice=False
+        _l("Directory contact"), coerce=bounded_int, choices=[], default=0, validate_choice=False
     )
 
     def __init__(self, *args, **kwargs):
@@ -41,10 +47,7 @@ class UserCreateForm(UserEditForm):
         _l("Initial password"),
         validators=[
             DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1000,
-                message=_l("The password must have at least %(min)d characters."),
-            ),
+            Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT),
+            Length(max=MAX_PASSWORD_LENGTH, message=PASSWORD_TOO_LONG),
         ],
     )

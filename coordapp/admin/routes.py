@@ -78,7 +78,7 @@ def _contact_choices(user: User) -> list[tuple[int, str]]:
     return [(0, _("— none —"))] + [(c.id, f"{c.name} — {c.email}") for c in contacts]
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
     user = _get_user_or_404(user_id)
@@ -101,7 +101,8 @@ def edit_user(user_id: int):
             if changes or linked:
                 flash(_("The account of %(name)s has been updated.", name=user.name), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    code = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user), code
 
 
 def _set_active(user_id: int, active: bool):
@@ -124,13 +125,13 @@ def _set_active(user_id: int, active: bool):
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @admin_required
 def deactivate_user(user_id: int):
     return _set_active(user_id, active=False)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 @admin_required
 def reactivate_user(user_id: int):
     return _set_active(user_id, active=True)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from coordapp import audit
 from coordapp.auth import sessions
+from coordapp.auth.service import check_new_password
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Contact, Role, User
@@ -32,19 +33,24 @@ def create_user(
     password: str,
     *,
     by: User | None = None,
+    note: str | None = None,
 ) -> User:
-    """Add an account (flushed, not committed); the caller commits."""
+    """Add an account (flushed, not committed); the caller commits. The password must
+    follow the app's rule (PasswordRuleError otherwise); `by` None is the system (the
+    command line: `note` says so)."""
+    check_new_password(password)
     user = User(email=User.normalise_email(email), name=name.strip(), role=role, active=True)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     audit.record(
-        "user_created",
+        "admin.user_create",
         user,
         changes={
             field: [None, value] for field, value in audit.snapshot(user, AUDITED_FIELDS).items()
         },
         by=by,
+        note=note,
     )
     return user
 
@@ -58,7 +64,7 @@ def update_user(admin: User, user: User, name: str, role: Role) -> dict:
     user.role = role
     changes = audit.diff(before, audit.snapshot(user, AUDITED_FIELDS))
     if changes:
-        audit.record("user_updated", user, changes=changes, by=admin)
+        audit.record("admin.user_update", user, changes=changes, by=admin)
     return changes
 
 
@@ -68,7 +74,9 @@ def link_contact(admin: User, user: User, contact: Contact | None) -> bool:
     new_id = contact.id if contact else None
     if user.contact_id == new_id:
         return False
-    audit.record("user_updated", user, changes={"contact_id": [user.contact_id, new_id]}, by=admin)
+    audit.record(
+        "admin.user_update", user, changes={"contact_id": [user.contact_id, new_id]}, by=admin
+    )
     user.contact_id = new_id
     return True
 
@@ -86,7 +94,7 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     user.active = active
     sessions.end_all_sessions(user)
     audit.record(
-        "user_reactivated" if active else "user_deactivated",
+        "admin.user_reactivate" if active else "admin.user_deactivate",
         user,
         changes={"active": [not active, active]},
         by=admin,

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordapp.inputs import IntegerField, bounded_int
+from coordapp.inputs import IntegerField, SelectField, bounded_int
 from coordapp.models.agenda import AGENDA_KIND_LABELS, AgendaItemKind
 
 MAX_DURATION_MINUTES = 24 * 60

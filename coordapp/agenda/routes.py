@@ -27,13 +27,14 @@ from werkzeug.utils import secure_filename
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.agenda import service, uploads
 from coordapp.agenda.forms import CopyForm, ItemForm, MoveForm, UploadForm
-from coordapp.errors import render_error
+from coordapp.errors import render_error, wants_json
 from coordapp.extensions import db
 from coordapp.inputs import ConfirmForm
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
-from coordapp.web import get_invitation_by_token_or_404, get_meeting_or_404, wants_json
+from coordapp.web import get_meeting_or_404, load_by_link
 
 bp = Blueprint("agenda", __name__)
 
@@ -91,7 +92,7 @@ def _too_large(error):
 # --- the agenda page ------------------------------------------------------------------------
 
 
-@bp.get("/meetings/<int:meeting_id>/agenda")
+@bp.get("/meetings/<id:meeting_id>/agenda")
 @login_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -138,7 +139,7 @@ def _save_failed(meeting, form, item, message):
     return _render_form(meeting, form, item, 409)
 
 
-@bp.route("/meetings/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/agenda/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -165,7 +166,7 @@ def new(meeting_id: int):
     return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
 
 
-@bp.route("/agenda/items/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/agenda/items/<id:item_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(item_id: int):
     item = _get_item(item_id)
@@ -193,7 +194,7 @@ def edit(item_id: int):
     return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
 
 
-@bp.get("/agenda/items/<int:item_id>/delete")
+@bp.get("/agenda/items/<id:item_id>/delete")
 @secretariat_required
 def confirm_delete(item_id: int):
     """Deleting asks first, on a page of its own (no script needed)."""
@@ -202,7 +203,7 @@ def confirm_delete(item_id: int):
     return render_template("agenda/confirm_delete.html", meeting=item.meeting, item=item)
 
 
-@bp.post("/agenda/items/<int:item_id>/delete")
+@bp.post("/agenda/items/<id:item_id>/delete")
 @secretariat_required
 def delete(item_id: int):
     item = _get_item(item_id)
@@ -216,7 +217,7 @@ def delete(item_id: int):
     return redirect(url_for("agenda.index", meeting_id=meeting_id))
 
 
-@bp.post("/agenda/items/<int:item_id>/move")
+@bp.post("/agenda/items/<id:item_id>/move")
 @secretariat_required
 def move(item_id: int):
     item = _get_item(item_id)
@@ -242,7 +243,7 @@ def _posted_order() -> list[int] | None:
         return None
 
 
-@bp.post("/meetings/<int:meeting_id>/agenda/order")
+@bp.post("/meetings/<id:meeting_id>/agenda/order")
 @secretariat_required
 def reorder(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -263,7 +264,7 @@ def reorder(meeting_id: int):
     return redirect(url_for("agenda.index", meeting_id=meeting.id), code=303)
 
 
-@bp.route("/meetings/<int:meeting_id>/agenda/copy", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/agenda/copy", methods=["GET", "POST"])
 @secretariat_required
 def copy(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -311,7 +312,7 @@ def _render_attach(item: AgendaItem, form: UploadForm, error: str | None = None,
     )
 
 
-@bp.get("/agenda/items/<int:item_id>/attachments")
+@bp.get("/agenda/items/<id:item_id>/attachments")
 @secretariat_required
 def attach(item_id: int):
     """The one place to attach a file to an item (the agenda lists a link per item)."""
@@ -320,7 +321,7 @@ def attach(item_id: int):
     return _render_attach(item, UploadForm(formdata=None))
 
 
-@bp.post("/agenda/items/<int:item_id>/attachments")
+@bp.post("/agenda/items/<id:item_id>/attachments")
 @secretariat_required
 def upload(item_id: int):
     item = _get_item(item_id)
@@ -352,7 +353,7 @@ def upload(item_id: int):
     return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
 
 
-@bp.post("/attachments/<int:attachment_id>/delete")
+@bp.post("/attachments/<id:attachment_id>/delete")
 @secretariat_required
 def delete_attachment(attachment_id: int):
     attachment = _get_attachment(attachment_id)
@@ -385,18 +386,18 @@ def _send_stored(data: bytes, content_type: str, filename: str) -> Response:
     return response
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get("/attachments/<id:attachment_id>")
 @login_required
 def download(attachment_id: int):
     attachment = _get_attachment(attachment_id, with_data=True)
     return _send_stored(attachment.data, attachment.content_type, attachment.filename)
 
 
-@bp.get("/rsvp/<token>/attachments/<int:attachment_id>")
+@bp.get("/rsvp/<token>/attachments/<id:attachment_id>")
 @public
 def rsvp_download(token: str, attachment_id: int):
     # The same token check as the RSVP page: 404 wrong link (throttled), 410 withdrawn.
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     attachment = _get_attachment(attachment_id, with_data=True)
     if attachment.agenda_item.meeting_id != invitation.meeting_id:
         abort(404, _("This attachment does not exist."))
@@ -409,14 +410,14 @@ def rsvp_download(token: str, attachment_id: int):
 # --- print view and PDF ---------------------------------------------------------------------
 
 
-@bp.get("/meetings/<int:meeting_id>/agenda/print")
+@bp.get("/meetings/<id:meeting_id>/agenda/print")
 @login_required
 def print_view(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     return render_template("agenda/print.html", meeting=meeting, agenda=service.agenda_of(meeting))
 
 
-@bp.post("/meetings/<int:meeting_id>/agenda/pdf")
+@bp.post("/meetings/<id:meeting_id>/agenda/pdf")
 @secretariat_required
 def generate_pdf(meeting_id: int):
     from coordapp.agenda import tasks
@@ -438,7 +439,7 @@ def _get_document(document_id: int) -> GeneratedDocument:
     return document
 
 
-@bp.get("/documents/<int:document_id>")
+@bp.get("/documents/<id:document_id>")
 @login_required
 def document_status(document_id: int):
     document = _get_document(document_id)
@@ -458,7 +459,7 @@ def document_status(document_id: int):
     return response
 
 
-@bp.get("/documents/<int:document_id>/download")
+@bp.get("/documents/<id:document_id>/download")
 @login_required
 def document_download(document_id: int):
     document = db.session.scalar(

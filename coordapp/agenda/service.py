@@ -283,7 +283,7 @@ def create_item(
     _set_presenters(item, presenter_ids)
     db.session.flush()
     audit.record(
-        "agenda_item_created",
+        "agenda.item_create",
         item,
         meeting_id=meeting.id,
         changes={
@@ -316,7 +316,7 @@ def update_item(
     changes = audit.diff(before, after)
     if changes:
         audit.record(
-            "agenda_item_updated",
+            "agenda.item_update",
             item,
             meeting_id=item.meeting_id,
             changes=changes,
@@ -328,7 +328,7 @@ def delete_item(item: AgendaItem, *, by: User | None = None) -> None:
     meeting = item.meeting
     _ensure_editable(meeting)
     audit.record(
-        "agenda_item_deleted",
+        "agenda.item_delete",
         item,
         meeting_id=meeting.id,
         changes=audit.snapshot(item, ITEM_FIELDS),
@@ -367,7 +367,7 @@ def move_item(item: AgendaItem, direction: str, *, by: User | None = None) -> bo
     ids[index], ids[other] = ids[other], ids[index]
     _renumber(ids, meeting.id)
     audit.record(
-        "agenda_reordered",
+        "agenda.reorder",
         meeting,
         meeting_id=meeting.id,
         changes={"order": ids},
@@ -389,7 +389,7 @@ def reorder(meeting: Meeting, ordered_ids: Sequence[int], *, by: User | None = N
         return
     _renumber(ordered_ids, meeting.id)
     audit.record(
-        "agenda_reordered",
+        "agenda.reorder",
         meeting,
         meeting_id=meeting.id,
         changes={"order": [current, list(ordered_ids)]},
@@ -426,7 +426,7 @@ def copy_agenda(meeting: Meeting, source: Meeting, *, by: User | None = None) ->
         copied += 1
     db.session.flush()
     audit.record(
-        "agenda_copied",
+        "agenda.copy",
         meeting,
         meeting_id=meeting.id,
         changes={"from_meeting": source.id, "items": copied},
@@ -451,7 +451,7 @@ def add_attachment(
     db.session.add(attachment)
     db.session.flush()
     audit.record(
-        "attachment_added",
+        "agenda.attachment_add",
         attachment,
         meeting_id=item.meeting_id,
         changes={
@@ -469,7 +469,7 @@ def delete_attachment(attachment: Attachment, *, by: User | None = None) -> None
     item = attachment.agenda_item
     _ensure_editable(item.meeting)
     audit.record(
-        "attachment_deleted",
+        "agenda.attachment_delete",
         attachment,
         meeting_id=item.meeting_id,
         changes={
@@ -497,7 +497,7 @@ def request_agenda_pdf(meeting: Meeting, user_id: int | None) -> GeneratedDocume
     )
     db.session.add(document)
     db.session.flush()
-    audit.record("agenda_pdf_requested", document, meeting_id=meeting.id, user_id=user_id)
+    audit.record("agenda.pdf_request", document, meeting_id=meeting.id, user_id=user_id)
     return document
 
 

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from coordapp.agenda import service
 from coordapp.extensions import db
 from coordapp.i18n import supported
-from coordapp.jobs import task
+from coordapp.jobs import INTERACTIVE, task
 from coordapp.models import Meeting
 from coordapp.models.document import GeneratedDocument
 from coordapp.pdf.stored import render_stored_pdf, renew_stalled_pdfs
@@ -29,7 +29,7 @@ def _agenda_pdf_html(meeting: Meeting) -> str:
         )
 
 
-@task()
+@task(priority=INTERACTIVE)
 def render_agenda_pdf(document_id: int) -> str | None:
     """Render the agenda of the document's meeting and store the bytes; returns the status."""
     return render_stored_pdf(

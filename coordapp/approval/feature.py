@@ -10,12 +10,12 @@ FEATURE = Feature(
     blueprints=[routes.bp],
     emails=notifications.WRITERS,
     audit_labels={
-        "minutes_submitted": _l("Submitted the minutes for approval"),
-        "minutes_approved_by_chair": _l("Approved the minutes (chair)"),
-        "minutes_returned": _l("Returned the minutes"),
-        "minutes_approved": _l("Approved the minutes"),
-        "minutes_superseded": _l("Superseded the minutes"),
-        "minutes_amendment_created": _l("Created an amendment to the minutes"),
+        "approval.submit": _l("Submitted the minutes for approval"),
+        "approval.chair_approve": _l("Approved the minutes (chair)"),
+        "approval.return": _l("Returned the minutes"),
+        "approval.approve": _l("Approved the minutes"),
+        "approval.supersede": _l("Superseded the minutes"),
+        "approval.amend": _l("Created an amendment to the minutes"),
     },
     meeting_sections=[Section("approval/_meeting_section.html", routes.meeting_section)],
 )

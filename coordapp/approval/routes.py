@@ -97,7 +97,7 @@ def _render_version(
     return response
 
 
-@bp.get("/minutes/versions/<int:version_id>")
+@bp.get("/minutes/versions/<id:version_id>")
 @login_required
 def version(version_id: int):
     version = _get_version(version_id)
@@ -106,7 +106,7 @@ def version(version_id: int):
     return _render_version(version)
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/submit")
+@bp.post("/meetings/<id:meeting_id>/minutes/submit")
 @secretariat_required
 def submit(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -134,7 +134,7 @@ def submit(meeting_id: int):
     return redirect(url_for("approval.version", version_id=version.id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/approve")
+@bp.post("/minutes/versions/<id:version_id>/approve")
 @login_required
 def approve(version_id: int):
     version = _get_version(version_id)
@@ -155,7 +155,7 @@ def approve(version_id: int):
     return redirect(url_for("approval.version", version_id=version_id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/return")
+@bp.post("/minutes/versions/<id:version_id>/return")
 @login_required
 def return_version(version_id: int):
     version = _get_version(version_id)
@@ -179,7 +179,7 @@ def return_version(version_id: int):
     return redirect(url_for("approval.version", version_id=version_id))
 
 
-@bp.post("/minutes/versions/<int:version_id>/amend")
+@bp.post("/minutes/versions/<id:version_id>/amend")
 @secretariat_required
 def amend(version_id: int):
     version = _get_version(version_id)

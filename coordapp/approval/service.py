@@ -7,9 +7,11 @@ meeting has signed; the meeting is then closed. An approved version never change
 correction is an amendment, a new version that goes through the same approval and, once
 approved, supersedes the old one.
 
-The signing and rendering are the worker's (coordapp.minutes_pdf.tasks): this module
-asks for them after its transaction commits (`request_rendering`, `request_signature`),
-and the signing task calls `finish_if_all_signed` after each signature.
+The signing and rendering are the worker's (coordapp.minutes_pdf, a feature above this
+one): this module asks for them after its transaction commits (`request_rendering`,
+`request_signature`) through the hooks `RENDER_PDF` and `SIGN_APPROVAL`, which the
+minutes_pdf feature answers with its jobs (coordapp/feature.py, `Hook`); the signing
+task calls `finish_if_all_signed` after each signature.
 
 Concurrency: every transition is an `UPDATE minutes_versions ... WHERE status = <the
 status it expects>` on the version row, so two transitions of the same version (two
@@ -19,7 +21,6 @@ the loser is told what happened instead of acting on a stale state.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from coordapp import audit
+from coordapp import audit, jobs
 from coordapp.approval.notifications import (
     announce_approval,
     notify_chairs_of_submission,
@@ -35,6 +36,7 @@ from coordapp.approval.notifications import (
 )
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.feature import Hook
 from coordapp.models import (
     Meeting,
     MeetingChair,
@@ -57,7 +59,9 @@ SUBMITTABLE_MEETING_STATUSES = frozenset({MeetingStatus.HELD, MeetingStatus.CLOS
 FINAL_STATUSES = frozenset({MinutesStatus.APPROVED, MinutesStatus.SUPERSEDED})
 MAX_COMMENT_LENGTH = 5000
 MAX_REASON_LENGTH = 2000
-PDF_TASKS_MODULE = "coordapp.minutes_pdf.tasks"
+# Answered by the minutes_pdf feature with its worker jobs (a version id, an approval id).
+RENDER_PDF = Hook("approval.render_pdf")
+SIGN_APPROVAL = Hook("approval.sign_approval")
 
 
 class ApprovalError(DomainError):
@@ -147,20 +151,14 @@ def can_amend(user, version: MinutesVersion) -> bool:
 # --- the worker's part (after commit) -----------------------------------------------------
 
 
-def _pdf_tasks():
-    # Imported when used: the PDF module pulls in the signing stack, and its tasks are
-    # looked up at call time so that tests can replace them.
-    return importlib.import_module(PDF_TASKS_MODULE)
-
-
 def request_rendering(version_id: int) -> None:
     """Ask the worker to render the PDF of a submitted version. Call after commit."""
-    _pdf_tasks().render_minutes_pdf(version_id)
+    RENDER_PDF(version_id)
 
 
 def request_signature(approval_id: int) -> None:
     """Ask the worker to add a chair's signature. Call after commit."""
-    _pdf_tasks().sign_approval(approval_id)
+    SIGN_APPROVAL(approval_id)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -293,7 +291,7 @@ def submit_for_approval(version: MinutesVersion, by: User) -> MinutesVersion:
 
     notify_chairs_of_submission(version, chairs, by)
     audit.record(
-        "minutes_submitted",
+        "approval.submit",
         version,
         meeting_id=meeting.id,
         changes={"status": [MinutesStatus.DRAFT.value, MinutesStatus.SUBMITTED.value]},
@@ -314,6 +312,7 @@ def _reset_document(document: MinutesDocument) -> None:
     document.signature_count = 0
     document.fields = None
     document.rendered_at = None
+    jobs.fresh_lease(document)  # a job rendering the earlier submission keeps nothing
 
 
 # --- approving ----------------------------------------------------------------------------
@@ -350,7 +349,7 @@ def approve(version: MinutesVersion, chair: User) -> MinutesApproval:
         # A second click that raced the first one: the unique constraint decided.
         raise ApprovalError(_("You have already approved this version of the minutes.")) from None
     audit.record(
-        "minutes_approved_by_chair",
+        "approval.chair_approve",
         approval,
         meeting_id=version.meeting_id,
         note=_("Version %(number)s, %(role)s", number=version.number, role=row.role_label or "-"),
@@ -403,7 +402,7 @@ def return_version(version: MinutesVersion, chair: User, comment: str | None) ->
     returned = MinutesReturn(version_id=version.id, user_id=chair.id, comment=comment)
     db.session.add(returned)
     audit.record(
-        "minutes_returned",
+        "approval.return",
         version,
         meeting_id=version.meeting_id,
         changes={
@@ -452,7 +451,7 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     now = utcnow()
     _move(version, MinutesStatus.SUBMITTED, status=MinutesStatus.APPROVED, approved_at=now)
     audit.record(
-        "minutes_approved",
+        "approval.approve",
         version,
         meeting_id=version.meeting_id,
         changes={"status": [MinutesStatus.SUBMITTED.value, MinutesStatus.APPROVED.value]},
@@ -463,7 +462,9 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
     if meeting.status is MeetingStatus.HELD:
         # The one status change approval makes: approved minutes close a held meeting.
         changes = meeting.move_to(MeetingStatus.CLOSED)
-        audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)
+        audit.record(
+            "meetings.status_change", meeting, meeting_id=meeting.id, changes=changes, by=by
+        )
 
     superseded = None
     if version.amends_id is not None:
@@ -472,7 +473,7 @@ def finish_if_all_signed(version: MinutesVersion, *, by: User | None = None) -> 
             superseded, MinutesStatus.APPROVED, status=MinutesStatus.SUPERSEDED
         ):
             audit.record(
-                "minutes_superseded",
+                "approval.supersede",
                 superseded,
                 meeting_id=version.meeting_id,
                 changes={"status": [MinutesStatus.APPROVED.value, MinutesStatus.SUPERSEDED.value]},
@@ -582,7 +583,7 @@ def create_amendment(approved: MinutesVersion, reason: str | None, by: User) -> 
             ],
         )
     audit.record(
-        "minutes_amendment_created",
+        "approval.amend",
         amendment,
         meeting_id=approved.meeting_id,
         note=reason,

@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from coordapp.access import secretariat_required
 from coordapp.attendance import service
 from coordapp.attendance.forms import AttendanceSheetForm, MarkHeldForm, WalkInForm
+from coordapp.errors import wants_json
 from coordapp.extensions import db
 from coordapp.models import Attendance, Meeting, MeetingStatus, Organisation
-from coordapp.web import get_meeting_or_404, wants_json
+from coordapp.web import get_meeting_or_404
 
 bp = Blueprint("attendance", __name__)
 
@@ -40,7 +41,7 @@ def _sheet_rows(invitations, typed=None, errors=None) -> list[dict]:
     rows = []
     for invitation in invitations:
         key = str(invitation.id)
-        saved_attendance = invitation.attendance.value if invitation.attendance else ""
+        saved_attendance = service.sheet_value(invitation)
         spoke_for = invitation.represents_organisation or invitation.contact.organisation
         rows.append(
             {
@@ -78,7 +79,9 @@ def _render(
             can_mark_held=meeting.status.can_become(MeetingStatus.HELD),
             rows=_sheet_rows(service.sheet_invitations(meeting.id), typed, errors),
             counts=service.attendance_counts(meeting.id),
-            states=list(Attendance),
+            states=service.sheet_states(meeting),
+            count_states=list(Attendance),
+            hybrid=meeting.is_hybrid,
             organisations=organisations,
             sheet_form=AttendanceSheetForm(formdata=None),
             held_form=MarkHeldForm(formdata=None),
@@ -92,17 +95,18 @@ def _counts_html(meeting: Meeting) -> str:
     return render_template(
         "attendance/_counts.html",
         counts=service.attendance_counts(meeting.id),
-        states=list(Attendance),
+        count_states=list(Attendance),
+        hybrid=meeting.is_hybrid,
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/attendance")
+@bp.get("/meetings/<id:meeting_id>/attendance")
 @secretariat_required
 def index(meeting_id: int):
     return _render(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance")
+@bp.post("/meetings/<id:meeting_id>/attendance")
 @secretariat_required
 def save(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -161,7 +165,7 @@ def _closed_message(meeting: Meeting) -> str:
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance/walk-in")
+@bp.post("/meetings/<id:meeting_id>/attendance/walk-in")
 @secretariat_required
 def walk_in(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -224,7 +228,7 @@ def walk_in(meeting_id: int):
     return redirect(url_for("attendance.index", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/attendance/held")
+@bp.post("/meetings/<id:meeting_id>/attendance/held")
 @secretariat_required
 def mark_held(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)

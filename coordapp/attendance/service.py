@@ -23,11 +23,13 @@ from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import (
     Attendance,
+    AttendanceMode,
     Category,
     Contact,
     Invitation,
     InvitationStatus,
     Meeting,
+    MeetingFormat,
     MeetingStatus,
     Organisation,
     User,
@@ -36,10 +38,56 @@ from coordapp.models import (
 
 OPEN_STATUSES = frozenset({MeetingStatus.SCHEDULED, MeetingStatus.HELD})
 
-# Keys of the per-state counts: the Attendance values, people not marked yet, and all.
+# Keys of the per-state counts: the Attendance values, people not marked yet, and all;
+# PRESENT_ONLINE counts those of the present who took part online (a part of "present").
 UNMARKED = "unmarked"
 TOTAL = "total"
-COUNT_KEYS = [*(state.value for state in Attendance), UNMARKED, TOTAL]
+PRESENT_ONLINE = "present_online"
+COUNT_KEYS = [*(state.value for state in Attendance), UNMARKED, TOTAL, PRESENT_ONLINE]
+
+
+@dataclass(frozen=True)
+class SheetState:
+    """A choice on the attendance sheet: a hybrid meeting's "present" is two choices."""
+
+    value: str
+    label: str
+
+
+def sheet_states(meeting: Meeting) -> list[SheetState]:
+    """The sheet's choices for `meeting`: present / absent / excused, with "present in
+    person" and "present online" in a hybrid meeting."""
+    states = [SheetState(state.value, state.label) for state in Attendance]
+    if meeting.is_hybrid:
+        states[0:1] = [
+            SheetState(Attendance.PRESENT.value, str(_l("Present in person"))),
+            SheetState(PRESENT_ONLINE, str(_l("Present online"))),
+        ]
+    return states
+
+
+def sheet_value(invitation: Invitation) -> str:
+    """The sheet's choice for what is recorded ("" for nothing yet)."""
+    if invitation.attendance is None:
+        return ""
+    if (
+        invitation.attendance is Attendance.PRESENT
+        and invitation.present_mode is AttendanceMode.ONLINE
+        and invitation.meeting.is_hybrid
+    ):
+        return PRESENT_ONLINE
+    return invitation.attendance.value
+
+
+def _present_mode(meeting: Meeting, value: str) -> AttendanceMode | None:
+    """How someone marked present took part: online for an online meeting or the
+    "present online" choice, in person otherwise (None for a meeting in person only)."""
+    mode = meeting.mode
+    if value == PRESENT_ONLINE or mode is MeetingFormat.ONLINE:
+        return AttendanceMode.ONLINE
+    if mode is MeetingFormat.HYBRID:
+        return AttendanceMode.IN_PERSON
+    return None
 
 
 class AttendanceError(DomainError):
@@ -142,6 +190,7 @@ def attendance_counts_for(meeting_ids: Iterable[int]) -> dict[int, AttendanceCou
     own, rep = _effective_organisation()
     category = sa.func.coalesce(rep.category, own.category)
     organisation = sa.func.coalesce(rep.id, own.id)
+    online = sa.case((Invitation.present_mode == AttendanceMode.ONLINE, 1), else_=0)
     rows = db.session.execute(
         sa.select(
             Invitation.meeting_id,
@@ -149,6 +198,7 @@ def attendance_counts_for(meeting_ids: Iterable[int]) -> dict[int, AttendanceCou
             Invitation.attendance,
             sa.func.count(Invitation.id),
             sa.func.count(sa.distinct(organisation)),
+            sa.func.sum(online),
         )
         .join(Invitation.contact)
         .join(own, Contact.organisation)
@@ -157,13 +207,15 @@ def attendance_counts_for(meeting_ids: Iterable[int]) -> dict[int, AttendanceCou
         .group_by(Invitation.meeting_id, category, Invitation.attendance)
     )
     found: dict[int, dict[Category, dict[str, int]]] = {m: {} for m in meeting_ids}
-    for meeting_id, row_category, state, number, organisations in rows:
+    for meeting_id, row_category, state, number, organisations, online_number in rows:
         counts = result[meeting_id]
         key = state.value if state else UNMARKED
         per_state = found[meeting_id].setdefault(row_category, dict.fromkeys(COUNT_KEYS, 0))
         for bucket in (per_state, counts.totals):
             bucket[key] += number
             bucket[TOTAL] += number
+            if state is Attendance.PRESENT:
+                bucket[PRESENT_ONLINE] += int(online_number or 0)
         if state is Attendance.PRESENT:
             counts.organisations_represented += organisations
     for meeting_id, counts in result.items():
@@ -175,6 +227,8 @@ def attendance_counts_for(meeting_ids: Iterable[int]) -> dict[int, AttendanceCou
 def _parse_attendance(value: str) -> Attendance | None:
     if value == "":
         return None
+    if value == PRESENT_ONLINE:
+        return Attendance.PRESENT
     return Attendance(value)  # ValueError for anything else
 
 
@@ -217,6 +271,7 @@ def _snapshot(invitation: Invitation) -> dict[str, Any]:
     represented = invitation.represents_organisation
     return {
         "attendance": invitation.attendance.value if invitation.attendance else None,
+        "present_mode": invitation.present_mode.value if invitation.present_mode else None,
         "represents": represented.name if represented else None,
     }
 
@@ -255,6 +310,11 @@ def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) ->
         if "attendance" in fields and fields["attendance"] != fields.get("was-attendance"):
             try:
                 wanted["attendance"] = _parse_attendance(fields["attendance"])
+                wanted["present_mode"] = (
+                    _present_mode(meeting, fields["attendance"])
+                    if wanted["attendance"] is Attendance.PRESENT
+                    else None
+                )
             except ValueError:
                 errors[invitation_id] = str(_l("Choose present, absent or excused."))
                 continue
@@ -288,6 +348,7 @@ def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) ->
         before = _snapshot(invitation)
         if "attendance" in wanted:
             invitation.attendance = wanted["attendance"]
+            invitation.present_mode = wanted["present_mode"]
         if "represents" in wanted:
             invitation.represents_organisation = wanted["represents"]
             invitation.represents_organisation_id = (
@@ -403,6 +464,7 @@ def add_walk_in(meeting: Meeting, walk_in: WalkIn, *, by: User | None) -> WalkIn
             walk_in=True,
             status=InvitationStatus.ACCEPTED,
             attendance=Attendance.PRESENT,
+            present_mode=_present_mode(meeting, Attendance.PRESENT.value),
             invited_at=now,
             invited_by_id=by.id if by else None,
             responded_at=now,
@@ -422,6 +484,7 @@ def add_walk_in(meeting: Meeting, walk_in: WalkIn, *, by: User | None) -> WalkIn
         before["withdrawn"] = invitation.is_withdrawn
         invitation.withdrawn_at = None
         invitation.attendance = Attendance.PRESENT
+        invitation.present_mode = _present_mode(meeting, Attendance.PRESENT.value)
         if represents:
             invitation.represents_organisation = represents
             invitation.represents_organisation_id = represents.id
@@ -467,6 +530,8 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
             },
           ],
           "present_count": int,             # people present
+          "present_online_count": int,      # of whom online (each group has its own too)
+          "hybrid": bool,                   # the meeting had people in person and online
           "organisations_count": int,       # distinct organisations they represented
           "apologies": [person, ...],       # by organisation name, then person name;
                                             # each person also has "reason": "declined" or
@@ -478,7 +543,7 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
 
         {
           "invitation_id": int, "contact_id": int,
-          "name": str, "position": str | None, "walk_in": bool,
+          "name": str, "position": str | None, "walk_in": bool, "online": bool,
           "organisation": {"name": str, "acronym": str | None, "category": Category},
           "represents": same shape, or None when they spoke for their own organisation,
         }
@@ -505,6 +570,7 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
             rep.name,
             rep.acronym,
             rep.category,
+            Invitation.present_mode,
         )
         .join(Invitation.contact)
         .join(own, Contact.organisation)
@@ -528,6 +594,7 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
             "walk_in": bool(row[3]),
             "organisation": _organisation_dict(row[7], row[8], row[9]),
             "represents": _organisation_dict(row[10], row[11], row[12]),
+            "online": row[13] is AttendanceMode.ONLINE,
         }
         status, attendance = row[1], row[2]
         if attendance is Attendance.PRESENT:
@@ -560,8 +627,11 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
     for person in present:
         category = spoke_for(person)["category"]
         if not groups or groups[-1]["category"] is not category:
-            groups.append({"category": category, "label": category.label, "people": []})
+            groups.append(
+                {"category": category, "label": category.label, "people": [], "online_count": 0}
+            )
         groups[-1]["people"].append(person)
+        groups[-1]["online_count"] += person["online"]
 
     def by_organisation(person: dict[str, Any]) -> tuple:
         return (
@@ -573,6 +643,8 @@ def attendance_summary(meeting: Meeting) -> dict[str, Any]:
     return {
         "present": groups,
         "present_count": len(present),
+        "present_online_count": sum(person["online"] for person in present),
+        "hybrid": meeting.is_hybrid,
         "organisations_count": len({spoke_for(p)["name"] for p in present}),
         "apologies": sorted(apologies, key=by_organisation),
         "absent": sorted(absent, key=by_organisation),
@@ -592,4 +664,4 @@ def mark_held(meeting: Meeting, *, by: User | None) -> None:
                 current=current.label.lower(),
             )
         ) from None
-    audit.record("status_changed", meeting, meeting_id=meeting.id, changes=changes, by=by)
+    audit.record("meetings.status_change", meeting, meeting_id=meeting.id, changes=changes, by=by)

@@ -10,7 +10,7 @@ FEATURE = Feature(
     blueprints=[routes.bp],
     periodic_tasks=[tasks.purge_old_login_attempts, tasks.purge_ended_login_sessions],
     audit_labels={
-        "password_changed": _l("Changed the password"),
-        "language_changed": _l("Changed the interface language"),
+        "auth.password_change": _l("Changed the password"),
+        "auth.language_change": _l("Changed the interface language"),
     },
 )

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
+from coordapp.auth.service import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PASSWORD_TOO_LONG,
+    PASSWORD_TOO_SHORT,
+)
 from coordapp.i18n import language_menu, languages
+from coordapp.inputs import SelectField
 
 # "" in the settings form: no preference, the browser decides.
 AS_THE_BROWSER_ASKS = ""
-
-MIN_PASSWORD_LENGTH = 10
 
 
 class LoginForm(FlaskForm):
@@ -27,11 +32,8 @@ class ChangePasswordForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1000,
-                message=_l("The password must have at least %(min)d characters."),
-            ),
+            Length(min=MIN_PASSWORD_LENGTH, message=PASSWORD_TOO_SHORT),
+            Length(max=MAX_PASSWORD_LENGTH, message=PASSWORD_TOO_LONG),
         ],
     )
     confirm_password = PasswordField(

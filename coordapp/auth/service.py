@@ -12,12 +12,34 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from coordapp import audit, ratelimit
 from coordapp.auth import sessions
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import LoginAttempt, User, utcnow
+
+# The one password rule, for the forms and for `flask create-user` (check_new_password).
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000
+PASSWORD_TOO_SHORT = _l("The password must have at least %(min)d characters.")
+PASSWORD_TOO_LONG = _l("The password must have at most %(max)d characters.")
+
+
+class PasswordRuleError(DomainError):
+    status = 400
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a new password the forms would refuse (PasswordRuleError says why)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRuleError(str(PASSWORD_TOO_SHORT % {"min": MIN_PASSWORD_LENGTH}))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRuleError(str(PASSWORD_TOO_LONG % {"max": MAX_PASSWORD_LENGTH}))
+
 
 # Checked against when the email is unknown, so that an unknown email takes as
 # long to refuse as a wrong password (no account discovery by timing).
@@ -36,7 +58,9 @@ class LoginResult:
     user: User | None = None
 
 
-def recent_failures(*, email: str | None = None, ip: str | None = None) -> int:
+def recent_failures(
+    *, email: str | None = None, ip: str | None = None, session: Session | None = None
+) -> int:
     """Failed attempts inside the throttling window for this email or this IP."""
     since = utcnow() - timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
     query = sa.select(sa.func.count(LoginAttempt.id)).where(
@@ -46,28 +70,30 @@ def recent_failures(*, email: str | None = None, ip: str | None = None) -> int:
         query = query.where(LoginAttempt.email == email)
     if ip is not None:
         query = query.where(LoginAttempt.ip == ip)
-    return db.session.scalar(query) or 0
+    return (session or db.session).scalar(query) or 0
 
 
-def is_throttled(email: str, ip: str) -> bool:
+def is_throttled(email: str, ip: str, session: Session | None = None) -> bool:
     config = current_app.config
     return (
-        recent_failures(email=email) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or recent_failures(ip=ip) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+        recent_failures(email=email, session=session) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or recent_failures(ip=ip, session=session) >= config["LOGIN_MAX_FAILURES_PER_IP"]
     )
 
 
-def _claim_attempt(email: str, ip: str) -> LoginAttempt | None:
-    """Count and record this attempt in one locked step; None if it is throttled.
+def _claim_attempt(email: str, ip: str) -> int | None:
+    """Count and record this attempt in one locked step of its own (committed at once,
+    whatever the request does next); the attempt's id, or None if it is throttled.
 
     The attempt is recorded as failed until its password proves right, so that of many
     parallel attempts no more than the limit get to check a password."""
-    ratelimit.lock_for_counting("login-attempts")
-    throttled = is_throttled(email, ip)
-    attempt = LoginAttempt(email=email[:254], ip=ip[:64], succeeded=False)
-    db.session.add(attempt)
-    db.session.commit()
-    return None if throttled else attempt
+    with ratelimit.counting("login-attempts") as session:
+        throttled = is_throttled(email, ip, session)
+        attempt = LoginAttempt(email=email[:254], ip=ip[:64], succeeded=False)
+        session.add(attempt)
+        session.flush()
+        attempt_id = attempt.id
+    return None if throttled else attempt_id
 
 
 def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
@@ -77,8 +103,8 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
     """
     email = User.normalise_email(email)
     ip = ip or "unknown"
-    attempt = _claim_attempt(email, ip)
-    if attempt is None:
+    attempt_id = _claim_attempt(email, ip)
+    if attempt_id is None:
         return LoginResult(LoginOutcome.THROTTLED)
 
     user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -89,7 +115,9 @@ def attempt_login(email: str, password: str, ip: str | None) -> LoginResult:
         ok = user.check_password(password) and user.active
     if not ok:
         return LoginResult(LoginOutcome.REFUSED)
-    attempt.succeeded = True
+    db.session.execute(
+        sa.update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
+    )
     db.session.commit()
     return LoginResult(LoginOutcome.OK, user)
 
@@ -98,7 +126,7 @@ def change_password(user: User, new_password: str) -> None:
     """Set a new password and end every session of the account, on every device."""
     user.set_password(new_password)
     sessions.end_all_sessions(user)
-    audit.record("password_changed", user, user_id=user.id)
+    audit.record("auth.password_change", user, user_id=user.id)
     db.session.commit()
 
 
@@ -106,6 +134,6 @@ def set_language(user: User, language: str | None) -> None:
     """The interface language `user` chose; None: as their browser asks."""
     if user.language != language:
         audit.record(
-            "language_changed", user, changes={"language": [user.language, language]}, by=user
+            "auth.language_change", user, changes={"language": [user.language, language]}, by=user
         )
         user.language = language

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from coordapp import ics
 from coordapp.access import login_required, public
-from coordapp.calendar import ics
 from coordapp.extensions import db
-from coordapp.links import external_url, make_token
+from coordapp.links import PersonalLink, external_url, make_token
 from coordapp.models import Series
 from coordapp.web import get_meeting_or_404, load_by_link
 
 bp = Blueprint("calendar", __name__)
 
 FEED_PURPOSE = "series-feed"
+FEED_LINK = PersonalLink(
+    FEED_PURPOSE, _l("This calendar feed does not exist. Ask the secretariat for a new link.")
+)
 CALENDAR_MIMETYPE = "text/calendar"
 
 
@@ -38,7 +41,7 @@ def _calendar_response(text: str, filename: str, *, download: bool) -> Response:
     return response
 
 
-@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@bp.get("/meetings/<id:meeting_id>/calendar.ics")
 @login_required
 def meeting_ics(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -51,9 +54,8 @@ def meeting_ics(meeting_id: int):
 def series_feed(token: str):
     series = load_by_link(
         token,
-        FEED_PURPOSE,
+        FEED_LINK,
         lambda link_id: db.session.scalar(sa.select(Series).where(Series.feed_link_id == link_id)),
-        invalid_message=_("This calendar feed does not exist. Ask the secretariat for a new link."),
     )
     return _calendar_response(
         ics.series_feed(series), ics.ics_filename(series.name, "series"), download=False

@@ -10,11 +10,11 @@ FEATURE = Feature(
     blueprints=[routes.bp],
     emails=notifications.WRITERS,
     audit_labels={
-        "commitment_created": _l("Added a commitment"),
-        "commitment_updated": _l("Edited a commitment"),
-        "commitment_status_updated": _l("Updated a commitment's status"),
-        "commitment_status_requested": _l("Asked for news on a commitment"),
-        "follow_up_item_added": _l("Added the follow-up agenda item"),
+        "commitments.create": _l("Added a commitment"),
+        "commitments.update": _l("Edited a commitment"),
+        "commitments.status_update": _l("Updated a commitment's status"),
+        "commitments.status_request": _l("Asked for news on a commitment"),
+        "commitments.follow_up_add": _l("Added the follow-up agenda item"),
     },
     meeting_sections=[Section("commitments/_meeting_section.html")],
 )

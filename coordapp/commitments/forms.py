@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     Form,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -19,7 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from coordapp.commitments.service import parse_quarter
 from coordapp.gcm import GCM_OBJECTIVES
-from coordapp.inputs import DateField, bounded_int
+from coordapp.inputs import DateField, SelectField, bounded_int
 from coordapp.models.commitment import COMMITMENT_STATUS_LABELS, SDG_NAMES
 from coordapp.models.directory import CATEGORY_LABELS
 

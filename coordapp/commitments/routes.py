@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coordapp import errors
@@ -35,9 +36,18 @@ from coordapp.models.agenda import AgendaItem
 from coordapp.models.commitment import Commitment, CommitmentStatus
 from coordapp.models.directory import Category
 from coordapp.timefmt import due_date_label
-from coordapp.web import get_commitment_or_404, get_meeting_or_404, load_by_link
+from coordapp.web import get_meeting_or_404, get_or_404, load_by_link
 
 bp = Blueprint("commitments", __name__)
+
+
+def _commitment_or_404(commitment_id: int, *, with_history: bool = False) -> Commitment:
+    return get_or_404(
+        Commitment,
+        commitment_id,
+        *service.commitment_page_options(with_history=with_history),
+        message=_l("This commitment does not exist."),
+    )
 
 
 # Formatting helpers for commitments in any template (the meeting page, the minutes
@@ -119,7 +129,7 @@ def _values_from(form: CommitmentForm) -> service.CommitmentValues:
     )
 
 
-@bp.route("/meetings/<int:meeting_id>/commitments", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/commitments", methods=["GET", "POST"])
 @secretariat_required
 def meeting_index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -155,10 +165,10 @@ def meeting_index(meeting_id: int):
     ), code
 
 
-@bp.route("/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
+@bp.route("/commitments/<id:commitment_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(commitment_id: int):
-    commitment = get_commitment_or_404(commitment_id)
+    commitment = _commitment_or_404(commitment_id)
     meeting = commitment.meeting
     form = _commitment_form(meeting, commitment)
     if request.method == "POST":
@@ -194,16 +204,16 @@ def _render_show(
     ), code
 
 
-@bp.get("/commitments/<int:commitment_id>")
+@bp.get("/commitments/<id:commitment_id>")
 @login_required
 def show(commitment_id: int):
-    return _render_show(get_commitment_or_404(commitment_id, with_history=True))
+    return _render_show(_commitment_or_404(commitment_id, with_history=True))
 
 
-@bp.post("/commitments/<int:commitment_id>/updates")
+@bp.post("/commitments/<id:commitment_id>/updates")
 @secretariat_required
 def add_status_update(commitment_id: int):
-    commitment = get_commitment_or_404(commitment_id, with_history=True)
+    commitment = _commitment_or_404(commitment_id, with_history=True)
     form = StatusUpdateForm()
     if not form.validate():
         flash(_("The update was not recorded. Please correct the marked fields."), "error")
@@ -216,10 +226,10 @@ def add_status_update(commitment_id: int):
     return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)
 
 
-@bp.post("/commitments/<int:commitment_id>/status-request")
+@bp.post("/commitments/<id:commitment_id>/status-request")
 @secretariat_required
 def request_status(commitment_id: int):
-    commitment = get_commitment_or_404(commitment_id, with_history=True)
+    commitment = _commitment_or_404(commitment_id, with_history=True)
     if not ConfirmForm().validate():
         abort(400)
     try:
@@ -352,7 +362,7 @@ def export_csv():
 # --- follow-up at the next meeting of the series -----------------------------------------
 
 
-@bp.post("/meetings/<int:meeting_id>/commitments/follow-up")
+@bp.post("/meetings/<id:meeting_id>/commitments/follow-up")
 @secretariat_required
 def add_follow_up_item(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -394,17 +404,17 @@ def _render_follow_up(
     ), code
 
 
-@bp.get("/meetings/<int:meeting_id>/follow-up")
+@bp.get("/meetings/<id:meeting_id>/follow-up")
 @login_required
 def follow_up(meeting_id: int):
     return _render_follow_up(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/follow-up/<int:commitment_id>")
+@bp.post("/meetings/<id:meeting_id>/follow-up/<id:commitment_id>")
 @secretariat_required
 def record_follow_up(meeting_id: int, commitment_id: int):
     meeting = get_meeting_or_404(meeting_id)
-    commitment = get_commitment_or_404(commitment_id)
+    commitment = _commitment_or_404(commitment_id)
     made_at = commitment.meeting
     if (
         meeting.series_id is None
@@ -451,15 +461,7 @@ def _commitment_with_responsible(link_id: str) -> Commitment | None:
 
 def _load_by_token(token: str) -> Commitment:
     """The commitment behind a status link: 404 (wrong link) or 429 (guessing)."""
-    return load_by_link(
-        token,
-        service.STATUS_PURPOSE,
-        _commitment_with_responsible,
-        invalid_message=_(
-            "This link is not valid. Please check that you copied the whole "
-            "link from the email, or ask the secretariat for a new one."
-        ),
-    )
+    return load_by_link(token, service.STATUS_LINK, _commitment_with_responsible)
 
 
 @bp.errorhandler(404)

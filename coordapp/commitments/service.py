@@ -17,6 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordapp import audit
@@ -41,6 +42,7 @@ from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
 from coordapp.i18n import supported
 from coordapp.inputs import csv_safe
+from coordapp.links import PersonalLink
 from coordapp.models import Contact, Meeting, Organisation, Series, User, utcnow
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.commitment import (
@@ -85,7 +87,7 @@ def add_update(
     commitment.updates.append(update)
     commitment.status = status
     audit.record(
-        "commitment_status_updated",
+        "commitments.status_update",
         commitment,
         meeting_id=commitment.meeting_id,
         changes={"status": [before.value if before else None, status.value]},
@@ -168,7 +170,7 @@ def create_commitment(
     db.session.add(commitment)
     db.session.flush()
     audit.record(
-        "commitment_created",
+        "commitments.create",
         commitment,
         meeting_id=meeting.id,
         changes={k: [None, v] for k, v in _snapshot(commitment).items() if v},
@@ -203,7 +205,7 @@ def update_commitment(
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
         audit.record(
-            "commitment_updated",
+            "commitments.update",
             commitment,
             meeting_id=commitment.meeting_id,
             changes=changes,
@@ -570,7 +572,7 @@ def add_follow_up_item(meeting: Meeting, *, by: User | None = None) -> tuple[Age
     )
     db.session.add(item)
     db.session.flush()
-    audit.record("follow_up_item_added", item, meeting_id=meeting.id, by=by)
+    audit.record("commitments.follow_up_add", item, meeting_id=meeting.id, by=by)
     return item, True
 
 
@@ -583,10 +585,34 @@ def queue_status_request(commitment: Commitment, *, by_user: User | None = None)
         raise CommitmentError(_("This commitment has no responsible contact to ask."))
     message = queue_status_request_email(commitment)
     audit.record(
-        "commitment_status_requested",
+        "commitments.status_request",
         commitment,
         meeting_id=commitment.meeting_id,
         note=contact.email,
         user_id=by_user.id if by_user else None,
     )
     return message
+
+
+def commitment_page_options(*, with_history: bool = False) -> tuple:
+    """What a commitment's pages show with it (and its history of updates, if asked)."""
+    options = tuple(commitment_list_options())
+    if not with_history:
+        return options
+    return (
+        *options,
+        selectinload(Commitment.updates).options(
+            joinedload(CommitmentUpdate.by_user),
+            joinedload(CommitmentUpdate.by_contact),
+            joinedload(CommitmentUpdate.meeting),
+        ),
+    )
+
+
+STATUS_LINK = PersonalLink(
+    STATUS_PURPOSE,
+    _l(
+        "This link is not valid. Please check that you copied the whole "
+        "link from the email, or ask the secretariat for a new one."
+    ),
+)

@@ -11,7 +11,6 @@ from wtforms import (
     Form,
     SearchField,
     SelectChoice,
-    SelectField,
     StringField,
     SubmitField,
 )
@@ -19,7 +18,7 @@ from wtforms.fields import EmailField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordapp.directory.service import LANGUAGE_NAMES
-from coordapp.inputs import bounded_int
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.models import CATEGORY_LABELS
 
 

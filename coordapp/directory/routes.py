@@ -77,7 +77,7 @@ def organisations():
     )
 
 
-@bp.get("/organisations/<int:org_id>")
+@bp.get("/organisations/<id:org_id>")
 @secretariat_required
 def organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
@@ -147,7 +147,7 @@ def new_organisation():
     return render_template("directory/organisation_form.html", form=form, org=None), status
 
 
-@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
@@ -161,7 +161,7 @@ def edit_organisation(org_id: int):
     return render_template("directory/organisation_form.html", form=form, org=org), status
 
 
-@bp.post("/organisations/<int:org_id>/deactivate")
+@bp.post("/organisations/<id:org_id>/deactivate")
 @secretariat_required
 def deactivate_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
@@ -171,7 +171,7 @@ def deactivate_organisation(org_id: int):
     return redirect(url_for("directory.organisation", org_id=org.id))
 
 
-@bp.post("/organisations/<int:org_id>/reactivate")
+@bp.post("/organisations/<id:org_id>/reactivate")
 @secretariat_required
 def reactivate_organisation(org_id: int):
     org = db.get_or_404(Organisation, org_id)
@@ -257,7 +257,7 @@ def new_contact():
     return render_template("directory/contact_form.html", form=form, contact=None), status
 
 
-@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@bp.route("/contacts/<id:contact_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
@@ -271,7 +271,7 @@ def edit_contact(contact_id: int):
     return render_template("directory/contact_form.html", form=form, contact=contact), status
 
 
-@bp.post("/contacts/<int:contact_id>/deactivate")
+@bp.post("/contacts/<id:contact_id>/deactivate")
 @secretariat_required
 def deactivate_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
@@ -281,7 +281,7 @@ def deactivate_contact(contact_id: int):
     return redirect(url_for("directory.edit_contact", contact_id=contact.id))
 
 
-@bp.post("/contacts/<int:contact_id>/reactivate")
+@bp.post("/contacts/<id:contact_id>/reactivate")
 @secretariat_required
 def reactivate_contact(contact_id: int):
     contact = db.get_or_404(Contact, contact_id)
@@ -345,14 +345,14 @@ def _render_preview(pending: PendingImport, plan: service.ImportPlan, status: in
     ), status
 
 
-@bp.get("/contacts/import/<int:import_id>")
+@bp.get("/contacts/import/<id:import_id>")
 @secretariat_required
 def import_preview(import_id: int):
     pending = _pending_import_or_404(import_id)
     return _render_preview(pending, service.plan_import(pending.content))
 
 
-@bp.post("/contacts/import/<int:import_id>/confirm")
+@bp.post("/contacts/import/<id:import_id>/confirm")
 @secretariat_required
 def confirm_import(import_id: int):
     pending = _pending_import_or_404(import_id)
@@ -394,7 +394,7 @@ def confirm_import(import_id: int):
     return redirect(url_for("directory.contacts"))
 
 
-@bp.post("/contacts/import/<int:import_id>/cancel")
+@bp.post("/contacts/import/<id:import_id>/cancel")
 @secretariat_required
 def cancel_import(import_id: int):
     pending = _pending_import_or_404(import_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.inputs import FORMULA_START
+from coordapp.inputs import FORMULA_START, text_refusal
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
 
@@ -186,7 +186,7 @@ def create_organisation(*, by: User | None = None, **values: Any) -> Organisatio
     db.session.add(org)
     db.session.flush()
     audit.record(
-        "organisation.create",
+        "directory.organisation_create",
         org,
         changes=audit.diff({}, audit.snapshot(org, ORGANISATION_FIELDS)),
         by=by,
@@ -205,7 +205,7 @@ def update_organisation(
         setattr(org, name, value)
     changes = audit.diff(before, audit.snapshot(org, ORGANISATION_FIELDS))
     if changes:
-        audit.record("organisation.edit", org, changes=changes, by=by)
+        audit.record("directory.organisation_edit", org, changes=changes, by=by)
     return changes
 
 
@@ -214,7 +214,7 @@ def set_organisation_active(org: Organisation, active: bool, *, by: User | None 
         return
     org.active = active
     audit.record(
-        "organisation.reactivate" if active else "organisation.deactivate",
+        "directory.organisation_reactivate" if active else "directory.organisation_deactivate",
         org,
         changes={"active": [not active, active]},
         by=by,
@@ -227,7 +227,7 @@ def create_contact(*, by: User | None = None, **values: Any) -> Contact:
     db.session.add(contact)
     db.session.flush()
     audit.record(
-        "contact.create",
+        "directory.contact_create",
         contact,
         changes=audit.diff({}, audit.snapshot(contact, CONTACT_FIELDS)),
         by=by,
@@ -248,7 +248,7 @@ def update_contact(
         setattr(contact, name, value)
     changes = audit.diff(before, audit.snapshot(contact, CONTACT_FIELDS))
     if changes:
-        audit.record("contact.edit", contact, changes=changes, by=by)
+        audit.record("directory.contact_edit", contact, changes=changes, by=by)
     return changes
 
 
@@ -257,7 +257,7 @@ def set_contact_active(contact: Contact, active: bool, *, by: User | None = None
         return
     contact.active = active
     audit.record(
-        "contact.reactivate" if active else "contact.deactivate",
+        "directory.contact_reactivate" if active else "directory.contact_deactivate",
         contact,
         changes={"active": [not active, active]},
         by=by,
@@ -400,6 +400,13 @@ def decode_upload(data: bytes) -> str:
         raise ImportFileError(_("The file is empty."))
     if "\x00" in text:
         raise ImportFileError(_("This does not look like a CSV file."))
+    if text_refusal(text) is not None:
+        raise ImportFileError(
+            _(
+                "The file contains an invisible control character or a character that is "
+                "not text (such as U+FFFF). Please remove it and upload the file again."
+            )
+        )
     _columns, records = read_csv(text)
     if not any(any(value.strip() for value in record.values()) for _number, record in records):
         raise ImportFileError(_("The file has a header row but no contacts."))
@@ -681,7 +688,7 @@ def confirm_import(
 ) -> dict[str, int]:
     counts = apply_import(plan)
     audit.record(
-        "contacts.import",
+        "directory.contacts_import",
         pending,
         changes={"filename": pending.filename, **counts},
         note=_(

@@ -1,6 +1,7 @@
-"""Liveness for load balancers: 200 when the database answers, 503 when not."""
+"""Liveness for load balancers: 200 when the database answers, 503 when not. And the
+site's icon, which browsers ask for at /favicon.ico whatever the page says."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from coordapp.access import public
@@ -18,3 +19,9 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable", database=type(error).__name__), 503
     return jsonify(status="ok", database="ok"), 200
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    return current_app.send_static_file("icons/favicon.ico")

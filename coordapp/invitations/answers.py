@@ -2,7 +2,7 @@
 meeting is full, and sending a substitute. Used by the participant's RSVP page and by
 the secretariat recording an answer on someone's behalf.
 
-    record_answer(invitation, status, *, needs=None, comment=None, recorded_by=None)
+    record_answer(invitation, status, *, needs=None, comment=None, mode=None, recorded_by=None)
         -> InvitationStatus   # what was recorded: ACCEPTED may become WAITLISTED
 
     delegate_to_substitute(invitation, *, name, email, position, recorded_by=None)
@@ -11,7 +11,9 @@ the secretariat recording an answer on someone's behalf.
     release_seat(invitation) -> list[Invitation]
         # call after taking a seat away (e.g. withdrawing): moves waiting people up
 
-Seats: with a capacity, at most `capacity` invitations (not withdrawn) are ACCEPTED.
+Seats: with a capacity, at most `capacity` invitations (not withdrawn) are ACCEPTED
+to attend in person: in a hybrid meeting, whoever takes part online takes no seat and
+never waits for one.
 Every change that takes or frees a seat first locks the meeting row (on SQLite, which
 ignores FOR UPDATE, the database's write lock), so concurrent requests serialize and the
 count they see is the committed one.
@@ -35,6 +37,7 @@ from coordapp.invitations.notifications import (
 )
 from coordapp.invitations.summary import answer_summary, waitlist_position  # noqa: F401
 from coordapp.models import (
+    AttendanceMode,
     Contact,
     Invitation,
     InvitationStatus,
@@ -62,6 +65,12 @@ class AnswerError(DomainError):
 
 class AnswersClosed(AnswerError):
     """The deadline has passed, or the meeting is cancelled or over."""
+
+
+class ModeMissing(AnswerError):
+    """A hybrid meeting's invitee accepted without saying in person or online."""
+
+    status = 400
 
 
 class SubstituteError(AnswerError):
@@ -139,11 +148,21 @@ def _lock_meeting(meeting_id: int) -> Meeting:
     ).one()
 
 
+def takes_seat(status: InvitationStatus, mode: AttendanceMode | None) -> bool:
+    """An acceptance takes a seat unless the person takes part online."""
+    return status == InvitationStatus.ACCEPTED and mode is not AttendanceMode.ONLINE
+
+
 def _accepted_count(meeting_id: int, *, excluding: Invitation | None = None) -> int:
+    """The seats taken: acceptances to attend in person (online ones take none)."""
     query = db.select(db.func.count(Invitation.id)).where(
         Invitation.meeting_id == meeting_id,
         Invitation.status == InvitationStatus.ACCEPTED,
         Invitation.withdrawn_at.is_(None),
+        db.or_(
+            Invitation.attendance_mode.is_(None),
+            Invitation.attendance_mode != AttendanceMode.ONLINE,
+        ),
     )
     if excluding is not None and excluding.id is not None:
         query = query.where(Invitation.id != excluding.id)
@@ -187,7 +206,7 @@ def _fill_free_seats(
         promoted.append(invitation)
         queue_waitlist_promotion(invitation)
         audit.record(
-            "invitation.promoted",
+            "invitations.promote",
             invitation,
             meeting_id=meeting.id,
             changes={"status": ["waitlisted", "accepted"]},
@@ -226,14 +245,17 @@ def record_answer(
     *,
     needs: str | None = None,
     comment: str | None = None,
+    mode: AttendanceMode | None = None,
     recorded_by: User | None = None,
     source: str | None = None,
     confirm: bool = True,
 ) -> InvitationStatus:
     """Record the invitee's answer (or, with `recorded_by`, the secretariat's record of
     it) and queue a confirmation email. `needs` / `comment` of None leave them as they
-    are; an empty string clears them. Returns what was recorded: an acceptance while
-    the meeting is full goes on the waiting list (WAITLISTED).
+    are; an empty string clears them. In a hybrid meeting, `mode` says in person or
+    online (None keeps what was said before; an invitee accepting on the RSVP page must
+    say; an answer from their calendar counts in person). Returns what was recorded: an
+    in-person acceptance while the meeting is full goes on the waiting list (WAITLISTED).
 
     `source` names where an answer came from when not the RSVP page ("calendar": a
     reply from their calendar program, coordapp/rsvp/inbound.py); its confirmation is
@@ -244,10 +266,13 @@ def record_answer(
     _check_can_answer(invitation, recorded_by)
 
     meeting = _lock_meeting(invitation.meeting_id)
-    before = audit.snapshot(invitation, ["status", "needs", "comment"])
+    before = audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
     previous = invitation.status
+    previous_mode = invitation.attendance_mode
+    new_mode = _chosen_mode(meeting, invitation, status, mode, recorded_by or source)
+    had_seat = takes_seat(previous, previous_mode)
     recorded = status
-    if status == InvitationStatus.ACCEPTED and previous != InvitationStatus.ACCEPTED:
+    if takes_seat(status, new_mode) and not had_seat:
         # Anyone already waiting for a seat freed meanwhile goes first.
         if meeting.capacity is not None:  # nobody waits for a meeting without a limit
             _fill_free_seats(meeting, skip=invitation, by=recorded_by)
@@ -257,6 +282,7 @@ def record_answer(
             recorded = InvitationStatus.WAITLISTED
 
     invitation.status = recorded
+    invitation.attendance_mode = new_mode
     if recorded == InvitationStatus.WAITLISTED:
         if previous != InvitationStatus.WAITLISTED or invitation.waitlisted_at is None:
             invitation.waitlisted_at = utcnow()
@@ -269,21 +295,19 @@ def record_answer(
     invitation.responded_at = utcnow()
     invitation.response_recorded_by_id = recorded_by.id if recorded_by else None
 
-    if (
-        previous == InvitationStatus.ACCEPTED
-        and recorded != InvitationStatus.ACCEPTED
-        and meeting.capacity is not None
-    ):
+    if had_seat and not takes_seat(recorded, new_mode) and meeting.capacity is not None:
         db.session.flush()
         _fill_free_seats(meeting, by=recorded_by)
 
     # The busiest write of all (every invitee answers, most within hours): the audit row
     # and the confirmation are one INSERT each, without the unit of work.
     audit.record_now(
-        "invitation.answer",
+        "invitations.answer",
         invitation,
         meeting_id=meeting.id,
-        changes=audit.diff(before, audit.snapshot(invitation, ["status", "needs", "comment"])),
+        changes=audit.diff(
+            before, audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
+        ),
         note=_answer_note(recorded_by, source),
         user_id=recorded_by.id if recorded_by else None,
     )
@@ -298,6 +322,26 @@ def _answer_note(recorded_by: User | None, source: str | None) -> str:
     if source == "calendar":
         return "answered from their calendar"
     return "by the invitee"
+
+
+def _chosen_mode(
+    meeting: Meeting,
+    invitation: Invitation,
+    status: InvitationStatus,
+    mode: AttendanceMode | None,
+    recorded_by: User | str | None,
+) -> AttendanceMode | None:
+    """In person or online, for a hybrid meeting's answer (None for other meetings).
+    Only the invitee on the RSVP page must say; the secretariat's record or an answer from
+    a calendar program that does not say counts in person (a seat is kept)."""
+    if not meeting.is_hybrid:
+        return None
+    chosen = mode or invitation.attendance_mode
+    if chosen is None and status in (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE):
+        if recorded_by is None:
+            raise ModeMissing(str(_l("Choose whether you will attend in person or online.")))
+        chosen = AttendanceMode.IN_PERSON
+    return chosen
 
 
 # --- sending a substitute -----------------------------------------------------------------
@@ -322,7 +366,7 @@ def _substitute_contact(
         db.session.add(contact)
         db.session.flush()
         audit.record(
-            "contact.create",
+            "directory.contact_create",
             contact,
             meeting_id=invitation.meeting_id,
             note=f"named as a substitute by {original.email}",
@@ -375,7 +419,7 @@ def delegate_to_substitute(
         _fill_free_seats(meeting, by=recorded_by)
 
     audit.record(
-        "invitation.delegate",
+        "invitations.delegate",
         invitation,
         meeting_id=meeting.id,
         changes={"status": [previous.value, "delegated"], "substitute": [None, contact.email]},

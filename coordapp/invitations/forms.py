@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from coordapp.inputs import ChecklistField, bounded_int
+from coordapp.inputs import ChecklistField, SelectField, bounded_int
 from coordapp.models import CATEGORY_LABELS, INVITATION_STATUS_LABELS, Category, InvitationStatus
 
 

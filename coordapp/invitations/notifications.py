@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
-from coordapp.calendar.ics import meeting_calendar
 from coordapp.extensions import db
+from coordapp.ics import meeting_calendar
 from coordapp.invitations.summary import answer_summary
 from coordapp.links import rsvp_url
 from coordapp.mail.compose import Email, render_email
@@ -287,6 +287,8 @@ def _invitee_email(
         contact=contact,
         invitation=invitation,
         link=rsvp_url(invitation),
+        # Only who accepted sees the online link (an open door in every invitation).
+        online_url=invitation.visible_online_url,
         **context,
     )
 
@@ -320,14 +322,17 @@ def write_waitlist_promoted(row: OutgoingMessage) -> Email:
 def write_update(row: OutgoingMessage) -> Email:
     params = row.params or {}
     before = params.get("before")
+    invitation = _invitation_of(row)
     return _invitee_email(
         "update",
-        _invitation_of(row),
+        invitation,
         calendar="REQUEST",
         before=PreviousSchedule.from_params(before) if before else None,
         time_changed=params.get("time_changed", False),
         venue_changed=params.get("venue_changed", False),
-        link_changed=params.get("link_changed", False),
+        # The link itself only for who accepted: the others hear of it when they do.
+        link_changed=params.get("link_changed", False)
+        and invitation.status == InvitationStatus.ACCEPTED,
     )
 
 

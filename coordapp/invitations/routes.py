@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -30,9 +31,19 @@ from coordapp.models import (
     Meeting,
     OutgoingMessage,
 )
-from coordapp.web import get_invitation_or_404, get_meeting_or_404
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("invitations", __name__)
+
+
+def _invitation_or_404(invitation_id: int) -> Invitation:
+    return get_or_404(
+        Invitation,
+        invitation_id,
+        *service.invitation_page_options(),
+        message=_l("This invitation does not exist."),
+    )
+
 
 PER_PAGE = 100
 
@@ -51,7 +62,7 @@ def _fill_invite_choices(form: InviteForm) -> None:
     form.contact_ids.choices, form.organisation_ids.choices = service.invitee_choices()
 
 
-@bp.route("/meetings/<int:meeting_id>/invitations/new", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/invitations/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -109,7 +120,7 @@ def _order() -> service.ListOrder:
     return service.ListOrder.parse(request.args.get("sort"), request.args.get("dir"))
 
 
-@bp.get("/meetings/<int:meeting_id>/invitations")
+@bp.get("/meetings/<id:meeting_id>/invitations")
 @secretariat_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -146,7 +157,7 @@ def index(meeting_id: int):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/invitations.csv")
+@bp.get("/meetings/<id:meeting_id>/invitations.csv")
 @secretariat_required
 def export(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -162,7 +173,7 @@ def export(meeting_id: int):
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/invitations/remind")
+@bp.post("/meetings/<id:meeting_id>/invitations/remind")
 @secretariat_required
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -215,16 +226,16 @@ def _render_invitation(invitation: Invitation, answer_form=None, code: int = 200
     )
 
 
-@bp.get("/invitations/<int:invitation_id>")
+@bp.get("/invitations/<id:invitation_id>")
 @secretariat_required
 def show(invitation_id: int):
-    return _render_invitation(get_invitation_or_404(invitation_id))
+    return _render_invitation(_invitation_or_404(invitation_id))
 
 
 def _refused(invitation: Invitation, message: str):
     db.session.rollback()
     flash(message, "error")
-    return _render_invitation(get_invitation_or_404(invitation.id), code=409)
+    return _render_invitation(_invitation_or_404(invitation.id), code=409)
 
 
 def _not_open_message(invitation: Invitation) -> str:
@@ -236,10 +247,10 @@ def _not_open_message(invitation: Invitation) -> str:
     )
 
 
-@bp.post("/invitations/<int:invitation_id>/resend")
+@bp.post("/invitations/<id:invitation_id>/resend")
 @secretariat_required
 def resend(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -253,10 +264,10 @@ def resend(invitation_id: int):
     return redirect(url_for("invitations.show", invitation_id=invitation.id))
 
 
-@bp.post("/invitations/<int:invitation_id>/withdraw")
+@bp.post("/invitations/<id:invitation_id>/withdraw")
 @secretariat_required
 def withdraw(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -274,10 +285,10 @@ def withdraw(invitation_id: int):
     return redirect(url_for("invitations.index", meeting_id=invitation.meeting_id))
 
 
-@bp.post("/invitations/<int:invitation_id>/answer")
+@bp.post("/invitations/<id:invitation_id>/answer")
 @secretariat_required
 def answer(invitation_id: int):
-    invitation = get_invitation_or_404(invitation_id)
+    invitation = _invitation_or_404(invitation_id)
     form = AnswerOnBehalfForm()
     if not form.validate_on_submit():
         flash(_("The answer was not recorded: please correct the fields marked below."), "error")

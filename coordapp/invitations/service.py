@@ -152,7 +152,7 @@ def resend_invitation(invitation: Invitation, *, by: User | None) -> OutgoingMes
     _check_open(invitation)
     message = queue_invitation(invitation)
     audit.record(
-        "invitation.resend",
+        "invitations.resend",
         invitation,
         meeting_id=invitation.meeting_id,
         note=invitation.contact.email,
@@ -168,7 +168,7 @@ def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     invitation.withdrawn_at = utcnow()
     answers.release_seat(invitation, by=by)
     audit.record(
-        "invitation.withdraw",
+        "invitations.withdraw",
         invitation,
         meeting_id=invitation.meeting_id,
         changes={"withdrawn_at": [None, invitation.withdrawn_at.isoformat()]},
@@ -195,7 +195,7 @@ def answer_on_behalf(
     except answers.AnswerError as error:
         raise InvitationError(str(error)) from error
     audit.record(
-        "invitation.answer_on_behalf",
+        "invitations.answer_on_behalf",
         invitation,
         meeting_id=invitation.meeting_id,
         changes={"status": [before.value, (recorded or status).value]},
@@ -458,3 +458,12 @@ def invitations_csv(invitations: Iterable[Invitation], waiting: dict[int, int]) 
             ]
         )
     return out.getvalue()
+
+
+def invitation_page_options() -> tuple:
+    """What the secretariat's page of one invitation shows with it."""
+    return (
+        joinedload(Invitation.contact).joinedload(Contact.organisation),
+        joinedload(Invitation.meeting),
+        joinedload(Invitation.substitute).joinedload(Invitation.contact),
+    )

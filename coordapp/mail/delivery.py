@@ -7,9 +7,12 @@ with the text that was sent, is committed right after the server answered. So:
 
 - two workers never send the same message: only one UPDATE can move a row from QUEUED
   to SENDING (on PostgreSQL the second one waits for the row lock, then finds it taken);
-- a worker that dies leaves the messages it had claimed in SENDING; another run takes
-  them over once their claim is older than CLAIM_LEASE (so at most the one being sent
-  may reach its recipient twice, with the same Message-ID), and loses none.
+- the claim is a job lease (coordapp/jobs.py): while the run sends, a heartbeat renews
+  it every few seconds; a worker killed mid-batch stops renewing, and once the claim is
+  older than JOB_LEASE_SECONDS the sweep queues a run that takes the messages over. At
+  most the one being sent at the kill may reach its recipient twice (SMTP cannot be
+  exactly-once: the server's 250 and our commit are two steps), with the same
+  Message-ID; none is lost.
 
 Temporary problems (server down, timeouts, disconnects, 4xx replies) put the message
 back in the queue with an exponential delay; a 5xx reply fails it at once with the
@@ -36,20 +39,18 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from coordapp.extensions import db
+from coordapp.jobs import Heartbeat, lease_seconds
 from coordapp.mail.mime import as_bytes, build_message, envelope_sender
 from coordapp.mail.writers import CannotWrite, write, writer_of
 from coordapp.models import MessageStatus, OutgoingMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died mid-send.
-CLAIM_LEASE = timedelta(minutes=10)
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # SQLite allows one writer at a time: how often to retry a write that found it locked.
 LOCKED_RETRIES = 20
-# Messages claimed in one UPDATE: fewer commits per message, and a lease that a
-# batch finishes well within.
+# Messages claimed in one UPDATE: fewer commits per message.
 CLAIM_BATCH = 50
 
 
@@ -201,17 +202,22 @@ def _backend():
 # --- the outbox ------------------------------------------------------------------------------
 
 
+def _claim_expired(at: datetime):
+    """Claimed by a worker that has not renewed its lease for too long (it died)."""
+    return sa.and_(
+        OutgoingMessage.status == MessageStatus.SENDING,
+        OutgoingMessage.claimed_at < at - timedelta(seconds=lease_seconds()),
+    )
+
+
 def _is_due(at: datetime):
-    """Waiting and due, or claimed by a worker that has been silent too long."""
+    """Waiting and due, or claimed by a worker that died."""
     return sa.or_(
         sa.and_(
             OutgoingMessage.status == MessageStatus.QUEUED,
             OutgoingMessage.next_attempt_at <= at,
         ),
-        sa.and_(
-            OutgoingMessage.status == MessageStatus.SENDING,
-            OutgoingMessage.claimed_at < at - CLAIM_LEASE,
-        ),
+        _claim_expired(at),
     )
 
 
@@ -244,9 +250,10 @@ def _update(message_id: int, *conditions, **values) -> sa.Executable:
     )
 
 
-def _claim(message_ids: list[int], at: datetime) -> list[OutgoingMessage]:
-    """Take the due ones of `message_ids` for this worker in one UPDATE and return them
-    (loaded, detached); messages another worker took meanwhile are left out."""
+def _claim(message_ids: list[int], at: datetime) -> tuple[str, list[OutgoingMessage]]:
+    """Take the due ones of `message_ids` for this worker in one UPDATE and return the
+    claim's token and them (loaded, detached); messages another worker took meanwhile
+    are left out."""
     token = uuid.uuid4().hex
     _write(
         lambda: (
@@ -268,7 +275,7 @@ def _claim(message_ids: list[int], at: datetime) -> list[OutgoingMessage]:
     for row in rows:
         db.session.expunge(row)
     db.session.commit()
-    return rows
+    return token, rows
 
 
 def _release(rows: list[OutgoingMessage]) -> None:
@@ -358,6 +365,15 @@ def due_message_ids(now: datetime, limit: int) -> list[int]:
     )
 
 
+def expired_claims(now: datetime) -> list[int]:
+    """The messages claimed by a worker that died (lease expired), for the sweep."""
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingMessage.id).where(_claim_expired(now)).order_by(OutgoingMessage.id)
+        )
+    )
+
+
 def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> dict:
     """Deliver up to `limit` due messages. Safe to run in several workers at once.
 
@@ -376,13 +392,15 @@ def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> di
     try:
         for start in range(0, len(message_ids), CLAIM_BATCH):
             chunk = message_ids[start : start + CLAIM_BATCH]
-            rows = _claim(chunk, clock())
+            token, rows = _claim(chunk, clock())
             summary["skipped"] += len(chunk) - len(rows)
-            for n, row in enumerate(rows):
-                if not _deliver_one(row, backend, clock, summary):
-                    _release(rows[n + 1 :])
-                    summary["stopped_early"] = True
-                    return summary
+            sending = OutgoingMessage.status == MessageStatus.SENDING
+            with Heartbeat(OutgoingMessage.__table__, OutgoingMessage.claim_token, token, sending):
+                for n, row in enumerate(rows):
+                    if not _deliver_one(row, backend, clock, summary):
+                        _release(rows[n + 1 :])
+                        summary["stopped_early"] = True
+                        return summary
     finally:
         backend.close()
     return summary

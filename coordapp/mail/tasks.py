@@ -3,19 +3,33 @@
 `deliver_outbox` is queued after each commit that wrote mail (coordapp/mail/queue.py);
 the sweep runs every minute and catches retries that came due and anything queued
 while the worker was down. Both may run at once: delivery claims each message first.
+The lease sweep (`requeue_expired`) queues a run when a dead worker's claims expired.
 """
 
 from __future__ import annotations
 
-from coordapp.jobs import crontab, periodic_task, task
-from coordapp.mail.delivery import deliver_due_messages
+from coordapp.extensions import db
+from coordapp.jobs import MAIL, crontab, periodic_task, task
+from coordapp.mail.delivery import deliver_due_messages, expired_claims
+from coordapp.models import utcnow
 
 
-@task()
+@task(priority=MAIL)
 def deliver_outbox() -> dict:
     return deliver_due_messages()
 
 
-@periodic_task(crontab(minute="*"))
+@periodic_task(crontab(minute="*"), priority=MAIL)
 def sweep_outbox() -> dict:
     return deliver_due_messages()
+
+
+def requeue_expired() -> list[int]:
+    """The lease sweep's part for mail (coordapp/tasks.py): when a worker died holding
+    messages (their claim expired), queue a delivery run, which takes them over. Returns
+    the messages' ids."""
+    expired = expired_claims(utcnow())
+    db.session.commit()
+    if expired:
+        deliver_outbox()
+    return expired

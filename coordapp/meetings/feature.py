@@ -9,11 +9,11 @@ FEATURE = Feature(
     name="meetings",
     blueprints=[routes.bp],
     audit_labels={
-        "meeting_created": _l("Created the meeting"),
-        "meeting_updated": _l("Edited the meeting"),
-        "status_changed": _l("Changed the status"),
-        "meeting_cancelled": _l("Cancelled the meeting"),
-        "series_created": _l("Created the series"),
-        "series_updated": _l("Edited the series"),
+        "meetings.create": _l("Created the meeting"),
+        "meetings.update": _l("Edited the meeting"),
+        "meetings.status_change": _l("Changed the status"),
+        "meetings.cancel": _l("Cancelled the meeting"),
+        "meetings.series_create": _l("Created the series"),
+        "meetings.series_update": _l("Edited the series"),
     },
 )

@@ -13,7 +13,6 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -22,7 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from coordapp.inputs import DateTimeLocalField, IntegerField, bounded_int
+from coordapp.inputs import DateTimeLocalField, IntegerField, SelectField, bounded_int
 from coordapp.meetings import service
 from coordapp.models import MeetingKind
 from coordapp.models.meeting import KIND_LABELS

@@ -33,9 +33,16 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.timefmt import local_datetime
-from coordapp.web import get_meeting_or_404, get_series_or_404
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("meetings", __name__)
+
+
+def _series_or_404(series_id: int) -> Series:
+    return get_or_404(
+        Series, series_id, *service.series_page_options(), message=_l("This series does not exist.")
+    )
+
 
 # What the button that moves a meeting to each status says.
 STATUS_ACTIONS = {
@@ -211,13 +218,13 @@ def _render_meeting(meeting: Meeting, code: int = 200):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>")
+@bp.get("/meetings/<id:meeting_id>")
 @login_required
 def show(meeting_id: int):
     return _render_meeting(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/status")
+@bp.post("/meetings/<id:meeting_id>/status")
 @secretariat_required
 def change_status(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -247,7 +254,7 @@ def _render_cancel(meeting: Meeting, form: StatusForm, code: int = 200):
     return render_template("meetings/cancel.html", meeting=meeting, form=form), code
 
 
-@bp.get("/meetings/<int:meeting_id>/cancel")
+@bp.get("/meetings/<id:meeting_id>/cancel")
 @secretariat_required
 def cancel(meeting_id: int):
     """Cancelling is a step of its own: the page says what happens and asks for a reason
@@ -262,7 +269,7 @@ def cancel(meeting_id: int):
     return _render_cancel(meeting, StatusForm(formdata=None, status="cancelled"))
 
 
-@bp.get("/meetings/<int:meeting_id>/audit")
+@bp.get("/meetings/<id:meeting_id>/audit")
 @secretariat_required
 def audit_log(meeting_id: int):
     """Every audit event of the meeting (its page shows the latest few)."""
@@ -332,7 +339,7 @@ def new():
     return render_template("meetings/form.html", form=form, meeting=None), code
 
 
-@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -397,10 +404,10 @@ def series_list():
     return render_template("meetings/series_list.html", rows=rows)
 
 
-@bp.get("/series/<int:series_id>")
+@bp.get("/series/<id:series_id>")
 @secretariat_required
 def series_show(series_id: int):
-    series = get_series_or_404(series_id)
+    series = _series_or_404(series_id)
     meetings = db.session.scalars(
         sa.select(Meeting)
         .where(Meeting.series_id == series.id)
@@ -474,10 +481,10 @@ def series_new():
     return render_template("meetings/series_form.html", form=form, series=None), code
 
 
-@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@bp.route("/series/<id:series_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def series_edit(series_id: int):
-    series = get_series_or_404(series_id)
+    series = _series_or_404(series_id)
     form = SeriesForm(series_id=series.id)
     if request.method == "GET":
         form.name.data = series.name
@@ -491,6 +498,6 @@ def series_edit(series_id: int):
         if _save_series(form, series) is not None:
             flash(_("Series saved."), "success")
             return redirect(url_for("meetings.series_show", series_id=series.id))
-        series = get_series_or_404(series_id)
+        series = _series_or_404(series_id)
     code = 400 if request.method == "POST" else 200
     return render_template("meetings/series_form.html", form=form, series=series), code

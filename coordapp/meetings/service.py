@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from coordapp import audit
 from coordapp.errors import DomainError
@@ -178,7 +179,7 @@ def save_series(
     changes = audit.diff(before, after)
     if creating or changes:
         audit.record(
-            "series_created" if creating else "series_updated",
+            "meetings.series_create" if creating else "meetings.series_update",
             series,
             changes=changes,
             by=by,
@@ -274,7 +275,7 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
     db.session.add(meeting)
     db.session.flush()
     audit.record(
-        "meeting_created",
+        "meetings.create",
         meeting,
         meeting_id=meeting.id,
         changes=audit.diff({}, meeting_snapshot(meeting)),
@@ -296,7 +297,7 @@ def update_meeting(
         _replace_chairs(meeting.chairs, details.chairs, MeetingChair)
     changes = audit.diff(before, meeting_snapshot(meeting))
     if changes:
-        audit.record("meeting_updated", meeting, meeting_id=meeting.id, changes=changes, by=by)
+        audit.record("meetings.update", meeting, meeting_id=meeting.id, changes=changes, by=by)
         # Invitees hear about a new time, place or link (and their calendars update).
         previous = {name: old for name, (old, _new) in changes.items()}
         notify_meeting_changed(meeting, set(changes), previous)
@@ -333,10 +334,20 @@ def change_status(
         meeting.cancel_reason = reason
         notify_meeting_cancelled(meeting)
     audit.record(
-        "meeting_cancelled" if new_status is MeetingStatus.CANCELLED else "status_changed",
+        "meetings.cancel" if new_status is MeetingStatus.CANCELLED else "meetings.status_change",
         meeting,
         meeting_id=meeting.id,
         changes=changes,
         note=reason,
         by=by,
+    )
+
+
+def series_page_options() -> tuple:
+    """What a series' pages show with it: its default chairs, contacts and organisations
+    (routes: `web.get_or_404(Series, id, *series_page_options())`)."""
+    return (
+        selectinload(Series.default_chairs).joinedload(SeriesChair.user),
+        selectinload(Series.default_contacts).joinedload(Contact.organisation),
+        selectinload(Series.default_organisations),
     )

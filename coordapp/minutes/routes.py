@@ -81,7 +81,7 @@ def _render_index(
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/minutes")
+@bp.get("/meetings/<id:meeting_id>/minutes")
 @secretariat_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -90,7 +90,7 @@ def index(meeting_id: int):
     return _render_index(meeting, version)
 
 
-@bp.post("/minutes/items/<int:item_id>")
+@bp.post("/minutes/items/<id:item_id>")
 @secretariat_required
 def save_item(item_id: int):
     item = _get_item(item_id)
@@ -127,7 +127,7 @@ def save_item(item_id: int):
     return redirect(url_for("minutes.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/meeting-fields")
+@bp.post("/meetings/<id:meeting_id>/minutes/meeting-fields")
 @secretariat_required
 def save_meeting_fields(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -170,7 +170,7 @@ def save_meeting_fields(meeting_id: int):
     return redirect(url_for("minutes.index", meeting_id=meeting.id, _anchor="meeting-fields"))
 
 
-@bp.get("/minutes/items/<int:item_id>/history")
+@bp.get("/minutes/items/<id:item_id>/history")
 @secretariat_required
 def item_history(item_id: int):
     item = _get_item(item_id)
@@ -183,7 +183,7 @@ def item_history(item_id: int):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/minutes/history")
+@bp.get("/meetings/<id:meeting_id>/minutes/history")
 @secretariat_required
 def meeting_fields_history(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -199,7 +199,7 @@ def meeting_fields_history(meeting_id: int):
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/minutes/preview")
+@bp.get("/meetings/<id:meeting_id>/minutes/preview")
 @login_required
 def preview(meeting_id: int):
     """Reads only (a GET never writes): the secretariat and the chairs see the latest

@@ -1,5 +1,6 @@
 """The minutes PDF: rendered and signed by the worker, downloaded by participants."""
 
+from coordapp.approval import service as approval
 from coordapp.feature import Feature, Section
 from coordapp.minutes_pdf import routes, signing, tasks
 
@@ -9,6 +10,10 @@ FEATURE = Feature(
     sweeps={
         "minutes_pdf": tasks.requeue_expired_renderings,
         "signatures": tasks.requeue_expired_signatures,
+    },
+    hooks={
+        approval.RENDER_PDF: tasks.render_minutes_pdf,
+        approval.SIGN_APPROVAL: tasks.sign_approval,
     },
     rsvp_sections=[
         Section(

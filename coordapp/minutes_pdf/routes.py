@@ -24,11 +24,12 @@ from flask_login import current_user
 
 from coordapp.access import login_required, public, secretariat_required
 from coordapp.extensions import db
-from coordapp.jobs import renew_expired_lease
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link
+from coordapp.jobs import fresh_lease, renew_expired_lease
 from coordapp.links import slugify
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.forms import CertificateSignForm, RetryForm
-from coordapp.models import Meeting, Series, User, utcnow
+from coordapp.models import Meeting, Series, User
 from coordapp.models.approval import (
     DocumentStatus,
     MinutesApproval,
@@ -37,7 +38,7 @@ from coordapp.models.approval import (
 )
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing import InvalidCertificateFile, SigningError
-from coordapp.web import get_invitation_by_token_or_404
+from coordapp.web import load_by_link
 
 bp = Blueprint("minutes_pdf", __name__)
 
@@ -75,7 +76,7 @@ def _downloadable_or_404(version: MinutesVersion):
     return document
 
 
-@bp.get("/minutes/versions/<int:version_id>/minutes.pdf")
+@bp.get("/minutes/versions/<id:version_id>/minutes.pdf")
 @login_required
 def download(version_id: int):
     version = db.get_or_404(MinutesVersion, version_id)
@@ -85,11 +86,11 @@ def download(version_id: int):
     return _pdf_response(version.meeting, version, document.pdf)
 
 
-@bp.get("/rsvp/<token>/minutes/<int:version_id>.pdf")
+@bp.get("/rsvp/<token>/minutes/<id:version_id>.pdf")
 @public
 def rsvp_download(token: str, version_id: int):
     # 404 wrong link, 410 withdrawn, 429 guessing
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     version = db.session.get(MinutesVersion, version_id)
     if version is None or version.meeting_id != invitation.meeting_id:
         abort(404)
@@ -124,7 +125,7 @@ def _certificate_page(
     )
 
 
-@bp.route("/minutes/approvals/<int:approval_id>/sign-with-certificate", methods=["GET", "POST"])
+@bp.route("/minutes/approvals/<id:approval_id>/sign-with-certificate", methods=["GET", "POST"])
 @login_required
 def sign_with_certificate(approval_id: int):
     """The chair signs their approval with their own PKCS#12 certificate, here and now:
@@ -192,7 +193,7 @@ def sign_with_certificate(approval_id: int):
     return _back_to_version(approval.version_id)
 
 
-@bp.post("/minutes/approvals/<int:approval_id>/retry-signature")
+@bp.post("/minutes/approvals/<id:approval_id>/retry-signature")
 @login_required
 def retry_signature(approval_id: int):
     """A failed signature, or one whose worker died (pending, lease expired): the worker
@@ -205,7 +206,7 @@ def retry_signature(approval_id: int):
     if approval.status is SignatureStatus.FAILED:
         approval.status = SignatureStatus.PENDING
         approval.error = None
-        approval.claimed_at = utcnow()
+        fresh_lease(approval)
     elif not (
         approval.status is SignatureStatus.PENDING
         and renew_expired_lease(MinutesApproval, approval.id, SignatureStatus.PENDING)
@@ -220,7 +221,7 @@ def retry_signature(approval_id: int):
     return _back_to_version(approval.version_id)
 
 
-@bp.post("/minutes/versions/<int:version_id>/pdf/retry")
+@bp.post("/minutes/versions/<id:version_id>/pdf/retry")
 @secretariat_required
 def retry_render(version_id: int):
     """The PDF could not be rendered (or its worker died: pending, lease expired): the
@@ -232,7 +233,7 @@ def retry_render(version_id: int):
     if document is not None and document.status is DocumentStatus.FAILED:
         document.status = DocumentStatus.PENDING
         document.error = None
-        document.claimed_at = utcnow()
+        fresh_lease(document)
     elif not (
         document is not None
         and document.status is DocumentStatus.PENDING

@@ -4,9 +4,9 @@ chair's approval. The approval workflow (coordapp.approval.service) enqueues bot
 Neither job raises: a failure is stored on the row it concerns (the document or the
 approval) with its message, so the pages can show it and offer "Try again".
 
-Each job takes a lease on its row when it starts (`claimed_at`, coordapp/jobs.py): if the
-worker dies mid-job, the row stays PENDING only until the lease runs out, when
-`requeue_expired` (run periodically) queues the job again.
+Each job holds a lease on its row while it runs (coordapp/jobs.py): if the worker dies
+mid-job, the row stays PENDING only until the lease runs out, when `requeue_expired` (the
+sweep) queues the job again; a copy of a job whose row another worker holds does nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from coordapp import jobs
 from coordapp.extensions import db
-from coordapp.jobs import hold_for_tests, lease_cutoff, renew_expired_lease, task
+from coordapp.jobs import INTERACTIVE, held_lease, task
 from coordapp.minutes_pdf import signing
 from coordapp.minutes_pdf.render import fields_key, render_unsigned
 from coordapp.models import User
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 SIGNING_ATTEMPTS = 3
 
 
-@task()
+@task(priority=INTERACTIVE)
 def render_minutes_pdf(version_id: int) -> None:
     """Render the version's PDF with an empty signature field per chair and store it.
 
@@ -53,9 +54,19 @@ def render_minutes_pdf(version_id: int) -> None:
         db.session.commit()
     elif document.status is DocumentStatus.READY and document.pdf:
         return
-    document.claimed_at = datetime.now(UTC)
-    db.session.commit()
-    hold_for_tests("render_minutes_pdf")
+    with held_lease(MinutesDocument, document.id, DocumentStatus.PENDING) as held:
+        if not held:
+            return  # rendered, failed, or another worker is on it
+        rendered = _render_and_store(version)
+    if rendered:
+        for approval_id in pending_approval_ids(version_id):
+            sign_approval(approval_id)
+
+
+def _render_and_store(version: MinutesVersion) -> bool:
+    """Render the version's PDF and store it on its document; False when the bytes were
+    not stored (failed, or the version changed meanwhile). Commits."""
+    version_id = version.id
     # Identifies this submission: if the version is returned and submitted again while
     # we render, our (stale) bytes must not be stored.
     submitted_at = version.submitted_at
@@ -70,7 +81,7 @@ def render_minutes_pdf(version_id: int) -> None:
             document.status = DocumentStatus.FAILED
             document.error = signing.error_text(error)
         db.session.commit()
-        return
+        return False
 
     document = signing.document_of(version_id, lock=True)
     db.session.refresh(version)
@@ -83,7 +94,7 @@ def render_minutes_pdf(version_id: int) -> None:
         # Another worker rendered it meanwhile (keep theirs), or the version was returned
         # (and perhaps submitted again, which asks for a fresh rendering).
         db.session.rollback()
-        return
+        return False
     digest = hashlib.sha256(pdf).hexdigest()
     document.pdf = pdf
     document.sha256 = digest
@@ -95,9 +106,7 @@ def render_minutes_pdf(version_id: int) -> None:
     document.status = DocumentStatus.READY
     document.error = None
     db.session.commit()
-
-    for approval_id in pending_approval_ids(version_id):
-        sign_approval(approval_id)
+    return True
 
 
 def pending_approval_ids(version_id: int) -> list[int]:
@@ -113,7 +122,7 @@ def pending_approval_ids(version_id: int) -> list[int]:
     )
 
 
-@task()
+@task(priority=INTERACTIVE)
 def sign_approval(approval_id: int) -> None:
     """Sign the chair's field for a PENDING approval with the chair's certificate (issued
     by the deployment's CA on first use), then let the workflow close the version when
@@ -121,8 +130,6 @@ def sign_approval(approval_id: int) -> None:
 
     If the PDF is not rendered yet this does nothing: `render_minutes_pdf` sends every
     pending approval on to signing when it finishes (so this never loops)."""
-    from coordapp.signing.identities import identity_for
-
     approval = db.session.get(MinutesApproval, approval_id)
     if approval is None or approval.status is not SignatureStatus.PENDING:
         return
@@ -130,9 +137,16 @@ def sign_approval(approval_id: int) -> None:
     if document is None or document.status is not DocumentStatus.READY:
         db.session.rollback()
         return
-    approval.claimed_at = datetime.now(UTC)
-    db.session.commit()
-    hold_for_tests("sign_approval")
+    db.session.rollback()
+    with held_lease(MinutesApproval, approval_id, SignatureStatus.PENDING) as held:
+        if held:  # else signed, failed, or another worker is on it
+            _sign(approval_id)
+
+
+def _sign(approval_id: int) -> None:
+    from coordapp.signing.identities import identity_for
+
+    approval = db.session.get(MinutesApproval, approval_id)
     for attempt in range(1, SIGNING_ATTEMPTS + 1):
         try:
             cert, key, chain = identity_for(db.session.get(User, approval.user_id))
@@ -176,22 +190,17 @@ def requeue_expired() -> tuple[list[int], list[int]]:
 def requeue_expired_renderings() -> list[int]:
     """Queue again the PDFs of submitted versions whose worker died; returns the version
     ids. Commits."""
-    expired = sa.or_(
-        MinutesDocument.claimed_at.is_(None), MinutesDocument.claimed_at < lease_cutoff()
+    submitted = sa.select(MinutesVersion.id).where(MinutesVersion.status == MinutesStatus.SUBMITTED)
+    renewed = jobs.requeue_expired(
+        MinutesDocument, DocumentStatus.PENDING, MinutesDocument.version_id.in_(submitted)
     )
-    documents = db.session.execute(
-        sa.select(MinutesDocument.id, MinutesDocument.version_id)
-        .join(MinutesVersion, MinutesVersion.id == MinutesDocument.version_id)
-        .where(
-            MinutesDocument.status == DocumentStatus.PENDING,
-            MinutesVersion.status == MinutesStatus.SUBMITTED,
-            expired,
+    rendered = list(
+        db.session.scalars(
+            sa.select(MinutesDocument.version_id)
+            .where(MinutesDocument.id.in_(renewed))
+            .order_by(MinutesDocument.id)
         )
-    ).all()
-    rendered = [
-        v for d, v in documents if renew_expired_lease(MinutesDocument, d, DocumentStatus.PENDING)
-    ]
-    db.session.commit()
+    )
     for version_id in rendered:  # after the commit, so the worker sees the new lease
         log.warning("re-queued the minutes PDF of version %s (its worker died)", version_id)
         render_minutes_pdf(version_id)
@@ -200,24 +209,18 @@ def requeue_expired_renderings() -> list[int]:
 
 def requeue_expired_signatures() -> list[int]:
     """Queue again the signatures whose worker died; returns the approval ids. Commits."""
-    cutoff = lease_cutoff()
     # A signature waits for the PDF (rendering signs the pending approvals when done).
-    approvals = db.session.scalars(
-        sa.select(MinutesApproval.id)
-        .join(MinutesDocument, MinutesDocument.version_id == MinutesApproval.version_id)
-        .join(MinutesVersion, MinutesVersion.id == MinutesApproval.version_id)
+    signable = (
+        sa.select(MinutesDocument.version_id)
+        .join(MinutesVersion, MinutesVersion.id == MinutesDocument.version_id)
         .where(
-            MinutesApproval.status == SignatureStatus.PENDING,
             MinutesDocument.status == DocumentStatus.READY,
             MinutesVersion.status == MinutesStatus.SUBMITTED,
-            sa.or_(MinutesApproval.claimed_at.is_(None), MinutesApproval.claimed_at < cutoff),
         )
-        .order_by(MinutesApproval.id)
-    ).all()
-    signed = [
-        a for a in approvals if renew_expired_lease(MinutesApproval, a, SignatureStatus.PENDING)
-    ]
-    db.session.commit()
+    )
+    signed = jobs.requeue_expired(
+        MinutesApproval, SignatureStatus.PENDING, MinutesApproval.version_id.in_(signable)
+    )
     for approval_id in signed:
         log.warning("re-queued the signature of approval %s (its worker died)", approval_id)
         sign_approval(approval_id)

@@ -28,15 +28,19 @@ from coordapp.models.inbound import (
 )
 from coordapp.models.invitation import (
     ATTENDANCE_LABELS,
+    ATTENDANCE_MODE_LABELS,
     INVITATION_STATUS_LABELS,
     Attendance,
+    AttendanceMode,
     Invitation,
     InvitationStatus,
 )
 from coordapp.models.meeting import (
     ALLOWED_TRANSITIONS,
+    FORMAT_LABELS,
     Meeting,
     MeetingChair,
+    MeetingFormat,
     MeetingKind,
     MeetingStatus,
     Series,
@@ -44,6 +48,7 @@ from coordapp.models.meeting import (
     meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.nomination import DEFAULT_PLACES, NominationRequest
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
     OutcomePhoto,
@@ -101,6 +106,12 @@ __all__ = [
     "MinutesVersion",
     "SDG_NAMES",
     "ATTENDANCE_LABELS",
+    "ATTENDANCE_MODE_LABELS",
+    "AttendanceMode",
+    "DEFAULT_PLACES",
+    "FORMAT_LABELS",
+    "MeetingFormat",
+    "NominationRequest",
     "Attendance",
     "INVITATION_STATUS_LABELS",
     "Invitation",

@@ -58,6 +58,8 @@ class MinutesApproval(Base):
     # The job's lease: when it was last queued or taken on by a worker. A PENDING row
     # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
 
     user = relationship("User")
     version = relationship("MinutesVersion")
@@ -107,5 +109,7 @@ class MinutesDocument(Base):
     # The job's lease: when it was last queued or taken on by a worker. A PENDING row
     # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
 
     version = relationship("MinutesVersion")

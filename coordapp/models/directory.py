@@ -53,6 +53,13 @@ class Organisation(Base):
         sa.ForeignKey("organisations.id", ondelete="SET NULL")
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # Where nomination requests go when no contact is marked as focal point.
+    general_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The addressee of official letters ("Minister", "Chairperson"…): optional.
+    head_name: Mapped[str | None] = mapped_column(sa.String(200))
+    head_title: Mapped[str | None] = mapped_column(sa.String(200))
+    # The language its letters and nomination emails are written in.
+    language: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
@@ -80,6 +87,8 @@ class Contact(Base):
         sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # The organisation's focal point: answers nomination requests on its behalf.
+    focal_point: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A permanent bounce came back for this address (coordapp/inbound/): since when and
     # the mail server's reason. Cleared by the secretariat once the address is corrected.

@@ -54,6 +54,8 @@ class GeneratedDocument(Base):
     # The job's lease: when it was last queued or taken on by a worker. A PENDING row
     # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from coordapp.models.meeting import MeetingFormat
 
 
 class InvitationStatus(enum.Enum):
@@ -54,6 +55,23 @@ ATTENDANCE_LABELS = {
 }
 
 
+class AttendanceMode(enum.Enum):
+    """How someone takes part in a hybrid meeting: in the room or online."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_MODE_LABELS[self])
+
+
+ATTENDANCE_MODE_LABELS = {
+    AttendanceMode.IN_PERSON: _l("In person"),
+    AttendanceMode.ONLINE: _l("Online"),
+}
+
+
 def new_link_id() -> str:
     """128 bits of randomness; the database half of a personal link (see links.py)."""
     return secrets.token_hex(16)
@@ -65,6 +83,8 @@ class Invitation(Base):
         sa.UniqueConstraint("meeting_id", "contact_id"),
         check_in("status", InvitationStatus, "status"),
         check_in("attendance", Attendance, "attendance"),
+        check_in("attendance_mode", AttendanceMode, "attendance_mode"),
+        check_in("present_mode", AttendanceMode, "present_mode"),
         sa.Index("ix_invitations_meeting_status", "meeting_id", "status"),
     )
 
@@ -104,6 +124,14 @@ class Invitation(Base):
     reminded_for_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attendance: Mapped[Attendance | None] = mapped_column(enum_column(Attendance))
+    # How the invitee said they will take part (hybrid meetings): None is in person.
+    attendance_mode: Mapped[AttendanceMode | None] = mapped_column(enum_column(AttendanceMode))
+    # How they were present on the day (with attendance PRESENT).
+    present_mode: Mapped[AttendanceMode | None] = mapped_column(enum_column(AttendanceMode))
+    # Nominated by their organisation in answer to this nomination request.
+    nomination_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("nomination_requests.id", ondelete="SET NULL"), index=True
+    )
     # Came on the day without an invitation (added by the secretariat at the door).
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The organisation this person spoke for, when not their own (e.g. a consultant
@@ -115,6 +143,7 @@ class Invitation(Base):
     meeting = relationship("Meeting")
     contact = relationship("Contact")
     represents_organisation = relationship("Organisation")
+    nomination = relationship("NominationRequest", back_populates="nominees")
     substitute: Mapped[Invitation | None] = relationship(
         foreign_keys=[substitute_id], remote_side=[id]
     )
@@ -125,6 +154,22 @@ class Invitation(Base):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def visible_online_url(self) -> str | None:
+        """The meeting's online link if this invitee may see it: only once they accepted
+        (an online link in every invitation would be an open door)."""
+        if self.status != InvitationStatus.ACCEPTED or self.is_withdrawn:
+            return None
+        return self.meeting.online_url
+
+    @property
+    def online(self) -> bool:
+        """Takes part online: chose so for a hybrid meeting, or the meeting is online."""
+        mode = self.meeting.mode
+        if mode is MeetingFormat.HYBRID:
+            return self.attendance_mode is AttendanceMode.ONLINE
+        return mode is MeetingFormat.ONLINE
 
     def __repr__(self) -> str:
         return f"<Invitation {self.meeting_id}/{self.contact_id} {self.status.value}>"

@@ -70,6 +70,23 @@ KIND_LABELS = {
 }
 
 
+class MeetingFormat(enum.Enum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+    @property
+    def label(self) -> str:
+        return str(FORMAT_LABELS[self])
+
+
+FORMAT_LABELS = {
+    MeetingFormat.IN_PERSON: _l("In person"),
+    MeetingFormat.ONLINE: _l("Online"),
+    MeetingFormat.HYBRID: _l("Hybrid (in person and online)"),
+}
+
+
 series_default_contacts = sa.Table(
     "series_default_contacts",
     Base.metadata,
@@ -141,6 +158,7 @@ class Meeting(Base):
         sa.CheckConstraint("reminder_days >= 0", name="reminder_days_not_negative"),
         check_in("status", MeetingStatus, "status"),
         check_in("kind", MeetingKind, "kind"),
+        check_in("format", MeetingFormat, "format"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +174,8 @@ class Meeting(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     venue: Mapped[str | None] = mapped_column(sa.String(500))
     online_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    # In person / online / hybrid as the secretariat said; None: derived (see `mode`).
+    format: Mapped[MeetingFormat | None] = mapped_column(enum_column(MeetingFormat))
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capacity: Mapped[int | None]
     language: Mapped[str] = mapped_column(sa.String(10), default="en")
@@ -194,6 +214,22 @@ class Meeting(Base):
         change = {"status": [self.status.value, new_status.value]}
         self.status = new_status
         return change
+
+    @property
+    def mode(self) -> MeetingFormat:
+        """The meeting's format: the one set, else derived from venue and online link
+        (both: hybrid; only a link: online; otherwise in person)."""
+        if self.format is not None:
+            return self.format
+        if self.online_url and self.venue:
+            return MeetingFormat.HYBRID
+        if self.online_url:
+            return MeetingFormat.ONLINE
+        return MeetingFormat.IN_PERSON
+
+    @property
+    def is_hybrid(self) -> bool:
+        return self.mode is MeetingFormat.HYBRID
 
     @property
     def full_title(self) -> str:

@@ -208,7 +208,9 @@ def people_asked(poll_id: int) -> sa.Select:
         .where(PollRespondent.poll_id == poll_id)
         .options(
             joinedload(PollRespondent.contact).joinedload(Contact.organisation),
-            joinedload(PollRespondent.user).joinedload(User.contact),
+            joinedload(PollRespondent.user)
+            .joinedload(User.contact)
+            .joinedload(Contact.organisation),
         )
         .order_by(PollRespondent.id)
     )

@@ -19,6 +19,17 @@ class ReportDocument(Base):
         check_in("status", DocumentStatus, "status"),
         sa.CheckConstraint("period_start <= period_end", name="period_in_order"),
         sa.Index("ix_report_documents_series_period", "series_id", "period_start", "period_end"),
+        # One rendering at a time of the same report: a repeated request joins it.
+        sa.Index(
+            "uq_report_documents_one_pending",
+            "series_id",
+            "period_start",
+            "period_end",
+            "language",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +52,8 @@ class ReportDocument(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The job's lease (coordapp/jobs.py): a PENDING row whose lease ran out is queued again.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -40,3 +40,7 @@ class PdfCheck(Base):
     result: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The check's lease (coordapp/jobs.py): a PENDING check whose worker died is queued
+    # again once the lease has run out.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))

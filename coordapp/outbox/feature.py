@@ -10,7 +10,8 @@ FEATURE = Feature(
     name="outbox",
     blueprints=[routes.bp],
     periodic_tasks=[tasks.sweep_outbox],
+    sweeps={"mail": tasks.requeue_expired},
     audit_labels={
-        "mail.retry": _l("Retried sending an email"),
+        "outbox.retry": _l("Retried sending an email"),
     },
 )

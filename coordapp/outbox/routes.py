@@ -19,12 +19,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import defer, joinedload, load_only
-from wtforms import Form, SelectChoice, SelectField, SubmitField
+from wtforms import Form, SelectChoice, SubmitField
 
 from coordapp import audit
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
-from coordapp.inputs import bounded_int
+from coordapp.inputs import SelectField, bounded_int
 from coordapp.mail.delivery import retry_failed
 from coordapp.models import Meeting, MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outbox import MESSAGE_STATUS_LABELS
@@ -115,7 +115,7 @@ def outbox():
     )
 
 
-@bp.get("/<int:message_id>")
+@bp.get("/<id:message_id>")
 @secretariat_required
 def message(message_id: int):
     msg = db.get_or_404(OutgoingMessage, message_id)
@@ -136,7 +136,7 @@ MESSAGE_HTML_POLICY = (
 )
 
 
-@bp.get("/<int:message_id>/html")
+@bp.get("/<id:message_id>/html")
 @secretariat_required
 def message_html(message_id: int):
     msg = db.get_or_404(OutgoingMessage, message_id)
@@ -148,7 +148,7 @@ def message_html(message_id: int):
     return response
 
 
-@bp.post("/<int:message_id>/retry")
+@bp.post("/<id:message_id>/retry")
 @secretariat_required
 def retry(message_id: int):
     msg = db.get_or_404(OutgoingMessage, message_id)
@@ -159,7 +159,7 @@ def retry(message_id: int):
         flash(_("Only a message whose delivery failed can be sent again."), "error")
     elif retry_failed(msg):
         audit.record(
-            "mail.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
+            "outbox.retry", msg, meeting_id=msg.meeting_id, note=msg.to_email, by=current_user
         )
         db.session.commit()
         flash(_("The message to %(email)s is queued again.", email=msg.to_email), "success")

@@ -9,9 +9,9 @@ FEATURE = Feature(
     name="outcomes",
     blueprints=[routes.bp],
     audit_labels={
-        "outcome_summary.draft": _l("Started the public summary"),
-        "outcome_summary.edit": _l("Edited the public summary"),
-        "outcome_summary.publish": _l("Published the public summary"),
-        "outcome_summary.unpublish": _l("Unpublished the public summary"),
+        "outcomes.summary_draft": _l("Started the public summary"),
+        "outcomes.summary_edit": _l("Edited the public summary"),
+        "outcomes.summary_publish": _l("Published the public summary"),
+        "outcomes.summary_unpublish": _l("Unpublished the public summary"),
     },
 )

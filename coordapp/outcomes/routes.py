@@ -15,21 +15,22 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from coordapp.access import public, secretariat_required
 from coordapp.extensions import db
-from coordapp.i18n import current_locale, language_menu, languages, native_name
+from coordapp.i18n import language_menu, languages, native_name
 from coordapp.inputs import ConfirmForm
 from coordapp.links import external_url
-from coordapp.models import OutcomePhoto
+from coordapp.meetings.service import series_page_options
+from coordapp.models import OutcomePhoto, Series
 from coordapp.outcomes import service
 from coordapp.outcomes.forms import EditForm, StartForm
-from coordapp.timefmt import in_zone
-from coordapp.web import get_meeting_or_404, get_series_or_404
+from coordapp.timefmt import in_zone, local_day
+from coordapp.web import get_meeting_or_404, get_or_404
 
 bp = Blueprint("outcomes", __name__)
 
@@ -113,13 +114,13 @@ def _render_draft(
     return make_response(render_template("outcomes/draft.html", **context), code)
 
 
-@bp.get("/meetings/<int:meeting_id>/summary")
+@bp.get("/meetings/<id:meeting_id>/summary")
 @secretariat_required
 def draft(meeting_id: int):
     return _render_draft(get_meeting_or_404(meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary")
+@bp.post("/meetings/<id:meeting_id>/summary")
 @secretariat_required
 def start(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -150,7 +151,7 @@ def _summary_or_404(meeting):
     return summary
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/edit")
+@bp.post("/meetings/<id:meeting_id>/summary/edit")
 @secretariat_required
 def save(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -199,7 +200,7 @@ def save(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/publish")
+@bp.post("/meetings/<id:meeting_id>/summary/publish")
 @secretariat_required
 def publish(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -219,7 +220,7 @@ def publish(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.post("/meetings/<int:meeting_id>/summary/unpublish")
+@bp.post("/meetings/<id:meeting_id>/summary/unpublish")
 @secretariat_required
 def unpublish(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -236,7 +237,7 @@ def unpublish(meeting_id: int):
     return redirect(url_for("outcomes.draft", meeting_id=meeting.id))
 
 
-@bp.get("/meetings/<int:meeting_id>/summary/versions/<int:number>")
+@bp.get("/meetings/<id:meeting_id>/summary/versions/<id:number>")
 @secretariat_required
 def version(meeting_id: int, number: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -257,7 +258,7 @@ def _photo_response(photo: OutcomePhoto, *, public_cache: bool) -> Response:
     return response
 
 
-@bp.get("/meetings/<int:meeting_id>/summary/photo/<int:photo_id>")
+@bp.get("/meetings/<id:meeting_id>/summary/photo/<id:photo_id>")
 @secretariat_required
 def draft_photo(meeting_id: int, photo_id: int):
     """A photo of this meeting's summary: the working copy's or a published version's."""
@@ -305,10 +306,12 @@ def photo(slug: str):
     return _photo_response(found, public_cache=True)
 
 
-@bp.get("/outcomes/series/<int:series_id>")
+@bp.get("/outcomes/series/<id:series_id>")
 @public
 def series(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     return render_template(
         "outcomes/series.html",
         series=found,
@@ -317,10 +320,12 @@ def series(series_id: int):
     )
 
 
-@bp.get("/outcomes/series/<int:series_id>/feed.atom")
+@bp.get("/outcomes/series/<id:series_id>/feed.atom")
 @public
 def feed(series_id: int):
-    found = get_series_or_404(series_id)
+    found = get_or_404(
+        Series, series_id, *series_page_options(), message=_l("This series does not exist.")
+    )
     entries = service.series_entries(found.id, limit=FEED_SIZE)
     updated = max((e.version.published_at for e in entries), default=found.created_at)
     list_url = external_url("outcomes.series", series_id=found.id)
@@ -357,6 +362,4 @@ def _day(moment, tz_name: str) -> str:
     """A date as the reader's language writes it, on the meeting's wall clock."""
     if moment is None:
         return ""
-    # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
-    pattern = "d MMMM y" if current_locale().language == "en" else "long"
-    return format_date(in_zone(moment, tz_name).date(), pattern)
+    return local_day(in_zone(moment, tz_name), full_month=True)

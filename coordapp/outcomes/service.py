@@ -29,7 +29,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -40,7 +39,7 @@ from coordapp.commitments.service import commitments_of_meeting
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.gcm import gcm_label, sdg_label
-from coordapp.inputs import CONTROL_CHARACTERS
+from coordapp.inputs import text_refusal
 from coordapp.links import slugify
 from coordapp.models import (
     CATEGORY_LABELS,
@@ -58,6 +57,7 @@ from coordapp.models import (
 )
 from coordapp.models.locking import lock_for_writing
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
+from coordapp.timefmt import local_day
 
 MAX_TITLE_LENGTH = 300
 MAX_BODY_LENGTH = 100_000
@@ -206,9 +206,7 @@ def prefill(
     series = meeting.series
 
     with force_locale(language):
-        # English as the app writes it ("4 March 2026"); CLDR's long date elsewhere.
-        pattern = "d MMMM y" if language == "en" else "long"
-        day = format_date(meeting.local(meeting.starts_at).date(), pattern, locale=language)
+        day = local_day(meeting.local(meeting.starts_at).date(), full_month=True)
         place = _place(meeting)
         title_text = _md(meeting.full_title)
         if place:
@@ -253,11 +251,20 @@ def prefill(
                 ),
                 "",
             ]
+            online = counts.totals.get("present_online", 0)
+            if meeting.is_hybrid:
+                lines[2] += " " + _(
+                    "%(in_person)s in person, %(online)s online.",
+                    in_person=present - online,
+                    online=online,
+                )
             for category, per_state in counts.by_category.items():
                 number = per_state.get("present", 0)
                 if not number:
                     continue
                 line = f"- {CATEGORY_LABELS[category]}: {number}"
+                if meeting.is_hybrid and per_state.get("present_online"):
+                    line += " " + _("(online: %(count)s)", count=per_state["present_online"])
                 if organisations.get(category):
                     line += " (" + ", ".join(_md(n) for n in organisations[category]) + ")"
                 lines.append(line)
@@ -292,8 +299,9 @@ def prefill(
 
 def _clean_text(value: str | None, limit: int, field: str, *, required_message: str) -> str:
     text = (value or "").replace("\r\n", "\n").strip()
-    if CONTROL_CHARACTERS.search(text):
-        raise SummaryInputError(_("Please remove the invisible control characters."), field)
+    refusal = text_refusal(text)
+    if refusal is not None:
+        raise SummaryInputError(str(refusal), field)
     if not text:
         raise SummaryInputError(required_message, field)
     if len(text) > limit:
@@ -433,7 +441,7 @@ def start_draft(
     db.session.add(summary)
     db.session.flush()
     audit.record(
-        "outcome_summary.draft",
+        "outcomes.summary_draft",
         summary,
         meeting_id=meeting.id,
         note=_("Pre-filled from version %(number)s of the minutes", number=minutes.number),
@@ -507,7 +515,7 @@ def save_draft(
     summary.lock_version += 1
     summary.updated_at = utcnow()
     audit.record(
-        "outcome_summary.edit", summary, meeting_id=summary.meeting_id, changes=changes, by=by
+        "outcomes.summary_edit", summary, meeting_id=summary.meeting_id, changes=changes, by=by
     )
     return summary
 
@@ -583,7 +591,7 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
     summary.updated_at = now
     db.session.flush()
     audit.record(
-        "outcome_summary.publish",
+        "outcomes.summary_publish",
         summary,
         meeting_id=summary.meeting_id,
         changes={"status": [previous.value, SummaryStatus.PUBLISHED.value]},
@@ -602,7 +610,7 @@ def unpublish(summary: OutcomeSummary, *, by: User) -> None:
     summary.unpublished_at = utcnow()
     db.session.flush()
     audit.record(
-        "outcome_summary.unpublish",
+        "outcomes.summary_unpublish",
         summary,
         meeting_id=summary.meeting_id,
         changes={"status": [SummaryStatus.PUBLISHED.value, SummaryStatus.UNPUBLISHED.value]},

@@ -110,7 +110,7 @@ def choose_slot(
     changes["poll"] = [PollStatus.OPEN.value, PollStatus.CLOSED.value]
     start, end = meeting.local(slot.starts_at), meeting.local(slot.ends_at)
     audit.record(
-        "poll.date_chosen",
+        "polls.date_chosen",
         poll,
         meeting_id=meeting.id,
         changes=changes,

@@ -67,7 +67,7 @@ def remind_unanswered_now(poll: Poll, *, by: User | None, now: datetime | None =
     if respondents:
         _mark(respondents, now)
         audit.record(
-            "poll.remind",
+            "polls.remind",
             poll,
             meeting_id=poll.meeting_id,
             changes={"reminders": len(respondents)},
@@ -113,7 +113,7 @@ def send_due_poll_reminders(now: datetime | None = None) -> int:
         by_id = {p.id: p for p in polls}
         for poll_id, count in per_poll.items():
             audit.record(
-                "poll.reminders_sent",
+                "polls.reminders_sent",
                 by_id[poll_id],
                 meeting_id=by_id[poll_id].meeting_id,
                 changes={"reminders": count},

@@ -26,7 +26,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
 
 from coordapp.extensions import db
-from coordapp.i18n import zone_name
 from coordapp.inputs import csv_safe
 from coordapp.models import (
     Category,
@@ -39,7 +38,7 @@ from coordapp.models import (
     PollSlot,
 )
 from coordapp.models.poll import people_asked
-from coordapp.timefmt import local_datetime
+from coordapp.timefmt import time_range
 
 AVAILABLE = (PollChoice.YES, PollChoice.IF_NEED_BE)
 
@@ -92,6 +91,7 @@ class SlotResult:
     counts: Counts
     chairs_total: int
     chairs_available: int
+    chairs_unanswered: int  # chairs with no answer for this slot yet
     key_total: int
     key_available: int
     chairs_said_no: list[str]  # names
@@ -158,7 +158,9 @@ def _people(poll: Poll, key_ids: set[int]) -> list[Person]:
     respondents = db.session.scalars(people_asked(poll.id))
     people = []
     for r in respondents:
-        organisation: Organisation | None = r.contact.organisation if r.contact else None
+        # A chair is asked through their account: its directory entry names the organisation.
+        contact = r.contact or (r.user.contact if r.user else None)
+        organisation: Organisation | None = contact.organisation if contact else None
         people.append(
             Person(
                 respondent_id=r.id,
@@ -217,6 +219,7 @@ def poll_results(poll: Poll) -> Results:
             counts=counts,
             chairs_total=len(chairs),
             chairs_available=sum(1 for p in chairs if p.answers.get(slot.id) in AVAILABLE),
+            chairs_unanswered=sum(1 for p in chairs if p.answers.get(slot.id) is None),
             key_total=len(key_orgs),
             key_available=len(
                 {p.organisation_id for p in key_people if p.answers.get(slot.id) in AVAILABLE}
@@ -275,12 +278,7 @@ def suggest(results: list[SlotResult]) -> Suggestion | None:
 
 def slot_label(slot: PollSlot, tz_name: str, *, zone: bool = True) -> str:
     """e.g. "Thu 4 Mar 2027, 10:00–12:00 (Europe/Minsk)", in the language being spoken."""
-    start = local_datetime(slot.starts_at, tz_name, zone=False)
-    end = local_datetime(slot.ends_at, tz_name, "HH:mm", zone=False)
-    text = f"{start}–{end}"
-    if zone:
-        text += f" ({zone_name(tz_name)})"
-    return text
+    return time_range(slot.starts_at, slot.ends_at, tz_name, zone=zone)
 
 
 def reason_lines(suggestion: Suggestion, tz_name: str) -> list[str]:
@@ -289,12 +287,24 @@ def reason_lines(suggestion: Suggestion, tz_name: str) -> list[str]:
     lines = []
     if r.chairs_total == 0:
         lines.append(_("No chair was asked."))
+    elif r.every_chair_available and r.chairs_total == 1:
+        lines.append(_("The chair can come (yes or if need be)."))
     elif r.every_chair_available:
         lines.append(
             ngettext(
-                "The chair can come (yes or if need be).",
+                "All %(num)s chair can come (yes or if need be).",
                 "All %(num)s chairs can come (yes or if need be).",
                 r.chairs_total,
+            )
+        )
+    elif r.chairs_available + r.chairs_unanswered == r.chairs_total:
+        # Nobody said no: some have not answered yet.
+        lines.append(
+            ngettext(
+                "%(num)s of %(total)s chairs has answered.",
+                "%(num)s of %(total)s chairs have answered.",
+                r.chairs_total - r.chairs_unanswered,
+                total=r.chairs_total,
             )
         )
     else:

@@ -28,11 +28,13 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations.service import contacts_to_invite
+from coordapp.links import POLL_PURPOSE, PersonalLink
 from coordapp.models import (
     Contact,
     Meeting,
@@ -118,7 +120,7 @@ def create_poll(
         # Created at the same moment by someone else (unique meeting_id).
         raise PollError(_l("This meeting already has a scheduling poll.")) from None
     audit.record(
-        "poll.create",
+        "polls.create",
         poll,
         meeting_id=meeting.id,
         changes=audit.snapshot(poll, ["deadline", "visibility", "reminder_days_before"]),
@@ -202,7 +204,7 @@ def add_slot(
     slot = PollSlot(poll=poll, starts_at=starts_at, ends_at=ends_at)
     db.session.add(slot)
     audit.record(
-        "poll.slot_add",
+        "polls.slot_add",
         slot,
         meeting_id=meeting.id,
         changes={
@@ -241,7 +243,7 @@ def update_slot(
     changes = audit.diff(before, audit.snapshot(slot, ["starts_at", "ends_at"]))
     changes["answers_cleared"] = cleared.rowcount or 0
     audit.record(
-        "poll.slot_change",
+        "polls.slot_change",
         slot,
         meeting_id=meeting.id,
         changes=changes,
@@ -257,7 +259,7 @@ def remove_slot(slot: PollSlot, *, by: User | None) -> None:
     _check_open(poll)
     meeting = poll.meeting
     audit.record(
-        "poll.slot_remove",
+        "polls.slot_remove",
         slot,
         meeting_id=meeting.id,
         changes={
@@ -338,7 +340,7 @@ def ask_people(poll: Poll, contacts: Iterable[Contact], *, by: User | None) -> A
     if result.asked:
         db.session.expire(poll, ["respondents"])
         audit.record(
-            "poll.ask",
+            "polls.ask",
             poll,
             meeting_id=poll.meeting_id,
             changes={"asked": len(result.asked)},
@@ -409,7 +411,7 @@ def ask_chairs(poll: Poll, *, by: User | None) -> list[PollRespondent]:
         order = {user_id: n for n, user_id in enumerate(new_ids)}
         created.sort(key=lambda r: order[r.user_id])
         audit.record(
-            "poll.ask_chairs",
+            "polls.ask_chairs",
             poll,
             meeting_id=poll.meeting_id,
             changes={"asked": len(created)},
@@ -438,7 +440,7 @@ def set_key_organisations(poll: Poll, organisation_ids: Iterable[int], *, by: Us
     for organisation_id in sorted(wanted - set(current)):
         poll.key_organisations.append(PollKeyOrganisation(organisation_id=organisation_id))
     audit.record(
-        "poll.key_organisations",
+        "polls.key_organisations",
         poll,
         meeting_id=poll.meeting_id,
         changes={"organisation_ids": [sorted(current), sorted(wanted)]},
@@ -543,3 +545,26 @@ def answer(
     respondent.comment = _clean(comment)
     respondent.answered_at = when
     db.session.expire(respondent, ["answers"])
+
+
+POLL_LINK = PersonalLink(
+    POLL_PURPOSE,
+    _l(
+        "This link is not valid. Please check that you copied the whole link "
+        "from the poll's email, or ask the secretariat for a new one."
+    ),
+)
+
+
+def respondent_by_link(link_id: str) -> PollRespondent | None:
+    """The person asked behind a scheduling poll link, with the poll, its meeting and the
+    person (the answer page: `web.load_by_link(token, POLL_LINK, respondent_by_link)`)."""
+    return db.session.scalar(
+        sa.select(PollRespondent)
+        .where(PollRespondent.link_id == link_id)
+        .options(
+            joinedload(PollRespondent.poll).joinedload(Poll.meeting),
+            joinedload(PollRespondent.contact),
+            joinedload(PollRespondent.user),
+        )
+    )

@@ -97,10 +97,11 @@ def participation_chart(
 
 def meeting_label(meeting) -> str:
     """ "No. 4 · 4 Mar 2027" (the day on the meeting's own clock)."""
-    from flask_babel import format_date
     from flask_babel import gettext as _
 
-    day = format_date(meeting.local_day, "d MMM y")
+    from coordapp.timefmt import local_day
+
+    day = local_day(meeting.local_day)
     if meeting.number:
         return _("No. %(number)s · %(day)s", number=meeting.number, day=day)
     return day

@@ -10,6 +10,6 @@ FEATURE = Feature(
     blueprints=[routes.bp],
     sweeps={"report_pdf": tasks.requeue_expired},
     audit_labels={
-        "report_pdf_requested": _l("Requested a PDF of the periodic report"),
+        "reports.pdf_request": _l("Requested a PDF of the periodic report"),
     },
 )

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import undefer
@@ -23,6 +23,7 @@ from coordapp.models import Series, utcnow
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
 from coordapp.reports import charts, service
+from coordapp.timefmt import local_day
 
 bp = Blueprint("reports", __name__)
 
@@ -38,7 +39,7 @@ def report_count(number: int) -> str:
 
 @bp.app_template_filter("report_day")
 def report_day(day) -> str:
-    return format_date(day, "d MMM y")
+    return local_day(day)
 
 
 bp.add_app_template_global(charts.meeting_label, "report_meeting_label")
@@ -86,7 +87,7 @@ def index():
 # --- the report -------------------------------------------------------------------------
 
 
-@bp.get("/series/<int:series_id>/report")
+@bp.get("/series/<id:series_id>/report")
 @login_required
 def show(series_id: int):
     series = _readable_series(series_id)
@@ -122,7 +123,7 @@ def show(series_id: int):
     )
 
 
-@bp.get("/series/<int:series_id>/report.csv")
+@bp.get("/series/<id:series_id>/report.csv")
 @login_required
 def export_csv(series_id: int):
     series = _readable_series(series_id)
@@ -142,7 +143,7 @@ def export_csv(series_id: int):
 # --- the PDF ----------------------------------------------------------------------------
 
 
-@bp.post("/series/<int:series_id>/report/pdf")
+@bp.post("/series/<id:series_id>/report/pdf")
 @secretariat_required
 def request_pdf(series_id: int):
     from coordapp.reports import tasks
@@ -154,14 +155,14 @@ def request_pdf(series_id: int):
         period = service.parse_period(request.form, _today())
     except service.ReportError as error:
         return render_error(400, str(error.message))
-    document = service.request_pdf(series, period, str(get_locale()), by=current_user)
+    document, new = service.request_pdf(series, period, str(get_locale()), by=current_user)
     db.session.commit()
-    # Enqueued after the commit, so the worker finds the row.
-    tasks.render_report_pdf(document.id)
+    if new:  # enqueued after the commit, so the worker finds the row
+        tasks.render_report_pdf(document.id)
     return redirect(url_for("reports.document", report_id=document.id), code=303)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @login_required
 def document(report_id: int):
     document = _get_document(report_id)
@@ -182,7 +183,7 @@ def document(report_id: int):
     return response
 
 
-@bp.get("/reports/<int:report_id>/download")
+@bp.get("/reports/<id:report_id>/download")
 @login_required
 def download(report_id: int):
     document = _get_document(report_id, with_data=True)

@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from coordapp import audit
 from coordapp.attendance.service import AttendanceCounts, attendance_counts_for
@@ -48,7 +48,7 @@ from coordapp.models import (
 from coordapp.models.commitment import commitment_organisations
 from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
-from coordapp.timefmt import due_date_label
+from coordapp.timefmt import due_date_label, local_day
 
 # Meetings that took place; draft, scheduled and cancelled ones are not reported.
 HELD_STATUSES = (MeetingStatus.HELD, MeetingStatus.CLOSED)
@@ -119,8 +119,8 @@ class Period:
     def label(self) -> str:
         return _(
             "%(start)s to %(end)s",
-            start=format_date(self.start, "d MMM y"),
-            end=format_date(self.end, "d MMM y"),
+            start=local_day(self.start),
+            end=local_day(self.end),
         )
 
 
@@ -291,6 +291,14 @@ class MeetingRow:
     def present_total(self) -> int:
         return self.counts.totals.get("present", 0)
 
+    def online(self, category: Category) -> int:
+        return self.counts.by_category.get(category, {}).get("present_online", 0)
+
+    @property
+    def online_total(self) -> int:
+        """Of the people present, those who took part online."""
+        return self.counts.totals.get("present_online", 0)
+
     @property
     def local_day(self) -> date:
         return self.starts_at.astimezone(ZoneInfo(self.timezone)).date()
@@ -331,6 +339,16 @@ class Report:
     @property
     def present_total(self) -> int:
         return sum(m.present_total for m in self.meetings)
+
+    @property
+    def online_total(self) -> int:
+        return sum(m.online_total for m in self.meetings)
+
+    @property
+    def online_by_category(self) -> dict[Category, int]:
+        """People present online per category, for the categories with any."""
+        found = {c: sum(m.online(c) for m in self.meetings) for c in self.categories}
+        return {c: n for c, n in found.items() if n}
 
 
 def held_meetings(series: Series, period: Period) -> list[Meeting]:
@@ -502,11 +520,11 @@ def export_csv(report: Report) -> str:
         _("Meetings held and people present by category"),
         [_("No."), _("Meeting"), _("Date")]
         + [c.label for c in report.categories]
-        + [_("People present"), _("Organisations present")],
+        + [_("People present"), _("Of whom online"), _("Organisations present")],
         (
             [m.number or "", m.title, m.local_day.isoformat()]
             + [m.present(c) for c in report.categories]
-            + [m.present_total, m.counts.organisations_represented]
+            + [m.present_total, m.online_total, m.counts.organisations_represented]
             for m in report.meetings
         ),
     )
@@ -543,9 +561,29 @@ def export_csv(report: Report) -> str:
 # --- the PDF ------------------------------------------------------------------------------
 
 
-def request_pdf(series: Series, period: Period, language: str, *, by) -> ReportDocument:
-    """A pending PDF of the report, in `language`; the caller commits, then enqueues
-    `tasks.render_report_pdf`."""
+def pending_pdf(series: Series, period: Period, language: str) -> ReportDocument | None:
+    """The PDF of this report being rendered now, if any."""
+    return db.session.scalar(
+        sa.select(ReportDocument).where(
+            ReportDocument.series_id == series.id,
+            ReportDocument.period_start == period.start,
+            ReportDocument.period_end == period.end,
+            ReportDocument.language == language,
+            ReportDocument.status == DocumentStatus.PENDING,
+        )
+    )
+
+
+def request_pdf(
+    series: Series, period: Period, language: str, *, by
+) -> tuple[ReportDocument, bool]:
+    """A pending PDF of the report, in `language`, and whether it is new: a request for a
+    report that is being rendered (same series, period and language) joins that
+    rendering instead of queuing another (a unique index keeps it so when two arrive at
+    once). The caller commits, then, if it is new, enqueues `tasks.render_report_pdf`."""
+    joined = pending_pdf(series, period, language)
+    if joined is not None:
+        return joined, False
     document = ReportDocument(
         series_id=series.id,
         period_start=period.start,
@@ -555,15 +593,21 @@ def request_pdf(series: Series, period: Period, language: str, *, by) -> ReportD
         filename=f"report-{series.id}-{period.start.isoformat()}-{period.end.isoformat()}.pdf",
         created_by_id=by.id if by is not None else None,
     )
-    db.session.add(document)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(document)
+    except IntegrityError:  # the same request, a moment earlier: join it
+        joined = pending_pdf(series, period, language)
+        if joined is None:  # ...which has finished meanwhile: ask again
+            return request_pdf(series, period, language, by=by)
+        return joined, False
     audit.record(
-        "report_pdf_requested",
+        "reports.pdf_request",
         document,
         by=by,
         changes={"series_id": series.id, **period.args},
     )
-    return document
+    return document, True
 
 
 def recent_pdfs(series: Series, limit: int = 5) -> list[ReportDocument]:

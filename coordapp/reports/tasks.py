@@ -9,7 +9,7 @@ from flask_babel import force_locale
 
 from coordapp.extensions import db
 from coordapp.i18n import supported
-from coordapp.jobs import task
+from coordapp.jobs import BULK, task
 from coordapp.models import Series, utcnow
 from coordapp.models.report import ReportDocument
 from coordapp.pdf.stored import render_stored_pdf, renew_stalled_pdfs
@@ -33,7 +33,7 @@ def report_pdf_html(document: ReportDocument) -> str:
         )
 
 
-@task()
+@task(priority=BULK)
 def render_report_pdf(document_id: int) -> str | None:
     """Render the report the row asks for and store the bytes; returns the status."""
     return render_stored_pdf(ReportDocument, document_id, report_pdf_html, job="render_report_pdf")

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from coordapp.i18n import lazy_gettext as _l
-from coordapp.models import InvitationStatus
+from coordapp.models import AttendanceMode, InvitationStatus
 
 TEXT_MAX = 2000
 
@@ -24,6 +24,15 @@ class AnswerForm(FlaskForm):
             SelectChoice(InvitationStatus.DECLINED.value, _l("No, I cannot attend")),
         ],
         validators=[InputRequired(message=_l("Choose yes, maybe or no."))],
+    )
+    # Asked in a hybrid meeting only (the page shows it there).
+    mode = RadioField(
+        _l("How will you take part?"),
+        choices=[
+            SelectChoice(AttendanceMode.IN_PERSON.value, _l("In person")),
+            SelectChoice(AttendanceMode.ONLINE.value, _l("Online")),
+        ],
+        validators=[Optional()],
     )
     needs = TextAreaField(
         _l("Accessibility or dietary needs"),
@@ -39,6 +48,10 @@ class AnswerForm(FlaskForm):
     @property
     def answer(self) -> InvitationStatus:
         return InvitationStatus(self.status.data)
+
+    @property
+    def attendance_mode(self) -> AttendanceMode | None:
+        return AttendanceMode(self.mode.data) if self.mode.data else None
 
 
 class SubstituteForm(FlaskForm):

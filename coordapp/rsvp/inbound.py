@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from coordapp.calendar.ics import meeting_uid
 from coordapp.errors import DomainError
 from coordapp.extensions import db
+from coordapp.ics import meeting_uid
 from coordapp.inbound.handling import Context, Outcome
 from coordapp.inbound.itip import Itip, read_itip
 from coordapp.invitations import answers

@@ -12,13 +12,16 @@ from flask_babel import gettext as _
 
 from coordapp import feature
 from coordapp.access import public
-from coordapp.calendar.ics import meeting_calendar
+from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.i18n import use_link_language
+from coordapp.ics import meeting_calendar
 from coordapp.invitations import answers
+from coordapp.invitations.links import RSVP_LINK, invitation_by_link, invitation_to_answer
 from coordapp.models import Invitation, MeetingStatus
+from coordapp.rsvp import pages
 from coordapp.rsvp.forms import AnswerForm, SubstituteForm
-from coordapp.web import get_invitation_by_token_or_404
+from coordapp.web import load_by_link
 
 bp = Blueprint("rsvp", __name__)
 
@@ -45,6 +48,13 @@ def _problem_page(error):
     return _problem(error.code, error.description)
 
 
+@bp.errorhandler(DomainError)
+def _refused_page(error: DomainError):
+    # A right link the feature refuses (a withdrawn invitation: 410), on this page's look.
+    db.session.rollback()
+    return _problem(error.status, error.message)
+
+
 def _render_page(
     invitation: Invitation,
     *,
@@ -60,6 +70,8 @@ def _render_page(
             answer_form.status.data = invitation.status.value
         elif invitation.status.value == "waitlisted":
             answer_form.status.data = "accepted"
+        if invitation.attendance_mode is not None:
+            answer_form.mode.data = invitation.attendance_mode.value
         answer_form.needs.data = invitation.needs
         answer_form.comment.data = invitation.comment
     return (
@@ -73,6 +85,9 @@ def _render_page(
             deadline=answers.answer_deadline(meeting),
             cancelled=meeting.status == MeetingStatus.CANCELLED,
             summary=answers.answer_summary(invitation),
+            hybrid=meeting.is_hybrid,
+            # An online link in every invitation is an open door: only for who accepted.
+            online_url=invitation.visible_online_url,
             answer_form=answer_form,
             substitute_form=substitute_form or SubstituteForm(),
             done=request.args.get("done") if request.method == "GET" else None,
@@ -87,9 +102,8 @@ def _render_page(
 @bp.route("/rsvp/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    invitation = get_invitation_by_token_or_404(
-        token, to="answer" if request.method == "POST" else "rsvp_page"
-    )
+    loader = invitation_to_answer if request.method == "POST" else pages.invitation_for_page
+    invitation = load_by_link(token, RSVP_LINK, loader)
     use_link_language(token, invitation.contact.language)
     if request.method == "GET":
         return _render_page(invitation)
@@ -109,11 +123,17 @@ def show(token: str):
         )
     try:
         answers.record_answer(
-            invitation, form.answer, needs=form.needs.data or "", comment=form.comment.data or ""
+            invitation,
+            form.answer,
+            needs=form.needs.data or "",
+            comment=form.comment.data or "",
+            mode=form.attendance_mode,
         )
     except answers.AnswerError as error:
         db.session.rollback()
-        return _render_page(invitation, answer_form=form, error=str(error), code=409)
+        if isinstance(error, answers.ModeMissing):
+            form.mode.errors = [*form.mode.errors, str(error)]
+        return _render_page(invitation, answer_form=form, error=str(error), code=error.status)
     db.session.commit()
     return redirect(url_for("rsvp.show", token=token, done="answer"), code=303)
 
@@ -121,7 +141,7 @@ def show(token: str):
 @bp.post("/rsvp/<token>/substitute")
 @public
 def substitute(token: str):
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     use_link_language(token, invitation.contact.language)
     closed = answers.answers_closed_reason(invitation)
     if closed:
@@ -152,7 +172,7 @@ def substitute(token: str):
 @bp.get("/rsvp/<token>/calendar.ics")
 @public
 def calendar(token: str):
-    invitation = get_invitation_by_token_or_404(token)
+    invitation = load_by_link(token, RSVP_LINK, invitation_by_link)
     meeting = invitation.meeting
     method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
     body = meeting_calendar(meeting, method, attendee=invitation)

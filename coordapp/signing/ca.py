@@ -17,7 +17,6 @@ PBES2 with PBKDF2-HMAC-SHA256 at KDF_ROUNDS rounds and AES-256-CBC (standard PKC
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,9 +54,8 @@ KDF_ROUNDS = 600_000
 
 
 def setting(name: str) -> str | None:
-    """A signing setting from the app config, else from the environment."""
-    value = current_app.config.get(name) or os.environ.get(name)
-    return value or None
+    """A signing setting from the app config (coordapp/config.py reads the environment)."""
+    return current_app.config.get(name) or None
 
 
 def key_passphrase() -> bytes:

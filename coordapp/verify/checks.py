@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import undefer
 
+from coordapp import jobs
 from coordapp.extensions import db
+from coordapp.jobs import held_lease
 from coordapp.models import PdfCheck, PdfCheckStatus, utcnow
 from coordapp.signing.verify import SignatureReport, VerificationReport
 from coordapp.verify import service
@@ -41,7 +43,14 @@ def check_by_token(token: str) -> PdfCheck | None:
 
 
 def run_check(check_id: int) -> None:
-    """Check a stored upload within the configured bounds and store the report; commits."""
+    """Check a stored upload within the configured bounds and store the report, holding
+    the check's lease meanwhile (coordapp/jobs.py); commits."""
+    with held_lease(PdfCheck, check_id, PdfCheckStatus.PENDING) as held:
+        if held:  # else answered, or another worker is on it
+            _run_check(check_id)
+
+
+def _run_check(check_id: int) -> None:
     from coordapp.signing.bounded import verify_pdf_bounded
     from coordapp.signing.ca import trust_roots
 
@@ -55,8 +64,8 @@ def run_check(check_id: int) -> None:
         report = verify_pdf_bounded(
             data,
             trust_roots(),
-            cpu_seconds=int(current_app.config.get("VERIFY_CPU_SECONDS", 10)),
-            memory_bytes=int(current_app.config.get("VERIFY_MEMORY_MB", 1024)) * 1024 * 1024,
+            cpu_seconds=current_app.config["VERIFY_CPU_SECONDS"],
+            memory_bytes=current_app.config["VERIFY_MEMORY_MB"] * 1024 * 1024,
         )
     except Exception:  # stored as FAILED: the page says it could not be checked
         current_app.logger.exception("verify: checking upload %s failed", check_id)
@@ -85,6 +94,18 @@ def is_lost(check: PdfCheck) -> bool:
     stale = int(current_app.config.get("VERIFY_STALE_SECONDS", DEFAULT_STALE_SECONDS))
     return check.status is PdfCheckStatus.PENDING and check.created_at < utcnow() - timedelta(
         seconds=stale
+    )
+
+
+def requeue_expired() -> list[int]:
+    """The checks whose worker died (PENDING, lease expired), their lease renewed for
+    queuing them again; only while the page still waits for them (not `is_lost`), so a
+    file that keeps killing its worker is not tried for ever. Commits."""
+    stale = int(current_app.config.get("VERIFY_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+    return jobs.requeue_expired(
+        PdfCheck,
+        PdfCheckStatus.PENDING,
+        PdfCheck.created_at >= utcnow() - timedelta(seconds=stale),
     )
 
 

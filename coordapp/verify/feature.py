@@ -7,4 +7,5 @@ FEATURE = Feature(
     name="verify",
     blueprints=[routes.bp],
     periodic_tasks=[tasks.purge_pdf_checks],
+    sweeps={"pdf_checks": tasks.requeue_expired},
 )

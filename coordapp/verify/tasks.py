@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from coordapp.jobs import crontab, periodic_task, task
+from coordapp.jobs import INTERACTIVE, crontab, periodic_task, task
 from coordapp.verify import checks
 
 
-@task()
+@task(priority=INTERACTIVE)
 def check_uploaded_pdf(check_id: int) -> None:
     checks.run_check(check_id)
+
+
+def requeue_expired() -> list[int]:
+    """Queue again the checks whose worker died; returns their ids."""
+    renewed = checks.requeue_expired()
+    for check_id in renewed:
+        check_uploaded_pdf(check_id)
+    return renewed
 
 
 @periodic_task(crontab(minute="*/10"))

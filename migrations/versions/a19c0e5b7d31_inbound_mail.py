@@ -1,7 +1,7 @@
 """Inbound mail: messages read from the app's mailbox, bounces on outgoing mail and contacts
 
 Revision ID: a19c0e5b7d31
-Revises: 4b7d2e9a1c63
+Revises: b2f6d1e8c4a3
 Create Date: 2026-12-07 12:40:00
 
 One row per message read (its server identity unique: processed once); an outgoing
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a19c0e5b7d31"
-down_revision = "4b7d2e9a1c63"
+down_revision = "b2f6d1e8c4a3"
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ from coordapp.i18n import use_link_language
 from coordapp.models import POLL_CHOICE_LABELS, PollChoice, PollRespondent, PollVisibility
 from coordapp.polls import overview, service
 from coordapp.polls.forms import AnswerCommentForm
-from coordapp.web import get_poll_respondent_by_token_or_404
+from coordapp.web import load_by_link
 
 bp = Blueprint("poll_answer", __name__)
 
@@ -144,7 +144,7 @@ def _posted_choices() -> tuple[dict[int, str], dict[int, tuple[datetime, datetim
 @bp.route("/poll/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    respondent = get_poll_respondent_by_token_or_404(token)
+    respondent = load_by_link(token, service.POLL_LINK, service.respondent_by_link)
     use_link_language(token, _language(respondent))
     if request.method == "GET":
         return _render(respondent)
@@ -166,7 +166,7 @@ def show(token: str):
         service.answer(respondent, choices, form.comment.data, seen=seen)
     except service.PollError as error:
         db.session.rollback()
-        respondent = get_poll_respondent_by_token_or_404(token)
+        respondent = load_by_link(token, service.POLL_LINK, service.respondent_by_link)
         return _render(respondent, chosen=choices, form=form, error=str(error), code=error.status)
     db.session.commit()
     return redirect(url_for("poll_answer.show", token=token, done="1"), code=303)

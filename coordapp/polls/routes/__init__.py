@@ -34,7 +34,7 @@ bp = Blueprint("polls", __name__)
 
 
 def _results_url(meeting: Meeting) -> str:
-    """The results page's address (poll_results, coordapp/polls/results_routes.py)."""
+    """The results page's address (poll_results, coordapp/polls/routes/results.py)."""
     return url_for("poll_results.show", meeting_id=meeting.id)
 
 
@@ -76,7 +76,7 @@ def _aware(meeting: Meeting, wall):
     return utc
 
 
-@bp.route("/meetings/<int:meeting_id>/poll/new", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/poll/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -161,7 +161,7 @@ def _render_poll(meeting: Meeting, *, slot_form=None, key_form=None, code: int =
     )
 
 
-@bp.get("/meetings/<int:meeting_id>/poll")
+@bp.get("/meetings/<id:meeting_id>/poll")
 @secretariat_required
 def show(meeting_id: int):
     return _render_poll(get_meeting_or_404(meeting_id))
@@ -170,7 +170,7 @@ def show(meeting_id: int):
 # --- slots ---------------------------------------------------------------------------------
 
 
-@bp.post("/meetings/<int:meeting_id>/poll/slots")
+@bp.post("/meetings/<id:meeting_id>/poll/slots")
 @secretariat_required
 def add_slot(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -218,7 +218,7 @@ def _render_slot_form(slot: PollSlot, form: SlotForm, code: int = 200):
     )
 
 
-@bp.route("/poll-slots/<int:slot_id>/edit", methods=["GET", "POST"])
+@bp.route("/poll-slots/<id:slot_id>/edit", methods=["GET", "POST"])
 @secretariat_required
 def edit_slot(slot_id: int):
     slot = _get_slot_or_404(slot_id)
@@ -251,7 +251,7 @@ def edit_slot(slot_id: int):
     return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="slots"))
 
 
-@bp.post("/poll-slots/<int:slot_id>/remove")
+@bp.post("/poll-slots/<id:slot_id>/remove")
 @secretariat_required
 def remove_slot(slot_id: int):
     slot = _get_slot_or_404(slot_id)
@@ -274,7 +274,7 @@ def _fill_ask_choices(form: AskForm) -> None:
     form.contact_ids.choices, form.organisation_ids.choices = invitee_choices()
 
 
-@bp.route("/meetings/<int:meeting_id>/poll/ask", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/poll/ask", methods=["GET", "POST"])
 @secretariat_required
 def ask(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -324,7 +324,7 @@ def ask(meeting_id: int):
     return render_template("polls/ask.html", meeting=meeting, poll=poll, form=form), code
 
 
-@bp.post("/meetings/<int:meeting_id>/poll/key-organisations")
+@bp.post("/meetings/<id:meeting_id>/poll/key-organisations")
 @secretariat_required
 def key_organisations(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -346,7 +346,7 @@ def key_organisations(meeting_id: int):
     return redirect(url_for("polls.show", meeting_id=meeting.id, _anchor="key-organisations"))
 
 
-@bp.post("/meetings/<int:meeting_id>/poll/remind")
+@bp.post("/meetings/<id:meeting_id>/poll/remind")
 @secretariat_required
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)

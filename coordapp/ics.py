@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText, vUri
 
 from coordapp.extensions import db
 from coordapp.links import rsvp_url
@@ -66,12 +66,12 @@ def summary(meeting: Meeting) -> str:
     return meeting.title
 
 
-def _description(meeting: Meeting, rsvp_link: str | None) -> str:
+def _description(meeting: Meeting, rsvp_link: str | None, online_url: str | None) -> str:
     parts = []
     if meeting.description:
         parts.append(meeting.description.strip())
-    if meeting.online_url:
-        parts.append(_("Online meeting link: %(url)s", url=meeting.online_url))
+    if online_url:
+        parts.append(_("Online meeting link: %(url)s", url=online_url))
     if rsvp_link:
         parts.append(_("Your invitation and answer: %(url)s", url=rsvp_link))
     if meeting.status is MeetingStatus.CANCELLED and meeting.cancel_reason:
@@ -104,6 +104,9 @@ def _organizer(attendee: Invitation | None = None) -> vCalAddress:
 
 def _event(meeting: Meeting, method: str, attendee: Invitation | None, stamp: datetime) -> Event:
     rsvp_link = rsvp_url(attendee) if attendee is not None else None
+    # The online link only for an attendee who accepted (never in a feed or a bare
+    # invitation): URL and, per RFC 7986, CONFERENCE, beside the venue's LOCATION.
+    online_url = attendee.visible_online_url if attendee is not None else None
     zone = ZoneInfo(meeting.timezone)
     event = Event()
     event.add("uid", meeting_uid(meeting))
@@ -112,15 +115,21 @@ def _event(meeting: Meeting, method: str, attendee: Invitation | None, stamp: da
     event.add("dtstart", meeting.starts_at.astimezone(zone))
     event.add("dtend", meeting.ends_at.astimezone(zone))
     event.add("summary", summary(meeting))
-    description = _description(meeting, rsvp_link)
+    description = _description(meeting, rsvp_link, online_url)
     if description:
         event.add("description", description)
-    location = meeting.venue or meeting.online_url
+    location = meeting.venue or online_url
     if location:
         event.add("location", location)
-    url = meeting.online_url or rsvp_link
+    url = online_url or rsvp_link
     if url:
         event.add("url", url)
+    if online_url:
+        event.add(
+            "conference",
+            vUri(online_url),
+            parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": _("Online meeting")},
+        )
     event.add("status", event_status(meeting, method))
     event.add("transp", "OPAQUE")
     if meeting.updated_at is not None:

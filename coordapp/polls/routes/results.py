@@ -94,7 +94,7 @@ def _page(poll: Poll, form: ChooseForm | None, code: int = 200):
     )
 
 
-@bp.route("/meetings/<int:meeting_id>/poll/results")
+@bp.route("/meetings/<id:meeting_id>/poll/results")
 @login_required
 def show(meeting_id: int):
     poll = _poll_or_404(meeting_id)
@@ -104,7 +104,7 @@ def show(meeting_id: int):
     return _page(poll, ChooseForm() if may_choose else None)
 
 
-@bp.route("/meetings/<int:meeting_id>/poll/results.csv")
+@bp.route("/meetings/<id:meeting_id>/poll/results.csv")
 @login_required
 def export(meeting_id: int):
     poll = _poll_or_404(meeting_id)
@@ -118,7 +118,7 @@ def export(meeting_id: int):
     )
 
 
-@bp.route("/meetings/<int:meeting_id>/poll/choose", methods=["POST"])
+@bp.route("/meetings/<id:meeting_id>/poll/choose", methods=["POST"])
 @secretariat_required
 def choose(meeting_id: int):
     poll = _poll_or_404(meeting_id)
