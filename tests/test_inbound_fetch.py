@@ -93,7 +93,9 @@ def test_outlook_accept_is_recorded_confirmed_as_auto_reply_and_moved(imap, invi
         sa.select(OutgoingMessage).where(OutgoingMessage.writer == "confirmation")
     )
     assert confirmation.params["auto_replied"] is True
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "invitations.answer"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "invitations.answer")
+    )
     assert event.note == "answered from their calendar"
 
 
