@@ -65,7 +65,7 @@ def worker(url: str, imap_url: str) -> None:
 
 
 def _messages(invitations, outgoing_ids) -> list[bytes]:
-    from coordapp.calendar.ics import meeting_uid
+    from coordapp.ics import meeting_uid
     from coordapp.mail import addresses
     from tests import inbound_mail as shaped
 
