@@ -11,9 +11,9 @@ from cryptography.utils import CryptographyDeprecationWarning
 from dotenv import load_dotenv
 from flask import Flask
 
+from coordapp.config import VERSION as __version__  # noqa: F401  (the package's version)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Written into backups beside the schema revision (coordapp/backup.py).
-__version__ = "2026.12"
 
 # pyHanko imports cryptography's DSA classes (it never signs with DSA; we use RSA), which
 # warns on every start of every command. Exactly that warning from pyHanko, nothing else.

@@ -122,7 +122,8 @@ def _migrate_to(revision: str) -> None:
 def backup_command(path: str, encrypt: bool) -> None:
     """Write the whole database to PATH: a portable archive (restores on SQLite or
     PostgreSQL), taken in one consistent read while the app keeps running."""
-    from coordapp import __version__, backup
+    from coordapp import backup
+    from coordapp.config import VERSION
     from coordapp.models import Base
 
     passphrase = _archive_passphrase(confirm=True) if encrypt else None
@@ -132,7 +133,7 @@ def backup_command(path: str, encrypt: bool) -> None:
             path,
             model_metadata=Base.metadata,
             secrets_=_configured_secrets(),
-            app_version=__version__,
+            app_version=VERSION,
             passphrase=passphrase,
         )
     except backup.BackupError as error:

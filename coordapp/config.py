@@ -20,6 +20,10 @@ INSECURE_DEFAULT_KEY = "dev-insecure-secret-key-change-me"
 MIN_SECRET_KEY_BITS = 80
 MIN_SECRET_KEY_LENGTH = 32
 LANGUAGES = ("en", "ru", "be")
+# The app's version (coordapp.__version__), written into backups beside the schema
+# revision (coordapp/backup.py). Here, not in coordapp/__init__.py: whatever reads it
+# would otherwise import the app factory's module.
+VERSION = "2026.12"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

@@ -3,8 +3,9 @@
 show their sections and the audit log their labels.
 
 The order is the order of the blueprints and of the pages' sections. Which feature may
-import which is not this list's business: pyproject.toml's contracts say (`make lint`).
-To add a feature: write its package with a `feature.py`, and add one line here.
+import which is not this list's business: the layers in pyproject.toml say (`make lint`),
+README "Architecture" shows them. To add a feature: write its package with a
+`feature.py`, add one line here and its name to a row of those layers.
 """
 
 from __future__ import annotations

@@ -92,6 +92,7 @@ LOGINS = {
 NOT_PAGES = {
     "static",
     "health.healthz",
+    "health.favicon",
     "agenda.download",
     "agenda.document_download",
     "agenda.rsvp_download",

@@ -193,3 +193,27 @@ def test_blueprints_live_in_routes_modules():
                 if len(parts) < 3 or parts[2] != "routes":
                     outside.append(module)
     assert outside == []
+
+
+def test_the_readme_shows_the_features_in_the_contracts_order():
+    """README "Architecture" lists the features row by row as the layers contract does,
+    and every feature of coordapp/features.py is there."""
+    import tomllib
+
+    from coordapp.features import FEATURES
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [layers] = [
+        c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers"
+    ]
+    rows = []
+    for layer in layers[1 : layers.index("web")]:
+        names = {name.strip().split(".")[0] for name in re.split(r"[|:]", layer)}
+        if rows and names <= set().union(*rows):
+            continue  # calendar.routes under calendar.feature: one feature
+        rows.append(names)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| top |") : readme.index("\n\n", readme.index("| bottom |"))]
+    shown = [set(re.findall(r"`([a-z_]+)`", line)) for line in table.splitlines() if "`" in line]
+    assert shown == rows
+    assert set().union(*shown) == {f.name for f in FEATURES} - {"upkeep"}

@@ -97,3 +97,29 @@ def test_no_private_attributes_of_flask_extensions_are_touched():
                 ):
                     found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert found == []
+
+
+def test_mail_mentions_no_feature_model():
+    """Mail is infrastructure: it knows its outbox rows (coordapp/models/outbox.py) and
+    nothing of the features (an invitation marks itself sent through its writer's
+    `on_sent` hook; a message's category comes from its writer)."""
+    import re
+
+    from coordapp import models
+
+    own = {"coordapp.models.outbox", "coordapp.models.base"}
+    feature_models = {
+        name
+        for name in models.__all__
+        if isinstance(getattr(models, name), type)
+        and getattr(models, name).__module__.startswith("coordapp.models")
+        and getattr(models, name).__module__ not in own
+    }
+    assert {"Invitation", "Meeting", "Contact", "PollRespondent"} <= feature_models
+    mentions = {
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in sorted((PACKAGE / "mail").rglob("*.py"))
+        for name in feature_models
+        if re.search(rf"\b{name}\b", path.read_text(encoding="utf-8"))
+    }
+    assert mentions == set()

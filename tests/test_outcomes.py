@@ -347,9 +347,12 @@ def test_unpublish_takes_it_down_with_a_clear_page(world, client, app):
     feed = feedparser.parse(public_get(app, f"/outcomes/series/{world.series.id}/feed.atom").data)
     assert feed.bozo is False and feed.entries == []
     assert public_get(app, "/outcomes/no-such-summary").status_code == 404
-    # Published again: back at the same address.
+    # Nothing changed: "Publish again" puts the same version back at the same address.
+    page = text(client.get(f"/meetings/{world.meeting.id}/summary"))
+    assert "Publish again" in page and "Publish the changes" not in page
     publish(client, world.meeting)
     assert public_get(app, f"/outcomes/{slug}").status_code == 200
+    assert [v.number for v in summary_for(world.meeting).versions] == [1]
 
 
 def test_every_step_is_in_the_audit_log_with_a_label(world, client):
@@ -658,6 +661,42 @@ def test_the_public_list_runs_a_fixed_number_of_queries(world, client, app):
     with count_queries() as feed_queries:
         anonymous.get(f"/outcomes/series/{world.series.id}/feed.atom")
     assert feed_queries.count <= few.count
+
+
+def test_the_outcomes_index_lists_every_series_newest_first_and_is_linked_from_login(
+    world, client, app
+):
+    login_as(client, world.secretariat)
+    other_series = make_series(name="Gender Theme Group")
+    for n, series in ((1, world.series), (2, world.series), (3, other_series)):
+        meeting = make_approved_meeting(
+            series=series, title=f"Meeting {n}", starts_at=datetime(2025, 1, n, 8, 0, tzinfo=UTC)
+        )
+        start(client, meeting)
+        publish(client, meeting)
+    start(client, world.meeting)  # a draft only: not listed
+
+    anonymous = app.test_client()
+    assert 'href="/outcomes"' in text(anonymous.get("/login"))
+    with count_queries() as few:
+        html = text(anonymous.get("/outcomes"))
+    # The series with the latest meeting first; in each, the latest meeting first.
+    titles = re.findall(r'<a href="/outcomes/(meeting-\d)[^"]*"', html)
+    assert titles == ["meeting-3", "meeting-2", "meeting-1"]
+    assert html.index("Gender Theme Group") < html.index(world.series.name)
+    assert "Fourth extended meeting" not in html
+    for series in (world.series, other_series):
+        feed = f"/outcomes/series/{series.id}/feed.atom"
+        assert f'<link rel="alternate" type="application/atom+xml" href="{feed}"' in html, (
+            series.name
+        )
+        assert f'<a href="{feed}" type="application/atom+xml">' in html
+    meeting = make_approved_meeting(series=world.series, title="Meeting 4")
+    start(client, meeting)
+    publish(client, meeting)
+    with count_queries() as more:
+        anonymous.get("/outcomes")
+    assert more.count == few.count
 
 
 def test_versions_are_kept_in_the_database(world, client):

@@ -179,6 +179,40 @@ def test_every_chair_available_comes_first(app):
     assert any("because every chair can come" in line for line in reasons)
 
 
+def test_a_chair_who_has_not_answered_is_not_one_who_cannot_come(app):
+    w = World(slots=1)
+    w.answers(w.chair_respondents[0], YES)
+    _suggestion, reasons = _suggested(w)
+    assert "1 of 2 chairs has answered." in reasons
+    assert not any("can come" in line for line in reasons)
+
+    w.answers(w.chair_respondents[1], NO)
+    _suggestion, reasons = _suggested(w)
+    assert "Only 1 of 2 chairs can come: no slot suits every chair." in reasons
+
+
+def test_a_single_chair_and_many_chairs_are_counted_in_words(app):
+    w = World(slots=1, chairs=1)
+    w.chairs_answer(YES)
+    assert "The chair can come (yes or if need be)." in _suggested(w)[1]
+    w = World(slots=1, chairs=3)
+    w.answers(w.chair_respondents[0], YES)
+    w.answers(w.chair_respondents[1], YES)
+    assert "2 of 3 chairs have answered." in _suggested(w)[1]
+
+
+def test_chairs_show_the_organisation_of_their_directory_entry(app, client):
+    w = World(slots=1)
+    w.chairs[0].contact = make_contact(make_organisation(name="RCO"), name="Chair Zero")
+    w.chairs[1].contact = make_contact(make_organisation(name="IOM"), name="Chair One")
+    db.session.commit()
+    people = {p.name: p.organisation for p in w.results().people}
+    assert people["Chair 0"] == "RCO" and people["Chair 1"] == "IOM"
+    login_as(client, w.secretariat)
+    page = client.get(f"/meetings/{w.meeting.id}/poll/results").get_data(as_text=True)
+    assert ">RCO<" in page and ">IOM<" in page
+
+
 def test_then_most_key_organisations(app):
     w = World()
     keys = [make_organisation() for _ in range(2)]

@@ -518,3 +518,34 @@ def test_the_web_loader_opens_a_right_link_and_answers_404_to_a_wrong_one(app):
 
 def _respondent_by_token(token: str):
     return load_by_link(token, service.POLL_LINK, service.respondent_by_link)
+
+
+def test_the_answer_pages_loader_reads_what_the_page_shows_and_nothing_else(app):
+    """coordapp.polls.service.respondent_for_page: the page's parts come with the person
+    (no query while rendering); a relationship the page does not show raises instead
+    of loading, so a template that starts using one fails here first."""
+    from tests.conftest import count_queries
+
+    poll, secretariat = _poll()
+    _slot(poll, secretariat)
+    [respondent] = _asked(poll, secretariat)
+    link_id = respondent.link_id
+    db.session.expunge_all()
+
+    found = service.respondent_for_page(link_id)
+    with count_queries() as queries:
+        shown = (
+            found.name,
+            [slot.starts_at for slot in found.poll.slots],
+            found.poll.chosen_slot,
+            found.poll.meeting.series,
+            [answer.choice for answer in found.answers],
+        )
+    assert shown[1] and queries.statements == []
+    for unread in (
+        lambda: found.poll.respondents,
+        lambda: found.poll.meeting.chairs,
+        lambda: found.contact.organisation,
+    ):
+        with pytest.raises(sa.exc.InvalidRequestError, match="raiseload|lazy"):
+            unread()

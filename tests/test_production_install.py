@@ -245,3 +245,11 @@ def _stale_in(translations: Path):
         return real(translations, codes)
 
     return stale
+
+
+def test_make_install_compiles_the_catalogues():
+    dry_run = subprocess.run(
+        ["make", "-n", "-B", "install"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "pybabel compile" in dry_run.stdout

@@ -14,7 +14,7 @@ from coordapp.links import rsvp_token
 from coordapp.models import Invitation, MessageKind, OutgoingMessage
 from coordapp.models.agenda import AgendaItem
 from tests.factories import make_contact, make_meeting, make_organisation
-from tests.outbox import written
+from tests.outbox import queue_email, written
 
 STARTS = datetime(2026, 12, 15, 8, 0, tzinfo=UTC)  # 11:00 in Minsk
 
@@ -71,3 +71,42 @@ def test_a_time_range_names_its_zone_once(app, secretariat_client):
     page = secretariat_client.get(f"/meetings/{meeting.id}/agenda").get_data(as_text=True)
     assert "Tue 15 Dec 2026, 11:00 – 14:00 (Europe/Minsk)" in page
     assert "(Europe/Minsk) –" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "period", "recipient"), [("ru", ("С", "По"), "Кому"), ("be", ("Ад", "Да"), "Каму")]
+)
+def test_to_of_a_period_and_to_of_a_message_are_two_words(
+    app, secretariat_client, language, period, recipient
+):
+    from tests.factories import make_series
+
+    series = make_series()
+    headers = {"Accept-Language": language}
+    page = secretariat_client.get(f"/series/{series.id}/report", headers=headers)
+    html = page.get_data(as_text=True)
+    assert f'<label for="period-from">{period[0]}</label>' in html
+    assert f'<label for="period-to">{period[1]}</label>' in html
+    queue_email(
+        kind=MessageKind.INVITATION,
+        to_email="a@example.org",
+        to_name="A",
+        subject="S",
+        text_body="T",
+    )
+    db.session.commit()
+    outbox = secretariat_client.get("/mail", headers=headers).get_data(as_text=True)
+    assert f'<th scope="col">{recipient}</th>' in outbox
+
+
+def test_a_page_with_several_forms_repeats_no_csrf_id(app, secretariat_client):
+    """Each form carries its CSRF token; none of them repeats an id (Nu Html Checker's
+    "Duplicate ID csrf_token")."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    meeting = make_meeting()
+    for n in range(2):
+        db.session.add(Invitation(meeting=meeting, contact=make_contact(name=f"Guest {n}")))
+    db.session.commit()
+    html = secretariat_client.get(f"/meetings/{meeting.id}/invitations").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 2
+    assert 'id="csrf_token"' not in html

@@ -175,3 +175,69 @@ def test_the_template_holds_every_message_of_the_sources():
     assert found - known == set(), "run `make extract-messages`"
     assert ("person", "Name") in found and ("series list", "Series") in found
     assert (None, "Dear %(name)s,") in found  # from templates/mail/*.txt
+
+
+# Wording decided by a professional read (issue 21); translations/GLOSSARY.md records why.
+WORDING = [
+    ("be", "Someone saved this summary after you opened it.", "як Вы яго адкрылі"),
+    ("be", "Someone saved this summary after you opened it.", "скапіюйце"),
+    ("ru", "You changed the draft since the last publication", "пока Вы не"),
+    ("be", "You changed the draft since the last publication", "пакуль Вы не"),
+    ("ru", "The draft is pre-filled from version", "пока Вы не"),
+    ("be", "The draft is pre-filled from version", "пакуль Вы не"),
+    ("ru", "%(num)s person asked", "В опрос добавлен %(num)s человек"),
+    ("be", "%(num)s person asked", "Да апытання дададзены %(num)s чалавек"),
+    ("ru", "The Global Compact for Migration has objectives 1 to", "Неверный номер цели ГДМ"),
+    ("be", "The Global Compact for Migration has objectives 1 to", "Няправільны нумар мэты ГДМ"),
+    ("ru", "This meeting is %(status)s", "заседанию в статусе проекта"),
+    ("be", "This meeting is %(status)s", "пасяджэнню ў статусе праекта"),
+    ("be", "Presentation", "Даклад"),
+    ("be", "Superseded by version %(number)s", "рэдакцыяй"),
+    ("be", "superseded by a later version", "рэдакцыяй"),
+    ("ru", "Requested a PDF of the periodic report", "Запросил(а)"),
+    ("be", "Requested a PDF of the periodic report", "Запытаў(ла)"),
+    ("be", "Chose the date from the poll", "Выбраў(ла)"),
+    ("be", "e.g. Co-chair, UN Resident Coordinator", "напрыклад, сустаршыня"),
+    ("ru", "A chosen presenter no longer exists.", "больше нет в справочнике"),
+    ("ru", "retrying after:", "после ошибки:"),
+    ("ru", "Something went wrong on our side.", "Произошла ошибка на сервере."),
+    ("be", "Something went wrong on our side.", "На серверы адбылася памылка."),
+    ("be", "Q%(quarter)s %(year)s", "%(quarter)s кв. %(year)s г."),
+    ("ru", "The meeting gets this date", "направить заменяющего представителя"),
+    ("ru", "The meeting gets this date", "контактное лицо"),
+    ("be", "The meeting gets this date", "гэтая дата"),
+    ("be", "Choose this date and send the invitations", "гэтую"),
+    ("be", "Please read them and either approve", "з пратаколам і або"),
+    ("be", "Minimize the adverse drivers", "Звядзенне да мінімуму"),
+    ("be", "Establish mechanisms for the portability", "дапамог"),
+    ("ru", "Dear %(name)s,", "!"),
+    ("be", "Dear %(name)s,", "!"),
+]
+
+
+@pytest.mark.parametrize(("language", "start", "wording"), WORDING)
+def test_the_decided_wording_is_in_the_catalogue(language, start, wording):
+    catalogue = _catalogue(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po")
+    found = [
+        m
+        for m in catalogue
+        if m.id and (m.id if isinstance(m.id, str) else m.id[0]).startswith(start)
+    ]
+    assert found, start
+    text = " ".join(m.string if isinstance(m.string, str) else " ".join(m.string) for m in found)
+    assert wording in text
+
+
+def test_russian_sdg_and_gcm_titles_follow_the_un_spelling_without_yo():
+    from coordapp.gcm import GCM_OBJECTIVES
+    from coordapp.models.commitment import SDG_NAMES
+
+    # The English titles, as marked for translation (lazy strings keep their msgid).
+    titles = {
+        getattr(title, "_args", (title,))[0]
+        for title in (*GCM_OBJECTIVES.values(), *SDG_NAMES.values())
+    }
+    catalogue = _catalogue(ROOT / "translations" / "ru" / "LC_MESSAGES" / "messages.po")
+    russian = {m.id: m.string for m in catalogue if m.id in titles}
+    assert len(russian) == len(titles)
+    assert [text for text in russian.values() if "ё" in text] == []

@@ -118,15 +118,15 @@ def save(meeting_id: int):
     except service.AttendanceClosed as error:
         db.session.rollback()
         if wants_json():
-            return jsonify(ok=False, message=str(error)), 409
-        return _render(meeting, message=str(error), code=409)
+            return jsonify(ok=False, message=str(error)), error.status
+        return _render(meeting, message=str(error), code=error.status)
     except service.SheetError as error:
         db.session.rollback()
         if wants_json():
             first = next(iter(error.errors.values()))
-            return jsonify(ok=False, message=first, errors=error.errors), 400
+            return jsonify(ok=False, message=first, errors=error.errors), error.status
         return _render(
-            meeting, typed=request.form, errors=error.errors, message=str(error), code=400
+            meeting, typed=request.form, errors=error.errors, message=str(error), code=error.status
         )
     db.session.commit()
     message = (
@@ -206,7 +206,7 @@ def walk_in(meeting_id: int):
                 meeting,
                 walk_in_form=form,
                 message=_("The walk-in was not added: please correct the fields marked below."),
-                code=400,
+                code=error.status,
             )
         except IntegrityError:
             # A colleague added the same person (or organisation) at the same moment:
@@ -238,7 +238,7 @@ def mark_held(meeting_id: int):
         service.mark_held(meeting, by=current_user)
     except service.AttendanceError as error:
         db.session.rollback()
-        return _render(meeting, message=str(error.message), code=409)
+        return _render(meeting, message=str(error.message), code=error.status)
     db.session.commit()
     flash(_("The meeting is marked as held."), "success")
     return redirect(url_for("attendance.index", meeting_id=meeting.id))

@@ -236,7 +236,7 @@ def request_status(commitment_id: int):
         service.queue_status_request(commitment, by_user=current_user)
     except service.CommitmentError as error:
         flash(str(error), "error")
-        return _render_show(commitment, code=409)
+        return _render_show(commitment, code=error.status)
     db.session.commit()
     flash(_("A status request was sent to %(name)s.", name=commitment.responsible.name), "success")
     return redirect(url_for("commitments.show", commitment_id=commitment.id), code=303)

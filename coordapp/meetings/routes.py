@@ -238,13 +238,13 @@ def change_status(meeting_id: int):
         return _render_meeting(meeting, code=400)
     try:
         service.change_status(meeting, new_status, form.reason.data, by=current_user)
-    except service.ReasonRequired:
+    except service.ReasonRequired as refused:
         form.reason.errors = [_("Say why the meeting is cancelled.")]
         flash(_("The meeting was not cancelled: a reason is required."), "error")
-        return _render_cancel(meeting, form, code=400)
+        return _render_cancel(meeting, form, code=refused.status)
     except service.TransitionNotAllowed as error:
         flash(error.message, "error")
-        return _render_meeting(meeting, code=409)
+        return _render_meeting(meeting, code=error.status)
     db.session.commit()
     flash(_("Status changed to %(status)s.", status=new_status.label), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))

@@ -107,7 +107,7 @@ def save_item(item_id: int):
         return _render_index(
             meeting,
             version,
-            code=409,
+            code=conflict.status,
             failed_item_id=item.id,
             item_form=form,
             conflict=conflict.current,
@@ -117,7 +117,7 @@ def save_item(item_id: int):
         return _render_index(
             meeting,
             version,
-            code=409,
+            code=refused.status,
             failed_item_id=item.id,
             item_form=form,
             error=refused.message,
@@ -160,11 +160,13 @@ def save_meeting_fields(meeting_id: int):
     except service.ConflictError as conflict:
         db.session.rollback()
         return _render_index(
-            meeting, version, code=409, fields_form=form, conflict=conflict.current
+            meeting, version, code=conflict.status, fields_form=form, conflict=conflict.current
         )
     except service.MinutesError as refused:
         db.session.rollback()
-        return _render_index(meeting, version, code=409, fields_form=form, error=refused.message)
+        return _render_index(
+            meeting, version, code=refused.status, fields_form=form, error=refused.message
+        )
     db.session.commit()
     flash(_("Saved the opening and closing of the minutes."), "success")
     return redirect(url_for("minutes.index", meeting_id=meeting.id, _anchor="meeting-fields"))

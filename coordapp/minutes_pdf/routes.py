@@ -172,22 +172,22 @@ def sign_with_certificate(approval_id: int):
         )
     except InvalidCertificateFile as error:
         form.certificate.errors = [str(error)]
-        return _certificate_page(approval, form, error=str(error), code=400)
+        return _certificate_page(approval, form, error=str(error), code=error.status)
     meeting = db.session.get(MinutesVersion, approval.version_id).meeting
     when = signing.signing_time(approval, meeting)
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         when = signing.now_in(meeting)  # a certificate newer than the approval: sign now
     try:
         signing.sign_approval_with(approval, cert, key, chain, when=when, by=current_user)
-    except signing.AlreadySigned:
+    except signing.AlreadySigned as refused:
         db.session.rollback()
         return _certificate_page(
-            approval, form, error=_("This approval is already signed."), code=409
+            approval, form, error=_("This approval is already signed."), code=refused.status
         )
     except SigningError as error:
         db.session.rollback()
         message = _("Your certificate could not sign the minutes: %(reason)s", reason=str(error))
-        return _certificate_page(approval, form, error=message, code=400)
+        return _certificate_page(approval, form, error=message, code=error.status)
     db.session.commit()
     flash(_("Your signature was added to the minutes PDF."), "success")
     return _back_to_version(approval.version_id)

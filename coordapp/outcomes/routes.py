@@ -285,6 +285,13 @@ def _public_entry_or_error(slug: str):
     return entry
 
 
+@bp.get("/outcomes")
+@public
+def index():
+    """Every published summary, by series (each with its feed), for visitors."""
+    return render_template("outcomes/index.html", groups=service.public_index(), day=_day)
+
+
 @bp.get("/outcomes/<slug>")
 @public
 def show(slug: str):

@@ -569,6 +569,23 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
     if summary.status is SummaryStatus.PUBLISHED and not has_unpublished_changes(summary):
         raise SummaryError(_("Nothing changed since the last publication."))
     now = utcnow()
+    previous = summary.status
+    if summary.versions and not has_unpublished_changes(summary):
+        # Published again as it was taken down: the same version, not a copy of it.
+        version = latest_version(summary)
+        summary.status = SummaryStatus.PUBLISHED
+        summary.unpublished_at = None
+        summary.updated_at = now
+        db.session.flush()
+        audit.record(
+            "outcomes.summary_publish",
+            summary,
+            meeting_id=summary.meeting_id,
+            changes={"status": [previous.value, SummaryStatus.PUBLISHED.value]},
+            note=_("Version %(number)s", number=version.number),
+            by=by,
+        )
+        return version
     first = summary.slug is None
     if first:
         summary.slug = _new_slug(summary, meeting)
@@ -585,7 +602,6 @@ def publish(summary: OutcomeSummary, meeting: Meeting, *, by: User) -> OutcomeSu
         published_by_id=by.id,
     )
     summary.versions.append(version)
-    previous = summary.status
     summary.status = SummaryStatus.PUBLISHED
     summary.unpublished_at = None
     summary.updated_at = now
@@ -678,6 +694,31 @@ def series_entries(series_id: int, limit: int | None = None) -> list[PublicEntry
     if limit:
         query = query.limit(limit)
     return [PublicEntry(*row) for row in db.session.execute(query)]
+
+
+@dataclass
+class PublicSeries:
+    series: Series | None  # None: meetings outside any series
+    entries: list[PublicEntry]  # the latest meeting first
+
+
+def public_index() -> list[PublicSeries]:
+    """Every public summary, grouped by series: the series with the latest meeting first,
+    meetings outside a series last (one query)."""
+    rows = db.session.execute(
+        _public_query()
+        .options(joinedload(Meeting.series))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    )
+    groups: dict[int | None, PublicSeries] = {}
+    for row in rows:
+        entry = PublicEntry(*row)
+        key = entry.meeting.series_id
+        if key not in groups:
+            groups[key] = PublicSeries(series=entry.meeting.series, entries=[])
+        groups[key].entries.append(entry)
+    outside = groups.pop(None, None)
+    return list(groups.values()) + ([outside] if outside else [])
 
 
 def public_photo(slug: str) -> OutcomePhoto | None:

@@ -28,7 +28,7 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from coordapp import audit
 from coordapp.errors import DomainError
@@ -566,5 +566,31 @@ def respondent_by_link(link_id: str) -> PollRespondent | None:
             joinedload(PollRespondent.poll).joinedload(Poll.meeting),
             joinedload(PollRespondent.contact),
             joinedload(PollRespondent.user),
+        )
+    )
+
+
+def respondent_for_page(link_id: str) -> PollRespondent | None:
+    """What the answer page (templates/polls/answer.html) shows: the person, the poll
+    with its dates and chosen date, the meeting and its series, the person's answers.
+    Any other relationship raises instead of loading (a template or view that starts
+    using one fails in the tests until it is read here)."""
+    nothing_else = raiseload("*", sql_only=True)
+    return db.session.scalar(
+        sa.select(PollRespondent)
+        .where(PollRespondent.link_id == link_id)
+        .options(
+            joinedload(PollRespondent.poll).options(
+                joinedload(Poll.meeting).options(
+                    joinedload(Meeting.series).options(nothing_else), nothing_else
+                ),
+                selectinload(Poll.slots).options(nothing_else),
+                joinedload(Poll.chosen_slot).options(nothing_else),
+                nothing_else,
+            ),
+            joinedload(PollRespondent.contact).options(nothing_else),
+            joinedload(PollRespondent.user).options(nothing_else),
+            selectinload(PollRespondent.answers).options(nothing_else),
+            nothing_else,
         )
     )

@@ -107,7 +107,7 @@ def show(series_id: int):
                 documents=service.recent_pdfs(series),
                 pdf_form=None,
             ),
-            400,
+            error.status,
         )
     report = service.build_report(series, period, today)
     return render_template(
@@ -130,7 +130,7 @@ def export_csv(series_id: int):
     try:
         period = service.parse_period(request.args, _today())
     except service.ReportError as error:
-        return render_error(400, str(error.message))
+        return render_error(error.status, str(error.message))
     report = service.build_report(series, period, _today())
     filename = f"report-{series.id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(
@@ -154,7 +154,7 @@ def request_pdf(series_id: int):
     try:
         period = service.parse_period(request.form, _today())
     except service.ReportError as error:
-        return render_error(400, str(error.message))
+        return render_error(error.status, str(error.message))
     document, new = service.request_pdf(series, period, str(get_locale()), by=current_user)
     db.session.commit()
     if new:  # enqueued after the commit, so the worker finds the row

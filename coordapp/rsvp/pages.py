@@ -31,6 +31,7 @@ _PAGE_QUERY = (
             Invitation.response_recorded_by_id,
             Invitation.waitlisted_at,
             Invitation.withdrawn_at,
+            Invitation.attendance_mode,
             raiseload=True,
         ),
         joinedload(Invitation.meeting).options(

@@ -161,10 +161,10 @@ def substitute(token: str):
     except answers.SubstituteError as error:
         db.session.rollback()
         form.email.errors = list(form.email.errors) + [str(error)]
-        return _render_page(invitation, substitute_form=form, error=str(error), code=400)
+        return _render_page(invitation, substitute_form=form, error=str(error), code=error.status)
     except answers.AnswerError as error:
         db.session.rollback()
-        return _render_page(invitation, substitute_form=form, error=str(error), code=409)
+        return _render_page(invitation, substitute_form=form, error=str(error), code=error.status)
     db.session.commit()
     return redirect(url_for("rsvp.show", token=token, done="substitute"), code=303)
 

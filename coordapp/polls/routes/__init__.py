@@ -187,7 +187,7 @@ def add_slot(meeting_id: int):
         db.session.rollback()
         form.day.errors = [str(error)]
         flash(_("The date was not added: please correct the fields marked below."), "error")
-        return _render_poll(get_meeting_or_404(meeting_id), slot_form=form, code=400)
+        return _render_poll(get_meeting_or_404(meeting_id), slot_form=form, code=error.status)
     except service.PollError as error:
         return _refused(error, meeting)
     # The poll row is locked by add_slot: the email held for those asked while the poll
@@ -239,7 +239,7 @@ def edit_slot(slot_id: int):
     except service.PollInputError as error:
         db.session.rollback()
         form.day.errors = [str(error)]
-        return _render_slot_form(_get_slot_or_404(slot_id), form, 400)
+        return _render_slot_form(_get_slot_or_404(slot_id), form, error.status)
     except service.PollError as error:
         return _refused(error, meeting)
     db.session.commit()
@@ -338,7 +338,7 @@ def key_organisations(meeting_id: int):
     except service.PollInputError as error:
         db.session.rollback()
         form.organisation_ids.errors = [str(error)]
-        return _render_poll(get_meeting_or_404(meeting_id), key_form=form, code=400)
+        return _render_poll(get_meeting_or_404(meeting_id), key_form=form, code=error.status)
     except service.PollError as error:
         return _refused(error, meeting)
     db.session.commit()

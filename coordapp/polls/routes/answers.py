@@ -144,7 +144,8 @@ def _posted_choices() -> tuple[dict[int, str], dict[int, tuple[datetime, datetim
 @bp.route("/poll/<token>", methods=["GET", "POST"])
 @public
 def show(token: str):
-    respondent = load_by_link(token, service.POLL_LINK, service.respondent_by_link)
+    find = service.respondent_for_page if request.method == "GET" else service.respondent_by_link
+    respondent = load_by_link(token, service.POLL_LINK, find)
     use_link_language(token, _language(respondent))
     if request.method == "GET":
         return _render(respondent)
