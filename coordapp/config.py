@@ -124,6 +124,9 @@ def from_environment(instance_path: str) -> dict:
         "INBOUND_BATCH": int(os.environ.get("INBOUND_BATCH", 50)),
         "INBOUND_IMAP_TIMEOUT": float(os.environ.get("INBOUND_IMAP_TIMEOUT", 30)),
         "INBOUND_RETENTION_DAYS": int(os.environ.get("INBOUND_RETENTION_DAYS", 180)),
+        # A message recorded this long ago but still in the mailbox was left by a worker
+        # that died before moving it: the next run moves it.
+        "INBOUND_MOVE_GRACE_SECONDS": int(os.environ.get("INBOUND_MOVE_GRACE_SECONDS", 120)),
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
         # Photos of public meeting summaries: largest accepted file.

@@ -183,3 +183,19 @@ def test_messages_older_than_the_retention_are_purged(app):
 
     ids = set(db.session.scalars(sa.select(InboundMessage.id)))
     assert old_id not in ids and new_id in ids
+
+
+def test_the_worker_reads_the_mailbox_every_inbound_poll_seconds(app):
+    from coordapp.inbound.tasks import is_due
+
+    at = datetime(2027, 3, 4, 10, 0, tzinfo=UTC)
+    assert all(is_due(at + timedelta(minutes=n)) for n in range(5))  # default: 60 s
+    app.config["INBOUND_POLL_SECONDS"] = 300
+    assert [is_due(at + timedelta(minutes=n)) for n in range(6)] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
