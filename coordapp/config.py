@@ -131,6 +131,9 @@ def from_environment(instance_path: str) -> dict:
         "INBOUND_BATCH": int(os.environ.get("INBOUND_BATCH", 50)),
         "INBOUND_IMAP_TIMEOUT": float(os.environ.get("INBOUND_IMAP_TIMEOUT", 30)),
         "INBOUND_RETENTION_DAYS": int(os.environ.get("INBOUND_RETENTION_DAYS", 180)),
+        # A message recorded this long ago but still in the mailbox was left by a worker
+        # that died before moving it: the next run moves it.
+        "INBOUND_MOVE_GRACE_SECONDS": int(os.environ.get("INBOUND_MOVE_GRACE_SECONDS", 120)),
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
         # Photos of public meeting summaries: largest accepted file.
@@ -156,6 +159,12 @@ def from_environment(instance_path: str) -> dict:
         # this long, renewed every quarter of it while they run (coordapp/jobs.py); a
         # job whose lease expired (its worker died) is queued again within ~10 s more.
         "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", 20)),
+        # /metrics: a bearer token, and/or addresses or networks allowed without one.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOW": os.environ.get("METRICS_ALLOW", ""),
+        # /readyz: the worker counts as gone when its newest heartbeat is older than this.
+        "WORKER_HEARTBEAT_MAX_AGE": int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", 120)),
+        "WORKER_HEARTBEAT_SECONDS": float(os.environ.get("WORKER_HEARTBEAT_SECONDS", 15)),
         # Absolute links in emails and calendar files.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "NETWORK_NAME": os.environ.get("NETWORK_NAME", "Coordination network"),

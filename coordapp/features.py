@@ -26,6 +26,7 @@ from coordapp.invitations.feature import FEATURE as INVITATIONS
 from coordapp.meetings.feature import FEATURE as MEETINGS
 from coordapp.minutes.feature import FEATURE as MINUTES
 from coordapp.minutes_pdf.feature import FEATURE as MINUTES_PDF
+from coordapp.monitoring.feature import FEATURE as MONITORING
 from coordapp.outbox.feature import FEATURE as OUTBOX
 from coordapp.outcomes.feature import FEATURE as OUTCOMES
 from coordapp.polls.feature import FEATURE as POLLS
@@ -36,6 +37,7 @@ from coordapp.verify.feature import FEATURE as VERIFY
 FEATURES: list[Feature] = [
     tasks.FEATURE,
     HEALTH,
+    MONITORING,
     AUTH,
     ADMIN,
     DIRECTORY,

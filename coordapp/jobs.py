@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,9 +113,29 @@ def _in_app_context(fn: Callable) -> Callable:
         if has_app_context():
             return fn(*args, **kwargs)
         with _app_for_worker().app_context():
-            return fn(*args, **kwargs)
+            started, outcome = time.monotonic(), "failed"
+            try:
+                result = fn(*args, **kwargs)
+                outcome = "done"
+                return result
+            finally:
+                _record_job(fn.__name__, outcome, time.monotonic() - started)
 
     return run
+
+
+def _record_job(job: str, outcome: str, seconds: float) -> None:
+    """The job's duration and outcome for /metrics (coordapp/counters.py)."""
+    from coordapp import counters
+
+    try:
+        db.session.rollback()  # whatever the job left uncommitted is not ours to keep
+        counters.observe("coordapp_job_duration_seconds", {"job": job}, seconds)
+        counters.increment("coordapp_jobs_total", {"job": job, "outcome": outcome})
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record the job's metrics", exc_info=True)
 
 
 def task(*, priority: int, **options) -> Callable:

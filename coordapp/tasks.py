@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from coordapp import ratelimit
+from coordapp import counters, ratelimit
 from coordapp.extensions import db
 from coordapp.feature import Feature, installed
 from coordapp.jobs import INTERACTIVE, crontab, periodic_task, task
@@ -18,8 +18,14 @@ SWEEP_EVERY_SECONDS = 10
 def sweep_expired_leases() -> dict:
     """A worker killed mid-job leaves its document, approval, check or emails claimed:
     once the job's lease (JOB_LEASE_SECONDS) has run out, queue the job again. Returns,
-    for each feature's sweep, what it queued again."""
-    return {name: sweep() for feature in installed() for name, sweep in feature.sweeps.items()}
+    for each feature's sweep, what it queued again (also counted for /metrics)."""
+    requeued = {name: sweep() for feature in installed() for name, sweep in feature.sweeps.items()}
+    for name, what in requeued.items():
+        amount = what if isinstance(what, int) else len(what or ())
+        if amount:
+            counters.increment("coordapp_job_requeues_total", {"sweep": name}, amount)
+            db.session.commit()
+    return requeued
 
 
 @task(priority=INTERACTIVE)

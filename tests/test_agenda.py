@@ -19,6 +19,7 @@ from coordapp.models.document import DocumentStatus, GeneratedDocument
 from coordapp.models.minutes import MinutesItem, MinutesStatus, MinutesVersion
 from tests.conftest import count_queries
 from tests.factories import make_contact, make_meeting, make_organisation, make_series
+from tests.waiting import assert_done_waiting, assert_waits
 
 # 10:00 in Minsk (UTC+3, no summer time) is 07:00 UTC.
 TEN_IN_MINSK = datetime(2027, 3, 4, 7, 0, tzinfo=UTC)
@@ -467,7 +468,7 @@ def test_agenda_pdf_is_made_by_the_worker_and_downloaded(secretariat_client, tmp
     assert document.status == DocumentStatus.READY, document.error
 
     status_page = secretariat_client.get(response.headers["Location"])
-    assert "Refresh" not in status_page.headers
+    assert_done_waiting(status_page)
     assert f"/documents/{document.id}/download" in status_page.get_data(as_text=True)
 
     download = secretariat_client.get(f"/documents/{document.id}/download")
@@ -484,14 +485,14 @@ def test_agenda_pdf_is_made_by_the_worker_and_downloaded(secretariat_client, tmp
     assert "10:15 (Europe/Minsk)" in text
 
 
-def test_pending_pdf_page_refreshes_itself_until_ready(secretariat_client):
+def test_pending_pdf_page_waits_for_the_worker_until_ready(secretariat_client):
     meeting = make_meeting()
     document = GeneratedDocument(kind="agenda", meeting_id=meeting.id, filename="agenda.pdf")
     db.session.add(document)
     db.session.commit()
 
     page = secretariat_client.get(f"/documents/{document.id}")
-    assert page.headers["Refresh"] == "3"
+    assert_waits(page)
     assert "being prepared" in page.get_data(as_text=True)
     assert secretariat_client.get(f"/documents/{document.id}/download").status_code == 409
 

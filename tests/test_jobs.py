@@ -137,3 +137,64 @@ def test_interactive_jobs_are_taken_before_bulk_ones_already_waiting(app, tmp_pa
     finally:
         jobs.configure_queue(app)
         Huey(name, storage_class=jobs.RedisQueue, url=REDIS_URL).flush()
+
+
+def test_a_job_takes_its_rows_lease_once_and_a_copy_does_nothing_until_it_expires(app):
+    """Two copies of one job (queued twice, or queued again by the sweep while the first
+    was only waiting): the first takes the row's lease, the second finds it held and does
+    nothing; once the holder stopped renewing (its worker died) and the lease ran out, a
+    new copy takes it over."""
+    from coordapp.models import ReportDocument, Series
+    from coordapp.models.document import DocumentStatus
+
+    series = Series(name="Lease series")
+    db.session.add(series)
+    db.session.flush()
+    document = ReportDocument(
+        series_id=series.id,
+        period_start=utcnow().date(),
+        period_end=utcnow().date(),
+        filename="r.pdf",
+    )
+    db.session.add(document)
+    db.session.commit()
+    pending = DocumentStatus.PENDING
+
+    with jobs.held_lease(ReportDocument, document.id, pending) as first:
+        assert first
+        with jobs.held_lease(ReportDocument, document.id, pending) as copy:
+            assert not copy
+    assert jobs.requeue_expired(ReportDocument, pending) == []  # a live lease
+
+    db.session.refresh(document)
+    document.claimed_at = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 1)
+    db.session.commit()
+    with jobs.held_lease(ReportDocument, document.id, pending) as taken_over:
+        assert taken_over
+    document.status = DocumentStatus.READY
+    db.session.commit()
+    with jobs.held_lease(ReportDocument, document.id, pending) as done:
+        assert not done  # nothing left to do
+
+
+def test_a_pdf_check_whose_worker_died_is_queued_again_while_its_page_still_waits(app, monkeypatch):
+    from coordapp.models import PdfCheck
+    from coordapp.verify import tasks as verify_tasks
+
+    queued = []
+    monkeypatch.setattr(verify_tasks, "check_uploaded_pdf", queued.append)
+    lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 1)
+    died = PdfCheck(token="died", pdf=b"%PDF", claimed_at=utcnow() - lease)
+    running = PdfCheck(token="running", pdf=b"%PDF", claimed_at=utcnow())
+    lost = PdfCheck(
+        token="lost",
+        pdf=b"%PDF",
+        created_at=utcnow() - timedelta(hours=1),
+        claimed_at=utcnow() - timedelta(hours=1),
+    )
+    db.session.add_all([died, running, lost])
+    db.session.commit()
+
+    assert verify_tasks.requeue_expired() == [died.id]
+    assert queued == [died.id]
+    assert verify_tasks.requeue_expired() == []  # its lease was renewed for the new job

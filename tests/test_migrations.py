@@ -105,8 +105,10 @@ def _approved_minutes_never_change(url: str) -> None:
         )
         conn.execute(
             sa.text(
-                "INSERT INTO minutes_documents (id, version_id, status, signature_count, "
-                "updated_at) VALUES (1, 1, 'ready', 2, '2026-01-01 00:00:00')"
+                "INSERT INTO stored_documents (id, kind, version_id, language, status, "
+                "filename, content_type, created_at, signature_count, updated_at) VALUES "
+                "(1, 'minutes', 1, 'en', 'ready', 'm.pdf', 'application/pdf', "
+                "'2026-01-01 00:00:00', 2, '2026-01-01 00:00:00')"
             )
         )
         conn.execute(sa.text("UPDATE minutes_versions SET status = 'approved' WHERE id = 1"))
@@ -118,8 +120,8 @@ def _approved_minutes_never_change(url: str) -> None:
         "DELETE FROM minutes_versions WHERE id = 1",
         "INSERT INTO minutes_items (version_id, agenda_item_id, text, decisions, lock_version, "
         "updated_at) VALUES (1, 1, 'Added', '[]', 1, '2026-01-01 00:00:00')",
-        "UPDATE minutes_documents SET sha256 = 'forged' WHERE id = 1",
-        "DELETE FROM minutes_documents WHERE id = 1",
+        "UPDATE stored_documents SET sha256 = 'forged' WHERE id = 1",
+        "DELETE FROM stored_documents WHERE id = 1",
     ):
         with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
             with engine.begin() as conn:
@@ -223,4 +225,186 @@ def test_stored_audit_events_get_the_feature_verb_codes(empty_database_url):
     back = _flask("db", "downgrade", "4b7d2e9a1c63", database_url=empty_database_url)
     assert back.returncode == 0, back.stderr
     assert codes() == old
+    engine.dispose()
+
+
+def test_agenda_and_report_pdfs_move_into_one_table_with_nothing_lost(empty_database_url):
+    """Migration c4a8e2f0d9b1: the rows of generated_documents and report_documents, bytes
+    and lease included, are in stored_documents; agenda PDFs keep their ids (and get
+    their meeting's language), report PDFs get ids after them and the audit log follows;
+    downgrading puts them back."""
+    before = _flask("db", "upgrade", "a4c2e8d1f907", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    at = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+
+        def insert(sql: str, **values) -> int:
+            return conn.execute(sa.text(sql + " RETURNING id"), {"at": at, **values}).scalar_one()
+
+        meeting = insert(
+            "INSERT INTO meetings (title, kind, starts_at, ends_at, timezone, language,"
+            " status, created_at, updated_at) VALUES ('M', 'regular', :at, :end,"
+            " 'Europe/Minsk', 'ru', 'draft', :at, :at)",
+            end=datetime(2030, 1, 1, 11, 0, tzinfo=UTC),
+        )
+        series = insert(
+            "INSERT INTO series (name, uses_gcm, created_at, feed_link_id)"
+            " VALUES ('Network', FALSE, :at, 'feed')"
+        )
+        agenda = [
+            insert(
+                "INSERT INTO generated_documents (kind, meeting_id, status, filename,"
+                " content_type, sha256, size, data, created_at, finished_at, claimed_at)"
+                " VALUES ('agenda', :meeting, :status, 'agenda.pdf', 'application/pdf',"
+                " :sha, :size, :data, :at, :at, :at)",
+                meeting=meeting,
+                status=status,
+                data=data,
+                size=len(data) if data else None,
+                sha="ab" * 32 if data else None,
+            )
+            for status, data in (("ready", b"%PDF-agenda"), ("pending", None))
+        ]
+        reports = [
+            insert(
+                "INSERT INTO report_documents (series_id, period_start, period_end, language,"
+                " status, error, filename, content_type, data, created_at, claimed_at,"
+                " claim_token) VALUES (:series, '2025-01-01', '2025-12-31', :language, :status,"
+                " :error, 'report.pdf', 'application/pdf', :data, :at, :at, :token)",
+                series=series,
+                language=language,
+                status=status,
+                error="RuntimeError: boom" if status == "failed" else None,
+                data=b"%PDF-report" if status == "ready" else None,
+                token="t" * 32 if status == "pending" else None,
+            )
+            for language, status in (("be", "ready"), ("en", "failed"), ("ru", "pending"))
+        ]
+        audited = insert(
+            "INSERT INTO audit_events (at, action, object_type, object_id)"
+            " VALUES (:at, 'report_pdf_requested', 'ReportDocument', :id)",
+            id=reports[0],
+        )
+
+    after = _flask("db", "upgrade", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    offset = max(agenda)
+    with engine.connect() as conn:
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                sa.text(
+                    "SELECT id, kind, meeting_id, series_id, language, status, error, data,"
+                    " claim_token, period_end FROM stored_documents"
+                )
+            )
+        }
+        audit_object = conn.execute(
+            sa.text("SELECT object_id FROM audit_events WHERE id = :id"), {"id": audited}
+        ).scalar_one()
+        tables = set(sa.inspect(conn).get_table_names())
+    assert "generated_documents" not in tables and "report_documents" not in tables
+    assert sorted(rows) == sorted(agenda + [r + offset for r in reports])
+    ready_agenda = rows[agenda[0]]
+    assert (ready_agenda.kind, ready_agenda.meeting_id, ready_agenda.language) == (
+        "agenda",
+        meeting,
+        "ru",
+    )
+    assert bytes(ready_agenda.data) == b"%PDF-agenda" and rows[agenda[1]].status == "pending"
+    be, failed, pending = (rows[r + offset] for r in reports)
+    assert (be.kind, be.series_id, be.language, bytes(be.data)) == (
+        "report",
+        series,
+        "be",
+        b"%PDF-report",
+    )
+    assert str(be.period_end) == "2025-12-31"
+    assert failed.error == "RuntimeError: boom" and pending.claim_token == "t" * 32
+    assert audit_object == reports[0] + offset
+
+    # New rows get fresh ids (PostgreSQL's sequence follows the moved rows).
+    with engine.begin() as conn:
+        new = conn.execute(
+            sa.text(
+                "INSERT INTO stored_documents (kind, meeting_id, language, status, filename,"
+                " content_type, created_at) VALUES ('agenda', :meeting, 'en', 'pending', 'a.pdf',"
+                " 'application/pdf', :at) RETURNING id"
+            ),
+            {"meeting": meeting, "at": at},
+        ).scalar_one()
+    assert new > max(rows)
+
+    back = _flask("db", "downgrade", "a4c2e8d1f907", database_url=empty_database_url)
+    assert back.returncode == 0, back.stderr
+    with engine.connect() as conn:
+        agenda_back = conn.execute(sa.text("SELECT COUNT(*) FROM generated_documents")).scalar()
+        reports_back = conn.execute(
+            sa.text("SELECT language, status FROM report_documents ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert agenda_back == 3
+    assert [tuple(r) for r in reports_back] == [
+        ("be", "ready"),
+        ("en", "failed"),
+        ("ru", "pending"),
+    ]
+
+
+def test_minutes_pdfs_move_into_the_stored_documents_and_stay_frozen(empty_database_url):
+    """Migration d7e3a9c5b1f4: a signed PDF of approved minutes moves from
+    minutes_documents into stored_documents, bytes, hashes and signatures included, and
+    the database still refuses to change it."""
+    before = _flask("db", "upgrade", "c4a8e2f0d9b1", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    at = {"at": "2026-01-01 00:00:00"}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO meetings (id, title, kind, starts_at, ends_at, timezone, language,"
+                " status, created_at, updated_at, ics_sequence, reminder_days) VALUES (1, 'M',"
+                " 'regular', '2027-01-01 10:00:00', '2027-01-01 12:00:00', 'UTC', 'be', 'held',"
+                " :at, :at, 0, 3)"
+            ),
+            at,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_versions (id, meeting_id, number, status, lock_version,"
+                " created_at) VALUES (1, 1, 2, 'submitted', 1, :at)"
+            ),
+            at,
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO minutes_documents (id, version_id, status, unsigned_sha256, pdf,"
+                " sha256, size, signature_count, fields, rendered_at, updated_at) VALUES"
+                " (1, 1, 'ready', 'u', :pdf, 's', 9, 2, '{\"chair-1\": \"Chair1\"}', :at, :at)"
+            ),
+            {"pdf": b"%PDF-sign", **at},
+        )
+        conn.execute(sa.text("UPDATE minutes_versions SET status = 'approved' WHERE id = 1"))
+
+    after = _flask("db", "upgrade", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT kind, version_id, language, filename, data, sha256, unsigned_sha256,"
+                " signature_count, fields FROM stored_documents"
+            )
+        ).one()
+    assert (row.kind, row.version_id, row.language, row.filename) == (
+        "minutes",
+        1,
+        "be",
+        "minutes-1-v2.pdf",
+    )
+    assert bytes(row.data) == b"%PDF-sign" and (row.sha256, row.unsigned_sha256) == ("s", "u")
+    assert row.signature_count == 2 and "chair-1" in str(row.fields)
+    with pytest.raises(sa.exc.DatabaseError, match="approved minutes never change"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE stored_documents SET sha256 = 'forged'"))
     engine.dispose()

@@ -63,7 +63,7 @@ def test_the_signing_workflow_writes_documents_and_approvals_while_submitted(sub
 
     db.session.execute(
         sa.text(
-            "UPDATE minutes_documents SET pdf = :pdf, sha256 = 'b' WHERE version_id = :version"
+            "UPDATE stored_documents SET data = :pdf, sha256 = 'b' WHERE version_id = :version"
         ),
         ids,
     )
@@ -97,8 +97,8 @@ def test_approved_minutes_refuse_new_items_new_pdf_bytes_and_edited_approvals(su
         "INSERT INTO minutes_items (version_id, agenda_item_id, text, decisions, lock_version, "
         "updated_at) VALUES (:version, :late, 'Inserted later', '[]', 1, '2027-01-01 00:00:00')",
         "UPDATE minutes_items SET version_id = :version WHERE id = :draft_item",
-        "UPDATE minutes_documents SET pdf = :forged, sha256 = 'c' WHERE version_id = :version",
-        "DELETE FROM minutes_documents WHERE version_id = :version",
+        "UPDATE stored_documents SET data = :forged, sha256 = 'c' WHERE version_id = :version",
+        "DELETE FROM stored_documents WHERE version_id = :version",
         "INSERT INTO minutes_approvals (version_id, user_id, role_label, position, approved_at, "
         "status) VALUES (:version, :stranger, 'Forged', 1, '2027-01-01 00:00:00', 'signed')",
         "UPDATE minutes_approvals SET role_label = 'Secretary-General' WHERE version_id = :version",

@@ -41,6 +41,7 @@ from tests.factories import (
     make_series,
     make_user,
 )
+from tests.waiting import assert_done_waiting, assert_waits
 
 YEAR_2025 = Period(date(2025, 1, 1), date(2025, 12, 31))
 AS_OF = date(2026, 1, 10)
@@ -562,7 +563,7 @@ def test_report_pdf_is_rendered_by_the_worker_in_the_askers_language_and_downloa
     assert response.headers["Location"].endswith(f"/reports/{document.id}")
 
     status_page = secretariat_client.get(response.headers["Location"])
-    assert "Refresh" not in status_page.headers
+    assert_done_waiting(status_page)
     assert f"/reports/{document.id}/download" in status_page.get_data(as_text=True)
     listed = secretariat_client.get(f"/series/{series.id}/report?year=2025")
     assert f"/reports/{document.id}" in listed.get_data(as_text=True)
@@ -643,7 +644,9 @@ def test_no_table_row_of_the_report_pdf_is_cut_by_a_page_break(network):
     assert cut == {}
 
 
-def test_pending_report_pdf_page_refreshes_itself_and_download_waits(network, secretariat_client):
+def test_pending_report_pdf_page_waits_for_the_worker_and_download_waits(
+    network, secretariat_client
+):
     document = ReportDocument(
         series_id=network["series"].id,
         period_start=date(2025, 1, 1),
@@ -654,7 +657,7 @@ def test_pending_report_pdf_page_refreshes_itself_and_download_waits(network, se
     db.session.commit()
 
     page = secretariat_client.get(f"/reports/{document.id}")
-    assert page.headers["Refresh"] == "3"
+    assert_waits(page)
     assert "being prepared" in page.get_data(as_text=True)
     assert secretariat_client.get(f"/reports/{document.id}/download").status_code == 409
 
@@ -662,7 +665,7 @@ def test_pending_report_pdf_page_refreshes_itself_and_download_waits(network, se
     document.error = "RuntimeError: boom"
     db.session.commit()
     page = secretariat_client.get(f"/reports/{document.id}")
-    assert "Refresh" not in page.headers
+    assert_done_waiting(page)
     assert "could not be generated" in page.get_data(as_text=True)
 
 

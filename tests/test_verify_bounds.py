@@ -18,6 +18,7 @@ from coordapp.signing.bounded import TooComplex, run_bounded, too_many_parts
 from coordapp.verify import checks
 from coordapp.verify import tasks as verify_tasks
 from tests.hostile import hostile_pdf
+from tests.waiting import assert_done_waiting, assert_waits
 
 TOO_COMPLEX = "This PDF is too complex to check"
 
@@ -84,14 +85,14 @@ def test_the_upload_answers_at_once_and_the_page_waits_for_the_worker(client, mo
     waiting = client.get(f"/verify/{check.token}")
     page = waiting.get_data(as_text=True)
     assert waiting.status_code == 200
-    assert waiting.headers["Refresh"] == "2"
-    assert 'role="status"' in page and "This page refreshes by itself" in page
+    assert_waits(waiting, seconds=2)
+    assert 'role="status"' in page and "shows the result in a few seconds" in page
 
     checks.run_check(check_id)  # what the worker does
     done = client.get(f"/verify/{check.token}")
     assert done.status_code == 200
     assert "This PDF has no digital signatures." in done.get_data(as_text=True)
-    assert "Refresh" not in done.headers
+    assert_done_waiting(done)
     assert client.get("/verify/not-a-known-token").status_code == 404
 
 

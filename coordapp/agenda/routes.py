@@ -33,13 +33,13 @@ from coordapp.inputs import ConfirmForm
 from coordapp.invitations.links import RSVP_LINK, invitation_by_link
 from coordapp.models import Meeting
 from coordapp.models.agenda import AgendaItem, Attachment
-from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.document import GeneratedDocument
+from coordapp.pdf import stored
 from coordapp.web import get_meeting_or_404, load_by_link
 
 bp = Blueprint("agenda", __name__)
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-PDF_REFRESH_SECONDS = 3
 
 
 # --- loading and access ------------------------------------------------------------------
@@ -432,43 +432,31 @@ def generate_pdf(meeting_id: int):
     return redirect(url_for("agenda.document_status", document_id=document.id), code=303)
 
 
-def _get_document(document_id: int) -> GeneratedDocument:
-    document = db.session.get(GeneratedDocument, document_id)
-    if document is None:
-        abort(404, _("This document does not exist."))
-    return document
-
-
 @bp.get("/documents/<id:document_id>")
 @login_required
 def document_status(document_id: int):
-    document = _get_document(document_id)
-    meeting = get_meeting_or_404(document.meeting_id)
-    pending = document.status == DocumentStatus.PENDING
-    response = Response(
-        render_template(
-            "agenda/document.html",
-            document=document,
-            meeting=meeting,
-            pending=pending,
-            refresh_seconds=PDF_REFRESH_SECONDS,
-        )
+    document = stored.load(
+        GeneratedDocument, document_id, missing=_("This document does not exist.")
     )
-    if pending:
-        response.headers["Refresh"] = str(PDF_REFRESH_SECONDS)
-    return response
+    meeting = get_meeting_or_404(document.meeting_id)
+    return stored.status_page(
+        document,
+        heading=_("Agenda PDF"),
+        subject=meeting.title,
+        back_url=url_for("agenda.index", meeting_id=meeting.id),
+        back_label=_("Agenda of %(title)s", title=meeting.title),
+        details=None,
+        pending_message=_("The agenda PDF is being prepared… This page refreshes by itself."),
+        download_url=url_for("agenda.document_download", document_id=document.id),
+        timezone=meeting.timezone,
+    )
 
 
 @bp.get("/documents/<id:document_id>/download")
 @login_required
 def document_download(document_id: int):
-    document = db.session.scalar(
-        sa.select(GeneratedDocument)
-        .where(GeneratedDocument.id == document_id)
-        .options(undefer(GeneratedDocument.data))
+    document = stored.load(
+        GeneratedDocument, document_id, with_data=True, missing=_("This document does not exist.")
     )
-    if document is None:
-        abort(404, _("This document does not exist."))
-    if document.status != DocumentStatus.READY or document.data is None:
-        abort(409, _("This document is not ready yet. Please try again in a moment."))
-    return _send_stored(document.data, document.content_type, document.filename)
+    get_meeting_or_404(document.meeting_id)
+    return stored.download(document)

@@ -494,6 +494,7 @@ def request_agenda_pdf(meeting: Meeting, user_id: int | None) -> GeneratedDocume
     document = GeneratedDocument(
         kind="agenda",
         meeting_id=meeting.id,
+        language=meeting.language,
         status=DocumentStatus.PENDING,
         filename=f"agenda-meeting{number}-{meeting.id}.pdf",
         created_by_id=user_id,

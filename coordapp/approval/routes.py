@@ -66,7 +66,7 @@ def _render_version(
     can_approve = (
         my_line is not None and my_approval is None and version.status is MinutesStatus.SUBMITTED
     )
-    response = make_response(
+    return make_response(
         render_template(
             "approval/version.html",
             status=status,
@@ -91,10 +91,6 @@ def _render_version(
         ),
         code,
     )
-    if signing:
-        # The worker is adding the signature: look again in a moment.
-        response.headers["Refresh"] = "3"
-    return response
 
 
 @bp.get("/minutes/versions/<id:version_id>")

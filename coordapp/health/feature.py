@@ -1,4 +1,4 @@
-"""Liveness for load balancers."""
+"""Probes for load balancers: liveness (/healthz) and readiness (/readyz)."""
 
 from coordapp.feature import Feature
 from coordapp.health import routes

@@ -103,7 +103,7 @@ def document_of(version_id: int, *, lock: bool = False) -> MinutesDocument | Non
     query = (
         sa.select(MinutesDocument)
         .where(MinutesDocument.version_id == version_id)
-        .options(undefer(MinutesDocument.pdf))
+        .options(undefer(MinutesDocument.data))
         .execution_options(populate_existing=True)
     )
     if lock:
@@ -216,7 +216,7 @@ def sign_approval_with(
         sa.update(MinutesDocument)
         .where(MinutesDocument.id == document.id, MinutesDocument.sha256 == signed_before)
         .values(
-            pdf=pdf,
+            data=pdf,
             sha256=digest,
             size=len(pdf),
             signature_count=MinutesDocument.signature_count + 1,

@@ -18,7 +18,7 @@ from coordapp.models.commitment import (
     CommitmentUpdate,
 )
 from coordapp.models.directory import CATEGORY_LABELS, Category, Contact, Organisation
-from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.document import DocumentStatus, GeneratedDocument, StoredDocument
 from coordapp.models.imports import PendingImport
 from coordapp.models.inbound import (
     INBOUND_KIND_LABELS,
@@ -48,6 +48,7 @@ from coordapp.models.meeting import (
     meeting_page_options,
 )
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.models.monitoring import MetricCounter, WorkerHeartbeat
 from coordapp.models.nomination import DEFAULT_PLACES, NominationRequest
 from coordapp.models.outbox import MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outcome import (
@@ -119,7 +120,9 @@ __all__ = [
     "MessageKind",
     "MessageStatus",
     "OutgoingMessage",
+    "MetricCounter",
     "RateLimitHit",
+    "WorkerHeartbeat",
     "POLL_CHOICE_LABELS",
     "POLL_VISIBILITY_LABELS",
     "Poll",
@@ -131,6 +134,7 @@ __all__ = [
     "PollStatus",
     "PollVisibility",
     "ReportDocument",
+    "StoredDocument",
     "ALLOWED_TRANSITIONS",
     "AuditEvent",
     "Base",

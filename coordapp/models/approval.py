@@ -7,10 +7,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from coordapp.models.base import Base, UTCDateTime, check_in, enum_column, utcnow
-from coordapp.models.document import DocumentStatus
+from coordapp.models.document import DocumentStatus, StoredDocument  # noqa: F401  (re-exported)
 
 
 class SignatureStatus(enum.Enum):
@@ -81,35 +81,26 @@ class MinutesReturn(Base):
     user = relationship("User")
 
 
-class MinutesDocument(Base):
-    """The PDF of one submitted version: rendered once (with an empty signature field
-    per chair), then signed chair by chair. `pdf` always holds the latest bytes."""
+class MinutesDocument(StoredDocument):
+    """The PDF of one submitted version, a stored document (models/document.py): rendered
+    once (with an empty signature field per chair), then signed chair by chair. `pdf`
+    (the stored bytes) always holds the latest; once the version is approved the
+    database refuses any change of the row (migration c8d9aec9e76a, d7e3a9c5b1f4)."""
 
-    __tablename__ = "minutes_documents"
-    __table_args__ = (check_in("status", DocumentStatus, "status"),)
+    __mapper_args__ = {"polymorphic_identity": "minutes"}
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(
+    version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("minutes_versions.id", ondelete="CASCADE"), unique=True
     )
-    status: Mapped[DocumentStatus] = mapped_column(
-        enum_column(DocumentStatus), default=DocumentStatus.PENDING
-    )
-    error: Mapped[str | None] = mapped_column(sa.Text)
     # The rendered PDF with its signature fields, before any signature.
     unsigned_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    pdf: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
-    sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    size: Mapped[int | None]
-    signature_count: Mapped[int] = mapped_column(default=0)
+    signature_count: Mapped[int] = mapped_column(default=0, nullable=True)
     # {"chair-<user_id>": field name} in the meeting's chair order.
     fields: Mapped[dict | None] = mapped_column(sa.JSON)
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # The job's lease: when it was last queued or taken on by a worker. A PENDING row
-    # whose lease expired (a worker died on it) is queued again (coordapp/tasks.py).
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
-    # The worker holding the lease (NULL while the job waits in the queue): jobs.held_lease.
-    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+    pdf = synonym("data")
 
     version = relationship("MinutesVersion")

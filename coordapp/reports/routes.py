@@ -6,28 +6,23 @@ of its meetings) read it, download its CSV and its PDFs."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import undefer
 
 from coordapp.access import login_required, secretariat_required
 from coordapp.errors import render_error
 from coordapp.extensions import db
+from coordapp.i18n import native_name
 from coordapp.inputs import ConfirmForm
 from coordapp.models import Series, utcnow
-from coordapp.models.document import DocumentStatus
 from coordapp.models.report import ReportDocument
+from coordapp.pdf import stored
 from coordapp.reports import charts, service
 from coordapp.timefmt import local_day
 
 bp = Blueprint("reports", __name__)
-
-PDF_REFRESH_SECONDS = 3
 
 
 # Formatting for the report's templates (page and PDF); none of them queries.
@@ -58,13 +53,9 @@ def _readable_series(series_id: int) -> Series:
 
 
 def _get_document(report_id: int, *, with_data: bool = False) -> ReportDocument:
-    query = sa.select(ReportDocument).where(ReportDocument.id == report_id)
-    if with_data:
-        query = query.options(undefer(ReportDocument.data))
-    document = db.session.scalar(query)
-    if document is None:
-        abort(404, _("This report does not exist."))
-    return document
+    return stored.load(
+        ReportDocument, report_id, with_data=with_data, missing=_("This report does not exist.")
+    )
 
 
 def _today():
@@ -167,20 +158,20 @@ def request_pdf(series_id: int):
 def document(report_id: int):
     document = _get_document(report_id)
     series = _readable_series(document.series_id)
-    pending = document.status == DocumentStatus.PENDING
-    response = Response(
-        render_template(
-            "reports/document.html",
-            document=document,
-            series=series,
-            period=service.Period(document.period_start, document.period_end),
-            pending=pending,
-            refresh_seconds=PDF_REFRESH_SECONDS,
-        )
+    period = service.Period(document.period_start, document.period_end)
+    return stored.status_page(
+        document,
+        heading=_("Report PDF"),
+        subject=series.name,
+        back_url=url_for("reports.show", series_id=series.id, **period.args),
+        back_label=_("Report of %(series)s", series=series.name),
+        details=_("Period: %(period)s", period=period.label)
+        + " · "
+        + native_name(document.language),
+        pending_message=_("The report PDF is being prepared… This page refreshes by itself."),
+        download_url=url_for("reports.download", report_id=document.id),
+        timezone="UTC",
     )
-    if pending:
-        response.headers["Refresh"] = str(PDF_REFRESH_SECONDS)
-    return response
 
 
 @bp.get("/reports/<id:report_id>/download")
@@ -188,12 +179,4 @@ def document(report_id: int):
 def download(report_id: int):
     document = _get_document(report_id, with_data=True)
     _readable_series(document.series_id)
-    if document.status != DocumentStatus.READY or document.data is None:
-        abort(409, _("This report is not ready yet. Please try again in a moment."))
-    response = Response(document.data, mimetype=document.content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(document.filename, safe='')}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return stored.download(document)

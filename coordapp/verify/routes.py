@@ -114,10 +114,11 @@ def result(token: str):
         abort(404, _("This check is not known (any more). Please upload the file again."))
     form = VerifyForm(formdata=None)
     if check.status is PdfCheckStatus.PENDING and not checks.is_lost(check):
-        # An HTTP Refresh header rather than a <meta> refresh inside the page (which
-        # accessibility checkers flag): the browser asks again until the answer is there.
-        page = render_template("verify/waiting.html", filename=check.filename)
-        return page, 200, {"Refresh": str(REFRESH_SECONDS)}
+        # The page asks again until the answer is there (static/js/waiting.js; without
+        # script, a refresh inside <noscript>).
+        return render_template(
+            "verify/waiting.html", filename=check.filename, refresh_seconds=REFRESH_SECONDS
+        )
     if check.status is PdfCheckStatus.PENDING or check.status is PdfCheckStatus.FAILED:
         return _page(
             form,
