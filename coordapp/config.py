@@ -91,8 +91,15 @@ def from_environment(instance_path: str) -> dict:
         "LANGUAGES": list(LANGUAGES),
         "BABEL_DEFAULT_LOCALE": _default_language(),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        # Login throttling: failures allowed in the window before refusing.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+        # Login throttling: failures allowed in the window before refusing, for one
+        # account from one address; for one account from all addresses together (much
+        # higher: whoever knows an address must not keep its owner out); per address.
+        "LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT", 5)
+        ),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)
+        ),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", 20)),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 900)),
         # How many reverse proxies sit in front of the app (0: none, trust no headers).
@@ -124,6 +131,9 @@ def from_environment(instance_path: str) -> dict:
         "INBOUND_BATCH": int(os.environ.get("INBOUND_BATCH", 50)),
         "INBOUND_IMAP_TIMEOUT": float(os.environ.get("INBOUND_IMAP_TIMEOUT", 30)),
         "INBOUND_RETENTION_DAYS": int(os.environ.get("INBOUND_RETENTION_DAYS", 180)),
+        # A message recorded this long ago but still in the mailbox was left by a worker
+        # that died before moving it: the next run moves it.
+        "INBOUND_MOVE_GRACE_SECONDS": int(os.environ.get("INBOUND_MOVE_GRACE_SECONDS", 120)),
         # Agenda attachments: largest accepted file.
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)),
         # Photos of public meeting summaries: largest accepted file.

@@ -11,6 +11,10 @@
   invitations and their links, mail, exports). Only static files and what a view marks
   `public` (the published outcomes' feed and photos) may be cached.
 - Strict-Transport-Security in production.
+- A response that may be cached (`public`) never carries a cookie: a proxy would hand
+  it, session and all, to everyone after. Public responses neither start nor refresh a
+  session (`SessionInterface`); should anything else set a cookie on one (the "remember
+  me" cookie), it is no longer public.
 
 A view may set a stricter header of its own (an attachment's `sandbox` policy, the mail
 preview's frame); these are the defaults it does not have to repeat.
@@ -23,6 +27,7 @@ behind a TLS-terminating proxy already does.
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -58,8 +63,24 @@ def secure_headers(response: Response, *, production: bool) -> Response:
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, never saved on a response that may be cached.
+
+    Saving the session is the last thing Flask does to a response (after every
+    `after_request`, Flask-Login's remember cookie included), so this is where a cookie
+    and `public` are last seen together."""
+
+    def save_session(self, app, session, response) -> None:
+        if response.cache_control.public:
+            if "Set-Cookie" not in response.headers:
+                return  # the same for everyone: no session started or refreshed
+            response.headers["Cache-Control"] = "private, no-store"
+        super().save_session(app, session, response)
+
+
 def register(app: Flask) -> None:
     production = app.config.get("ENV_NAME") == "production"
+    app.session_interface = SessionInterface()
 
     @app.after_request
     def _secure_headers(response: Response) -> Response:

@@ -15,8 +15,10 @@ import hmac
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.urls import iri_to_uri
 
 _TOKEN = re.compile(r"^([0-9a-f]{32})\.([A-Za-z0-9_-]{20,64})$")
 
@@ -40,6 +42,28 @@ def link_id_from_token(token: str, purpose: str) -> str | None:
     if not hmac.compare_digest(mac, _mac(link_id, purpose)):
         return None
     return link_id
+
+
+# --- where to go back to -------------------------------------------------------------------
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: every `next` (after logging in,
+    choosing a language, retrying a message…) goes through here, so none leads off-site.
+
+    Browsers drop tabs and line breaks inside a URL and treat "\\" like "/", so
+    "/\t/evil.example/" and "/\\evil.example" would leave the site: any control
+    character or backslash refuses the target (and a line break would break the header).
+    The path is returned ASCII-only, as a Location header must be."""
+    if not target:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return iri_to_uri(target)
 
 
 # --- absolute links --------------------------------------------------------------------------

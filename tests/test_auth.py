@@ -121,6 +121,28 @@ def test_account_is_throttled_after_five_failures_even_with_the_right_password(c
     assert not is_logged_in(client)
 
 
+def test_five_wrong_passwords_from_one_address_do_not_keep_the_owner_out(client):
+    make_user(email="secretariat@example.org")
+    for _ in range(5):
+        log_in(client, "secretariat@example.org", password="wrong password", ip="203.0.113.66")
+    attacker = log_in(client, "secretariat@example.org", ip="203.0.113.66")
+    assert attacker.status_code == 429
+    # The owner, from their own address, with the right password: in.
+    owner = log_in(client, "secretariat@example.org", ip="198.51.100.7")
+    assert owner.status_code == 302
+    assert is_logged_in(client)
+
+
+def test_an_account_has_a_ceiling_across_addresses_too(app, client):
+    make_user(email="secretariat@example.org")
+    ceiling = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    assert ceiling >= 50  # much higher than from one address
+    for n in range(ceiling):
+        ip = f"10.{n // 250}.{n % 250}.1"
+        log_in(client, "secretariat@example.org", password="wrong password", ip=ip)
+    assert log_in(client, "secretariat@example.org", ip="198.51.100.7").status_code == 429
+
+
 def test_throttling_an_account_does_not_lock_out_other_accounts(client):
     make_user(email="chair@example.org")
     make_user(email="other@example.org")

@@ -299,9 +299,10 @@ def test_counter_is_kept_for_the_secretariat_and_refresh_sends_the_invitation_ag
     )
 
 
-def test_a_message_seen_again_does_nothing_and_is_only_moved(imap, invitation):
+def test_a_message_seen_again_does_nothing_and_is_only_moved(app, imap, invitation):
     """A worker killed after recording a message but before moving it: the next run
-    moves it and records nothing again."""
+    (once the grace for the worker that recorded it is over) moves it and records nothing
+    again."""
     to = addresses.invitation_address(invitation.id)
     imap.append(shaped.outlook("ana@example.org", to, _reply(invitation)))
     connection = imap.connect()
@@ -312,6 +313,11 @@ def test_a_message_seen_again_does_nothing_and_is_only_moved(imap, invitation):
     assert process_message("INBOX", uidvalidity, 1, data[0][1]) is not None
     assert process_message("INBOX", uidvalidity, 1, data[0][1]) is None
 
+    summary = _fetch()  # within the grace: the recording worker may still move it
+    assert (summary.processed, summary.skipped) == (0, 1)
+    assert imap.count("INBOX") == 1 and imap.count("Processed") == 0
+
+    app.config["INBOUND_MOVE_GRACE_SECONDS"] = 0
     summary = _fetch()
 
     assert (summary.processed, summary.skipped) == (0, 1)
@@ -353,3 +359,47 @@ def test_flask_inbound_fetch_without_settings_says_so(app):
     result = app.test_cli_runner().invoke(args=["inbound", "fetch"])
     assert result.exit_code != 0
     assert "INBOUND_IMAP_URL" in result.output
+
+
+def test_a_reply_for_a_cancelled_meeting_is_not_recorded_and_the_invitee_is_told(imap, invitation):
+    from coordapp.models import MeetingStatus
+
+    invitation.meeting.status = MeetingStatus.CANCELLED
+    db.session.commit()
+    to = addresses.invitation_address(invitation.id)
+    imap.append(shaped.gmail("ana@example.org", to, _reply(invitation)))
+
+    _fetch()
+
+    assert invitation.status == InvitationStatus.PENDING
+    told = db.session.scalar(
+        sa.select(OutgoingMessage).where(OutgoingMessage.writer == "answer_not_recorded")
+    )
+    assert told.params["reason"] == "cancelled"
+
+
+def test_an_automatic_calendar_reply_is_recorded_but_never_answered(imap, invitation):
+    to = addresses.invitation_address(invitation.id)
+    raw = shaped.outlook("ana@example.org", to, _reply(invitation, "TENTATIVE"))
+    raw = raw.replace(
+        b"MIME-Version: 1.0\r\n", b"MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n", 1
+    )
+    imap.append(raw)
+
+    _fetch()
+
+    assert invitation.status == InvitationStatus.TENTATIVE
+    assert not db.session.scalar(sa.select(sa.func.count(OutgoingMessage.id)))
+
+
+def test_the_confirmation_of_a_calendar_answer_says_auto_replied(imap, invitation, smtp_server):
+    from coordapp.mail.delivery import deliver_due_messages
+
+    to = addresses.invitation_address(invitation.id)
+    imap.append(shaped.outlook("ana@example.org", to, _reply(invitation)))
+    _fetch()
+
+    deliver_due_messages()
+
+    [confirmation] = smtp_server.to("ana@example.org")
+    assert confirmation["Auto-Submitted"] == "auto-replied"

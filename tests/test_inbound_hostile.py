@@ -179,3 +179,63 @@ def test_a_batch_of_hostile_mail_does_not_stop_a_good_reply_behind_it(app):
         assert db.session.scalar(sa.select(sa.func.count(InboundMessage.id))) == 5
     finally:
         server.stop()
+
+
+@pytest.mark.commits
+def test_two_workers_reading_at_once_process_each_message_exactly_once(app):
+    import threading
+
+    from coordapp.models import OutgoingMessage
+
+    server = DovecotServer().start()
+    try:
+        box = server.for_user(f"w{uuid.uuid4().hex[:8]}")
+        app.config.update(INBOUND_IMAP_URL=box.url, INBOUND_ADDRESS=INBOUND, INBOUND_BATCH=4)
+        meeting = make_meeting(title="Fourth extended meeting")
+        invitations = [
+            Invitation(meeting=meeting, contact=make_contact(email=f"p{n}@example.org"))
+            for n in range(24)
+        ]
+        db.session.add_all(invitations)
+        db.session.commit()
+        connection = box.connect()
+        for invitation in invitations:
+            to = addresses.invitation_address(invitation.id)
+            ics = shaped.reply_ics(
+                uid=meeting_uid(meeting),
+                organizer=to,
+                attendee=invitation.contact.email,
+                partstat="ACCEPTED",
+            )
+            connection.append(
+                "INBOX", None, None, shaped.thunderbird(invitation.contact.email, to, ics)
+            )
+        connection.logout()
+        db.session.remove()
+
+        errors = []
+
+        def work():
+            try:
+                with app.app_context():
+                    while mailbox.fetch().seen:
+                        pass
+                    db.session.remove()
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+        assert not errors, errors
+        assert db.session.scalar(sa.select(sa.func.count(InboundMessage.id))) == 24
+        confirmations = db.session.scalars(
+            sa.select(OutgoingMessage.invitation_id).where(OutgoingMessage.writer == "confirmation")
+        ).all()
+        assert sorted(confirmations) == sorted(i.id for i in invitations)
+        assert box.count("INBOX") == 0 and box.count("Processed") == 24
+    finally:
+        server.stop()

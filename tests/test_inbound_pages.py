@@ -183,3 +183,62 @@ def test_messages_older_than_the_retention_are_purged(app):
 
     ids = set(db.session.scalars(sa.select(InboundMessage.id)))
     assert old_id not in ids and new_id in ids
+
+
+def test_the_worker_reads_the_mailbox_every_inbound_poll_seconds(app):
+    from coordapp.inbound.tasks import is_due
+
+    at = datetime(2027, 3, 4, 10, 0, tzinfo=UTC)
+    assert all(is_due(at + timedelta(minutes=n)) for n in range(5))  # default: 60 s
+    app.config["INBOUND_POLL_SECONDS"] = 300
+    assert [is_due(at + timedelta(minutes=n)) for n in range(6)] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_the_invitation_list_counts_each_invitees_messages_and_the_invitation_shows_them(
+    secretariat_client,
+):
+    """A person's reply and their calendar's proposal of another time show on the meeting's
+    invitation list ("2 messages") and, in full, on the invitation's own page; the list's
+    query count does not grow with the messages."""
+    meeting = make_meeting(title="Fifth extended meeting")
+    ana = _invitation(meeting, "ana@example.org", "Ana Alves")
+    bo = _invitation(meeting, "bo@example.org", "Bo Berg")
+    _message(ana, text="I will attend with a colleague.")
+    start = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
+    _message(
+        ana,
+        kind=InboundKind.COUNTER,
+        text="Could we move it?",
+        proposed_start=start,
+        proposed_end=start + timedelta(hours=2),
+    )
+    _message(bo, kind=InboundKind.AUTO_REPLY, text="Out of office until Monday.")
+
+    with count_queries() as few:
+        listing = secretariat_client.get(f"/meetings/{meeting.id}/invitations")
+    assert listing.status_code == 200
+    assert "2 messages" in listing.text
+    assert "1 message" not in listing.text  # an out-of-office note is not a message to read
+
+    for _ in range(3):
+        _message(bo)
+    with count_queries() as more:
+        listing = secretariat_client.get(f"/meetings/{meeting.id}/invitations")
+    assert "3 messages" in listing.text
+    assert more.count == few.count
+
+    page = secretariat_client.get(f"/invitations/{ana.id}")
+    assert page.status_code == 200
+    assert "Received by email" in page.text
+    assert "I will attend with a colleague." in page.text
+    assert "Could we move it?" in page.text
+    assert "12:00 – 14:00" in page.text  # the proposal, in the meeting's zone (Minsk)
+    assert "Out of office" not in page.text  # Bo's note is on Bo's invitation
+    assert "Out of office until Monday." in secretariat_client.get(f"/invitations/{bo.id}").text

@@ -51,6 +51,7 @@ def test_whatever_a_summary_holds_the_feed_stays_well_formed(app, client):
     world = build_world()
     login_as(client, world.secretariat)
     start(client, world.meeting)
+    assert publish(client, world.meeting).status_code == 302
     any_text = st.text(
         alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30
     )

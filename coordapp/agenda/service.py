@@ -20,6 +20,7 @@ from coordapp.extensions import db
 from coordapp.models import Commitment, Contact, Meeting, MeetingStatus, User
 from coordapp.models.agenda import AgendaItem, AgendaItemKind, AgendaItemPresenter, Attachment
 from coordapp.models.document import DocumentStatus, GeneratedDocument
+from coordapp.models.locking import lock_row
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 
 READ_ONLY_STATUSES = {MeetingStatus.CLOSED, MeetingStatus.CANCELLED}
@@ -306,6 +307,8 @@ def update_item(
     by: User | None = None,
 ) -> None:
     _ensure_editable(item.meeting)
+    # Two tabs saving one item: each form is applied whole, one after the other.
+    lock_row(db.session, item)
     before = {**audit.snapshot(item, ITEM_FIELDS), "presenters": _presenter_ids(item)}
     item.title = title.strip()
     item.description = (description or "").strip() or None

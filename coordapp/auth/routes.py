@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -30,22 +28,9 @@ from coordapp.auth.forms import (
 from coordapp.auth.service import LoginOutcome
 from coordapp.extensions import db
 from coordapp.i18n import note_user_language
+from coordapp.links import safe_next_url
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (no open redirects)."""
-    if not target:
-        return None
-    target = target.strip()
-    # Browsers treat "\" like "/", so "/\evil.example" would leave the site.
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _after_login_url() -> str:

@@ -2,6 +2,11 @@
 
 Every attempt is written to `LoginAttempt` so that all app processes share the
 count; nothing about failures is kept in memory.
+
+Failures are counted per (address, account) with a low limit (5 in 15 minutes), per
+account from all addresses with a much higher one, and per address across accounts:
+someone who knows the secretariat's email can pause logging in to it from their own
+address, not from the secretariat's.
 """
 
 from __future__ import annotations
@@ -74,10 +79,30 @@ def recent_failures(
 
 
 def is_throttled(email: str, ip: str, session: Session | None = None) -> bool:
+    """Too many recent failures for this account from this address, for this account
+    from everywhere, or from this address (one query)."""
     config = current_app.config
+    since = utcnow() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    same_account, same_address = LoginAttempt.email == email, LoginAttempt.ip == ip
+    both, account, address = (
+        (session or db.session)
+        .execute(
+            sa.select(
+                sa.func.count().filter(same_account, same_address),
+                sa.func.count().filter(same_account),
+                sa.func.count().filter(same_address),
+            ).where(
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at >= since,
+                sa.or_(same_account, same_address),
+            )
+        )
+        .one()
+    )
     return (
-        recent_failures(email=email, session=session) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or recent_failures(ip=ip, session=session) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+        both >= config["LOGIN_MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT"]
+        or account >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or address >= config["LOGIN_MAX_FAILURES_PER_IP"]
     )
 
 

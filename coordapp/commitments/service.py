@@ -55,6 +55,7 @@ from coordapp.models.commitment import (
     commitment_organisations,
 )
 from coordapp.models.directory import Category
+from coordapp.models.locking import lock_row
 from coordapp.models.outbox import OutgoingMessage
 
 
@@ -74,7 +75,10 @@ def add_update(
     by_user: User | None = None,
     by_contact: Contact | None = None,
 ) -> CommitmentUpdate:
-    """Record a dated status update; the commitment's status becomes `status`."""
+    """Record a dated status update; the commitment's status becomes `status`. Updates
+    sent at the same moment (the status link and the follow-up page) are recorded one
+    after the other: the commitment's status is always its latest update's."""
+    lock_row(db.session, commitment)
     update = CommitmentUpdate(
         status=status,
         note=(note or "").strip() or None,

@@ -12,7 +12,12 @@ inbound_cli = AppGroup("inbound", help="Answers that arrive by email.")
 
 
 @inbound_cli.command("fetch")
-@click.option("--limit", type=int, default=None, help="Read at most this many messages.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Read at most this many messages.",
+)
 def fetch_command(limit: int | None) -> None:
     """Read the mailbox once and print what was done."""
     try:

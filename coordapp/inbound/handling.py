@@ -34,6 +34,7 @@ class Outcome:
     needs_attention: bool = False
     reason: str | None = None
     invitation: Invitation | None = None
+    invitation_id: int | None = None  # when the invitation itself is not at hand
     outgoing_message_id: int | None = None
     keep_text: bool = False
     proposed_start: datetime | None = None

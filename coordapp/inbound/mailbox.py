@@ -201,8 +201,9 @@ def _process_batch(connection, folder: str, uidvalidity: int, uids: list[int], s
     destinations: dict[str, list[int]] = {f.value: [] for f in InboundFolder}
     done = service.already_processed(folder, uidvalidity, uids)
     db.session.commit()  # no transaction open while talking to the server
-    for uid, where in done.items():
-        destinations.setdefault(where, []).append(uid)
+    for uid, (where, left_behind) in done.items():
+        if left_behind:
+            destinations.setdefault(where, []).append(uid)
         summary.skipped += 1
     todo = [uid for uid in uids if uid not in done]
     sizes = _sizes(connection, todo) if todo else {}

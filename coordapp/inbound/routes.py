@@ -50,7 +50,7 @@ def _message_or_404(message_id: int) -> InboundMessage:
     return message
 
 
-@bp.post("/<int:message_id>/answer")
+@bp.post("/<id:message_id>/answer")
 @secretariat_required
 def record_answer(message_id: int):
     message = _message_or_404(message_id)
@@ -65,7 +65,7 @@ def record_answer(message_id: int):
     return redirect(url_for("inbound.index", tab=request.args.get("tab", "open")), code=303)
 
 
-@bp.post("/<int:message_id>/done")
+@bp.post("/<id:message_id>/done")
 @secretariat_required
 def mark_done(message_id: int):
     message = _message_or_404(message_id)
@@ -77,7 +77,7 @@ def mark_done(message_id: int):
     return redirect(url_for("inbound.index", tab=request.args.get("tab", "open")), code=303)
 
 
-@bp.post("/contacts/<int:contact_id>/deliverable")
+@bp.post("/contacts/<id:contact_id>/deliverable")
 @secretariat_required
 def clear_undeliverable(contact_id: int):
     contact = db.session.get(Contact, contact_id)

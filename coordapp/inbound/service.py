@@ -12,8 +12,8 @@ commit but before moving the message leaves it in the mailbox; the next run find
 recorded and only moves it.
 
 A handler that fails (any exception) or holds the message for the secretariat changes
-nothing: its work is rolled back to a savepoint, and the message is recorded as needing
-attention with the reason.
+nothing: the transaction is rolled back, and the message recorded (again first) as
+needing attention with the reason.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from coordapp import feature
 from coordapp.extensions import db
@@ -43,18 +44,25 @@ from coordapp.models import (
 log = logging.getLogger(__name__)
 
 
-def already_processed(mailbox: str, uidvalidity: int, uids: list[int]) -> dict[int, str]:
-    """Of `uids`, those already recorded, with the folder each belongs in."""
+def already_processed(
+    mailbox: str, uidvalidity: int, uids: list[int]
+) -> dict[int, tuple[str, bool]]:
+    """Of `uids`, those already recorded: {uid: (folder, left behind)}. "Left behind":
+    recorded more than INBOUND_MOVE_GRACE_SECONDS ago yet still in the mailbox, so the
+    worker that recorded it died before moving it; a fresher one is being moved by the
+    worker that just recorded it (two moves of one message could copy it twice)."""
     if not uids:
         return {}
+    grace = timedelta(seconds=current_app.config.get("INBOUND_MOVE_GRACE_SECONDS", 120))
+    cutoff = utcnow() - grace
     rows = db.session.execute(
-        sa.select(InboundMessage.uid, InboundMessage.folder).where(
+        sa.select(InboundMessage.uid, InboundMessage.folder, InboundMessage.received_at).where(
             InboundMessage.mailbox == mailbox,
             InboundMessage.uidvalidity == uidvalidity,
             InboundMessage.uid.in_(uids),
         )
     )
-    return {uid: folder for uid, folder in rows}
+    return {uid: (folder, received_at <= cutoff) for uid, folder, received_at in rows}
 
 
 def _context(mail: Mail) -> Context:
@@ -64,10 +72,15 @@ def _context(mail: Mail) -> Context:
         if found is None:
             continue
         if found.kind == addresses.INVITATION and context.invitation is None:
-            context.invitation = db.session.get(Invitation, found.id)
+            # With what every handler reads of it: one query.
+            context.invitation = db.session.scalar(
+                sa.select(Invitation)
+                .where(Invitation.id == found.id)
+                .options(joinedload(Invitation.contact), joinedload(Invitation.meeting))
+            )
         elif found.kind == addresses.MESSAGE and context.outgoing is None:
             context.outgoing = db.session.get(OutgoingMessage, found.id)
-    if mail.answers_to:
+    if mail.answers_to and context.invitation is None and context.outgoing is None:
         context.answered = db.session.scalar(
             sa.select(OutgoingMessage)
             .where(OutgoingMessage.message_id.in_(mail.answers_to[-20:]))
@@ -99,9 +112,10 @@ def _new_row(mailbox: str, uidvalidity: int, uid: int) -> InboundMessage | None:
         folder=InboundFolder.NEEDS_ATTENTION.value,
         received_at=utcnow(),
     )
+    # The transaction's first statement: on a duplicate, rolling it all back loses nothing.
+    db.session.add(row)
     try:
-        with db.session.begin_nested():
-            db.session.add(row)
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return None
@@ -115,33 +129,36 @@ def process_message(mailbox: str, uidvalidity: int, uid: int, raw: bytes) -> Inb
     if row is None:
         return None
     mail = read(raw)
-    _describe(row, mail)
     if mail.problem is not None:
         outcome = Outcome(InboundKind.UNREADABLE, needs_attention=True, reason=mail.problem)
     else:
         outcome = _run_handlers(mail)
+    if outcome.needs_attention:
+        # Held for the secretariat (or a handler failed): nothing it did stays. Rolling
+        # back the whole transaction costs less than a savepoint around every message.
+        invitation = outcome.invitation
+        outcome.invitation_id = invitation.id if invitation is not None else None
+        outcome.invitation = None
+        db.session.rollback()
+        row = _new_row(mailbox, uidvalidity, uid)
+        if row is None:
+            return None
+    _describe(row, mail)
     _apply(row, mail, outcome)
     db.session.commit()
     return row
 
 
 def _run_handlers(mail: Mail) -> Outcome:
-    savepoint = db.session.begin_nested()
     try:
-        outcome = _dispatch(_context(mail))
+        return _dispatch(_context(mail))
     except Exception as error:  # noqa: BLE001  (hostile input must not stop the batch)
-        savepoint.rollback()
         log.warning("inbound message could not be handled", exc_info=True)
         return Outcome(
             InboundKind.UNREADABLE,
             needs_attention=True,
             reason=f"could not be handled: {type(error).__name__}: {str(error)[:300]}",
         )
-    if outcome.needs_attention:
-        savepoint.rollback()  # held for the secretariat: nothing acted on
-    else:
-        savepoint.commit()
-    return outcome
 
 
 def _describe(row: InboundMessage, mail: Mail) -> None:
@@ -158,9 +175,14 @@ def _apply(row: InboundMessage, mail: Mail, outcome: Outcome) -> None:
     ).value
     row.reason = outcome.reason
     invitation = outcome.invitation
-    if invitation is not None and invitation in db.session and invitation.id is not None:
+    if invitation is not None and invitation.id is not None:
         row.invitation_id = invitation.id
         row.meeting_id = invitation.meeting_id
+    elif outcome.invitation_id is not None:
+        row.invitation_id = outcome.invitation_id
+        row.meeting_id = db.session.scalar(
+            sa.select(Invitation.meeting_id).where(Invitation.id == outcome.invitation_id)
+        )
     row.outgoing_message_id = outcome.outgoing_message_id
     row.proposed_start = outcome.proposed_start
     row.proposed_end = outcome.proposed_end

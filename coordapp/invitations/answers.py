@@ -51,6 +51,7 @@ from coordapp.models.locking import (
     SHARED,
     already_locked,
     lock_for_writing,
+    lock_row,
     note_locked,
     take_turns,
 )
@@ -263,9 +264,10 @@ def record_answer(
     an automatic message)."""
     if status not in ANSWERS:
         raise AnswerError(str(_l("Choose accept, tentative or decline.")))
-    _check_can_answer(invitation, recorded_by)
-
     meeting = _lock_meeting(invitation.meeting_id)
+    # Read afresh, locked (unless its loader did: coordapp/invitations/links.py).
+    lock_row(db.session, invitation)
+    _check_can_answer(invitation, recorded_by)
     before = audit.snapshot(invitation, ["status", "needs", "comment", "attendance_mode"])
     previous = invitation.status
     previous_mode = invitation.attendance_mode

@@ -13,7 +13,7 @@ from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.links import RSVP_PURPOSE, PersonalLink
 from coordapp.models import Contact, Invitation, Meeting, MeetingChair
-from coordapp.models.locking import SHARED, lock_for_writing, note_locked
+from coordapp.models.locking import EXCLUSIVE, SHARED, lock_for_writing, note_locked
 
 RSVP_LINK = PersonalLink(
     RSVP_PURPOSE,
@@ -73,17 +73,23 @@ _ANSWER_QUERY = (
         ),
     )
     .with_for_update(of=Meeting, read=True)
+    # The meeting first, then the invitation (PostgreSQL locks in the order written): the
+    # order of every other change to both, so none waits for the other in a circle.
+    .suffix_with("FOR UPDATE OF invitations", dialect="postgresql")
     .execution_options(populate_existing=True)
 )
 
 
 def invitation_to_answer(link_id: str) -> Invitation | None:
-    """What recording an answer reads, the meeting row locked FOR SHARE in the same query
+    """What recording an answer reads, in one query: the meeting row locked FOR SHARE
     (nobody changes the meeting until the answer commits; how seats are then counted:
-    coordapp/invitations/answers.py, _lock_meeting). The page's other parts load on
+    coordapp/invitations/answers.py, _lock_meeting) and the invitation FOR UPDATE, read
+    as the last answer through the same link left it (two browsers answering at once:
+    one answer is recorded whole, then the other, whole). The page's other parts load on
     first use if the answer is refused."""
     lock_for_writing(db.session)
     invitation = db.session.scalar(_ANSWER_QUERY, {"link_id": link_id})
     if invitation is not None:
         note_locked(db.session, invitation.meeting, SHARED)
+        note_locked(db.session, invitation, EXCLUSIVE)
     return refuse_if_withdrawn(invitation)

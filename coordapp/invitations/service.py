@@ -24,6 +24,8 @@ from coordapp.links import rsvp_token, rsvp_url  # noqa: F401  (callers' import)
 from coordapp.models import (
     Category,
     Contact,
+    InboundKind,
+    InboundMessage,
     Invitation,
     InvitationStatus,
     Meeting,
@@ -377,6 +379,35 @@ def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
         .where(OutgoingMessage.id.in_(latest_ids))
     )
     return {message.invitation_id: message for message in messages}
+
+
+# What an invitee sent by email that the secretariat reads (coordapp/inbound keeps it):
+# their own words and their calendar's proposal of another time.
+READ_BY_PEOPLE = (InboundKind.PLAIN, InboundKind.COUNTER)
+
+
+def received_counts(meeting_id: int) -> dict[int, int]:
+    """{invitation id: how many messages its invitee wrote to the app (plain replies,
+    proposed times)}, for a whole meeting in one query: "1 message" on the list."""
+    rows = db.session.execute(
+        sa.select(InboundMessage.invitation_id, sa.func.count())
+        .join(Invitation, Invitation.id == InboundMessage.invitation_id)
+        .where(Invitation.meeting_id == meeting_id, InboundMessage.kind.in_(READ_BY_PEOPLE))
+        .group_by(InboundMessage.invitation_id)
+    )
+    return {invitation_id: count for invitation_id, count in rows}
+
+
+def received_messages(invitation_id: int) -> list[InboundMessage]:
+    """Everything that arrived by email about one invitation, newest first: replies,
+    proposed times, calendar answers, out-of-office notes, bounces."""
+    return list(
+        db.session.scalars(
+            sa.select(InboundMessage)
+            .where(InboundMessage.invitation_id == invitation_id)
+            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        )
+    )
 
 
 def waiting_positions(meeting_id: int) -> dict[int, int]:

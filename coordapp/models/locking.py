@@ -51,6 +51,26 @@ def already_locked(session: Session, cls, ident: int) -> tuple[object, str] | No
     return None if obj is None else (obj, mode)
 
 
+def lock_row(session: Session, obj) -> None:
+    """Lock `obj`'s row until commit and read it afresh (FOR UPDATE on PostgreSQL; the
+    database's write lock on SQLite), unless this transaction already did: what a change
+    then decides from the row is what the last committed change left, and two requests
+    changing one row (two tabs, two people) apply their changes one after the other,
+    each whole, never mixed. Lock a row's parent (its meeting) before the row, as
+    every other change does, so that no two wait for each other in a circle."""
+    if obj.id is None or already_locked(session, type(obj), obj.id) is not None:
+        return
+    lock_for_writing(session)
+    # Read (not only executed): the ORM refreshes `obj` as it reads the row.
+    session.scalars(
+        sa.select(type(obj))
+        .where(type(obj).id == obj.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    note_locked(session, obj, EXCLUSIVE)
+
+
 def take_turns(session: Session, key: str, ident: int) -> None:
     """Until commit, one transaction at a time per (`key`, `ident`) gets past this point
     (PostgreSQL: a transaction-level advisory lock; SQLite: `lock_for_writing` already

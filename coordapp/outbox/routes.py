@@ -25,6 +25,7 @@ from coordapp import audit
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
 from coordapp.inputs import SelectField, bounded_int
+from coordapp.links import safe_next_url
 from coordapp.mail.delivery import retry_failed
 from coordapp.models import Meeting, MessageKind, MessageStatus, OutgoingMessage
 from coordapp.models.outbox import MESSAGE_STATUS_LABELS
@@ -167,10 +168,8 @@ def retry(message_id: int):
     else:
         db.session.rollback()
         flash(_("This message changed in the meantime; nothing was done."), "error")
-    target = request.form.get("next")
-    if not _is_local(target):
-        target = url_for("mail.message", message_id=message_id)
-    return redirect(target)
+    target = safe_next_url(request.form.get("next"))
+    return redirect(target or url_for("mail.message", message_id=message_id))
 
 
 def _wake_the_worker() -> None:
@@ -178,8 +177,3 @@ def _wake_the_worker() -> None:
         from coordapp.mail.tasks import deliver_outbox
 
         deliver_outbox()
-
-
-def _is_local(target: str | None) -> bool:
-    """A path on this site (the list page, with its filters) and nothing else."""
-    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))

@@ -319,12 +319,8 @@ def series(series_id: int):
     found = get_or_404(
         Series, series_id, *series_page_options(), message=_l("This series does not exist.")
     )
-    return render_template(
-        "outcomes/series.html",
-        series=found,
-        entries=service.series_entries(found.id),
-        day=_day,
-    )
+    entries = _published_or_404(found)
+    return render_template("outcomes/series.html", series=found, entries=entries, day=_day)
 
 
 @bp.get("/outcomes/series/<id:series_id>/feed.atom")
@@ -333,7 +329,7 @@ def feed(series_id: int):
     found = get_or_404(
         Series, series_id, *series_page_options(), message=_l("This series does not exist.")
     )
-    entries = service.series_entries(found.id, limit=FEED_SIZE)
+    entries = _published_or_404(found, limit=FEED_SIZE)
     updated = max((e.version.published_at for e in entries), default=found.created_at)
     list_url = external_url("outcomes.series", series_id=found.id)
     xml = render_template(
@@ -352,6 +348,15 @@ def feed(series_id: int):
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _published_or_404(series, limit: int | None = None) -> list:
+    """The series' public summaries; 404 until it has published one, so that the public
+    pages do not list the names of series that published nothing."""
+    entries = service.series_entries(series.id, limit=limit)
+    if not entries and not service.series_ever_published(series.id):
+        abort(404, _("There is no public summary at this address."))
+    return entries
 
 
 def _feed_content(entry) -> str:

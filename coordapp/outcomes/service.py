@@ -63,11 +63,18 @@ MAX_TITLE_LENGTH = 300
 MAX_BODY_LENGTH = 100_000
 MAX_ALT_LENGTH = 300
 MAX_SLUG_STEM = 80
-# Photos larger than this on a side are scaled down; more pixels than this are refused
-# before decoding (a small file can claim a huge picture).
+# Photos larger than this on a side are scaled down. More pixels than MAX_PHOTO_PIXELS
+# to decode are refused before decoding (a 76 kB PNG can claim 40 million): decoded, at
+# most 4 bytes a pixel, a photo then takes at most ~100 MB of a web worker's memory, and
+# is scaled down before anything else copies it. A JPEG is decoded at a reduced scale
+# where it is larger than needed (a 48-megapixel phone photo decodes as 12), so the cap
+# counts what is decoded.
 MAX_PHOTO_SIDE = 2400
-MAX_PHOTO_PIXELS = 40_000_000
+MAX_PHOTO_PIXELS = 25_000_000
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# What Pillow names a multi-picture JPEG (written by many phones): a JPEG whose first
+# picture is the photo.
+SAME_AS = {"MPO": "JPEG"}
 
 
 class SummaryError(DomainError):
@@ -344,30 +351,29 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
             "photo",
         )
     wrong_type = SummaryInputError(_("The photo must be a JPEG, PNG or WebP image."), "photo")
+    too_many_pixels = SummaryInputError(
+        _("The photo has too many pixels: please send a smaller one."), "photo"
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                kind = image.format
+                kind = SAME_AS.get(image.format, image.format)
                 if kind not in PHOTO_TYPES:
                     raise wrong_type
+                if kind == "JPEG":
+                    image.draft("RGB", (MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
                 if image.width * image.height > MAX_PHOTO_PIXELS:
-                    raise SummaryInputError(
-                        _("The photo has too many pixels: please send a smaller one."), "photo"
-                    )
+                    raise too_many_pixels
                 image.load()
+                # Scaled down first: what follows copies only the small picture.
+                image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
                 upright = ImageOps.exif_transpose(image)
     except SummaryInputError:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        EOFError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise wrong_type from None
 
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
@@ -694,6 +700,19 @@ def series_entries(series_id: int, limit: int | None = None) -> list[PublicEntry
     if limit:
         query = query.limit(limit)
     return [PublicEntry(*row) for row in db.session.execute(query)]
+
+
+def series_ever_published(series_id: int) -> bool:
+    """Has the series published a summary, now or before (its public list and feed exist
+    from then on: a feed's readers get an empty feed rather than a 404 once all are taken
+    down)."""
+    return db.session.scalar(
+        sa.select(
+            sa.exists()
+            .where(OutcomeSummary.meeting_id == Meeting.id, Meeting.series_id == series_id)
+            .where(OutcomeSummary.status != SummaryStatus.DRAFT)
+        )
+    )
 
 
 @dataclass

@@ -1,0 +1,193 @@
+"""Two people (or one person in two tabs) changing the same row at the same moment: each
+change is applied whole, one after the other, never mixed (issue #20, finding 2 and its
+class). Threads, each request on its own connection, on SQLite and PostgreSQL.
+
+Where each "read, decide, write" on a shared row is made whole:
+- RSVP answer through a personal link: the invitation row locked FOR UPDATE (after its
+  meeting FOR SHARE) in the query that reads it (coordapp/invitations/links.py); the
+  secretariat's record of an answer locks and re-reads it (answers._lock_invitation).
+- Commitment status (its personal link, the follow-up page, the tracker): the
+  commitment row locked and re-read before the update is added (commitments.add_update),
+  so its status is always its latest update's.
+- Agenda item edits: the item row locked and re-read (agenda.update_item).
+- Every one of these goes through models/locking.lock_row.
+- Already whole before: poll answers (the respondent row locked FOR UPDATE and re-read,
+  polls/service.py); minutes drafts (an UPDATE ... WHERE lock_version = the form's: a
+  save from a stale form is refused, minutes/service.py); summary drafts (the meeting
+  row locked, then the form's lock_version checked, outcomes/service.py); approval and
+  return (the version moves by a conditional UPDATE, and one approval per chair is a
+  unique constraint, approval/service.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from coordapp.commitments.notifications import status_token
+from coordapp.extensions import db
+from coordapp.links import rsvp_token
+from coordapp.models import (
+    Commitment,
+    CommitmentStatus,
+    CommitmentUpdate,
+    Invitation,
+    InvitationStatus,
+    Role,
+)
+from coordapp.models.agenda import AgendaItem, AgendaItemKind
+from tests.conftest import login_as
+from tests.factories import make_contact, make_meeting, make_user
+
+TRIES = 20
+ANSWER_A = {"status": "tentative", "comment": "Comment A", "needs": "Needs A"}
+ANSWER_B = {"status": "declined", "comment": "Comment B", "needs": "Needs B"}
+
+
+def _at_once(app, requests: list, user=None) -> list[int]:
+    """POST each (url, data) from its own client and thread, released together (logged
+    in as `user` if given)."""
+    barrier = threading.Barrier(len(requests))
+    codes: list[int] = []
+    errors: list[BaseException] = []
+    clients = []
+    for _request in requests:
+        client = app.test_client()
+        if user is not None:
+            login_as(client, user)
+        clients.append(client)
+    db.session.close()
+
+    def send(client, url, data):
+        try:
+            barrier.wait(timeout=30)
+            codes.append(client.post(url, data=data).status_code)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=send, args=(client, *request))
+        for client, request in zip(clients, requests, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return codes
+
+
+def _stored(invitation_id: int) -> dict[str, str | None]:
+    db.session.expire_all()
+    row = db.session.get(Invitation, invitation_id)
+    answer = {"status": row.status.value, "comment": row.comment, "needs": row.needs}
+    db.session.rollback()
+    return answer
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+@pytest.mark.parametrize("capacity", [None, 5])
+def test_two_answers_through_one_rsvp_link_at_once_are_each_applied_whole(app, capacity):
+    meeting = make_meeting(capacity=capacity)
+    invitation = Invitation(meeting=meeting, contact=make_contact(email="two-tabs@example.org"))
+    db.session.add(invitation)
+    db.session.commit()
+    invitation_id, url = invitation.id, f"/rsvp/{rsvp_token(invitation)}"
+    db.session.close()
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Start from a row holding part of each answer (an earlier answer, then an edit):
+        # each post then changes only some columns, which is where halves used to mix.
+        start = (ANSWER_A, ANSWER_B) if attempt % 2 else (ANSWER_B, ANSWER_A)
+        row = db.session.get(Invitation, invitation_id)
+        row.status = InvitationStatus(start[0]["status"])
+        row.comment, row.needs = start[1]["comment"], start[0]["needs"]
+        db.session.commit()
+
+        codes = _at_once(app, [(url, ANSWER_A), (url, ANSWER_B)])
+        assert codes == [303, 303], codes
+        stored = _stored(invitation_id)
+        if stored not in (ANSWER_A, ANSWER_B):
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_status_updates_through_one_link_at_once_leave_the_latest_as_the_status(app):
+    meeting = make_meeting()
+    contact = make_contact(email="responsible@example.org")
+    commitment = Commitment(
+        meeting_id=meeting.id,
+        description="Publish a migration data dashboard",
+        responsible=contact,
+        status=CommitmentStatus.OPEN,
+        sdgs=[],
+        updates=[CommitmentUpdate(status=CommitmentStatus.OPEN)],
+    )
+    db.session.add(commitment)
+    db.session.commit()
+    commitment_id, url = commitment.id, f"/commitments/status/{status_token(commitment)}"
+    db.session.close()
+
+    wrong = []
+    for _attempt in range(TRIES):
+        codes = _at_once(
+            app,
+            [(url, {"status": "done", "note": "A"}), (url, {"status": "in_progress", "note": "B"})],
+        )
+        assert codes == [303, 303], codes
+        status = db.session.scalar(
+            sa.select(Commitment.status).where(Commitment.id == commitment_id)
+        )
+        latest = db.session.execute(
+            sa.select(CommitmentUpdate.status, CommitmentUpdate.note)
+            .where(CommitmentUpdate.commitment_id == commitment_id)
+            .order_by(CommitmentUpdate.at.desc(), CommitmentUpdate.id.desc())
+            .limit(1)
+        ).one()
+        db.session.rollback()
+        if status != latest.status:
+            wrong.append((status.value, latest.status.value, latest.note))
+    assert not wrong, (
+        f"{len(wrong)} of {TRIES} tries: status is not the latest update's: {wrong[:3]}"
+    )
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="tabs@example.org").id)
+    meeting = make_meeting()
+    item = AgendaItem(
+        meeting_id=meeting.id, position=0, title="Start", kind=AgendaItemKind.DISCUSSION
+    )
+    db.session.add(item)
+    db.session.commit()
+    item_id, url = item.id, f"/agenda/items/{item.id}/edit"
+    form_a = {"title": "Title A", "kind": "presentation", "duration_minutes": "10"}
+    form_b = {"title": "Title B", "kind": "decision", "duration_minutes": "20"}
+    db.session.close()
+
+    mixed = []
+    for attempt in range(TRIES):
+        first, second = (form_a, form_b) if attempt % 2 else (form_b, form_a)
+        row = db.session.get(AgendaItem, item_id)
+        row.title, row.kind = first["title"], AgendaItemKind(first["kind"])
+        row.duration_minutes = int(second["duration_minutes"])
+        db.session.commit()
+        codes = _at_once(app, [(url, form_a), (url, form_b)], user=secretariat)
+        assert codes == [302, 302], codes
+        db.session.expire_all()
+        row = db.session.get(AgendaItem, item_id)
+        stored = {
+            "title": row.title,
+            "kind": row.kind.value,
+            "duration_minutes": str(row.duration_minutes),
+        }
+        db.session.rollback()
+        if stored not in (form_a, form_b):
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
