@@ -23,7 +23,14 @@ from tests.test_access import ROLES, build_url, routes, walk_app, world  # noqa:
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Emails (their own documents) and PDF templates (read by WeasyPrint, not a browser).
-NOT_BROWSER_PAGES = ("mail/", "pdf/", "agenda/pdf.html", "minutes_pdf/", "reports/pdf.html")
+NOT_BROWSER_PAGES = (
+    "mail/",
+    "pdf/",
+    "agenda/pdf.html",
+    "minutes_pdf/",
+    "reports/pdf.html",
+    "nominations/letter.html",  # a PDF the worker renders, never served to a browser
+)
 
 
 # What is published for everyone and may be kept a few minutes by readers and proxies.
