@@ -36,7 +36,7 @@ bp = Blueprint("nominations", __name__)
 # --- the secretariat ---------------------------------------------------------------------
 
 
-@bp.get("/meetings/<int:meeting_id>/nominations")
+@bp.get("/meetings/<id:meeting_id>/nominations")
 @secretariat_required
 def index(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -63,7 +63,7 @@ def _organisation_choices(form: AskForm) -> dict[str, int]:
     return names
 
 
-@bp.route("/meetings/<int:meeting_id>/nominations/new", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/nominations/new", methods=["GET", "POST"])
 @secretariat_required
 def new(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -134,7 +134,7 @@ def new(meeting_id: int):
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/nominations/remind")
+@bp.post("/meetings/<id:meeting_id>/nominations/remind")
 @secretariat_required
 def remind(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
@@ -153,7 +153,7 @@ def remind(meeting_id: int):
     return redirect(url_for("nominations.index", meeting_id=meeting.id))
 
 
-@bp.get("/meetings/<int:meeting_id>/nominations/<int:nomination_id>/letter.pdf")
+@bp.get("/meetings/<id:meeting_id>/nominations/<id:nomination_id>/letter.pdf")
 @secretariat_required
 def letter(meeting_id: int, nomination_id: int):
     """The organisation's official letter, as the worker rendered it."""
