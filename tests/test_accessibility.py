@@ -92,6 +92,8 @@ LOGINS = {
 NOT_PAGES = {
     "static",
     "health.healthz",
+    "health.readyz",
+    "monitoring.metrics",
     "health.favicon",
     "agenda.download",
     "agenda.document_download",
