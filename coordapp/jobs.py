@@ -251,7 +251,10 @@ class Heartbeat:
                 log.warning("renewing a job's lease failed", exc_info=True)
 
     def __enter__(self) -> Heartbeat:
-        if not huey.immediate:  # tests run jobs inline, inside their own transaction
+        # Jobs run inline (HUEY_IMMEDIATE: the tests) run inside the caller's transaction:
+        # nothing to renew, and a second connection must not touch it. Asked of the app
+        # the job runs in, not of the queue, which the last app built points elsewhere.
+        if not current_app.config.get("HUEY_IMMEDIATE"):
             self._thread.start()
         return self
 
