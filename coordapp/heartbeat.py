@@ -40,6 +40,19 @@ def newest_beat() -> datetime | None:
     return db.session.scalar(sa.select(sa.func.max(WorkerHeartbeat.beat_at)))
 
 
+_started: dict[int, threading.Thread] = {}
+_starting = threading.Lock()
+
+
+def start_once(app: Flask) -> threading.Thread:
+    """`start`, once per process (huey calls its start-up hook in every worker thread)."""
+    with _starting:
+        pid = os.getpid()
+        if pid not in _started:
+            _started[pid] = start(app)
+        return _started[pid]
+
+
 def start(app: Flask) -> threading.Thread:
     """Beat now and then every WORKER_HEARTBEAT_SECONDS, in a daemon thread of this
     process."""

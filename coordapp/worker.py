@@ -6,12 +6,17 @@ configuration names, the one the web app uses, and plugs in every feature
 What start-up built is then frozen out of the garbage collector's full passes
 (`coordapp.serving`), which otherwise traverse it several times during each PDF
 rendering (a 57-page report rendered ~10 % faster).
-A thread of its own then beats the worker's heartbeat (coordapp/heartbeat.py), which
-/readyz and /metrics read.
+When the consumer starts, a thread of its own beats the worker's heartbeat
+(coordapp/heartbeat.py), which /readyz and /metrics read: on huey's start-up hook, not at
+import, so a program that only imports this module (the tests) starts no thread.
 """
 
 from coordapp import create_app, heartbeat, serving
-from coordapp.jobs import huey  # noqa: F401  (what huey_consumer runs)
+from coordapp.jobs import huey  # what huey_consumer runs
 
 app = serving(create_app())
-heartbeat.start(app)
+
+
+@huey.on_startup()
+def _beat() -> None:
+    heartbeat.start_once(app)

@@ -35,7 +35,7 @@ def test_secretariat_sets_up_a_meeting_in_minsk(app, live_server, page):
     page.goto(f"{base}/directory/contacts/new")
     page.get_by_label("Name").fill("Alena Shostak")
     page.get_by_label("Email").fill("a.shostak@example.org")
-    page.get_by_label("Organisation").select_option(
+    page.get_by_label("Organisation *").select_option(
         label="National Statistical Committee (Belstat)"
     )
     page.get_by_role("button", name="Save").click()

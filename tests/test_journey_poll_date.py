@@ -249,7 +249,7 @@ def test_a_poll_finds_the_date_and_turns_into_the_invitations(
     suggestion = page.locator("#suggestion")
     day_two = SLOTS[1][0]
     expect(suggestion).to_contain_text(f"{day_two.day} ")
-    expect(suggestion).to_contain_text("10:00–12:00 (Europe/Minsk)")
+    expect(suggestion).to_contain_text("10:00 – 12:00 (Europe/Minsk)")
     expect(suggestion).to_contain_text("All 2 chairs can come (yes or if need be).")
     expect(suggestion).to_contain_text("1 of 1 key organisations can come.")
     expect(suggestion).to_contain_text("4 yes, 1 if need be, 1 no, 0 no answer.")

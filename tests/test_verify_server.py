@@ -118,7 +118,7 @@ def _result(base: str, location: str, deadline: float, worker_log: Path) -> tupl
                 status, page = response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             status, page = error.code, error.read().decode()
-        if "This page refreshes by itself" not in page:
+        if not re.search(r"\sdata-waiting[\s>]", page):  # still waiting (templates/_waiting.html)
             return status, page
         assert time.monotonic() < deadline, worker_log.read_text()
         time.sleep(0.5)

@@ -104,7 +104,7 @@ def new(meeting_id: int):
                 error = str(problem)
             except service.NominationsClosed as problem:
                 db.session.rollback()
-                abort(409, str(problem))
+                abort(problem.status, str(problem))
             except IntegrityError:
                 db.session.rollback()
                 abort(409, _("These nominations changed meanwhile. Please try again."))
