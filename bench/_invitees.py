@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from coordapp.extensions import db
-from coordapp.models import Category, Contact, Organisation
+from coordapp.models import (
+    Category,
+    Contact,
+    Meeting,
+    MeetingStatus,
+    Organisation,
+    Role,
+    User,
+)
 
 
 def add_invitees(count: int) -> Organisation:
@@ -27,3 +37,27 @@ def add_invitees(count: int) -> Organisation:
         ],
     )
     return organisation
+
+
+def add_secretariat() -> User:
+    """The benches' secretariat account (bench@example.org / bench-password)."""
+    user = User(email="bench@example.org", name="Bench Secretariat", role=Role.SECRETARIAT)
+    user.set_password("bench-password")
+    db.session.add(user)
+    return user
+
+
+def add_meeting(title: str) -> Meeting:
+    """A scheduled meeting in Minsk 30 days from now, RSVP deadline 5 days before."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    meeting = Meeting(
+        title=title,
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        timezone="Europe/Minsk",
+        venue="UN House",
+        status=MeetingStatus.SCHEDULED,
+        rsvp_deadline=start - timedelta(days=5),
+    )
+    db.session.add(meeting)
+    return meeting

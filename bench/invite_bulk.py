@@ -15,12 +15,11 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _invitees import add_invitees  # noqa: E402  (bench/, the script's folder)
+from _invitees import add_invitees, add_meeting, add_secretariat  # noqa: E402  (bench/, the script's folder)
 
 from coordapp import create_app  # noqa: E402
 from coordapp.extensions import db  # noqa: E402
@@ -28,12 +27,8 @@ from coordapp.models import (  # noqa: E402
     Base,
     Category,
     Invitation,
-    Meeting,
-    MeetingStatus,
     MessageStatus,
     OutgoingMessage,
-    Role,
-    User,
 )
 from tests.conftest import login_as  # noqa: E402
 from tests.smtp import SMTPServer  # noqa: E402
@@ -59,21 +54,9 @@ def main() -> None:
     with app.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
-        user = User(email="bench@example.org", name="Bench Secretariat", role=Role.SECRETARIAT)
-        user.set_password("bench-password")
-        db.session.add(user)
+        user = add_secretariat()
         add_invitees(INVITEES)
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-        meeting = Meeting(
-            title="Bench meeting",
-            starts_at=start,
-            ends_at=start + timedelta(hours=3),
-            timezone="Europe/Minsk",
-            venue="UN House",
-            status=MeetingStatus.SCHEDULED,
-            rsvp_deadline=start - timedelta(days=5),
-        )
-        db.session.add(meeting)
+        meeting = add_meeting("Bench meeting")
         db.session.commit()
         meeting_id = meeting.id
 

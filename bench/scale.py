@@ -22,13 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _invitees import add_invitees  # noqa: E402
+from _invitees import add_invitees, add_meeting, add_secretariat  # noqa: E402
 from reschedule import edit_form  # noqa: E402
 
 from coordapp import create_app  # noqa: E402
@@ -39,12 +39,9 @@ from coordapp.models import (  # noqa: E402
     Contact,
     Invitation,
     Meeting,
-    MeetingStatus,
     MessageStatus,
     Organisation,
     OutgoingMessage,
-    Role,
-    User,
 )
 from tests.conftest import forget_cached_user_before_each_request, login_as  # noqa: E402
 from tests.smtp import SMTPServer  # noqa: E402
@@ -127,22 +124,10 @@ def main() -> int:
     with app.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
-        user = User(email="bench@example.org", name="Bench Secretariat", role=Role.SECRETARIAT)
-        user.set_password("bench-password")
-        db.session.add(user)
+        user = add_secretariat()
         add_invitees(INVITEES)
         _more_contacts(max(0, CONTACTS - INVITEES))
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-        meeting = Meeting(
-            title="Scale meeting",
-            starts_at=start,
-            ends_at=start + timedelta(hours=3),
-            timezone="Europe/Minsk",
-            venue="UN House",
-            status=MeetingStatus.SCHEDULED,
-            rsvp_deadline=start - timedelta(days=5),
-        )
-        db.session.add(meeting)
+        meeting = add_meeting("Scale meeting")
         db.session.commit()
         meeting_id = meeting.id
         print(f"set up on {engine}: {INVITEES} invitees, {CONTACTS} contacts in the directory")
