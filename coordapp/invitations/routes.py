@@ -133,6 +133,7 @@ def index(meeting_id: int):
         error_out=False,
     )
     invitations = pagination.items
+    shown_ids = [invitation.id for invitation in invitations]
     counts = service.invitation_counts(meeting.id)
     return render_template(
         "invitations/index.html",
@@ -145,8 +146,8 @@ def index(meeting_id: int):
         invitations=invitations,
         counts=counts,
         pending_count=counts.by_status[InvitationStatus.PENDING],
-        deliveries=service.latest_delivery(meeting.id) if invitations else {},
-        received=service.received_counts(meeting.id) if invitations else {},
+        deliveries=service.latest_delivery(meeting.id, shown_ids) if invitations else {},
+        received=service.received_counts(shown_ids) if invitations else {},
         waiting=service.waiting_positions(meeting.id),
         recorders=service.users_by_id(i.response_recorded_by_id for i in invitations),
         statuses=list(InvitationStatus),

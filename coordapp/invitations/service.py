@@ -357,18 +357,20 @@ def invitation_counts(meeting_id: int) -> Counts:
     return Counts(by_status=by_status, by_category=ordered, withdrawn=withdrawn_count)
 
 
-def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
+def latest_delivery(
+    meeting_id: int, invitation_ids: Iterable[int] | None = None
+) -> dict[int, OutgoingMessage]:
     """{invitation id: its latest invitation or reminder email (status, last_error,
-    sent_at)}, for a whole meeting in one query. Bodies are not loaded."""
-    latest_ids = (
-        sa.select(sa.func.max(OutgoingMessage.id))
-        .where(
-            OutgoingMessage.meeting_id == meeting_id,
-            OutgoingMessage.kind.in_(DELIVERY_KINDS),
-            OutgoingMessage.invitation_id.is_not(None),
-        )
-        .group_by(OutgoingMessage.invitation_id)
+    sent_at)}, in one query: for `invitation_ids` (a page of the list), else the whole
+    meeting. Bodies are not loaded."""
+    latest_ids = sa.select(sa.func.max(OutgoingMessage.id)).where(
+        OutgoingMessage.meeting_id == meeting_id,
+        OutgoingMessage.kind.in_(DELIVERY_KINDS),
+        OutgoingMessage.invitation_id.is_not(None),
     )
+    if invitation_ids is not None:
+        latest_ids = latest_ids.where(OutgoingMessage.invitation_id.in_(list(invitation_ids)))
+    latest_ids = latest_ids.group_by(OutgoingMessage.invitation_id)
     messages = db.session.scalars(
         sa.select(OutgoingMessage)
         .options(
@@ -386,13 +388,15 @@ def latest_delivery(meeting_id: int) -> dict[int, OutgoingMessage]:
 READ_BY_PEOPLE = (InboundKind.PLAIN, InboundKind.COUNTER)
 
 
-def received_counts(meeting_id: int) -> dict[int, int]:
+def received_counts(invitation_ids: Iterable[int]) -> dict[int, int]:
     """{invitation id: how many messages its invitee wrote to the app (plain replies,
-    proposed times)}, for a whole meeting in one query: "1 message" on the list."""
+    proposed times)}, for a page of the list in one query: "1 message" on the list."""
     rows = db.session.execute(
         sa.select(InboundMessage.invitation_id, sa.func.count())
-        .join(Invitation, Invitation.id == InboundMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting_id, InboundMessage.kind.in_(READ_BY_PEOPLE))
+        .where(
+            InboundMessage.invitation_id.in_(list(invitation_ids)),
+            InboundMessage.kind.in_(READ_BY_PEOPLE),
+        )
         .group_by(InboundMessage.invitation_id)
     )
     return {invitation_id: count for invitation_id, count in rows}
