@@ -96,7 +96,7 @@ def test_nominations_to_the_split_in_the_report(app, live_server, browser, page,
     organisations.get_by_label("Ministry of Internal Affairs (MVD)").check()
     page.get_by_role("group", name="Whole categories").get_by_label("Local government").check()
     page.get_by_role("button", name="Ask to nominate").click()
-    expect(page.get_by_role("heading", name="Nominations by organisation")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nomination requests")).to_be_visible()
     table = page.locator("#nominations")
     for name in ("Ministry of Internal Affairs", "Grodno", "Brest"):
         expect(table).to_contain_text(name)

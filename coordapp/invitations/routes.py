@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from coordapp.access import secretariat_required
 from coordapp.extensions import db
 from coordapp.inputs import ConfirmForm, bounded_int
-from coordapp.invitations import reminders, service
+from coordapp.invitations import organisations, reminders, service
 from coordapp.invitations.forms import ANSWER_STATUSES, AnswerOnBehalfForm, InviteForm
 from coordapp.models import (
     Category,
@@ -145,6 +145,10 @@ def index(meeting_id: int):
         pagination=pagination,
         invitations=invitations,
         counts=counts,
+        by_organisation=organisations.by_organisation(meeting),
+        accepted_label=InvitationStatus.ACCEPTED.label,
+        declined_label=InvitationStatus.DECLINED.label,
+        pending_label=InvitationStatus.PENDING.label,
         pending_count=counts.by_status[InvitationStatus.PENDING],
         deliveries=service.latest_delivery(meeting.id, shown_ids) if invitations else {},
         received=service.received_counts(shown_ids) if invitations else {},
@@ -192,6 +196,27 @@ def remind(meeting_id: int):
         "success" if count else "info",
     )
     return redirect(url_for("invitations.index", meeting_id=meeting.id))
+
+
+@bp.post("/meetings/<id:meeting_id>/invitations/remind-focal-points")
+@secretariat_required
+def remind_focal_points(meeting_id: int):
+    """The button of the "By organisation" section: one reminder to each focal point
+    whose organisation has nominated no one (the nominations feature writes them)."""
+    meeting = get_meeting_or_404(meeting_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = organisations.REMIND_FOCAL_POINTS(meeting, by=current_user)
+    db.session.commit()
+    flash(
+        ngettext(
+            "A reminder was queued for %(num)s focal point.",
+            "Reminders were queued for %(num)s focal points.",
+            count,
+        ),
+        "success" if count else "info",
+    )
+    return redirect(url_for("invitations.index", meeting_id=meeting.id, _anchor="organisations"))
 
 
 # --- one invitation ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from coordapp.feature import Feature, Section
+from coordapp.invitations import organisations
 from coordapp.nominations import notifications, routes, service, tasks
 
 FEATURE = Feature(
@@ -18,4 +19,9 @@ FEATURE = Feature(
         "nominations.remind": _l("Reminded focal points to nominate"),
     },
     meeting_sections=[Section("nominations/_meeting_section.html", service.meeting_section)],
+    # The invitations page groups by organisation and reminds the silent focal points.
+    hooks={
+        organisations.ASKED_TO_NOMINATE: service.asked_to_nominate,
+        organisations.REMIND_FOCAL_POINTS: service.remind_silent,
+    },
 )

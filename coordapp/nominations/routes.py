@@ -39,13 +39,14 @@ bp = Blueprint("nominations", __name__)
 @bp.get("/meetings/<id:meeting_id>/nominations")
 @secretariat_required
 def index(meeting_id: int):
+    """The requests: focal points, links, deadlines, letters. What the organisations'
+    people answered, and the reminder, are on the invitations page (by organisation)."""
     meeting = get_meeting_or_404(meeting_id)
     rows = service.overview(meeting)
     return render_template(
         "nominations/index.html",
         meeting=meeting,
         rows=rows,
-        silent=sum(1 for row in rows if row.none_yet and row.request.sent_to),
         unreachable=[row.request.organisation for row in rows if not row.request.sent_to],
         links={row.request.id: nomination_url(row.request) for row in rows},
         action_form=ConfirmForm(),
@@ -132,25 +133,6 @@ def new(meeting_id: int):
         render_template("nominations/new.html", meeting=meeting, form=form, error=error),
         code,
     )
-
-
-@bp.post("/meetings/<id:meeting_id>/nominations/remind")
-@secretariat_required
-def remind(meeting_id: int):
-    meeting = get_meeting_or_404(meeting_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    count = service.remind_silent(meeting, by=current_user)
-    db.session.commit()
-    flash(
-        ngettext(
-            "A reminder was queued for %(num)s focal point.",
-            "Reminders were queued for %(num)s focal points.",
-            count,
-        ),
-        "success" if count else "info",
-    )
-    return redirect(url_for("nominations.index", meeting_id=meeting.id))
 
 
 @bp.get("/meetings/<id:meeting_id>/nominations/<id:nomination_id>/letter.pdf")

@@ -6,6 +6,7 @@
     withdraw(request, invitation_id, by=None) -> Invitation     # the cancellation queued
     replace(request, invitation_id, Nominee(...)) -> Invitation
     remind_silent(meeting, by=user) -> int   # focal points who have nominated no one
+    asked_to_nominate(meeting) -> list[Asked]  # for the invitations page, by organisation
 
 Places: at most `places` live (not withdrawn) invitations per request. Every change
 locks the request's row first (FOR UPDATE; on SQLite the database's write lock), so two
@@ -28,6 +29,7 @@ from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations import answers
+from coordapp.invitations.organisations import Asked
 from coordapp.invitations.invite import invite_contacts
 from coordapp.invitations.notifications import queue_invitation
 from coordapp.models import (
@@ -476,6 +478,30 @@ def remind_silent(meeting: Meeting, *, by: User | None) -> int:
             user_id=by.id if by else None,
         )
     return len(silent)
+
+
+def asked_to_nominate(meeting: Meeting) -> list[Asked]:
+    """The organisations asked to nominate for `meeting`, with their places and whether
+    `remind_silent` may write to them now (one query): what the invitations page, which
+    groups by organisation, asks through `invitations.organisations.ASKED_TO_NOMINATE`."""
+    now = utcnow()
+    meeting_open = meeting.status in OPEN_MEETING
+    rows = db.session.execute(
+        sa.select(
+            NominationRequest.organisation_id,
+            NominationRequest.places,
+            NominationRequest.sent_to,
+            NominationRequest.deadline,
+        ).where(NominationRequest.meeting_id == meeting.id)
+    )
+    return [
+        Asked(
+            organisation_id=organisation_id,
+            places=places,
+            can_remind=bool(sent_to) and meeting_open and now < deadline,
+        )
+        for organisation_id, places, sent_to, deadline in rows
+    ]
 
 
 @dataclass
