@@ -401,7 +401,14 @@ def _nominations(meeting: Meeting, secretariat):
         Organisation(name=f"Regional Executive Committee {n}", category=Category.LOCAL_GOVERNMENT)
         for n in (1, 2)
     ]
-    db.session.add_all(organisations)
+    # Asked and silent, reachable at its general address: the invitations page, grouped
+    # by organisation, offers the reminder to focal points.
+    silent = Organisation(
+        name="Regional Executive Committee 3",
+        category=Category.LOCAL_GOVERNMENT,
+        general_email="info@region3.example.org",
+    )
+    db.session.add_all([*organisations, silent])
     db.session.flush()
     db.session.add(
         Contact(
@@ -415,6 +422,7 @@ def _nominations(meeting: Meeting, secretariat):
     open_one, late = nominations_service.ask_to_nominate(
         meeting, organisations, by=secretariat
     ).asked
+    nominations_service.ask_to_nominate(meeting, [silent], by=secretariat)
     nominations_service.nominate(
         open_one,
         nominations_service.Nominee(
@@ -714,6 +722,21 @@ def test_the_walk_opens_every_page_for_every_role(findings):
     assert findings.endpoints["secretariat"] > findings.endpoints["member"]
     assert findings.endpoints["chair"] > findings.endpoints["member"]
     assert not findings.problems["status"], _report(findings.problems["status"])
+
+
+def test_the_walk_sees_the_invitations_page_grouped_by_organisation(world, browser, findings):
+    """The walk's invitations page (checked above at both widths) is the one with the
+    groups and the reminder button, not an empty one."""
+    context = _new_context(world, browser, "secretariat")
+    try:
+        page = context.new_page()
+        page.goto(f"{world.url}/meetings/{world.ids['scheduled_meeting'][0]}/invitations")
+        groups = page.locator("#by-organisation")
+        assert groups.locator("[data-none-yet]").count() >= 1
+        assert "Regional Executive Committee 1" in groups.inner_text()
+        assert page.locator("#remind-focal-points").is_visible()
+    finally:
+        context.close()
 
 
 def test_axe_finds_no_wcag_2_1_aa_violation_at_either_width(findings):
