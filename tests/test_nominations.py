@@ -303,7 +303,7 @@ def test_after_the_deadline_the_page_is_read_only_and_says_whom_to_contact(clien
     assert response.status_code == 409
 
 
-def test_the_secretariat_page_groups_by_organisation(secretariat_client):
+def test_the_nomination_requests_page_lists_each_organisation_asked(secretariat_client):
     the_meeting = meeting()
     nomination = nomination_for(the_meeting)
     service.nominate(nomination, person())
@@ -424,6 +424,14 @@ def test_typed_names_render_inert_on_the_nomination_pages(client, app):
         overview.get_data(as_text=True),
         showing=("org-name", "focal-name"),
         where="nominations overview",
+    )
+    # The invitations page, grouped by organisation, shows the organisation's name too.
+    grouped = client.get(f"/meetings/{the_meeting.id}/invitations")
+    assert 'id="by-organisation"' in grouped.get_data(as_text=True)
+    assert_inert(
+        grouped.get_data(as_text=True),
+        showing=("org-name", "nominee-name"),
+        where="invitations by organisation",
     )
 
 
