@@ -157,6 +157,19 @@ def test_nominations_to_the_split_in_the_report(app, live_server, browser, page,
     statuses = {email: db.session.get(Invitation, i.id).status for email, i in nominees.items()}
     assert set(statuses.values()) == {InvitationStatus.ACCEPTED}
 
+    # --- the invitations page, by organisation: one button reminds the silent ones ------
+    page.goto(f"{base}/meetings/{meeting_id}/invitations")
+    groups = page.locator("#by-organisation")
+    grodno_row = groups.locator(f'tr[data-organisation="{grodno.id}"]')
+    expect(grodno_row.locator('[data-count="nominated"]')).to_have_text("2")
+    expect(grodno_row.locator('[data-count="accepted"]')).to_have_text("2")
+    expect(groups.locator(f'tr[data-organisation="{ministry.id}"]')).to_contain_text(
+        "No nomination yet"
+    )
+    page.get_by_role("button", name="Remind the 2 focal points who have nominated no one").click()
+    expect(page.get_by_text("Reminders were queued for 2 focal points.")).to_be_visible()
+    expect(page.locator("#remind-focal-points")).to_have_count(1)  # still silent: still offered
+
     # --- on the day: present in person, present online ------------------------------------
     page.goto(f"{base}/meetings/{meeting_id}/attendance")
     page.locator(
