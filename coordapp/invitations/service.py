@@ -291,21 +291,10 @@ class ListOrder:
         ]
 
 
-def invitations_query(meeting: Meeting, filters: ListFilter, order: ListOrder = ListOrder()):
-    """The meeting's invitations with contact, organisation and substitute, one query,
-    in `order`."""
-    substitute = aliased(Invitation)
-    query = (
-        sa.select(Invitation)
-        .join(Invitation.contact)
-        .join(Contact.organisation)
-        .where(Invitation.meeting_id == meeting.id)
-        .options(
-            contains_eager(Invitation.contact).contains_eager(Contact.organisation),
-            joinedload(Invitation.substitute.of_type(substitute)).joinedload(substitute.contact),
-        )
-        .order_by(*order.keys())
-    )
+def _filtered(query, meeting: Meeting, filters: ListFilter):
+    """`query` (over invitations joined with contact and organisation) kept to the
+    meeting's invitations that `filters` shows."""
+    query = query.where(Invitation.meeting_id == meeting.id)
     if filters.withdrawn:
         query = query.where(Invitation.withdrawn_at.is_not(None))
     else:
@@ -315,6 +304,50 @@ def invitations_query(meeting: Meeting, filters: ListFilter, order: ListOrder = 
     if filters.category:
         query = query.where(Organisation.category == filters.category)
     return query
+
+
+def _loaded_with_people(query):
+    substitute = aliased(Invitation)
+    return query.options(
+        contains_eager(Invitation.contact).contains_eager(Contact.organisation),
+        joinedload(Invitation.substitute.of_type(substitute)).joinedload(substitute.contact),
+    )
+
+
+def invitations_query(meeting: Meeting, filters: ListFilter, order: ListOrder = ListOrder()):
+    """The meeting's invitations with contact, organisation and substitute, one query,
+    in `order` (the whole list: the CSV)."""
+    query = sa.select(Invitation).join(Invitation.contact).join(Contact.organisation)
+    return _loaded_with_people(_filtered(query, meeting, filters)).order_by(*order.keys())
+
+
+def invitation_ids_query(meeting: Meeting, filters: ListFilter, order: ListOrder = ListOrder()):
+    """The ids of the invitations `invitations_query` lists, in its order: what a page
+    of the list sorts and cuts (narrow rows: the page of 10,000 sorts ids, not rows)."""
+    query = sa.select(Invitation.id).join(Invitation.contact).join(Contact.organisation)
+    return _filtered(query, meeting, filters).order_by(*order.keys())
+
+
+def invitations_count(meeting: Meeting, filters: ListFilter) -> int:
+    """How many invitations the list shows under `filters` (one query, no sort)."""
+    query = sa.select(sa.func.count(Invitation.id))
+    if filters.category:
+        query = query.join(Invitation.contact).join(Contact.organisation)
+    return db.session.scalar(_filtered(query, meeting, filters)) or 0
+
+
+def invitations_in_order(ids: list[int], order: ListOrder = ListOrder()) -> list[Invitation]:
+    """The invitations `ids` (a page) with contact, organisation and substitute, in
+    `order`: one query."""
+    if not ids:
+        return []
+    query = (
+        sa.select(Invitation)
+        .join(Invitation.contact)
+        .join(Contact.organisation)
+        .where(Invitation.id.in_(ids))
+    )
+    return list(db.session.scalars(_loaded_with_people(query).order_by(*order.keys())).unique())
 
 
 @dataclass
@@ -364,12 +397,15 @@ def latest_delivery(
     sent_at)}, in one query: for `invitation_ids` (a page of the list), else the whole
     meeting. Bodies are not loaded."""
     latest_ids = sa.select(sa.func.max(OutgoingMessage.id)).where(
-        OutgoingMessage.meeting_id == meeting_id,
-        OutgoingMessage.kind.in_(DELIVERY_KINDS),
-        OutgoingMessage.invitation_id.is_not(None),
+        OutgoingMessage.kind.in_(DELIVERY_KINDS)
     )
     if invitation_ids is not None:
+        # The invitations name the meeting: no second index for the planner to AND in.
         latest_ids = latest_ids.where(OutgoingMessage.invitation_id.in_(list(invitation_ids)))
+    else:
+        latest_ids = latest_ids.where(
+            OutgoingMessage.meeting_id == meeting_id, OutgoingMessage.invitation_id.is_not(None)
+        )
     latest_ids = latest_ids.group_by(OutgoingMessage.invitation_id)
     messages = db.session.scalars(
         sa.select(OutgoingMessage)
