@@ -317,3 +317,31 @@ def test_the_page_runs_the_same_queries_for_3_or_60_organisations_and_their_peop
     # The groups are counted by the database, not by loading the invitations.
     grouped = [s for s in for_large.statements if "GROUP BY" in s.upper()]
     assert any("organisation_id" in s for s in grouped)
+
+
+def test_an_organisations_name_lists_its_people(secretariat_client, asked):
+    meeting, ids = asked
+    page = _page(secretariat_client, meeting)
+    link = f"/meetings/{meeting.id}/invitations?organisation={ids['ministry']}#list"
+    assert f'href="{link}"' in page
+    assert f'href="/meetings/{meeting.id}/invitations?organisation={ids["city"]}' not in page
+
+    listed = secretariat_client.get(link.split("#")[0]).get_data(as_text=True)
+    table = listed[listed.index('<table id="invitations">') :]
+    assert "Pavel Delegate" in table and "Daria Delegate" in table
+    assert "Ivan Agency" not in table
+    assert "2 invitations · Ministry of Internal Affairs" in listed
+    # Filtering by answer keeps the organisation; so does the CSV of what is shown.
+    assert 'name="organisation" value="{}"'.format(ids["ministry"]) in listed
+    csv = secretariat_client.get(
+        f"/meetings/{meeting.id}/invitations.csv?organisation={ids['ministry']}&status=accepted"
+    ).get_data(as_text=True)
+    assert "Pavel Delegate" in csv and "Daria Delegate" not in csv and "Ivan" not in csv
+
+
+@pytest.mark.parametrize("bad", ["x", "0", "-3", "99999999999"])
+def test_a_bad_organisation_in_the_filter_is_a_clear_400(secretariat_client, asked, bad):
+    meeting, _ids = asked
+    response = secretariat_client.get(f"/meetings/{meeting.id}/invitations?organisation={bad}")
+    assert response.status_code == 400
+    assert "Unknown status, category or organisation" in response.get_data(as_text=True)

@@ -74,6 +74,12 @@ class ByOrganisation:
     def none_yet(self) -> int:
         return sum(1 for group in self.groups if group.none_yet)
 
+    def organisation(self, organisation_id: int | None) -> Organisation | None:
+        """The organisation of that group (the list filtered to its people names it)."""
+        return next(
+            (g.organisation for g in self.groups if g.organisation.id == organisation_id), None
+        )
+
 
 def _count(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)

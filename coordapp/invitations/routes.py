@@ -111,9 +111,13 @@ def new(meeting_id: int):
 
 def _filters() -> service.ListFilter:
     try:
-        return service.ListFilter.parse(request.args.get("status"), request.args.get("category"))
+        return service.ListFilter.parse(
+            request.args.get("status"),
+            request.args.get("category"),
+            request.args.get("organisation"),
+        )
     except ValueError:
-        abort(400, _("Unknown status or category in the filter."))
+        abort(400, _("Unknown status, category or organisation in the filter."))
 
 
 def _order() -> service.ListOrder:
@@ -139,6 +143,7 @@ def index(meeting_id: int):
     shown_ids = list(pagination.items)
     invitations = service.invitations_in_order(shown_ids, order)
     counts = service.invitation_counts(meeting.id)
+    grouped = organisations.by_organisation(meeting)
     return render_template(
         "invitations/index.html",
         meeting=meeting,
@@ -149,7 +154,8 @@ def index(meeting_id: int):
         pagination=pagination,
         invitations=invitations,
         counts=counts,
-        by_organisation=organisations.by_organisation(meeting),
+        by_organisation=grouped,
+        filtered_organisation=grouped.organisation(filters.organisation_id),
         accepted_label=InvitationStatus.ACCEPTED.label,
         declined_label=InvitationStatus.DECLINED.label,
         pending_label=InvitationStatus.PENDING.label,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, contains_eager, defer, joinedload
 from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
-from coordapp.inputs import csv_safe
+from coordapp.inputs import bounded_int, csv_safe
 from coordapp.invitations import answers
 from coordapp.invitations.invite import invite_contacts  # noqa: F401  (callers' import)
 from coordapp.invitations.notifications import queue_invitation
@@ -217,9 +217,12 @@ class ListFilter:
     status: InvitationStatus | None = None
     category: Category | None = None
     withdrawn: bool = False  # show the withdrawn invitations instead of the live ones
+    organisation_id: int | None = None  # one organisation's people (from its group)
 
     @classmethod
-    def parse(cls, status: str | None, category: str | None) -> ListFilter:
+    def parse(
+        cls, status: str | None, category: str | None, organisation: str | None = None
+    ) -> ListFilter:
         """From query-string values; raises ValueError on an unknown one."""
         result = cls()
         if status == WITHDRAWN:
@@ -228,6 +231,10 @@ class ListFilter:
             result.status = InvitationStatus(status)
         if category:
             result.category = Category(category)
+        if organisation:
+            result.organisation_id = bounded_int(organisation)
+            if result.organisation_id < 1:
+                raise ValueError("not an organisation")
         return result
 
     def args(self) -> dict[str, str]:
@@ -238,6 +245,8 @@ class ListFilter:
             args["status"] = self.status.value
         if self.category:
             args["category"] = self.category.value
+        if self.organisation_id:
+            args["organisation"] = str(self.organisation_id)
         return args
 
 
@@ -303,6 +312,8 @@ def _filtered(query, meeting: Meeting, filters: ListFilter):
         query = query.where(Invitation.status == filters.status)
     if filters.category:
         query = query.where(Organisation.category == filters.category)
+    if filters.organisation_id:
+        query = query.where(Contact.organisation_id == filters.organisation_id)
     return query
 
 
@@ -331,7 +342,7 @@ def invitation_ids_query(meeting: Meeting, filters: ListFilter, order: ListOrder
 def invitations_count(meeting: Meeting, filters: ListFilter) -> int:
     """How many invitations the list shows under `filters` (one query, no sort)."""
     query = sa.select(sa.func.count(Invitation.id))
-    if filters.category:
+    if filters.category or filters.organisation_id:
         query = query.join(Invitation.contact).join(Contact.organisation)
     return db.session.scalar(_filtered(query, meeting, filters)) or 0
 
