@@ -5,7 +5,7 @@ its people answered; and the one reminder to the focal points who have nominated
 Nominations sit above invitations in the layers (pyproject.toml): what this module needs
 from them it asks through two `Hook`s, which coordapp/nominations answers in its record.
 
-    by_organisation(meeting) -> ByOrganisation     # 3 queries, whatever the number of rows
+    by_organisation(meeting) -> ByOrganisation     # 2 queries, whatever the number of rows
     REMIND_FOCAL_POINTS(meeting, by=user) -> int   # how many focal points were reminded
 """
 
@@ -88,7 +88,7 @@ def _count(condition) -> sa.ColumnElement[int]:
 def by_organisation(meeting: Meeting) -> ByOrganisation:
     """Per organisation invited or asked to nominate, by name: places, nominated,
     invited, accepted, declined, no answer yet. Counted by the database (GROUP BY), so
-    10 or 10,000 invitations cost the same three queries."""
+    10 or 10,000 invitations cost the same two queries."""
     counts = (
         sa.select(
             Contact.organisation_id.label("organisation_id"),
