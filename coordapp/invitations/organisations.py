@@ -17,7 +17,14 @@ import sqlalchemy as sa
 
 from coordapp.extensions import db
 from coordapp.feature import Hook
-from coordapp.models import Contact, Invitation, InvitationStatus, Meeting, Organisation
+from coordapp.models import (
+    Category,
+    Contact,
+    Invitation,
+    InvitationStatus,
+    Meeting,
+    Organisation,
+)
 
 # (meeting) -> list[Asked]: the organisations asked to nominate delegates for `meeting`.
 ASKED_TO_NOMINATE = Hook("invitations.asked_to_nominate")
@@ -73,6 +80,14 @@ class ByOrganisation:
     @property
     def none_yet(self) -> int:
         return sum(1 for group in self.groups if group.none_yet)
+
+    def invited_by_category(self) -> dict[Category, int]:
+        """Live invitations per category of organisation (what the page's counts show)."""
+        totals: dict[Category, int] = {}
+        for group in self.groups:
+            category = group.organisation.category
+            totals[category] = totals.get(category, 0) + group.invited
+        return totals
 
     def organisation(self, organisation_id: int | None) -> Organisation | None:
         """The organisation of that group (the list filtered to its people names it)."""

@@ -142,8 +142,8 @@ def index(meeting_id: int):
     pagination.total = service.invitations_count(meeting, filters)
     shown_ids = list(pagination.items)
     invitations = service.invitations_in_order(shown_ids, order)
-    counts = service.invitation_counts(meeting.id)
     grouped = organisations.by_organisation(meeting)
+    counts = service.invitation_counts(meeting.id, per_category=grouped.invited_by_category())
     return render_template(
         "invitations/index.html",
         meeting=meeting,

@@ -372,8 +372,10 @@ class Counts:
         return sum(self.by_status.values())
 
 
-def invitation_counts(meeting_id: int) -> Counts:
-    """Live invitations per status and per category, and the withdrawn apart (2 queries)."""
+def invitation_counts(meeting_id: int, per_category: dict[Category, int] | None = None) -> Counts:
+    """Live invitations per status and per category, and the withdrawn apart (2 queries;
+    1 when the caller counted `per_category` already: the invitations page, by adding up
+    its groups by organisation)."""
     withdrawn = Invitation.withdrawn_at.is_not(None)
     by_status: dict[InvitationStatus, int] = {status: 0 for status in InvitationStatus}
     withdrawn_count = 0
@@ -387,16 +389,17 @@ def invitation_counts(meeting_id: int) -> Counts:
             withdrawn_count += count
         else:
             by_status[status] += count
-    by_category: dict[Category, int] = {}
-    rows = db.session.execute(
-        sa.select(Organisation.category, sa.func.count(Invitation.id))
-        .join(Invitation.contact)
-        .join(Contact.organisation)
-        .where(Invitation.meeting_id == meeting_id, Invitation.withdrawn_at.is_(None))
-        .group_by(Organisation.category)
-    )
-    for category, count in rows:
-        by_category[category] = count
+    by_category: dict[Category, int] = dict(per_category or {})
+    if per_category is None:
+        rows = db.session.execute(
+            sa.select(Organisation.category, sa.func.count(Invitation.id))
+            .join(Invitation.contact)
+            .join(Contact.organisation)
+            .where(Invitation.meeting_id == meeting_id, Invitation.withdrawn_at.is_(None))
+            .group_by(Organisation.category)
+        )
+        for category, count in rows:
+            by_category[category] = count
     ordered = {c: by_category[c] for c in Category if by_category.get(c)}
     return Counts(by_status=by_status, by_category=ordered, withdrawn=withdrawn_count)
 

@@ -29,9 +29,9 @@ from coordapp import audit
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.invitations import answers
-from coordapp.invitations.organisations import Asked
 from coordapp.invitations.invite import invite_contacts
 from coordapp.invitations.notifications import queue_invitation
+from coordapp.invitations.organisations import Asked
 from coordapp.models import (
     DEFAULT_PLACES,
     AttendanceMode,
