@@ -345,3 +345,22 @@ def test_a_bad_organisation_in_the_filter_is_a_clear_400(secretariat_client, ask
     response = secretariat_client.get(f"/meetings/{meeting.id}/invitations?organisation={bad}")
     assert response.status_code == 400
     assert "Unknown status, category or organisation" in response.get_data(as_text=True)
+
+
+def test_a_filtered_list_numbers_the_waiting_list_of_the_whole_meeting(secretariat_client, app):
+    """The page asks only for its own people's places; the database counts everyone."""
+    with app.test_request_context():
+        meeting = _meeting()
+        first = _organisation("First Waiting Organisation")
+        second = _organisation("Second Waiting Organisation")
+        people = [make_contact(first), make_contact(first), make_contact(second, "Last Waiting")]
+        invitations = invite_contacts(meeting, people, by=None).invited
+        for n, invitation in enumerate(invitations):
+            invitation.status = InvitationStatus.WAITLISTED
+            invitation.waitlisted_at = STARTS - timedelta(days=30 - n)
+        db.session.commit()
+    page = secretariat_client.get(
+        f"/meetings/{meeting.id}/invitations?organisation={second.id}"
+    ).get_data(as_text=True)
+    table = page[page.index('<table id="invitations">') :]
+    assert "Last Waiting" in table and "Waiting list #3" in table

@@ -162,7 +162,7 @@ def index(meeting_id: int):
         pending_count=counts.by_status[InvitationStatus.PENDING],
         deliveries=service.latest_delivery(meeting.id, shown_ids) if invitations else {},
         received=service.received_counts(shown_ids) if invitations else {},
-        waiting=service.waiting_positions(meeting.id),
+        waiting=service.waiting_positions(meeting.id, shown_ids),
         recorders=service.users_by_id(i.response_recorded_by_id for i in invitations),
         statuses=list(InvitationStatus),
         categories=list(Category),

@@ -464,18 +464,32 @@ def received_messages(invitation_id: int) -> list[InboundMessage]:
     )
 
 
-def waiting_positions(meeting_id: int) -> dict[int, int]:
-    """{invitation id: place on the waiting list, from 1}, one query."""
-    ids = db.session.scalars(
-        sa.select(Invitation.id)
-        .where(
-            Invitation.meeting_id == meeting_id,
-            Invitation.status == InvitationStatus.WAITLISTED,
-            Invitation.withdrawn_at.is_(None),
-        )
-        .order_by(Invitation.waitlisted_at, Invitation.id)
+def waiting_positions(
+    meeting_id: int, invitation_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """{invitation id: place on the waiting list, from 1}, one query: for
+    `invitation_ids` (a page of the list; the database numbers the whole list), else
+    everyone waiting."""
+    waiting = sa.select(
+        Invitation.id.label("id"),
+        sa.func.row_number()
+        .over(order_by=(Invitation.waitlisted_at, Invitation.id))
+        .label("place"),
+    ).where(
+        Invitation.meeting_id == meeting_id,
+        Invitation.status == InvitationStatus.WAITLISTED,
+        Invitation.withdrawn_at.is_(None),
     )
-    return {invitation_id: place for place, invitation_id in enumerate(ids, start=1)}
+    if invitation_ids is None:
+        rows = db.session.execute(waiting)
+    else:
+        numbered = waiting.subquery()
+        rows = db.session.execute(
+            sa.select(numbered.c.id, numbered.c.place).where(
+                numbered.c.id.in_(list(invitation_ids))
+            )
+        )
+    return {invitation_id: place for invitation_id, place in rows}
 
 
 def users_by_id(ids: Iterable[int | None]) -> dict[int, User]:
