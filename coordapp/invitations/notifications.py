@@ -87,9 +87,21 @@ def _to(invitation: Invitation, **params: Any) -> Recipient:
 # --- who gets what -----------------------------------------------------------------------
 
 
-def queue_invitations(invitations: Iterable[Invitation]) -> int:
-    """The invitation email for each of `invitations` (one INSERT)."""
-    return queue_many(INVITATION, (_to(i) for i in invitations))
+def queue_invitations(meeting_id: int, invitations: Iterable[tuple[int, Contact]]) -> int:
+    """The invitation email for each new (invitation id, contact) of a meeting (one
+    INSERT; no invitation objects needed)."""
+    return queue_many(
+        INVITATION,
+        (
+            Recipient(
+                email=contact.email,
+                name=contact.name,
+                meeting_id=meeting_id,
+                invitation_id=invitation_id,
+            )
+            for invitation_id, contact in invitations
+        ),
+    )
 
 
 def queue_invitation(invitation: Invitation) -> OutgoingMessage:

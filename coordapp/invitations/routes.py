@@ -95,8 +95,8 @@ def new(meeting_id: int):
             db.session.rollback()
             abort(409, _("These invitations changed meanwhile. Please try again."))
         flash(
-            ngettext("%(num)s contact invited.", "%(num)s contacts invited.", len(result.invited)),
-            "success" if result.invited else "info",
+            ngettext("%(num)s contact invited.", "%(num)s contacts invited.", result.invited_count),
+            "success" if result.invited_count else "info",
         )
         if result.already_invited or result.inactive_skipped:
             return render_template("invitations/invite_result.html", meeting=meeting, result=result)
