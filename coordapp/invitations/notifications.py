@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from coordapp.extensions import db
 from coordapp.ics import meeting_calendar
@@ -195,22 +195,30 @@ def previous_schedule(meeting: Meeting, previous: Mapping[str, Any]) -> Previous
     )
 
 
-def invitees_to_notify(meeting: Meeting) -> list[Invitation]:
-    """Invitations still in play (not declined, delegated or withdrawn), with their
-    contacts, in one query."""
-    return list(
-        db.session.scalars(
-            sa.select(Invitation)
-            .join(Invitation.contact)
-            .options(contains_eager(Invitation.contact))
-            .where(
-                Invitation.meeting_id == meeting.id,
-                Invitation.status.in_(STILL_INVOLVED),
-                Invitation.withdrawn_at.is_(None),
-            )
-            .order_by(Contact.name, Invitation.id)
+def invitees_to_notify(meeting: Meeting, **params: Any) -> list[Recipient]:
+    """Invitees still in play (not declined, delegated or withdrawn) as recipients, in one
+    query of the four columns needed (a reschedule of 10,000 invitees builds no ORM
+    objects)."""
+    rows = db.session.execute(
+        sa.select(Invitation.id, Contact.email, Contact.name)
+        .join(Invitation.contact)
+        .where(
+            Invitation.meeting_id == meeting.id,
+            Invitation.status.in_(STILL_INVOLVED),
+            Invitation.withdrawn_at.is_(None),
         )
+        .order_by(Contact.name, Invitation.id)
     )
+    return [
+        Recipient(
+            email=email,
+            name=name,
+            meeting_id=meeting.id,
+            invitation_id=invitation_id,
+            params=params,
+        )
+        for invitation_id, email, name in rows
+    ]
 
 
 def make_queued_messages_obsolete(meeting: Meeting, kinds: Iterable[MessageKind]) -> int:
@@ -250,7 +258,7 @@ def notify_meeting_changed(
     }
     if previous is not None:
         params["before"] = previous_schedule(meeting, previous).as_params()
-    return queue_many(UPDATE, (_to(i, **params) for i in invitees_to_notify(meeting)))
+    return queue_many(UPDATE, invitees_to_notify(meeting, **params))
 
 
 def notify_meeting_cancelled(meeting: Meeting) -> int:
@@ -258,7 +266,7 @@ def notify_meeting_cancelled(meeting: Meeting) -> int:
     calendar CANCEL (SEQUENCE + 1) and the reason; drop queued mail about the meeting."""
     meeting.ics_sequence = (meeting.ics_sequence or 0) + 1
     make_queued_messages_obsolete(meeting, OBSOLETE_ON_CANCEL)
-    return queue_many(CANCELLATION, (_to(i) for i in invitees_to_notify(meeting)))
+    return queue_many(CANCELLATION, invitees_to_notify(meeting))
 
 
 # --- the writers (run in the worker) -----------------------------------------------------

@@ -40,9 +40,12 @@ class Recipient:
     document_id: int | None = None
 
 
-def new_message_id() -> str:
-    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip(">") or "coordapp"
-    return f"<{uuid.uuid4().hex}@{domain}>"
+def _message_id_domain() -> str:
+    return current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].strip(">") or "coordapp"
+
+
+def new_message_id(domain: str | None = None) -> str:
+    return f"<{uuid.uuid4().hex}@{domain or _message_id_domain()}>"
 
 
 def _check_writer(writer: writers.Writer) -> None:
@@ -77,9 +80,10 @@ def queue_many(writer: writers.Writer, recipients: Iterable[Recipient]) -> int:
     as JSON, database.rows_from_json): 10,000 updates for a rescheduled meeting are queued
     in a fraction of a second on either database."""
     _check_writer(writer)
+    domain = _message_id_domain()
     rows = [
         {
-            "message_id": new_message_id(),
+            "message_id": new_message_id(domain),
             "to_email": to.email,
             "to_name": to.name,
             "meeting_id": to.meeting_id,
