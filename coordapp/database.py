@@ -136,29 +136,29 @@ def rows_from_json(
 ) -> sa.Select:
     """`rows` as a SELECT of `columns` (Integer, String or JSON), sent to the database as
     ONE JSON parameter that it unpacks itself (SQLite `json_each`, PostgreSQL
-    `json_array_elements`). For `INSERT … SELECT` of thousands of rows: the statement's
+    `json_to_recordset`). For `INSERT … SELECT` of thousands of rows: the statement's
     text and parameters do not grow with the rows. A multi-row VALUES of 10,000 rows is
     tens of thousands of parameters that the driver converts one by one (psycopg took
     seconds), and an executemany is as many executions."""
     data = sa.bindparam(None, list(rows), type_=sa.JSON, unique=True)
+    for name, type_ in columns.items():
+        if not isinstance(type_, sa.JSON | sa.Integer | sa.String):
+            raise TypeError(f"rows_from_json: no conversion for {name}'s type {type_!r}")
     if db.session.get_bind().dialect.name == "postgresql":
-        row = sa.func.json_array_elements(data).table_valued("value").alias("row")
-
-        def field(name: str, as_json: bool):
-            return row.c.value.op("->" if as_json else "->>")(name)
-    else:
-        row = sa.func.json_each(data).table_valued("value").alias("row")
-
-        def field(name: str, as_json: bool):
-            # An object comes back as its JSON text, a JSON null as NULL.
-            return sa.func.json_extract(row.c.value, f"$.{name}")
-
+        # Parsed once, straight into typed columns.
+        row = (
+            sa.func.json_to_recordset(data)
+            .table_valued(*(sa.column(name, type_) for name, type_ in columns.items()))
+            .render_derived(name="row", with_types=True)
+        )
+        return sa.select(*(row.c[name] for name in columns))
+    row = sa.func.json_each(data).table_valued("value").alias("row")
     selected = []
     for name, type_ in columns.items():
+        # An object comes back as its JSON text, a JSON null as NULL.
+        value = sa.func.json_extract(row.c.value, f"$.{name}")
         if isinstance(type_, sa.JSON):
-            selected.append(sa.type_coerce(field(name, True), type_).label(name))
-        elif isinstance(type_, sa.Integer | sa.String):
-            selected.append(sa.cast(field(name, False), type_).label(name))
+            selected.append(sa.type_coerce(value, type_).label(name))
         else:
-            raise TypeError(f"rows_from_json: no conversion for {name}'s type {type_!r}")
+            selected.append(sa.cast(value, type_).label(name))
     return sa.select(*selected).select_from(row)
