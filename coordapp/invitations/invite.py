@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -14,16 +15,25 @@ from coordapp import audit
 from coordapp.database import rows_from_json
 from coordapp.extensions import db
 from coordapp.invitations.notifications import queue_invitations
-from coordapp.models import Contact, Invitation, InvitationStatus, Meeting, User, utcnow
-from coordapp.models.invitation import new_link_id
+from coordapp.models import Invitation, InvitationStatus, Meeting, User, utcnow
+from coordapp.models.invitation import new_link_ids
+
+
+class Invitee(Protocol):
+    """What inviting reads of a contact: a Contact, or a row of these columns."""
+
+    id: int
+    name: str
+    email: str
+    active: bool
 
 
 @dataclass
 class InviteResult:
     # (invitation id, contact id) of each invitation created, in the order of the contacts.
     created: list[tuple[int, int]] = field(default_factory=list)
-    already_invited: list[Contact] = field(default_factory=list)
-    inactive_skipped: list[Contact] = field(default_factory=list)
+    already_invited: list[Invitee] = field(default_factory=list)
+    inactive_skipped: list[Invitee] = field(default_factory=list)
     _invited: list[Invitation] | None = field(default=None, repr=False)
 
     @property
@@ -53,7 +63,7 @@ class InviteResult:
 
 
 def invite_contacts(
-    meeting: Meeting, contacts: Iterable[Contact], *, by: User | None, send: bool = True
+    meeting: Meeting, contacts: Iterable[Invitee], *, by: User | None, send: bool = True
 ) -> InviteResult:
     """Create one invitation per new active contact and queue their emails.
 
@@ -98,7 +108,10 @@ def invite_contacts(
     # One INSERT … SELECT whose rows travel as one JSON parameter; only the new ids come
     # back (no ORM objects for 10,000 invitations).
     varying = rows_from_json(
-        [{"contact_id": c.id, "link_id": new_link_id()} for c in new_contacts],
+        [
+            {"contact_id": c.id, "link_id": link_id}
+            for c, link_id in zip(new_contacts, new_link_ids(len(new_contacts)), strict=True)
+        ],
         {"contact_id": table.c.contact_id.type, "link_id": table.c.link_id.type},
     )
     select = varying.add_columns(
@@ -113,7 +126,9 @@ def invite_contacts(
     result.created = [(invitation_ids[c.id], c.id) for c in new_contacts]
     if send:
         # Rows only: the worker writes each email just before sending it.
-        queue_invitations(meeting.id, [(invitation_ids[c.id], c) for c in new_contacts])
+        queue_invitations(
+            meeting.id, [(invitation_ids[c.id], c.email, c.name) for c in new_contacts]
+        )
     audit.record(
         "invitations.create",
         meeting,

@@ -87,19 +87,14 @@ def _to(invitation: Invitation, **params: Any) -> Recipient:
 # --- who gets what -----------------------------------------------------------------------
 
 
-def queue_invitations(meeting_id: int, invitations: Iterable[tuple[int, Contact]]) -> int:
-    """The invitation email for each new (invitation id, contact) of a meeting (one
+def queue_invitations(meeting_id: int, invitees: Iterable[tuple[int, str, str | None]]) -> int:
+    """The invitation email for each new (invitation id, email, name) of a meeting (one
     INSERT; no invitation objects needed)."""
     return queue_many(
         INVITATION,
         (
-            Recipient(
-                email=contact.email,
-                name=contact.name,
-                meeting_id=meeting_id,
-                invitation_id=invitation_id,
-            )
-            for invitation_id, contact in invitations
+            Recipient(email=email, name=name, meeting_id=meeting_id, invitation_id=invitation_id)
+            for invitation_id, email, name in invitees
         ),
     )
 

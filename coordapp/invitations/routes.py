@@ -80,15 +80,15 @@ def new(meeting_id: int):
             409,
         )
     if form.validate_on_submit():
-        contacts = service.contacts_to_invite(
-            meeting,
-            contact_ids=form.contact_ids.data or (),
-            organisation_ids=form.organisation_ids.data or (),
-            categories=form.chosen_categories,
-            series_default_list=form.series_default_list.data,
-        )
         try:
-            result = service.invite_contacts(meeting, contacts, by=current_user)
+            result = service.invite_chosen(
+                meeting,
+                by=current_user,
+                contact_ids=form.contact_ids.data or (),
+                organisation_ids=form.organisation_ids.data or (),
+                categories=form.chosen_categories,
+                series_default_list=form.series_default_list.data,
+            )
             db.session.commit()
         except IntegrityError:
             # Someone invited some of the same people at the same moment.
