@@ -30,7 +30,7 @@ from coordapp.ics import meeting_calendar
 from coordapp.invitations.summary import answer_summary
 from coordapp.links import rsvp_url
 from coordapp.mail.compose import Email, render_email
-from coordapp.mail.queue import Recipient, queue, queue_many
+from coordapp.mail.queue import Recipient, queue, queue_many, queue_select
 from coordapp.mail.writers import CannotWrite, Writer
 from coordapp.models import (
     Contact,
@@ -190,12 +190,17 @@ def previous_schedule(meeting: Meeting, previous: Mapping[str, Any]) -> Previous
     )
 
 
-def invitees_to_notify(meeting: Meeting, **params: Any) -> list[Recipient]:
-    """Invitees still in play (not declined, delegated or withdrawn) as recipients, in one
-    query of the four columns needed (a reschedule of 10,000 invitees builds no ORM
-    objects)."""
-    rows = db.session.execute(
-        sa.select(Invitation.id, Contact.email, Contact.name)
+def invitees_to_notify(meeting: Meeting) -> sa.Select:
+    """Invitees still in play (not declined, delegated or withdrawn), as the recipients
+    `queue_select` takes: the emails are queued by one INSERT … SELECT (a reschedule of
+    10,000 invitees reads none of them into Python)."""
+    return (
+        sa.select(
+            Contact.email.label("to_email"),
+            Contact.name.label("to_name"),
+            Invitation.meeting_id.label("meeting_id"),
+            Invitation.id.label("invitation_id"),
+        )
         .join(Invitation.contact)
         .where(
             Invitation.meeting_id == meeting.id,
@@ -204,16 +209,6 @@ def invitees_to_notify(meeting: Meeting, **params: Any) -> list[Recipient]:
         )
         .order_by(Contact.name, Invitation.id)
     )
-    return [
-        Recipient(
-            email=email,
-            name=name,
-            meeting_id=meeting.id,
-            invitation_id=invitation_id,
-            params=params,
-        )
-        for invitation_id, email, name in rows
-    ]
 
 
 def make_queued_messages_obsolete(meeting: Meeting, kinds: Iterable[MessageKind]) -> int:
@@ -253,7 +248,7 @@ def notify_meeting_changed(
     }
     if previous is not None:
         params["before"] = previous_schedule(meeting, previous).as_params()
-    return queue_many(UPDATE, invitees_to_notify(meeting, **params))
+    return queue_select(UPDATE, invitees_to_notify(meeting), params)
 
 
 def notify_meeting_cancelled(meeting: Meeting) -> int:
@@ -261,7 +256,7 @@ def notify_meeting_cancelled(meeting: Meeting) -> int:
     calendar CANCEL (SEQUENCE + 1) and the reason; drop queued mail about the meeting."""
     meeting.ics_sequence = (meeting.ics_sequence or 0) + 1
     make_queued_messages_obsolete(meeting, OBSOLETE_ON_CANCEL)
-    return queue_many(CANCELLATION, invitees_to_notify(meeting))
+    return queue_select(CANCELLATION, invitees_to_notify(meeting))
 
 
 # --- the writers (run in the worker) -----------------------------------------------------
