@@ -155,7 +155,10 @@ def queue_select(
     )
     db.session.flush()  # the rows the messages point to must exist first
     result = db.session.execute(
-        sa.insert(table).from_select(["message_id", *varying, *same_for_all], select)
+        sa.insert(table)
+        .from_select(["message_id", *varying, *same_for_all], select)
+        # Drivers report an INSERT's row count only when asked (psycopg: -1 otherwise).
+        .execution_options(preserve_rowcount=True)
     )
     if result.rowcount:
         db.session.info[_PENDING_FLAG] = True
