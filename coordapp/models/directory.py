@@ -50,7 +50,9 @@ def search_text(*parts: str | None) -> str:
 
 
 def _search_text_default(*columns: str):
-    """Every INSERT (the ORM's, a bulk or Core one) fills the column from its values."""
+    """Every INSERT the app makes (the ORM's, a bulk or Core one) fills the column from its
+    values; a row written by hand in SQL gets the server default, '' (found by no search
+    until the app next saves it)."""
 
     def default(context) -> str:
         values = context.get_current_parameters()
@@ -81,7 +83,7 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Name and acronym for the search (search_text); kept in step on every write.
     search_text: Mapped[str] = mapped_column(
-        sa.Text, default=_search_text_default("name", "acronym")
+        sa.Text, default=_search_text_default("name", "acronym"), server_default=""
     )
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
@@ -117,7 +119,9 @@ class Contact(Base):
     undeliverable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Name and email for the search (search_text); kept in step on every write.
-    search_text: Mapped[str] = mapped_column(sa.Text, default=_search_text_default("name", "email"))
+    search_text: Mapped[str] = mapped_column(
+        sa.Text, default=_search_text_default("name", "email"), server_default=""
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 

@@ -53,10 +53,10 @@ def _fill(table_name: str, columns: tuple[str, ...]) -> None:
 def upgrade():
     for table_name, columns in SEARCHED.items():
         with op.batch_alter_table(table_name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("search_text", sa.Text(), nullable=True))
+            batch_op.add_column(
+                sa.Column("search_text", sa.Text(), nullable=False, server_default="")
+            )
         _fill(table_name, columns)
-        with op.batch_alter_table(table_name, schema=None) as batch_op:
-            batch_op.alter_column("search_text", existing_type=sa.Text(), nullable=False)
 
 
 def downgrade():
