@@ -267,6 +267,9 @@ _NOT_QUERIES = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGI
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        # Statements the driver ran once per parameter set (executemany): each is as
+        # many executions (on PostgreSQL, round trips) as it had sets.
+        self.executemany: list[str] = []
 
     @property
     def count(self) -> int:
@@ -275,6 +278,8 @@ class QueryCounter:
     def __call__(self, conn, cursor, statement, parameters, context, executemany):
         if not statement.lstrip().upper().startswith(_NOT_QUERIES):
             self.statements.append(statement)
+            if executemany and len(parameters) > 1:
+                self.executemany.append(statement)
 
 
 @contextlib.contextmanager

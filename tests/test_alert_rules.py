@@ -58,6 +58,7 @@ def test_every_metric_the_rules_read_is_exposed(app, client):
     assert {rule["alert"] for rule in rules} >= {
         "CoordappMailStuck",
         "CoordappMailFailuresRising",
+        "CoordappMailBouncesRising",
         "CoordappWorkerSilent",
         "CoordappDatabaseErrors",
         "CoordappDiskFilling",

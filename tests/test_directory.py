@@ -226,6 +226,56 @@ def test_contacts_search_by_name_email_and_organisation(secretariat_client):
     assert "Pavel Gorodskoy" in page and "Anna" not in page
 
 
+def test_search_ignores_case_in_cyrillic_too(secretariat_client):
+    """SQLite's lower() and LIKE fold only ASCII: "петрова" must still find "Петрова"."""
+    ministry = make_organisation("Министерство труда", acronym="МИНТРУД")
+    make_contact(ministry, name="Анна Петрова", email="a.petrova@mintrud.by")
+    make_contact(ministry, name="Ігар Сідорскі", email="i.sidorski@mintrud.by")
+    # Written without the ORM, as an import in bulk does: searchable all the same.
+    db.session.execute(
+        sa.insert(Contact),
+        [
+            {
+                "name": "ОЛЬГА ИВАНОВА",
+                "email": "o.ivanova@mintrud.by",
+                "organisation_id": ministry.id,
+            }
+        ],
+    )
+    db.session.commit()
+
+    def names(query: str) -> str:
+        return secretariat_client.get("/directory/contacts", query_string={"q": query}).get_data(
+            as_text=True
+        )
+
+    for query in ("петрова", "ПЕТРОВА", "Петрова", "анна п"):
+        page = names(query)
+        assert "Анна Петрова" in page and "Ігар" not in page, query
+    assert "Ігар Сідорскі" in names("ІГАР")
+    assert "ОЛЬГА ИВАНОВА" in names("ольга")
+    page = names("минтруд")  # the organisation's acronym, in another case
+    assert "Анна Петрова" in page and "ОЛЬГА ИВАНОВА" in page
+    organisations = secretariat_client.get(
+        "/directory/organisations", query_string={"q": "МИНИСТЕРСТВО"}
+    ).get_data(as_text=True)
+    assert "Министерство труда" in organisations
+
+
+def test_a_renamed_contact_is_found_by_the_new_name_only(secretariat_client):
+    contact = make_contact(name="Анна Петрова", email="a.petrova@mintrud.by")
+    contact.name = "Анна Сидорова"
+    db.session.commit()
+
+    def names(query: str) -> str:
+        return secretariat_client.get("/directory/contacts", query_string={"q": query}).get_data(
+            as_text=True
+        )
+
+    assert "Анна Сидорова" in names("сидорова")
+    assert "Анна" not in names("петрова")
+
+
 def test_search_treats_percent_and_underscore_literally(secretariat_client):
     make_contact(name="Plain Person")
     page = secretariat_client.get("/directory/contacts?q=%25").get_data(as_text=True)

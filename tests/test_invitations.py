@@ -24,7 +24,7 @@ from coordapp.models import (
     OutgoingMessage,
     Role,
 )
-from tests.conftest import IS_POSTGRES, count_queries
+from tests.conftest import count_queries
 from tests.factories import (
     make_contact,
     make_meeting,
@@ -230,8 +230,50 @@ def test_inviting_many_contacts_does_not_query_per_contact(app, secretariat_clie
 
     assert len(reads(many)) == len(reads(few))  # no lazy loads per contact
     assert len(invitation_inserts(many)) == 1
-    if IS_POSTGRES:  # SQLite's driver writes the outbox rows one statement each, in process
-        assert many.count == few.count
+    assert many.count == few.count
+
+
+def test_inviting_1100_contacts_takes_the_statements_inviting_10_takes(app, secretariat_client):
+    """Issue #23's 10,000-contact invitation: the rows go in one INSERT each (invitations,
+    outbox), not in batches of a thousand or one execution per email."""
+    from coordapp.models import Contact
+
+    def organisation_of(count: int, name: str) -> int:
+        org = make_organisation(name=name, category=Category.CIVIL_SOCIETY)
+        db.session.execute(
+            sa.insert(Contact),
+            [
+                {
+                    "name": f"{name} {n}",
+                    "email": f"p{n}@{name}.example.org",
+                    "organisation_id": org.id,
+                }
+                for n in range(count)
+            ],
+        )
+        db.session.commit()
+        return org.id
+
+    small, large = _meeting(), _meeting()
+    few_org, many_org = organisation_of(10, "few"), organisation_of(1100, "many")
+
+    with count_queries() as few:
+        _invite(secretariat_client, small, organisation_ids=[few_org])
+    with count_queries() as many:
+        response = _invite(secretariat_client, large, organisation_ids=[many_org])
+
+    assert response.status_code == 302
+    assert len(_invitations(large)) == 1100
+    queued = sa.select(sa.func.count()).where(OutgoingMessage.kind == MessageKind.INVITATION)
+    assert db.session.scalar(queued) == 1110
+    assert many.count == few.count
+    assert many.executemany == []
+    # Each new invitee gets their own personal link and their own message id.
+    invitations = _invitations(large)
+    assert len({i.link_id for i in invitations}) == 1100
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i.link_id) for i in invitations)
+    message_ids = db.session.scalars(sa.select(OutgoingMessage.message_id))
+    assert len(set(message_ids)) == 1110
 
 
 def test_members_cannot_invite_or_see_the_list(member_client):

@@ -386,3 +386,43 @@ def test_raising_the_capacity_moves_the_waiting_list_up_at_once(secretariat_clie
     [told] = outbox(MessageKind.WAITLIST)
     assert told.to_email == waiting.contact.email
     assert "moved up from the waiting list" in told.text_body
+
+
+def test_rescheduling_queues_the_updates_in_one_statement_whatever_the_invitees(
+    secretariat_client,
+):
+    """Issue #23's 10,000-invitee reschedule: the same statements for 5 invitees as for
+    50, each run once (no execution per email, which PostgreSQL pays as a round trip)."""
+
+    def reschedule(count: int):
+        meeting = make_meeting(
+            title="Fourth extended meeting",
+            starts_at=STARTS,
+            description="Migration data.",
+            venue="UN House, Minsk",
+            kind=MeetingKind.EXTENDED,
+        )
+        organisation = make_contact().organisation
+        for n in range(count):
+            db.session.add(
+                Invitation(
+                    meeting=meeting,
+                    contact=make_contact(organisation=organisation, name=f"Person {n}"),
+                )
+            )
+        db.session.commit()
+        with count_queries() as queries:
+            response = secretariat_client.post(
+                f"/meetings/{meeting.id}/edit",
+                data=edit_form(starts_at="2027-03-05T10:00", ends_at="2027-03-05T13:00"),
+            )
+        assert response.status_code == 302
+        updates = sa.select(sa.func.count()).where(
+            OutgoingMessage.kind == MessageKind.UPDATE, OutgoingMessage.meeting_id == meeting.id
+        )
+        assert db.session.scalar(updates) == count
+        return queries
+
+    few, many = reschedule(5), reschedule(50)
+    assert many.count == few.count
+    assert many.executemany == []

@@ -408,3 +408,37 @@ def test_minutes_pdfs_move_into_the_stored_documents_and_stay_frozen(empty_datab
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE stored_documents SET sha256 = 'forged'"))
     engine.dispose()
+
+
+def test_existing_contacts_and_organisations_get_their_search_text(empty_database_url):
+    """Migration e8b4c2f6a1d3: the directory's existing rows become searchable, case-folded
+    whatever the alphabet."""
+    before = _flask("db", "upgrade", "c6e2a9d4f1b8", database_url=empty_database_url)
+    assert before.returncode == 0, before.stderr
+    engine = sa.create_engine(empty_database_url)
+    at = {"at": datetime(2030, 1, 1, 9, 0, tzinfo=UTC)}
+    with engine.begin() as conn:
+        organisation = conn.execute(
+            sa.text(
+                "INSERT INTO organisations (name, acronym, category, active, created_at)"
+                " VALUES ('Министерство ТРУДА', 'МТ', 'national_government', TRUE, :at)"
+                " RETURNING id"
+            ),
+            at,
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO contacts (name, email, language, organisation_id, active,"
+                " created_at) VALUES ('Анна ПЕТРОВА', 'a.petrova@mintrud.by', 'ru', :org,"
+                " TRUE, :at)"
+            ),
+            {**at, "org": organisation},
+        )
+    after = _flask("db", "upgrade", database_url=empty_database_url)
+    assert after.returncode == 0, after.stderr
+    with engine.connect() as conn:
+        contact = conn.execute(sa.text("SELECT search_text FROM contacts")).scalar_one()
+        org = conn.execute(sa.text("SELECT search_text FROM organisations")).scalar_one()
+    engine.dispose()
+    assert contact == "анна петрова\na.petrova@mintrud.by"
+    assert org == "министерство труда\nмт"

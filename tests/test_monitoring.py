@@ -127,6 +127,44 @@ def test_metrics_carry_requests_outbox_jobs_logins_answers_and_workers(app, clie
     assert _sample(families, "coordapp_database_up") == 1
 
 
+def test_a_bounce_that_comes_back_counts_in_the_bounces_series(app, client):
+    """Issue #23's "bounces": a permanent failure report for a sent message, read from the
+    inbox, counts once; a delay notice does not."""
+    from coordapp.inbound.service import process_message
+    from tests import inbound_mail as shaped
+
+    app.config["METRICS_TOKEN"] = TOKEN
+    sent_at = datetime.now(UTC) - timedelta(hours=1)
+    bounced, delayed = (_message(MessageStatus.SENT, sent_at, attempts=1) for _ in range(2))
+    db.session.commit()
+
+    def bounces() -> float:
+        families = _scrape(client, Authorization=f"Bearer {TOKEN}")
+        assert families["coordapp_mail_bounces"].type == "counter"
+        return _sample(families, "coordapp_mail_bounces_total")
+
+    assert bounces() == 0
+    # Matched by the original Message-ID the report quotes (no sub-addresses configured).
+    late = shaped.dsn(
+        "secretariat@example.org",
+        "someone@example.org",
+        action="delayed",
+        status="4.4.1",
+        original_message_id=delayed.message_id,
+    )
+    assert process_message("INBOX", 1, 1, late).outgoing_message_id == delayed.id
+    assert bounces() == 0
+    failed = shaped.dsn(
+        "secretariat@example.org", "someone@example.org", original_message_id=bounced.message_id
+    )
+    assert process_message("INBOX", 1, 2, failed).outgoing_message_id == bounced.id
+    assert bounces() == 1
+    assert (
+        _sample(_scrape(client, Authorization=f"Bearer {TOKEN}"), "coordapp_mail_deliveries_total")
+        == 2
+    )
+
+
 def _readyz(client) -> tuple[int, dict]:
     response = client.get("/readyz")
     return response.status_code, response.get_json()

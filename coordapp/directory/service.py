@@ -111,12 +111,7 @@ def organisations_query(
 ) -> sa.Select:
     query = sa.select(Organisation).options(joinedload(Organisation.parent))
     if q:
-        query = query.where(
-            sa.or_(
-                Organisation.name.icontains(q, autoescape=True),
-                Organisation.acronym.icontains(q, autoescape=True),
-            )
-        )
+        query = query.where(Organisation.search_text.contains(q.casefold(), autoescape=True))
     if category:
         query = query.where(Organisation.category == category)
     if not include_inactive:
@@ -131,12 +126,13 @@ def contacts_query(
         sa.select(Contact).join(Contact.organisation).options(contains_eager(Contact.organisation))
     )
     if q:
+        # The stored, case-folded text (models.directory.search_text): no lower() per row,
+        # and "петрова" finds "Петрова" on SQLite too.
+        key = q.casefold()
         query = query.where(
             sa.or_(
-                Contact.name.icontains(q, autoescape=True),
-                Contact.email.icontains(q, autoescape=True),
-                Organisation.name.icontains(q, autoescape=True),
-                Organisation.acronym.icontains(q, autoescape=True),
+                Contact.search_text.contains(key, autoescape=True),
+                Organisation.search_text.contains(key, autoescape=True),
             )
         )
     if category:

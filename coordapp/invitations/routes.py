@@ -80,23 +80,23 @@ def new(meeting_id: int):
             409,
         )
     if form.validate_on_submit():
-        contacts = service.contacts_to_invite(
-            meeting,
-            contact_ids=form.contact_ids.data or (),
-            organisation_ids=form.organisation_ids.data or (),
-            categories=form.chosen_categories,
-            series_default_list=form.series_default_list.data,
-        )
         try:
-            result = service.invite_contacts(meeting, contacts, by=current_user)
+            result = service.invite_chosen(
+                meeting,
+                by=current_user,
+                contact_ids=form.contact_ids.data or (),
+                organisation_ids=form.organisation_ids.data or (),
+                categories=form.chosen_categories,
+                series_default_list=form.series_default_list.data,
+            )
             db.session.commit()
         except IntegrityError:
             # Someone invited some of the same people at the same moment.
             db.session.rollback()
             abort(409, _("These invitations changed meanwhile. Please try again."))
         flash(
-            ngettext("%(num)s contact invited.", "%(num)s contacts invited.", len(result.invited)),
-            "success" if result.invited else "info",
+            ngettext("%(num)s contact invited.", "%(num)s contacts invited.", result.invited_count),
+            "success" if result.invited_count else "info",
         )
         if result.already_invited or result.inactive_skipped:
             return render_template("invitations/invite_result.html", meeting=meeting, result=result)

@@ -18,7 +18,7 @@ from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.inputs import bounded_int, csv_safe
 from coordapp.invitations import answers
-from coordapp.invitations.invite import invite_contacts  # noqa: F401  (callers' import)
+from coordapp.invitations.invite import InviteResult, invite_contacts
 from coordapp.invitations.notifications import queue_invitation
 from coordapp.links import rsvp_token, rsvp_url  # noqa: F401  (callers' import)
 from coordapp.models import (
@@ -92,18 +92,14 @@ def _invitee_label(contact: Contact) -> str:
     return label
 
 
-def contacts_to_invite(
+def _chosen(
     meeting: Meeting,
-    *,
-    contact_ids: Iterable[int] = (),
-    organisation_ids: Iterable[int] = (),
-    categories: Iterable[Category] = (),
-    series_default_list: bool = False,
-) -> list[Contact]:
-    """Every contact the secretariat's choices cover, with its organisation, in one query.
-
-    Inactive contacts are included on purpose: `invite_contacts` skips and reports them.
-    """
+    contact_ids: Iterable[int],
+    organisation_ids: Iterable[int],
+    categories: Iterable[Category],
+    series_default_list: bool,
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions (any of them) on contacts joined to their organisations."""
     conditions = []
     if contact_ids := list(contact_ids):
         conditions.append(Contact.id.in_(contact_ids))
@@ -126,6 +122,22 @@ def contacts_to_invite(
                 )
             )
         )
+    return conditions
+
+
+def contacts_to_invite(
+    meeting: Meeting,
+    *,
+    contact_ids: Iterable[int] = (),
+    organisation_ids: Iterable[int] = (),
+    categories: Iterable[Category] = (),
+    series_default_list: bool = False,
+) -> list[Contact]:
+    """Every contact the secretariat's choices cover, with its organisation, in one query.
+
+    Inactive contacts are included on purpose: `invite_contacts` skips and reports them.
+    """
+    conditions = _chosen(meeting, contact_ids, organisation_ids, categories, series_default_list)
     if not conditions:
         return []
     return list(
@@ -137,6 +149,45 @@ def contacts_to_invite(
             .order_by(Contact.name, Contact.id)
         )
     )
+
+
+def invite_chosen(
+    meeting: Meeting,
+    *,
+    by: User | None,
+    contact_ids: Iterable[int] = (),
+    organisation_ids: Iterable[int] = (),
+    categories: Iterable[Category] = (),
+    series_default_list: bool = False,
+) -> InviteResult:
+    """The invite form: every contact the choices cover, invited (invite_contacts).
+
+    The contacts are read as the four columns inviting needs, not as objects (a whole
+    category can be 10,000 people); only those reported back, already invited or inactive,
+    are loaded with their organisations for the result page.
+    """
+    conditions = _chosen(meeting, contact_ids, organisation_ids, categories, series_default_list)
+    if not conditions:
+        return InviteResult()
+    invitees = db.session.execute(
+        sa.select(Contact.id, Contact.name, Contact.email, Contact.active)
+        .join(Contact.organisation)
+        .where(sa.or_(*conditions))
+        .order_by(Contact.name, Contact.id)
+    ).all()
+    result = invite_contacts(meeting, invitees, by=by)
+    if reported := [c.id for c in (*result.already_invited, *result.inactive_skipped)]:
+        contacts = {
+            contact.id: contact
+            for contact in db.session.scalars(
+                sa.select(Contact)
+                .where(Contact.id.in_(reported))
+                .options(joinedload(Contact.organisation))
+            )
+        }
+        result.already_invited = [contacts[c.id] for c in result.already_invited]
+        result.inactive_skipped = [contacts[c.id] for c in result.inactive_skipped]
+    return result
 
 
 # --- one invitation ----------------------------------------------------------------------

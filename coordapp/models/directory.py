@@ -41,6 +41,26 @@ CATEGORY_LABELS = {
 }
 
 
+def search_text(*parts: str | None) -> str:
+    """What the directory's search matches: the parts case-folded in Python, one per line
+    (a search never matches across two). Stored, so a search is a plain LIKE on both
+    databases and is case-insensitive for every alphabet: SQLite's lower() and LIKE only
+    know ASCII ("петрова" would not find "Петрова")."""
+    return "\n".join(part.casefold() for part in parts if part)
+
+
+def _search_text_default(*columns: str):
+    """Every INSERT the app makes (the ORM's, a bulk or Core one) fills the column from its
+    values; a row written by hand in SQL gets the server default, '' (found by no search
+    until the app next saves it)."""
+
+    def default(context) -> str:
+        values = context.get_current_parameters()
+        return search_text(*(values.get(column) for column in columns))
+
+    return default
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (check_in("category", Category, "category"),)
@@ -61,6 +81,10 @@ class Organisation(Base):
     # The language its letters and nomination emails are written in.
     language: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Name and acronym for the search (search_text); kept in step on every write.
+    search_text: Mapped[str] = mapped_column(
+        sa.Text, default=_search_text_default("name", "acronym"), server_default=""
+    )
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
     contacts: Mapped[list[Contact]] = relationship(back_populates="organisation")
@@ -94,6 +118,10 @@ class Contact(Base):
     # the mail server's reason. Cleared by the secretariat once the address is corrected.
     undeliverable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Name and email for the search (search_text); kept in step on every write.
+    search_text: Mapped[str] = mapped_column(
+        sa.Text, default=_search_text_default("name", "email"), server_default=""
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 
@@ -103,3 +131,13 @@ class Contact(Base):
 
     def __repr__(self) -> str:
         return f"<Contact {self.email}>"
+
+
+@sa.event.listens_for(Organisation, "before_update")
+def _organisation_search_text(mapper, connection, organisation: Organisation) -> None:
+    organisation.search_text = search_text(organisation.name, organisation.acronym)
+
+
+@sa.event.listens_for(Contact, "before_update")
+def _contact_search_text(mapper, connection, contact: Contact) -> None:
+    contact.search_text = search_text(contact.name, contact.email)

@@ -77,6 +77,13 @@ def new_link_id() -> str:
     return secrets.token_hex(16)
 
 
+def new_link_ids(count: int) -> list[str]:
+    """`count` link ids as new_link_id makes them, from one read of the system's random
+    source instead of `count` (inviting 10,000 contacts)."""
+    random = secrets.token_hex(16 * count)
+    return [random[n : n + 32] for n in range(0, 32 * count, 32)]
+
+
 class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (

@@ -1,8 +1,9 @@
 """What /metrics reports from the database, computed at each scrape: the same answer
 from every web process (gunicorn workers, machines), nothing kept in memory.
 
-- the outbox: messages by state, the age of the oldest message due, deliveries and
-  failures (the outbox rows' own states: sent, failed);
+- the outbox: messages by state, the age of the oldest message due, deliveries,
+  failures and bounces (the outbox rows' own states: sent, failed; bounced_at, set when a
+  permanent bounce for the row comes back to the inbox);
 - jobs: queued in the job queue, running (a live lease) and stalled (lease run out, to
   be queued again) per kind of row, re-queues by the sweep, durations per job (the
   worker's counters, coordapp/counters.py: render_minutes_pdf and sign_approval are the
@@ -89,18 +90,26 @@ def _outbox(now: datetime):
     )
     failed.add_metric([], by_state[MessageStatus.FAILED.value])
     yield failed
+    retries, bounces = db.session.execute(
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(OutgoingMessage.attempts - 1).filter(OutgoingMessage.attempts > 1), 0
+            ),
+            sa.func.count(OutgoingMessage.bounced_at),
+        )
+    ).one()
     retried = CounterMetricFamily(
         "coordapp_mail_retries", "Delivery attempts beyond each message's first."
     )
-    retried.add_metric(
-        [],
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(OutgoingMessage.attempts - 1), 0)).where(
-                OutgoingMessage.attempts > 1
-            )
-        ),
-    )
+    retried.add_metric([], retries)
     yield retried
+    bounced = CounterMetricFamily(
+        "coordapp_mail_bounces",
+        "Messages the mail server accepted that bounced later: a permanent failure report "
+        "came back to the inbox (outbox rows marked bounced; coordapp/inbound).",
+    )
+    bounced.add_metric([], bounces)
+    yield bounced
 
 
 def _aware(when: datetime) -> datetime:

@@ -132,7 +132,5 @@ def choose_slot(
     # follows); poll invitations and reminders not yet sent are dropped (they would ask
     # about a question already settled).
     drop_unsent_poll_mail(poll)
-    told = queue_poll_result(
-        poll, invited_contact_ids=[invitation.contact.id for invitation in invited.invited]
-    )
+    told = queue_poll_result(poll, invited_contact_ids=invited.invited_contact_ids)
     return Chosen(slot=slot, invited=invited, told=told)

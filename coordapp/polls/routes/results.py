@@ -153,7 +153,7 @@ def choose(meeting_id: int):
     )
     flash(
         ngettext(
-            "%(num)s invitation sent.", "%(num)s invitations sent.", len(chosen.invited.invited)
+            "%(num)s invitation sent.", "%(num)s invitations sent.", chosen.invited.invited_count
         )
         + " "
         + ngettext(
