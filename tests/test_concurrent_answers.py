@@ -22,6 +22,7 @@ Where each "read, decide, write" on a shared row is made whole:
 from __future__ import annotations
 
 import threading
+from datetime import date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -29,16 +30,23 @@ import sqlalchemy as sa
 
 from coordapp.commitments.notifications import status_token
 from coordapp.extensions import db
-from coordapp.links import rsvp_token
+from coordapp.links import poll_token, rsvp_token
 from coordapp.models import (
     Commitment,
     CommitmentStatus,
     CommitmentUpdate,
     Invitation,
     InvitationStatus,
+    MeetingStatus,
+    PollAnswer,
+    PollChoice,
+    PollRespondent,
+    PollVisibility,
     Role,
+    utcnow,
 )
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
+from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.conftest import login_as
 from tests.factories import make_contact, make_meeting, make_user
 
@@ -47,37 +55,42 @@ ANSWER_A = {"status": "tentative", "comment": "Comment A", "needs": "Needs A"}
 ANSWER_B = {"status": "declined", "comment": "Comment B", "needs": "Needs B"}
 
 
-def _at_once(app, requests: list, user=None) -> list[int]:
-    """POST each (url, data) from its own client and thread, released together (logged
-    in as `user` if given)."""
+def _posted_at_once(app, requests: list[tuple]) -> list:
+    """POST each (url, data) or (url, data, user) from its own client and thread, released
+    together (logged in as `user` if given); the responses, in the order of `requests`."""
     barrier = threading.Barrier(len(requests))
-    codes: list[int] = []
+    responses: list = [None] * len(requests)
     errors: list[BaseException] = []
     clients = []
-    for _request in requests:
+    for _url, _data, *user in requests:
         client = app.test_client()
-        if user is not None:
-            login_as(client, user)
+        if user and user[0] is not None:
+            login_as(client, user[0])
         clients.append(client)
     db.session.close()
 
-    def send(client, url, data):
+    def send(n, client, url, data):
         try:
             barrier.wait(timeout=30)
-            codes.append(client.post(url, data=data).status_code)
+            responses[n] = client.post(url, data=data)
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
 
     threads = [
-        threading.Thread(target=send, args=(client, *request))
-        for client, request in zip(clients, requests, strict=True)
+        threading.Thread(target=send, args=(n, client, *request[:2]))
+        for n, (client, request) in enumerate(zip(clients, requests, strict=True))
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
-    return codes
+    return responses
+
+
+def _at_once(app, requests: list, user=None) -> list[int]:
+    """The status codes of `_posted_at_once`, everyone logged in as `user` if given."""
+    return [r.status_code for r in _posted_at_once(app, [(*r, user) for r in requests])]
 
 
 def _stored(invitation_id: int) -> dict[str, str | None]:
@@ -190,4 +203,63 @@ def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
         db.session.rollback()
         if stored not in (form_a, form_b):
             mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app):
+    secretariat = make_user(Role.SECRETARIAT, email="poll-tabs@example.org")
+    poll = create_poll(
+        make_meeting(status=MeetingStatus.DRAFT),
+        message="Which date suits you?",
+        deadline=utcnow() + timedelta(days=7),
+        visibility=PollVisibility.COUNTS,
+        reminder_days_before=2,
+        by=secretariat,
+    )
+    soon = date.today() + timedelta(days=20)
+    slots = [
+        add_slot(poll, day=soon, start=time(hour), end=time(hour + 1), by=secretariat)
+        for hour in (9, 11, 14)
+    ]
+    (respondent,) = ask_people(poll, [make_contact()], by=secretariat).asked
+    db.session.commit()
+    one, two, three = (slot.id for slot in slots)
+    respondent_id, url = respondent.id, f"/poll/{poll_token(respondent)}"
+    # Different dates and a different comment: a mix would keep dates from both.
+    answer_a = {one: "yes", two: "if_need_be", "comment": "Comment A"}
+    answer_b = {two: "no", three: "yes", "comment": "Comment B"}
+    db.session.close()
+
+    def form(answer):
+        return {
+            (f"slot-{key}" if isinstance(key, int) else key): value
+            for key, value in answer.items()
+        }
+
+    def stored():
+        db.session.expire_all()
+        row = db.session.get(PollRespondent, respondent_id)
+        answer = {a.slot_id: a.choice.value for a in row.answers} | {"comment": row.comment}
+        db.session.rollback()
+        return answer
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Start from the answer that is not first in this try's order (as a second visit).
+        start = answer_b if attempt % 2 else answer_a
+        db.session.execute(sa.delete(PollAnswer).where(PollAnswer.respondent_id == respondent_id))
+        db.session.add_all(
+            PollAnswer(respondent_id=respondent_id, slot_id=key, choice=PollChoice(value))
+            for key, value in start.items()
+            if isinstance(key, int)
+        )
+        db.session.get(PollRespondent, respondent_id).comment = start["comment"]
+        db.session.commit()
+
+        codes = _at_once(app, [(url, form(answer_a)), (url, form(answer_b))])
+        assert codes == [303, 303], codes
+        answer = stored()
+        if answer not in (answer_a, answer_b):
+            mixed.append(answer)
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
