@@ -207,7 +207,8 @@ def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
 
 
 @pytest.mark.commits  # threads, each request on its own connection
-def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app):
+@pytest.mark.parametrize("b_dates", ["the same dates", "other dates"])
+def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app, b_dates):
     secretariat = make_user(Role.SECRETARIAT, email="poll-tabs@example.org")
     poll = create_poll(
         make_meeting(status=MeetingStatus.DRAFT),
@@ -226,9 +227,13 @@ def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app):
     db.session.commit()
     one, two, three = (slot.id for slot in slots)
     respondent_id, url = respondent.id, f"/poll/{poll_token(respondent)}"
-    # Different dates and a different comment: a mix would keep dates from both.
+    # Other choices for one date (where rows would collide) or only other dates (where a
+    # mix would keep the dates of both), and another comment.
     answer_a = {one: "yes", two: "if_need_be", "comment": "Comment A"}
-    answer_b = {two: "no", three: "yes", "comment": "Comment B"}
+    if b_dates == "the same dates":
+        answer_b = {one: "no", two: "yes", "comment": "Comment B"}
+    else:
+        answer_b = {three: "no", "comment": "Comment B"}
     db.session.close()
 
     def form(answer):
