@@ -45,7 +45,9 @@ from coordapp.models import (
     Role,
     utcnow,
 )
+from coordapp.minutes import service as minutes_service
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
+from coordapp.models.minutes import MinutesItem, MinutesRevision
 from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.conftest import login_as
 from tests.factories import make_contact, make_meeting, make_user
@@ -91,6 +93,10 @@ def _posted_at_once(app, requests: list[tuple]) -> list:
 def _at_once(app, requests: list, user=None) -> list[int]:
     """The status codes of `_posted_at_once`, everyone logged in as `user` if given."""
     return [r.status_code for r in _posted_at_once(app, [(*r, user) for r in requests])]
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def _stored(invitation_id: int) -> dict[str, str | None]:
@@ -268,3 +274,75 @@ def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app, b
         if answer not in (answer_a, answer_b):
             mixed.append(answer)
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+def _minutes_in_draft() -> SimpleNamespace:
+    """A held meeting with two co-chairs, one agenda item and version 1 of its minutes
+    (a draft with that item's minutes), and two secretariat accounts; ids only."""
+    chairs = [make_user(Role.MEMBER, email=f"chair{n}@example.org") for n in (1, 2)]
+    meeting = make_meeting(
+        status=MeetingStatus.HELD,
+        chairs=[(chairs[0], "UN Resident Coordinator"), (chairs[1], "Chief of Mission")],
+    )
+    db.session.add(
+        AgendaItem(meeting_id=meeting.id, position=0, title="Data", kind=AgendaItemKind.DISCUSSION)
+    )
+    db.session.commit()
+    version = minutes_service.current_version(meeting)
+    db.session.commit()
+    (item,) = minutes_service.minutes_items(version)
+    ids = SimpleNamespace(meeting=meeting.id, version=version.id, item=item.id)
+    ids.chairs = [SimpleNamespace(id=chair.id) for chair in chairs]
+    ids.editors = [
+        SimpleNamespace(id=make_user(Role.SECRETARIAT, email=f"editor{n}@example.org").id)
+        for n in (1, 2)
+    ]
+    db.session.close()
+    return ids
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_editors_saving_one_minutes_item_from_the_same_state_keep_one_whole_save(app):
+    ids = _minutes_in_draft()
+    url = f"/minutes/items/{ids.item}"
+    saves = [
+        {"text": "Text A", "decisions": "Decision A1\nDecision A2"},
+        {"text": "Text B", "decisions": "Decision B"},
+    ]
+
+    wrong = []
+    for _attempt in range(TRIES):
+        item = db.session.get(MinutesItem, ids.item)
+        item.text, item.decisions = "Start", ["Start decision"]
+        db.session.commit()
+        base = db.session.get(MinutesItem, ids.item).lock_version
+        revisions_before = _count(MinutesRevision)
+        db.session.close()
+
+        responses = _posted_at_once(
+            app,
+            [
+                (url, {**save, "lock_version": str(base)}, editor)
+                for save, editor in zip(saves, ids.editors, strict=True)
+            ],
+        )
+        codes = [r.status_code for r in responses]
+        db.session.expire_all()
+        item = db.session.get(MinutesItem, ids.item)
+        stored = {"text": item.text, "decisions": "\n".join(item.decisions)}
+        outcome = (codes, stored, item.lock_version - base, _count(MinutesRevision))
+        db.session.rollback()
+        if sorted(codes) != [302, 409]:
+            wrong.append(outcome)
+            continue
+        winner, loser = (0, 1) if codes[0] == 302 else (1, 0)
+        refusal = responses[loser].get_data(as_text=True)
+        if (
+            stored != saves[winner]  # the winner's save, whole
+            or outcome[2:] != (1, revisions_before + 1)  # one save, its history kept
+            or "Not saved: someone else saved this" not in refusal
+            # The loser's text is still in their form, beside what the winner saved.
+            or not all(saves[n]["text"] in refusal for n in (0, 1))
+        ):
+            wrong.append(outcome)
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
