@@ -28,10 +28,13 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from coordapp.approval.service import submit_for_approval
 from coordapp.commitments.notifications import status_token
 from coordapp.extensions import db
 from coordapp.links import poll_token, rsvp_token
+from coordapp.minutes import service as minutes_service
 from coordapp.models import (
+    AuditEvent,
     Commitment,
     CommitmentStatus,
     CommitmentUpdate,
@@ -43,14 +46,16 @@ from coordapp.models import (
     PollRespondent,
     PollVisibility,
     Role,
+    User,
     utcnow,
 )
-from coordapp.minutes import service as minutes_service
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
-from coordapp.models.minutes import MinutesItem, MinutesRevision
+from coordapp.models.approval import MinutesApproval, MinutesReturn
+from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.conftest import login_as
 from tests.factories import make_contact, make_meeting, make_user
+from tests.pdf_hooks import Recorder, answer_pdf_hooks
 
 TRIES = 20
 ANSWER_A = {"status": "tentative", "comment": "Comment A", "needs": "Needs A"}
@@ -244,8 +249,7 @@ def test_two_tabs_answering_one_poll_link_at_once_each_save_whole_answers(app, b
 
     def form(answer):
         return {
-            (f"slot-{key}" if isinstance(key, int) else key): value
-            for key, value in answer.items()
+            (f"slot-{key}" if isinstance(key, int) else key): value for key, value in answer.items()
         }
 
     def stored():
@@ -343,6 +347,126 @@ def test_two_editors_saving_one_minutes_item_from_the_same_state_keep_one_whole_
             or "Not saved: someone else saved this" not in refusal
             # The loser's text is still in their form, beside what the winner saved.
             or not all(saves[n]["text"] in refusal for n in (0, 1))
+        ):
+            wrong.append(outcome)
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+def _submitted(app, monkeypatch, render=None) -> SimpleNamespace:
+    """`_minutes_in_draft`, submitted for approval; the worker's rendering and signing
+    replaced by `render` (default: a recorder) and a recorder (`ids.signatures`)."""
+    ids = _minutes_in_draft()
+    ids.signatures = Recorder()
+    answer_pdf_hooks(app, monkeypatch, render or Recorder(), ids.signatures)
+    version = db.session.get(MinutesVersion, ids.version)
+    submit_for_approval(version, db.session.get(User, ids.editors[0].id))
+    db.session.commit()
+    db.session.close()
+    return ids
+
+
+def _back_to_submitted(version_id: int) -> None:
+    """Version `version_id` submitted again, with no approval and no return."""
+    db.session.execute(sa.delete(MinutesApproval).where(MinutesApproval.version_id == version_id))
+    db.session.execute(sa.delete(MinutesReturn).where(MinutesReturn.version_id == version_id))
+    db.session.execute(
+        sa.update(MinutesVersion)
+        .where(MinutesVersion.id == version_id)
+        .values(status=MinutesStatus.SUBMITTED)
+    )
+    db.session.commit()
+
+
+def _approvers(version_id: int) -> list[int]:
+    return sorted(
+        db.session.scalars(
+            sa.select(MinutesApproval.user_id).where(MinutesApproval.version_id == version_id)
+        )
+    )
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_chairs_and_a_second_tab_approving_at_once_record_one_approval_each(app, monkeypatch):
+    ids = _submitted(app, monkeypatch)
+    url = f"/minutes/versions/{ids.version}/approve"
+    first, second = ids.chairs
+
+    wrong = []
+    for _attempt in range(TRIES):
+        _back_to_submitted(ids.version)
+        ids.signatures.calls.clear()
+        responses = _posted_at_once(app, [(url, {}, first), (url, {}, first), (url, {}, second)])
+        codes = [r.status_code for r in responses]
+        db.session.expire_all()
+        version = db.session.get(MinutesVersion, ids.version)
+        approvals = sorted(
+            db.session.execute(
+                sa.select(MinutesApproval.user_id, MinutesApproval.id).where(
+                    MinutesApproval.version_id == ids.version
+                )
+            ).all()
+        )
+        outcome = (codes, version.status.value, approvals, sorted(ids.signatures.calls))
+        db.session.rollback()
+        # The first chair's two tabs: one approval, the other tab is told; the second
+        # chair's approval recorded beside it; one signature asked for each approval.
+        loser = responses[codes.index(409)] if 409 in codes else None
+        if (
+            sorted(codes[:2]) != [302, 409]
+            or codes[2] != 302
+            or "You have already approved" not in loser.get_data(as_text=True)
+            or version.status is not MinutesStatus.SUBMITTED
+            or [user_id for user_id, _ in approvals] != sorted([first.id, second.id])
+            or sorted(ids.signatures.calls) != sorted(i for _, i in approvals)
+        ):
+            wrong.append(outcome)
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_a_chair_approving_while_the_other_returns_the_minutes_is_applied_whole(app, monkeypatch):
+    ids = _submitted(app, monkeypatch)
+    approving, returning = ids.chairs
+    requests = [
+        (f"/minutes/versions/{ids.version}/approve", {}, approving),
+        (f"/minutes/versions/{ids.version}/return", {"comment": "Add the figures."}, returning),
+    ]
+
+    wrong = []
+    for _attempt in range(TRIES):
+        _back_to_submitted(ids.version)
+        responses = _posted_at_once(app, requests)
+        codes = [r.status_code for r in responses]
+        db.session.expire_all()
+        version = db.session.get(MinutesVersion, ids.version)
+        dropped = db.session.scalar(
+            sa.select(AuditEvent.changes)
+            .where(AuditEvent.action == "approval.return", AuditEvent.object_id == ids.version)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )["approvals_dropped"][0]
+        outcome = (
+            codes,
+            version.status.value,
+            _approvers(ids.version),
+            _count(MinutesReturn),
+            dropped,
+        )
+        db.session.rollback()
+        # Either the approval came first and the return then dropped it (both told it
+        # worked), or the return came first and the approval was refused: back to draft
+        # with one return and no approval either way, never an approval of a draft.
+        approved_first = codes[0] == 302
+        if (
+            codes[1] != 302
+            or codes[0] not in (302, 409)
+            or outcome[1:4] != ("draft", [], 1)
+            or dropped != ([approving.id] if approved_first else [])
+            or (
+                not approved_first
+                and "is not submitted for approval" not in responses[0].get_data(as_text=True)
+                and "changed in the meantime" not in responses[0].get_data(as_text=True)
+            )
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
