@@ -470,3 +470,58 @@ def test_a_chair_approving_while_the_other_returns_the_minutes_is_applied_whole(
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_a_minutes_save_racing_the_submission_lands_before_it_or_is_refused(app, monkeypatch):
+    rendered: list[str] = []
+
+    def render(version_id: int) -> None:
+        # What the worker renders for the chairs, read as soon as the submission commits.
+        rendered.append(
+            db.session.scalar(
+                sa.select(MinutesItem.text).where(MinutesItem.version_id == version_id)
+            )
+        )
+        db.session.rollback()
+
+    ids = _submitted(app, monkeypatch, render=render)
+    editor, submitter = ids.editors
+
+    wrong = []
+    for _attempt in range(TRIES):
+        _back_to_submitted(ids.version)
+        db.session.execute(
+            sa.update(MinutesVersion)
+            .where(MinutesVersion.id == ids.version)
+            .values(status=MinutesStatus.DRAFT)
+        )
+        item = db.session.get(MinutesItem, ids.item)
+        item.text, item.decisions = "Start", []
+        db.session.commit()
+        base = db.session.get(MinutesItem, ids.item).lock_version
+        rendered.clear()
+        responses = _posted_at_once(
+            app,
+            [
+                (f"/minutes/items/{ids.item}", {"text": "Edited", "lock_version": base}, editor),
+                (f"/meetings/{ids.meeting}/minutes/submit", {}, submitter),
+            ],
+        )
+        codes = [r.status_code for r in responses]
+        db.session.expire_all()
+        version = db.session.get(MinutesVersion, ids.version)
+        text = db.session.get(MinutesItem, ids.item).text
+        outcome = (codes, version.status.value, rendered[:], text)
+        db.session.rollback()
+        # Submitted either way; what the chairs get is what the minutes hold: the edit
+        # if it came first, else the edit was refused (the version no longer a draft).
+        saved = codes[0] == 302
+        if (
+            codes[1] != 302
+            or codes[0] not in (302, 409)
+            or outcome[1:] != ("submitted", ["Edited" if saved else "Start"], text)
+            or (not saved and "no longer a draft" not in responses[0].get_data(as_text=True))
+        ):
+            wrong.append(outcome)
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
