@@ -525,3 +525,41 @@ def test_a_minutes_save_racing_the_submission_lands_before_it_or_is_refused(app,
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # a request in a thread while this test's transaction is open
+def test_a_submission_waits_for_a_minutes_save_in_progress(app, monkeypatch):
+    """The race above, held open: a save has written but not committed when the
+    secretariat submits; the submission waits for it, so the chairs get the saved text."""
+    rendered: list[str] = []
+
+    def render(version_id: int) -> None:
+        rendered.append(
+            db.session.scalar(
+                sa.select(MinutesItem.text).where(MinutesItem.version_id == version_id)
+            )
+        )
+        db.session.rollback()
+
+    ids = _minutes_in_draft()
+    answer_pdf_hooks(app, monkeypatch, render, Recorder())
+    submitter = app.test_client()
+    login_as(submitter, ids.editors[1])
+    item = db.session.get(MinutesItem, ids.item)
+    minutes_service.save_item(
+        item, "Saved just before", [], item.lock_version, db.session.get(User, ids.editors[0].id)
+    )
+    codes: list[int] = []
+    submitting = threading.Thread(
+        target=lambda: codes.append(
+            submitter.post(f"/meetings/{ids.meeting}/minutes/submit").status_code
+        )
+    )
+    submitting.start()
+    submitting.join(timeout=0.5)  # time enough to submit, if it did not wait
+    db.session.commit()  # the save commits
+    submitting.join(timeout=30)
+    assert codes == [302]
+    assert rendered == ["Saved just before"]
+    db.session.expire_all()
+    assert db.session.get(MinutesVersion, ids.version).status is MinutesStatus.SUBMITTED
