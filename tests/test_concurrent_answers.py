@@ -52,9 +52,10 @@ from coordapp.models import (
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.approval import MinutesApproval, MinutesReturn
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
+from coordapp.outcomes.service import start_draft, summary_of
 from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.conftest import login_as
-from tests.factories import make_contact, make_meeting, make_user
+from tests.factories import make_approved_meeting, make_contact, make_meeting, make_user
 from tests.pdf_hooks import Recorder, answer_pdf_hooks
 
 TRIES = 20
@@ -563,3 +564,56 @@ def test_a_submission_waits_for_a_minutes_save_in_progress(app, monkeypatch):
     assert rendered == ["Saved just before"]
     db.session.expire_all()
     assert db.session.get(MinutesVersion, ids.version).status is MinutesStatus.SUBMITTED
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_saving_the_public_summary_from_the_same_form_keep_one_whole_save(app):
+    secretariat = make_user(Role.SECRETARIAT, email="summary-tabs@example.org")
+    meeting = make_approved_meeting()
+    start_draft(
+        meeting,
+        language="en",
+        languages=["en", "ru", "be"],
+        name_chairs=False,
+        name_organisations=False,
+        by=secretariat,
+    )
+    db.session.commit()
+    meeting_id, url = meeting.id, f"/meetings/{meeting.id}/summary/edit"
+    secretariat = SimpleNamespace(id=secretariat.id)
+    saves = [
+        {"title": "Title A", "body": "Body A", "language": "en"},
+        {"title": "Title B", "body": "Body B", "language": "ru"},
+    ]
+    db.session.close()
+
+    wrong = []
+    for _attempt in range(TRIES):
+        summary = summary_of(meeting_id)
+        summary.title, summary.body, summary.language = "Start", "Start body", "be"
+        db.session.commit()
+        base = summary_of(meeting_id).lock_version
+        db.session.close()
+        responses = _posted_at_once(
+            app,
+            [(url, {**save, "lock_version": str(base)}, secretariat) for save in saves],
+        )
+        codes = [r.status_code for r in responses]
+        db.session.expire_all()
+        summary = summary_of(meeting_id)
+        stored = {"title": summary.title, "body": summary.body, "language": summary.language}
+        outcome = (codes, stored, summary.lock_version - base)
+        db.session.rollback()
+        if sorted(codes) != [302, 409]:
+            wrong.append(outcome)
+            continue
+        winner, loser = (0, 1) if codes[0] == 302 else (1, 0)
+        refusal = responses[loser].get_data(as_text=True)
+        if (
+            stored != saves[winner]
+            or outcome[2] != 1
+            or "Someone saved this summary after you opened it" not in refusal
+            or saves[loser]["body"] not in refusal  # the loser's text is still in the form
+        ):
+            wrong.append(outcome)
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
