@@ -306,36 +306,77 @@ def _minutes_in_draft() -> SimpleNamespace:
     return ids
 
 
-@pytest.mark.commits  # threads, each request on its own connection
-def test_two_editors_saving_one_minutes_item_from_the_same_state_keep_one_whole_save(app):
-    ids = _minutes_in_draft()
-    url = f"/minutes/items/{ids.item}"
+# The two texts of the minutes a form saves: one agenda item's minutes and decisions, or
+# the opening and closing of the meeting: (url, the two saves, a reset to a start state,
+# what is stored and its lock_version, the field both texts must be on a refused page).
+def _item_texts(ids):
+    def reset():
+        item = db.session.get(MinutesItem, ids.item)
+        item.text, item.decisions = "Start", ["Start decision"]
+
+    def stored():
+        item = db.session.get(MinutesItem, ids.item)
+        return {"text": item.text, "decisions": "\n".join(item.decisions)}, item.lock_version
+
     saves = [
         {"text": "Text A", "decisions": "Decision A1\nDecision A2"},
         {"text": "Text B", "decisions": "Decision B"},
     ]
+    return f"/minutes/items/{ids.item}", saves, reset, stored, "text"
+
+
+def _meeting_texts(ids):
+    def reset():
+        version = db.session.get(MinutesVersion, ids.version)
+        version.opening_summary, version.closing_summary = "Start opening", "Start closing"
+        version.next_meeting_note = "Start note"
+
+    def stored():
+        version = db.session.get(MinutesVersion, ids.version)
+        fields = ("opening_summary", "closing_summary", "next_meeting_note")
+        return {name: getattr(version, name) for name in fields}, version.lock_version
+
+    saves = [
+        {
+            "opening_summary": f"Opening {n}",
+            "closing_summary": f"Closing {n}",
+            "next_meeting_note": f"Note {n}",
+        }
+        for n in "AB"
+    ]
+    return (
+        f"/meetings/{ids.meeting}/minutes/meeting-fields",
+        saves,
+        reset,
+        stored,
+        "opening_summary",
+    )
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+@pytest.mark.parametrize("texts", [_item_texts, _meeting_texts], ids=["item", "meeting"])
+def test_two_editors_saving_the_minutes_from_the_same_state_keep_one_whole_save(app, texts):
+    ids = _minutes_in_draft()
+    url, saves, reset, stored_now, shown = texts(ids)
 
     wrong = []
     for _attempt in range(TRIES):
-        item = db.session.get(MinutesItem, ids.item)
-        item.text, item.decisions = "Start", ["Start decision"]
+        reset()
         db.session.commit()
-        base = db.session.get(MinutesItem, ids.item).lock_version
+        base = stored_now()[1]
         revisions_before = _count(MinutesRevision)
         db.session.close()
 
+        forms = [
+            {**save, "lock_version": str(base), "version_id": str(ids.version)} for save in saves
+        ]
         responses = _posted_at_once(
-            app,
-            [
-                (url, {**save, "lock_version": str(base)}, editor)
-                for save, editor in zip(saves, ids.editors, strict=True)
-            ],
+            app, [(url, form, editor) for form, editor in zip(forms, ids.editors, strict=True)]
         )
         codes = [r.status_code for r in responses]
         db.session.expire_all()
-        item = db.session.get(MinutesItem, ids.item)
-        stored = {"text": item.text, "decisions": "\n".join(item.decisions)}
-        outcome = (codes, stored, item.lock_version - base, _count(MinutesRevision))
+        stored, lock_version = stored_now()
+        outcome = (codes, stored, lock_version - base, _count(MinutesRevision))
         db.session.rollback()
         if sorted(codes) != [302, 409]:
             wrong.append(outcome)
@@ -347,7 +388,7 @@ def test_two_editors_saving_one_minutes_item_from_the_same_state_keep_one_whole_
             or outcome[2:] != (1, revisions_before + 1)  # one save, its history kept
             or "Not saved: someone else saved this" not in refusal
             # The loser's text is still in their form, beside what the winner saved.
-            or not all(saves[n]["text"] in refusal for n in (0, 1))
+            or not all(saves[n][shown] in refusal for n in (0, 1))
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
