@@ -40,6 +40,8 @@ from coordapp.models import (
     CommitmentUpdate,
     Invitation,
     InvitationStatus,
+    Meeting,
+    MeetingChair,
     MeetingStatus,
     PollAnswer,
     PollChoice,
@@ -658,3 +660,61 @@ def test_two_tabs_saving_the_public_summary_from_the_same_form_keep_one_whole_sa
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_saving_one_meeting_at_once_each_save_whole(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="m-tabs@example.org").id)
+    meeting_id = make_meeting(status=MeetingStatus.DRAFT, timezone_name="Europe/Minsk").id
+    url = f"/meetings/{meeting_id}/edit"
+    common = {
+        "series_id": "0",
+        "number": "",
+        "kind": "extended",
+        "timezone": "Europe/Minsk",
+        "starts_at": "2027-03-04T10:00",
+        "ends_at": "2027-03-04T13:00",
+        "online_url": "",
+        "rsvp_deadline": "",
+        "capacity": "",
+        "language": "en",
+    }
+    one, two = (make_user(Role.MEMBER, email=f"m-chair{n}@example.org").id for n in (1, 2))
+    saves = [
+        {"title": f"Title {n}", "venue": f"Venue {n}", "description": f"About {n}"} for n in "AB"
+    ]
+    chairs = [[(one, "Chair A")], [(two, "Chair B"), (one, "Co-chair B")]]
+    for save, rows in zip(saves, chairs, strict=True):
+        save["chairs"] = rows
+    db.session.close()
+
+    def form(save):
+        data = {**common, **{k: v for k, v in save.items() if k != "chairs"}}
+        for n, (user_id, label) in enumerate(save["chairs"]):
+            data[f"chairs-{n}-user_id"], data[f"chairs-{n}-role_label"] = str(user_id), label
+        return data
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Each post then changes only some columns, which is where halves would mix.
+        first, second = (saves[0], saves[1]) if attempt % 2 else (saves[1], saves[0])
+        meeting = db.session.get(Meeting, meeting_id)
+        meeting.title, meeting.venue = first["title"], second["venue"]
+        meeting.description = "About nothing"
+        meeting.chairs.clear()
+        db.session.flush()
+        meeting.chairs.extend(
+            MeetingChair(user_id=user_id, role_label=label, position=n)
+            for n, (user_id, label) in enumerate(first["chairs"])
+        )
+        db.session.commit()
+        codes = _at_once(app, [(url, form(save)) for save in saves], user=secretariat)
+        assert codes == [302, 302], codes
+        db.session.expire_all()
+        meeting = db.session.get(Meeting, meeting_id)
+        stored = {name: getattr(meeting, name) for name in ("title", "venue", "description")}
+        stored["chairs"] = [(c.user_id, c.role_label) for c in meeting.chairs]
+        db.session.rollback()
+        if stored not in saves:
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"

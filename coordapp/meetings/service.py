@@ -28,6 +28,7 @@ from coordapp.models import (
     SeriesChair,
     User,
 )
+from coordapp.models.locking import lock_row
 from coordapp.timefmt import wall_clock_to_utc
 
 # The fields whose before/after values the audit log keeps.
@@ -289,6 +290,17 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
     return meeting
 
 
+def _lock_for_edit(meeting: Meeting) -> None:
+    """Two tabs (or two people) saving one meeting: each form is applied whole, one after
+    the other. The meeting row is locked and read afresh, and so are its chairs."""
+    state = sa.inspect(meeting)
+    chairs = list(meeting.chairs) if "chairs" not in state.unloaded else []
+    lock_row(db.session, meeting)
+    for chair in chairs:
+        db.session.expire(chair)
+    db.session.expire(meeting, ["chairs"])
+
+
 def update_meeting(
     meeting: Meeting,
     details: MeetingDetails,
@@ -296,6 +308,7 @@ def update_meeting(
     by: User | None = None,
 ) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
+    _lock_for_edit(meeting)
     before = meeting_snapshot(meeting)
     with db.session.no_autoflush:
         _apply(meeting, details)
