@@ -1,22 +1,46 @@
 """Two people (or one person in two tabs) changing the same row at the same moment: each
-change is applied whole, one after the other, never mixed (issue #20, finding 2 and its
-class). Threads, each request on its own connection, on SQLite and PostgreSQL.
+change is applied whole, one after the other (or refused with a message, nothing lost),
+never mixed (issue #20, finding 2 and its class). Threads, each request on its own
+connection and released together, 20 tries each, on SQLite and PostgreSQL (CI runs both;
+nothing here skips).
 
-Where each "read, decide, write" on a shared row is made whole:
+Every "read, decide, write" on a row that two requests can reach, how it is made whole,
+and where that is shown with threads ("here" = this file):
 - RSVP answer through a personal link: the invitation row locked FOR UPDATE (after its
-  meeting FOR SHARE) in the query that reads it (coordapp/invitations/links.py); the
+  meeting FOR SHARE) in the query that reads it (invitations/links.py); the
   secretariat's record of an answer locks and re-reads it (answers._lock_invitation).
-- Commitment status (its personal link, the follow-up page, the tracker): the
-  commitment row locked and re-read before the update is added (commitments.add_update),
-  so its status is always its latest update's.
-- Agenda item edits: the item row locked and re-read (agenda.update_item).
-- Every one of these goes through models/locking.lock_row.
-- Already whole before: poll answers (the respondent row locked FOR UPDATE and re-read,
-  polls/service.py); minutes drafts (an UPDATE ... WHERE lock_version = the form's: a
-  save from a stale form is refused, minutes/service.py); summary drafts (the meeting
-  row locked, then the form's lock_version checked, outcomes/service.py); approval and
-  return (the version moves by a conditional UPDATE, and one approval per chair is a
-  unique constraint, approval/service.py).
+  Here (two answers through one link); seats: test_capacity_concurrency.py.
+- Commitment status (its personal link, the follow-up page, the tracker): the row locked
+  and re-read before the update is added (commitments.add_update), so its status is its
+  latest update's. Here.
+- Agenda item edits: the item row locked and re-read (agenda.update_item). Here.
+- Poll answers: the poll FOR SHARE, the respondent FOR UPDATE and re-read, then its
+  answers replaced (polls/service.answer). Here (one link, two tabs, overlapping and
+  other dates); many people and double clicks at once, and an answer racing a date's
+  removal: test_polls_service.py; slot edits while people answer: test_poll_pages.py;
+  choosing the date twice at once: test_poll_results.py.
+- Minutes: an item's text and decisions, and the opening and closing: UPDATE ... WHERE
+  lock_version = the form's, so of two saves from one state one wins and the other is
+  refused with the winner's text beside the loser's (minutes/service.py). Here (two
+  editors); a stale read and two saves at once: test_minutes.py.
+- Minutes saved while the secretariat submits them: an item's save locks its version
+  FOR SHARE, so the submission waits for it (the chairs get what was saved) or the save
+  waits and is refused as no longer a draft; the opening and closing are an UPDATE of
+  the version row itself, which the submission's UPDATE serialises. Here (a race, and a
+  save held open while the submission comes: it failed on PostgreSQL before the lock).
+- Approval: every transition is an UPDATE of the version WHERE status = the expected
+  one, which locks the row until commit; one approval per chair is a unique constraint.
+  Here (two chairs and a second tab at once; approve against return); two signatures
+  completing at once: test_minutes_pdf.py.
+- Public summary: start, save and publish lock the meeting row, and a save checks the
+  form's lock_version (outcomes/service.py). Here (two tabs saving); a double click on
+  start and on publish: test_outcomes.py.
+- Meeting details and chairs: the meeting row locked and read afresh with its chairs
+  before the form is applied (meetings.update_meeting). Here (it mixed before).
+- Nominations: the request row locked (nominations/service.py): test_nominations.py.
+- Login throttle: an advisory lock per key (ratelimit.py): test_login_concurrency.py.
+Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), parent
+(meeting) before child, in one order everywhere.
 """
 
 from __future__ import annotations
