@@ -54,12 +54,14 @@ import sqlalchemy as sa
 
 from coordapp.approval.service import submit_for_approval
 from coordapp.commitments.notifications import status_token
+from coordapp.commitments.service import CommitmentValues, create_commitment
 from coordapp.extensions import db
 from coordapp.links import poll_token, rsvp_token
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
     AuditEvent,
     Commitment,
+    CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
     Invitation,
@@ -67,6 +69,7 @@ from coordapp.models import (
     Meeting,
     MeetingChair,
     MeetingStatus,
+    Organisation,
     PollAnswer,
     PollChoice,
     PollRespondent,
@@ -81,7 +84,13 @@ from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus,
 from coordapp.outcomes.service import start_draft, summary_of
 from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.conftest import login_as
-from tests.factories import make_approved_meeting, make_contact, make_meeting, make_user
+from tests.factories import (
+    make_approved_meeting,
+    make_contact,
+    make_meeting,
+    make_organisation,
+    make_user,
+)
 from tests.pdf_hooks import Recorder, answer_pdf_hooks
 
 TRIES = 20
@@ -738,6 +747,77 @@ def test_two_tabs_saving_one_meeting_at_once_each_save_whole(app):
         meeting = db.session.get(Meeting, meeting_id)
         stored = {name: getattr(meeting, name) for name in ("title", "venue", "description")}
         stored["chairs"] = [(c.user_id, c.role_label) for c in meeting.chairs]
+        db.session.rollback()
+        if stored not in saves:
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_saving_one_commitment_at_once_each_save_whole(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="c-tabs@example.org").id)
+    meeting = make_meeting(status=MeetingStatus.HELD)
+    first_org, second_org = make_organisation(), make_organisation()
+    values = CommitmentValues(
+        description="Start",
+        organisations=[first_org],
+        responsible=None,
+        due_date=None,
+        due_quarter=None,
+        goals=[],
+        agenda_item=None,
+    )
+    commitment_id = create_commitment(meeting, values, by_user=None).id
+    db.session.commit()
+    url = f"/commitments/{commitment_id}/edit"
+    saves = [
+        {
+            "description": "Description A",
+            "organisation_ids": [first_org.id],
+            "due_date": "2027-01-31",
+            "goals": ["5"],
+        },
+        {
+            "description": "Description B",
+            "organisation_ids": [first_org.id, second_org.id],
+            "due_date": "2027-06-30",
+            "goals": ["10", "17"],
+        },
+    ]
+    db.session.close()
+
+    def form(save):
+        return {
+            **save,
+            "organisation_ids": [str(n) for n in save["organisation_ids"]],
+            "responsible_contact_id": "0",
+            "agenda_item_id": "0",
+        }
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Start from part of each: each post then changes only some of the commitment.
+        first, second = (saves[0], saves[1]) if attempt % 2 else (saves[1], saves[0])
+        commitment = db.session.get(Commitment, commitment_id)
+        commitment.description = first["description"]
+        commitment.organisations = [
+            db.session.get(Organisation, n) for n in first["organisation_ids"]
+        ]
+        commitment.due_date = date.fromisoformat(second["due_date"])
+        commitment.sdgs = []
+        db.session.flush()
+        commitment.sdgs = [CommitmentSDG(goal=int(goal)) for goal in second["goals"]]
+        db.session.commit()
+        codes = _at_once(app, [(url, form(save)) for save in saves], user=secretariat)
+        assert codes == [303, 303], codes
+        db.session.expire_all()
+        commitment = db.session.get(Commitment, commitment_id)
+        stored = {
+            "description": commitment.description,
+            "organisation_ids": sorted(org.id for org in commitment.organisations),
+            "due_date": commitment.due_date.isoformat(),
+            "goals": [str(goal) for goal in commitment.goals],
+        }
         db.session.rollback()
         if stored not in saves:
             mixed.append(stored)
