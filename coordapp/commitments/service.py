@@ -199,6 +199,8 @@ def update_commitment(
     by: User | None = None,
 ) -> None:
     """Edit what was committed (not the status: that goes through `add_update`)."""
+    # Two tabs saving one commitment: each form is applied whole, one after the other.
+    lock_row(db.session, commitment)
     before = _snapshot(commitment)
     previous_responsible = commitment.responsible_contact_id
     _apply(commitment, values)
