@@ -64,6 +64,7 @@ from coordapp.models import (
     CommitmentSDG,
     CommitmentStatus,
     CommitmentUpdate,
+    Contact,
     Invitation,
     InvitationStatus,
     Meeting,
@@ -818,6 +819,60 @@ def test_two_tabs_saving_one_commitment_at_once_each_save_whole(app):
             "due_date": commitment.due_date.isoformat(),
             "goals": [str(goal) for goal in commitment.goals],
         }
+        db.session.rollback()
+        if stored not in saves:
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+def _contact_forms():
+    organisation = make_organisation()
+    row = make_contact(organisation, email="tabs-contact@example.org")
+    common = {"email": row.email, "organisation_id": str(organisation.id)}
+    saves = [
+        {"name": f"Name {n}", "position": f"Position {n}", "phone": f"+375 {n}", "language": lang}
+        for n, lang in (("1", "ru"), ("2", "be"))
+    ]
+    return Contact, row.id, f"/directory/contacts/{row.id}/edit", common, saves
+
+
+def _organisation_forms():
+    row = make_organisation(name="Tabs organisation")
+    common = {"category": "un_agency", "parent_id": "0", "language": ""}
+    saves = [
+        {
+            "name": f"Name {n}",
+            "acronym": f"N{n}",
+            "head_name": f"Head {n}",
+            "head_title": f"Title {n}",
+        }
+        for n in "12"
+    ]
+    return Organisation, row.id, f"/directory/organisations/{row.id}/edit", common, saves
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+@pytest.mark.parametrize("forms", [_contact_forms, _organisation_forms], ids=["contact", "org"])
+def test_two_tabs_saving_one_directory_entry_at_once_each_save_whole(app, forms):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="d-tabs@example.org").id)
+    model, row_id, url, common, saves = forms()
+    db.session.commit()
+    names = list(saves[0])
+    db.session.close()
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Start from half of each form: each post then changes only some columns.
+        first, second = (saves[0], saves[1]) if attempt % 2 else (saves[1], saves[0])
+        row = db.session.get(model, row_id)
+        for n, name in enumerate(names):
+            setattr(row, name, (first if n % 2 else second)[name])
+        db.session.commit()
+        codes = _at_once(app, [(url, {**common, **save}) for save in saves], user=secretariat)
+        assert codes == [302, 302], codes
+        db.session.expire_all()
+        row = db.session.get(model, row_id)
+        stored = {name: getattr(row, name) for name in names}
         db.session.rollback()
         if stored not in saves:
             mixed.append(stored)
