@@ -76,6 +76,8 @@ from coordapp.models import (
     PollRespondent,
     PollVisibility,
     Role,
+    Series,
+    SeriesChair,
     User,
     utcnow,
 )
@@ -90,6 +92,7 @@ from tests.factories import (
     make_contact,
     make_meeting,
     make_organisation,
+    make_series,
     make_user,
 )
 from tests.pdf_hooks import Recorder, answer_pdf_hooks
@@ -873,6 +876,71 @@ def test_two_tabs_saving_one_directory_entry_at_once_each_save_whole(app, forms)
         db.session.expire_all()
         row = db.session.get(model, row_id)
         stored = {name: getattr(row, name) for name in names}
+        db.session.rollback()
+        if stored not in saves:
+            mixed.append(stored)
+    assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_saving_one_series_at_once_each_save_whole(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="s-tabs@example.org").id)
+    series_id = make_series(name="Start").id
+    url = f"/series/{series_id}/edit"
+    one, two = (make_user(Role.MEMBER, email=f"s-chair{n}@example.org").id for n in (1, 2))
+    orgs = [make_organisation().id for _ in range(2)]
+    saves = [
+        {
+            "name": "Series A",
+            "description": "About A",
+            "chairs": [(one, "Chair A")],
+            "organisations": orgs[:1],
+        },
+        {
+            "name": "Series B",
+            "description": "About B",
+            "chairs": [(two, "Chair B"), (one, "Co-chair B")],
+            "organisations": orgs,
+        },
+    ]
+    db.session.close()
+
+    def form(save):
+        data = {
+            "name": save["name"],
+            "description": save["description"],
+            "organisation_ids": [str(n) for n in save["organisations"]],
+        }
+        for n, (user_id, label) in enumerate(save["chairs"]):
+            data[f"chairs-{n}-user_id"], data[f"chairs-{n}-role_label"] = str(user_id), label
+        return data
+
+    mixed = []
+    for attempt in range(TRIES):
+        # Start from part of each: each post then changes only some of the series.
+        first, second = (saves[0], saves[1]) if attempt % 2 else (saves[1], saves[0])
+        series = db.session.get(Series, series_id)
+        series.name, series.description = first["name"], second["description"]
+        series.default_organisations = [
+            db.session.get(Organisation, n) for n in second["organisations"]
+        ]
+        series.default_chairs.clear()
+        db.session.flush()
+        series.default_chairs.extend(
+            SeriesChair(user_id=user_id, role_label=label, position=n)
+            for n, (user_id, label) in enumerate(first["chairs"])
+        )
+        db.session.commit()
+        codes = _at_once(app, [(url, form(save)) for save in saves], user=secretariat)
+        assert codes == [302, 302], codes
+        db.session.expire_all()
+        series = db.session.get(Series, series_id)
+        stored = {
+            "name": series.name,
+            "description": series.description,
+            "chairs": [(c.user_id, c.role_label) for c in series.default_chairs],
+            "organisations": sorted(o.id for o in series.default_organisations),
+        }
         db.session.rollback()
         if stored not in saves:
             mixed.append(stored)
