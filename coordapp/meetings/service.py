@@ -168,6 +168,7 @@ def save_series(
         db.session.add(series)
         before: dict[str, Any] = {}
     else:
+        _lock_for_edit(series, ["default_chairs", "default_contacts", "default_organisations"])
         before = _series_snapshot(series)
     series.name = name.strip()
     series.description = description or None
@@ -290,15 +291,22 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
     return meeting
 
 
-def _lock_for_edit(meeting: Meeting) -> None:
-    """Two tabs (or two people) saving one meeting: each form is applied whole, one after
-    the other. The meeting row is locked and read afresh, and so are its chairs."""
-    state = sa.inspect(meeting)
-    chairs = list(meeting.chairs) if "chairs" not in state.unloaded else []
-    lock_row(db.session, meeting)
-    for chair in chairs:
-        db.session.expire(chair)
-    db.session.expire(meeting, ["chairs"])
+def _lock_for_edit(row: Meeting | Series, collections: list[str]) -> None:
+    """Two tabs (or two people) saving one meeting or series: each form is applied whole,
+    one after the other. The row is locked and read afresh, and so are its `collections`
+    (chairs, default lists) and the chairs in them."""
+    state = sa.inspect(row)
+    loaded = [
+        member
+        for name in collections
+        if name not in state.unloaded
+        for member in getattr(row, name)
+        if isinstance(member, MeetingChair | SeriesChair)
+    ]
+    lock_row(db.session, row)
+    for member in loaded:
+        db.session.expire(member)
+    db.session.expire(row, collections)
 
 
 def update_meeting(
@@ -308,7 +316,7 @@ def update_meeting(
     by: User | None = None,
 ) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
-    _lock_for_edit(meeting)
+    _lock_for_edit(meeting, ["chairs"])
     before = meeting_snapshot(meeting)
     with db.session.no_autoflush:
         _apply(meeting, details)
