@@ -945,3 +945,39 @@ def test_two_tabs_saving_one_series_at_once_each_save_whole(app):
         if stored not in saves:
             mixed.append(stored)
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_tabs_moving_agenda_items_at_once_give_the_order_of_one_move_then_the_other(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="o-tabs@example.org").id)
+    meeting = make_meeting()
+    items = [
+        AgendaItem(meeting_id=meeting.id, position=n, title=title, kind=AgendaItemKind.DISCUSSION)
+        for n, title in enumerate("PWXY")
+    ]
+    db.session.add_all(items)
+    db.session.commit()
+    ids = {item.title: item.id for item in items}
+    meeting_id = meeting.id
+    moves = [(f"/agenda/items/{ids[title]}/move", {"direction": "up"}) for title in "XY"]
+    # X up, then Y up; or Y up, then X up (X is then last, and swaps with Y).
+    one_then_other = ["PXYW", "PWXY"]
+    db.session.close()
+
+    wrong = []
+    for _attempt in range(TRIES):
+        for n, title in enumerate("PWXY"):
+            db.session.get(AgendaItem, ids[title]).position = n
+        db.session.commit()
+        codes = _at_once(app, moves, user=secretariat)
+        assert codes == [303, 303], codes
+        rows = db.session.execute(
+            sa.select(AgendaItem.title, AgendaItem.position)
+            .where(AgendaItem.meeting_id == meeting_id)
+            .order_by(AgendaItem.position, AgendaItem.id)
+        ).all()
+        db.session.rollback()
+        order, positions = "".join(r.title for r in rows), [r.position for r in rows]
+        if order not in one_then_other or positions != [0, 1, 2, 3]:
+            wrong.append((order, positions))
+    assert not wrong, f"{len(wrong)} of {TRIES} tries: {wrong[:3]}"
