@@ -981,3 +981,37 @@ def test_two_tabs_moving_agenda_items_at_once_give_the_order_of_one_move_then_th
         if order not in one_then_other or positions != [0, 1, 2, 3]:
             wrong.append((order, positions))
     assert not wrong, f"{len(wrong)} of {TRIES} tries: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+@pytest.mark.parametrize("action", ["deactivate", "demote"])
+def test_two_admins_removing_each_other_at_once_leave_one_admin(app, action):
+    admins = [make_user(Role.ADMIN, email=f"admin{n}@example.org") for n in (1, 2)]
+    ids = [SimpleNamespace(id=admin.id) for admin in admins]
+    db.session.close()
+
+    def request_against(other):
+        if action == "deactivate":
+            return f"/admin/users/{other.id}/deactivate", {}
+        return f"/admin/users/{other.id}/edit", {"name": "Demoted", "role": "member"}
+
+    wrong = []
+    for _attempt in range(TRIES):
+        db.session.execute(
+            sa.update(User)
+            .where(User.id.in_([admin.id for admin in ids]))
+            .values(role=Role.ADMIN, active=True)
+        )
+        db.session.commit()
+        responses = _posted_at_once(
+            app, [(*request_against(ids[1]), ids[0]), (*request_against(ids[0]), ids[1])]
+        )
+        db.session.expire_all()
+        admins_left = db.session.scalar(
+            sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN, User.active)
+        )
+        db.session.rollback()
+        # One removed the other, who was then no longer an administrator: refused.
+        if admins_left != 1:
+            wrong.append(([r.status_code for r in responses], admins_left))
+    assert not wrong, f"{len(wrong)} of {TRIES} tries left no administrator: {wrong[:3]}"
