@@ -8,7 +8,7 @@ Every "read, decide, write" on a row that two requests can reach, how it is made
 and where that is shown with threads ("here" = this file):
 - RSVP answer through a personal link: the invitation row locked FOR UPDATE (after its
   meeting FOR SHARE) in the query that reads it (invitations/links.py); the
-  secretariat's record of an answer locks and re-reads it (answers._lock_invitation).
+  secretariat's record of an answer locks and re-reads it (answers.record_answer).
   Here (two answers through one link); seats: test_capacity_concurrency.py.
 - Commitment status (its personal link, the follow-up page, the tracker): the row locked
   and re-read before the update is added (commitments.add_update), so its status is its
@@ -35,12 +35,30 @@ and where that is shown with threads ("here" = this file):
 - Public summary: start, save and publish lock the meeting row, and a save checks the
   form's lock_version (outcomes/service.py). Here (two tabs saving); a double click on
   start and on publish: test_outcomes.py.
-- Meeting details and chairs: the meeting row locked and read afresh with its chairs
-  before the form is applied (meetings.update_meeting). Here (it mixed before).
+- Whole-form edits by the secretariat, each applied whole, the second after the first:
+  the row locked and read afresh (with its collections) before the form is applied.
+  Meeting details and chairs (meetings.update_meeting), series with default chairs and
+  lists (meetings.save_series), a commitment's description, organisations, dates and
+  goals (commitments.update_commitment), a contact, an organisation
+  (directory.update_contact / update_organisation). Here: each mixed the two forms
+  before (a post only writes the columns it changes).
+- The order of an agenda (add, move, drag, delete, copy items): the meeting row locked,
+  the positions read as committed (agenda/service.py _lock_order). Here (two moves at
+  once left two items on one position before).
+- Accounts (an administrator editing, demoting or deactivating an account): the actor's
+  and the account's rows locked in id order, then the actor must still be an active
+  administrator (admin/service.py). Here (two administrators removing each other at once
+  left none before).
 - Nominations: the request row locked (nominations/service.py): test_nominations.py.
 - Login throttle: an advisory lock per key (ratelimit.py): test_login_concurrency.py.
 Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), parent
 (meeting) before child, in one order everywhere.
+Not threads-tested here, by design or left for later: the attendance sheet merges cell by
+cell (a row is written only where it differs from the value the page was drawn with,
+attendance/service.save_sheet); a status sent through a commitment's link while the
+secretariat changes its responsible person is recorded after the change (the link is not
+re-checked after the lock); withdrawing an invitation while its invitee answers;
+linking an account to a contact (one column); a person's own password and language.
 """
 
 from __future__ import annotations
