@@ -1040,3 +1040,70 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(app, action):
         elif admins_left != 1:
             wrong.append((codes, admins_left))
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_a_status_sent_while_the_responsible_person_changes_counts_only_if_it_came_first(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="r-tabs@example.org").id)
+    organisation = make_organisation()
+    people = [make_contact(organisation, email=f"resp{n}@example.org") for n in (1, 2)]
+    values = CommitmentValues(
+        description="Publish the dashboard",
+        organisations=[organisation],
+        responsible=people[0],
+        due_date=None,
+        due_quarter=None,
+        goals=[],
+        agenda_item=None,
+    )
+    commitment = create_commitment(make_meeting(status=MeetingStatus.HELD), values, by_user=None)
+    db.session.commit()
+    commitment_id, people_ids = commitment.id, [person.id for person in people]
+    organisation_id = organisation.id
+    db.session.close()
+
+    def edit_to(person_id):
+        return {
+            "description": "Publish the dashboard",
+            "organisation_ids": [str(organisation_id)],
+            "responsible_contact_id": str(person_id),
+            "agenda_item_id": "0",
+        }
+
+    def events(action):
+        return list(
+            db.session.scalars(
+                sa.select(AuditEvent.id).where(
+                    AuditEvent.action == action, AuditEvent.object_id == commitment_id
+                )
+            )
+        )
+
+    wrong = []
+    for attempt in range(TRIES):
+        # The person responsible now sends a status while the secretariat hands the
+        # commitment to the other person (which revokes the first person's link).
+        now, then = people_ids[attempt % 2], people_ids[(attempt + 1) % 2]
+        commitment = db.session.get(Commitment, commitment_id)
+        commitment.responsible_contact_id = now
+        db.session.commit()
+        link = f"/commitments/status/{status_token(commitment)}"
+        edits_before = events("commitments.update")
+        statuses_before = events("commitments.status_update")
+        db.session.close()
+        edit, sent = _posted_at_once(
+            app,
+            [
+                (f"/commitments/{commitment_id}/edit", edit_to(then), secretariat),
+                (link, {"status": "in_progress", "note": f"Try {attempt}"}),
+            ],
+        )
+        (edited,) = set(events("commitments.update")) - set(edits_before)
+        recorded = sorted(set(events("commitments.status_update")) - set(statuses_before))
+        db.session.rollback()
+        # Either it came first (recorded before the change) or its link no longer works.
+        came_first = sent.status_code == 303 and len(recorded) == 1 and recorded[0] < edited
+        refused = sent.status_code == 404 and recorded == []
+        if edit.status_code != 303 or not (came_first or refused):
+            wrong.append((edit.status_code, sent.status_code, recorded, edited))
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
