@@ -9,7 +9,8 @@ and where that is shown with threads ("here" = this file):
 - RSVP answer through a personal link: the invitation row locked FOR UPDATE (after its
   meeting FOR SHARE) in the query that reads it (invitations/links.py); the
   secretariat's record of an answer locks and re-reads it (answers.record_answer).
-  Here (two answers through one link); seats: test_capacity_concurrency.py.
+  Here (two answers through one link; an answer while the invitation is withdrawn: it
+  came first or is refused, 410); seats: test_capacity_concurrency.py.
 - Commitment status (its personal link, the follow-up page, the tracker): the row locked
   and re-read before the update is added (commitments.add_update), so its status is its
   latest update's; through the link, refused (404) if the link was revoked meanwhile
@@ -57,8 +58,7 @@ Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), par
 (meeting) before child, in one order everywhere.
 Not threads-tested here, by design or left for later: the attendance sheet merges cell by
 cell (a row is written only where it differs from the value the page was drawn with,
-attendance/service.save_sheet); withdrawing an invitation while its invitee answers;
-linking an account to a contact (one column); a person's own password and language.
+attendance/service.save_sheet); linking an account to a contact (one column); a person's own password and language.
 """
 
 from __future__ import annotations
@@ -1110,4 +1110,38 @@ def test_a_status_sent_while_the_responsible_person_changes_counts_only_if_it_ca
         )
         if edit.status_code != 303 or not (came_first or refused):
             wrong.append((edit.status_code, sent.status_code, recorded, edited))
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+@pytest.mark.parametrize("capacity", [None, 5])
+def test_an_answer_while_the_invitation_is_withdrawn_came_first_or_is_refused(app, capacity):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="w-tabs@example.org").id)
+    meeting = make_meeting(capacity=capacity)
+    invitation = Invitation(meeting=meeting, contact=make_contact(email="withdrawn@example.org"))
+    db.session.add(invitation)
+    db.session.commit()
+    invitation_id, link = invitation.id, f"/rsvp/{rsvp_token(invitation)}"
+    db.session.close()
+
+    wrong = []
+    for _attempt in range(TRIES):
+        row = db.session.get(Invitation, invitation_id)
+        row.withdrawn_at, row.status, row.comment = None, InvitationStatus.PENDING, None
+        db.session.commit()
+        withdrawn, answered = _posted_at_once(
+            app,
+            [
+                (f"/invitations/{invitation_id}/withdraw", {}, secretariat),
+                (link, {"status": "accepted", "comment": "Coming"}),
+            ],
+        )
+        stored = _stored(invitation_id)
+        is_withdrawn = db.session.get(Invitation, invitation_id).is_withdrawn
+        db.session.rollback()
+        # Withdrawn either way; the answer was recorded before, or refused as withdrawn.
+        came_first = answered.status_code == 303 and stored["comment"] == "Coming"
+        refused = answered.status_code == 410 and stored["comment"] is None
+        if withdrawn.status_code != 302 or not is_withdrawn or not (came_first or refused):
+            wrong.append((withdrawn.status_code, answered.status_code, stored, is_withdrawn))
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
