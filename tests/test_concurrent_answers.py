@@ -56,9 +56,10 @@ and where that is shown with threads ("here" = this file):
 - Login throttle: an advisory lock per key (ratelimit.py): test_login_concurrency.py.
 Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), parent
 (meeting) before child, in one order everywhere.
-Not threads-tested here, by design or left for later: the attendance sheet merges cell by
-cell (a row is written only where it differs from the value the page was drawn with,
-attendance/service.save_sheet); linking an account to a contact (one column); a person's own password and language.
+Not threads-tested here, by design: the attendance sheet merges cell by cell (a row is
+written only where it differs from the value the page was drawn with,
+attendance/service.save_sheet); linking an account to a contact (one column); a
+person's own password and language.
 """
 
 from __future__ import annotations
