@@ -1146,3 +1146,40 @@ def test_an_answer_while_the_invitation_is_withdrawn_came_first_or_is_refused(ap
         if withdrawn.status_code != 302 or not is_withdrawn or not (came_first or refused):
             wrong.append((withdrawn.status_code, answered.status_code, stored, is_withdrawn))
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # a request in a thread while this test's transaction is open
+def test_a_withdrawal_waits_for_an_answer_in_progress_instead_of_deadlocking(app):
+    """The race above, held open: an answer has locked the meeting (FOR SHARE) and is
+    about to lock the invitation when the secretariat withdraws it. The withdrawal locks
+    in the answer's order (meeting, then invitation), so it waits; in the other order
+    the two waited for each other and the database killed one (a 503)."""
+    secretariat = make_user(Role.SECRETARIAT, email="w-held@example.org")
+    meeting = make_meeting()
+    invitation = Invitation(meeting=meeting, contact=make_contact(email="held@example.org"))
+    db.session.add(invitation)
+    db.session.commit()
+    meeting_id, invitation_id = meeting.id, invitation.id
+    withdrawing = app.test_client()
+    login_as(withdrawing, secretariat)
+    db.session.close()
+
+    # The answer's first step (invitations/links.py reads both in one query).
+    db.session.execute(
+        sa.select(Meeting.id).where(Meeting.id == meeting_id).with_for_update(read=True)
+    ).all()
+    codes: list[int] = []
+    thread = threading.Thread(
+        target=lambda: codes.append(
+            withdrawing.post(f"/invitations/{invitation_id}/withdraw").status_code
+        )
+    )
+    thread.start()
+    thread.join(timeout=0.5)  # time enough for the withdrawal to take what it can
+    db.session.execute(
+        sa.select(Invitation.id).where(Invitation.id == invitation_id).with_for_update()
+    ).all()
+    db.session.commit()  # the answer is done
+    thread.join(timeout=30)
+    assert codes == [302]
+    assert db.session.get(Invitation, invitation_id).is_withdrawn
