@@ -9,8 +9,11 @@ and where that is shown with threads ("here" = this file):
 - RSVP answer through a personal link: the invitation row locked FOR UPDATE (after its
   meeting FOR SHARE) in the query that reads it (invitations/links.py); the
   secretariat's record of an answer locks and re-reads it (answers.record_answer).
-  Here (two answers through one link; an answer while the invitation is withdrawn: it
-  came first or is refused, 410); seats: test_capacity_concurrency.py.
+  Withdrawing an invitation locks the meeting, then the invitation, as an answer does
+  (answers.lock_invitation). Here (two answers through one link; an answer while the
+  invitation is withdrawn came first or is refused, 410; a withdrawal while an answer
+  holds the meeting waits: it deadlocked with it on PostgreSQL, a 503, before);
+  seats: test_capacity_concurrency.py.
 - Commitment status (its personal link, the follow-up page, the tracker): the row locked
   and re-read before the update is added (commitments.add_update), so its status is its
   latest update's; through the link, refused (404) if the link was revoked meanwhile
