@@ -68,7 +68,7 @@ person's own password and language.
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -1186,3 +1186,47 @@ def test_a_withdrawal_waits_for_an_answer_in_progress_instead_of_deadlocking(app
     thread.join(timeout=30)
     assert codes == [302]
     assert db.session.get(Invitation, invitation_id).is_withdrawn
+
+
+@pytest.mark.commits  # threads, each request on its own connection
+def test_two_people_marking_one_person_at_once_each_mark_whole(app):
+    secretariat = SimpleNamespace(id=make_user(Role.SECRETARIAT, email="a-tabs@example.org").id)
+    meeting = make_meeting(
+        status=MeetingStatus.HELD,
+        venue="UN House",
+        online_url="https://meet.example.org/x",
+        starts_at=datetime.now(UTC) - timedelta(hours=4),
+    )
+    invitation = Invitation(
+        meeting=meeting,
+        contact=make_contact(email="marked@example.org"),
+        status=InvitationStatus.ACCEPTED,
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    invitation_id, url = invitation.id, f"/meetings/{meeting.id}/attendance"
+    db.session.close()
+    # Present online (with its mode) or absent (with none): never one's mark, the other's mode.
+    marks = ["present_online", "absent"]
+    whole = [("present", "online"), ("absent", None)]
+
+    wrong = []
+    for _attempt in range(TRIES):
+        row = db.session.get(Invitation, invitation_id)
+        row.attendance, row.present_mode = None, None
+        db.session.commit()
+        forms = [
+            {f"attendance-{invitation_id}": mark, f"was-attendance-{invitation_id}": ""}
+            for mark in marks
+        ]
+        codes = _at_once(app, [(url, form) for form in forms], user=secretariat)
+        db.session.expire_all()
+        row = db.session.get(Invitation, invitation_id)
+        stored = (
+            row.attendance and row.attendance.value,
+            row.present_mode and row.present_mode.value,
+        )
+        db.session.rollback()
+        if sorted(codes) != [302, 302] or stored not in whole:
+            wrong.append((codes, stored))
+    assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
