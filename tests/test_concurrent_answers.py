@@ -57,11 +57,14 @@ and where that is shown with threads ("here" = this file):
   left none before).
 - Nominations: the request row locked (nominations/service.py): test_nominations.py.
 - Login throttle: an advisory lock per key (ratelimit.py): test_login_concurrency.py.
+- The attendance sheet: a row is written only where it differs from the value the page
+  was drawn with (a late sheet does not undo a colleague's marks on other rows), and the
+  rows written are locked in id order and read afresh first, so a mark and its mode stay
+  together (attendance/service.save_sheet). Here (a mark stored with the other mark's
+  mode before).
 Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), parent
 (meeting) before child, in one order everywhere.
-Not threads-tested here, by design: the attendance sheet merges cell by cell (a row is
-written only where it differs from the value the page was drawn with,
-attendance/service.save_sheet); linking an account to a contact (one column); a
+Not threads-tested here, by design: linking an account to a contact (one column); a
 person's own password and language.
 """
 
