@@ -7,7 +7,6 @@ it calls `finish_if_all_signed`.
 
 from __future__ import annotations
 
-import dataclasses
 import types
 
 import pytest
@@ -19,7 +18,6 @@ from coordapp.approval import service
 from coordapp.approval.forms import AmendForm, SubmitForm
 from coordapp.auth.sessions import start_session
 from coordapp.extensions import db
-from coordapp.feature import installed
 from coordapp.links import rsvp_url
 from coordapp.minutes import service as minutes_service
 from coordapp.models import (
@@ -46,31 +44,15 @@ from coordapp.web import get_meeting_or_404
 from tests.conftest import count_queries, login_as
 from tests.factories import make_contact, make_meeting, make_user
 from tests.outbox import written
+from tests.pdf_hooks import Recorder, answer_pdf_hooks
 from tests.waiting import assert_done_waiting, assert_waits
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def __call__(self, object_id: int) -> None:
-        self.calls.append(object_id)
 
 
 @pytest.fixture
 def pdf_tasks(app, monkeypatch):
-    """The worker's rendering and signing tasks, replaced by recorders: the minutes_pdf
-    feature's answers to the approval hooks, in the installed record."""
+    """The worker's rendering and signing tasks, replaced by recorders."""
     render, sign = Recorder(), Recorder()
-    answers = {service.RENDER_PDF: render, service.SIGN_APPROVAL: sign}
-    with app.app_context():
-        features = installed()
-    replaced = tuple(
-        dataclasses.replace(record, hooks=answers) if service.RENDER_PDF in record.hooks else record
-        for record in features
-    )
-    assert replaced != features
-    monkeypatch.setitem(app.extensions, "coordapp.features", replaced)
+    answer_pdf_hooks(app, monkeypatch, render, sign)
     return types.SimpleNamespace(render=render, sign=sign)
 
 

@@ -28,6 +28,11 @@ def _get_user_or_404(user_id: int) -> User:
     return user
 
 
+def _admin() -> User:
+    """The acting administrator (the account itself: services lock its row)."""
+    return current_user._get_current_object()
+
+
 @bp.get("/users")
 @admin_required
 def users():
@@ -89,7 +94,7 @@ def edit_user(user_id: int):
     form.contact_id.choices = _contact_choices(user)
     if form.validate_on_submit():
         try:
-            changes = service.update_user(current_user, user, form.name.data, Role(form.role.data))
+            changes = service.update_user(_admin(), user, form.name.data, Role(form.role.data))
             linked = "contact_id" in request.form and service.link_contact(
                 current_user, user, db.session.get(Contact, form.contact_id.data or 0)
             )
@@ -108,7 +113,7 @@ def edit_user(user_id: int):
 def _set_active(user_id: int, active: bool):
     user = _get_user_or_404(user_id)
     try:
-        changed = service.set_active(current_user, user, active)
+        changed = service.set_active(_admin(), user, active)
     except service.AccountRuleError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -11,6 +11,7 @@ from coordapp.auth.service import check_new_password
 from coordapp.errors import DomainError
 from coordapp.extensions import db
 from coordapp.models import Contact, Role, User
+from coordapp.models.locking import lock_row
 
 AUDITED_FIELDS = ["email", "name", "role", "active"]
 
@@ -55,8 +56,21 @@ def create_user(
     return user
 
 
+def _lock_accounts(admin: User, user: User) -> None:
+    """Lock the acting administrator's account and the one changed until commit (in id
+    order: two administrators changing each other wait for each other, never in a
+    circle) and read both afresh. Refused if the acting account is no longer an active
+    administrator, as another administrator made it meanwhile: two administrators
+    removing each other at once leave one."""
+    for account in sorted({admin.id: admin, user.id: user}.values(), key=lambda a: a.id):
+        lock_row(db.session, account)
+    if admin.role is not Role.ADMIN or not admin.active:
+        raise AccountRuleError(_l("You do not have permission to do this."))
+
+
 def update_user(admin: User, user: User, name: str, role: Role) -> dict:
     """Change name and role; returns the audited differences (empty if nothing changed)."""
+    _lock_accounts(admin, user)
     if user.id == admin.id and role is not Role.ADMIN:
         raise AccountRuleError(_l("You cannot remove your own administrator role."))
     before = audit.snapshot(user, AUDITED_FIELDS)
@@ -89,6 +103,7 @@ def set_active(admin: User, user: User, active: bool) -> bool:
     """
     if not active and user.id == admin.id:
         raise AccountRuleError(_l("You cannot deactivate your own account."))
+    _lock_accounts(admin, user)
     if user.active == active:
         return False
     user.active = active

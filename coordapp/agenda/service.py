@@ -271,6 +271,7 @@ def create_item(
     presenter_ids: Sequence[int] = (),
     by: User | None = None,
 ) -> AgendaItem:
+    _lock_order(meeting)
     _ensure_editable(meeting)
     item = AgendaItem(
         meeting_id=meeting.id,
@@ -329,6 +330,7 @@ def update_item(
 
 def delete_item(item: AgendaItem, *, by: User | None = None) -> None:
     meeting = item.meeting
+    _lock_order(meeting)
     _ensure_editable(meeting)
     audit.record(
         "agenda.item_delete",
@@ -342,12 +344,21 @@ def delete_item(item: AgendaItem, *, by: User | None = None) -> None:
     _renumber([i.id for i in _ordered(meeting.id)], meeting.id)
 
 
+def _lock_order(meeting: Meeting) -> None:
+    """Changes to the order of a meeting's agenda (adding, moving, reordering, deleting,
+    copying items) go one after the other, each from the order the last one left: the
+    meeting row is locked until commit (and read afresh)."""
+    lock_row(db.session, meeting)
+
+
 def _ordered(meeting_id: int) -> list[AgendaItem]:
     return list(
         db.session.scalars(
             sa.select(AgendaItem)
             .where(AgendaItem.meeting_id == meeting_id)
             .order_by(AgendaItem.position, AgendaItem.id)
+            # As committed now (after _lock_order), not as this request first read them.
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -361,6 +372,7 @@ def _renumber(ordered_ids: Sequence[int], meeting_id: int) -> None:
 def move_item(item: AgendaItem, direction: str, *, by: User | None = None) -> bool:
     """Swap the item with its neighbour ("up" or "down"); False if it is already at the end."""
     meeting = item.meeting
+    _lock_order(meeting)
     _ensure_editable(meeting)
     ids = [i.id for i in _ordered(meeting.id)]
     index = ids.index(item.id)
@@ -382,6 +394,7 @@ def move_item(item: AgendaItem, direction: str, *, by: User | None = None) -> bo
 
 def reorder(meeting: Meeting, ordered_ids: Sequence[int], *, by: User | None = None) -> None:
     """Put the items in the given order; the ids must be exactly this meeting's items."""
+    _lock_order(meeting)
     _ensure_editable(meeting)
     current = [i.id for i in _ordered(meeting.id)]
     if len(ordered_ids) != len(current) or set(ordered_ids) != set(current):
@@ -402,6 +415,7 @@ def reorder(meeting: Meeting, ordered_ids: Sequence[int], *, by: User | None = N
 
 def copy_agenda(meeting: Meeting, source: Meeting, *, by: User | None = None) -> int:
     """Append copies of `source`'s items (not their attachments); returns how many."""
+    _lock_order(meeting)
     _ensure_editable(meeting)
     if (
         source.id == meeting.id

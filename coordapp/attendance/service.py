@@ -35,6 +35,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
+from coordapp.models.locking import lock_for_writing
 
 OPEN_STATUSES = frozenset({MeetingStatus.SCHEDULED, MeetingStatus.HELD})
 
@@ -276,6 +277,20 @@ def _snapshot(invitation: Invitation) -> dict[str, Any]:
     }
 
 
+def _lock_rows(invitation_ids: list[int]) -> None:
+    """Lock the sheet's rows until commit (in id order, so two sheets never wait for each
+    other in a circle) and read them afresh: two people marking one person at once have
+    their marks applied one after the other, each whole (a mark with its mode)."""
+    lock_for_writing(db.session)
+    db.session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.id.in_(invitation_ids))
+        .order_by(Invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) -> list[Invitation]:
     """Apply the sheet's rows (all of them, or the one a click sent); returns those changed.
 
@@ -290,6 +305,7 @@ def save_sheet(meeting: Meeting, form: Mapping[str, str], *, by: User | None) ->
     rows = _row_fields(form)
     if not rows:
         return []
+    _lock_rows(list(rows))
     invitations = {
         invitation.id: invitation
         for invitation in sheet_invitations(meeting.id)

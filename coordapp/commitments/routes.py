@@ -490,12 +490,17 @@ def status_form(token: str):
     code = 200
     if request.method == "POST":
         if form.validate():
-            service.add_update(
-                commitment,
-                CommitmentStatus(form.status.data),
-                form.note.data,
-                by_contact=commitment.responsible,
-            )
+            try:
+                service.add_update(
+                    commitment,
+                    CommitmentStatus(form.status.data),
+                    form.note.data,
+                    by_contact=commitment.responsible,
+                    through_link=commitment.link_id,
+                )
+            except service.StatusLinkRevoked as revoked:
+                db.session.rollback()
+                abort(revoked.status, revoked.message)
             db.session.commit()
             return redirect(url_for("commitments.status_form", token=token, done=1), code=303)
         code = 400

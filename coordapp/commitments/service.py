@@ -63,6 +63,13 @@ class CommitmentError(DomainError):
     """A change the state of the meeting or commitment does not allow (HTTP 409)."""
 
 
+class StatusLinkRevoked(CommitmentError):
+    """The status link a person used was revoked (the commitment was handed to someone
+    else) while their update waited for the commitment's row."""
+
+    status = 404
+
+
 # --- the status rule ---------------------------------------------------------------------
 
 
@@ -74,11 +81,16 @@ def add_update(
     meeting: Meeting | None = None,
     by_user: User | None = None,
     by_contact: Contact | None = None,
+    through_link: str | None = None,
 ) -> CommitmentUpdate:
     """Record a dated status update; the commitment's status becomes `status`. Updates
     sent at the same moment (the status link and the follow-up page) are recorded one
-    after the other: the commitment's status is always its latest update's."""
+    after the other: the commitment's status is always its latest update's. An update
+    sent `through_link` (its link id) is refused (StatusLinkRevoked) if the link was
+    revoked meanwhile: a new responsible person, a new link."""
     lock_row(db.session, commitment)
+    if through_link is not None and commitment.link_id != through_link:
+        raise StatusLinkRevoked(str(STATUS_LINK.invalid_message))
     update = CommitmentUpdate(
         status=status,
         note=(note or "").strip() or None,
@@ -199,6 +211,8 @@ def update_commitment(
     by: User | None = None,
 ) -> None:
     """Edit what was committed (not the status: that goes through `add_update`)."""
+    # Two tabs saving one commitment: each form is applied whole, one after the other.
+    lock_row(db.session, commitment)
     before = _snapshot(commitment)
     previous_responsible = commitment.responsible_contact_id
     _apply(commitment, values)

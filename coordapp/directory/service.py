@@ -24,6 +24,7 @@ from coordapp.extensions import db
 from coordapp.inputs import FORMULA_START, text_refusal
 from coordapp.models import CATEGORY_LABELS, Category, Contact, Organisation, PendingImport, User
 from coordapp.models.base import utcnow
+from coordapp.models.locking import lock_row
 
 LANGUAGE_NAMES = {
     "en": _l("English"),
@@ -215,6 +216,8 @@ def update_organisation(
     by: User | None = None,
     **values: Any,
 ) -> dict[str, list[Any]]:
+    # Two tabs saving one organisation: each form is applied whole, one after the other.
+    lock_row(db.session, org)
     before = audit.snapshot(org, ORGANISATION_FIELDS)
     for name, value in values.items():
         setattr(org, name, value)
@@ -258,6 +261,8 @@ def update_contact(
 ) -> dict[str, list[Any]]:
     if "email" in values:
         values["email"] = Contact.normalise_email(values["email"])
+    # Two tabs saving one contact: each form is applied whole, one after the other.
+    lock_row(db.session, contact)
     before = audit.snapshot(contact, CONTACT_FIELDS)
     for name, value in values.items():
         setattr(contact, name, value)

@@ -149,6 +149,14 @@ def _lock_meeting(meeting_id: int) -> Meeting:
     ).one()
 
 
+def lock_invitation(invitation: Invitation) -> None:
+    """Lock the invitation's meeting, then the invitation, until commit (the order an
+    answer takes them in: the other order could wait in a circle with one) and read both
+    afresh: a change that an answer may race (a withdrawal) comes before it or after."""
+    _lock_meeting(invitation.meeting_id)
+    lock_row(db.session, invitation)
+
+
 def takes_seat(status: InvitationStatus, mode: AttendanceMode | None) -> bool:
     """An acceptance takes a seat unless the person takes part online."""
     return status == InvitationStatus.ACCEPTED and mode is not AttendanceMode.ONLINE

@@ -216,6 +216,7 @@ def resend_invitation(invitation: Invitation, *, by: User | None) -> OutgoingMes
 
 def withdraw_invitation(invitation: Invitation, *, by: User | None) -> None:
     """Withdraw: the personal link stops working (410) and any seat is freed."""
+    answers.lock_invitation(invitation)
     if invitation.is_withdrawn:
         raise InvitationError()
     invitation.withdrawn_at = utcnow()

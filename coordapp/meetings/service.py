@@ -28,6 +28,7 @@ from coordapp.models import (
     SeriesChair,
     User,
 )
+from coordapp.models.locking import lock_row
 from coordapp.timefmt import wall_clock_to_utc
 
 # The fields whose before/after values the audit log keeps.
@@ -167,6 +168,7 @@ def save_series(
         db.session.add(series)
         before: dict[str, Any] = {}
     else:
+        _lock_for_edit(series, ["default_chairs", "default_contacts", "default_organisations"])
         before = _series_snapshot(series)
     series.name = name.strip()
     series.description = description or None
@@ -289,6 +291,24 @@ def create_meeting(details: MeetingDetails, created_by: User | None = None) -> M
     return meeting
 
 
+def _lock_for_edit(row: Meeting | Series, collections: list[str]) -> None:
+    """Two tabs (or two people) saving one meeting or series: each form is applied whole,
+    one after the other. The row is locked and read afresh, and so are its `collections`
+    (chairs, default lists) and the chairs in them."""
+    state = sa.inspect(row)
+    loaded = [
+        member
+        for name in collections
+        if name not in state.unloaded
+        for member in getattr(row, name)
+        if isinstance(member, MeetingChair | SeriesChair)
+    ]
+    lock_row(db.session, row)
+    for member in loaded:
+        db.session.expire(member)
+    db.session.expire(row, collections)
+
+
 def update_meeting(
     meeting: Meeting,
     details: MeetingDetails,
@@ -296,6 +316,7 @@ def update_meeting(
     by: User | None = None,
 ) -> dict[str, list[Any]]:
     """Apply the form's values; returns (and audits) what changed."""
+    _lock_for_edit(meeting, ["chairs"])
     before = meeting_snapshot(meeting)
     with db.session.no_autoflush:
         _apply(meeting, details)

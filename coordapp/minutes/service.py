@@ -39,6 +39,7 @@ from coordapp.models import (
 )
 from coordapp.models.agenda import AgendaItem, AgendaItemPresenter
 from coordapp.models.commitment import Commitment
+from coordapp.models.locking import lock_for_writing
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 
 MAX_DECISION_LENGTH = 500
@@ -273,6 +274,20 @@ def _check_text(text: str | None, limit: int = MAX_TEXT_LENGTH) -> str:
 # --- saving an item -----------------------------------------------------------------------
 
 
+def _share_version(version: MinutesVersion) -> None:
+    """Lock the version row FOR SHARE until commit and read it afresh: a submission (an
+    UPDATE of that row) then waits for this save to commit, so the chairs get what it
+    saved, or this save waits for the submission and finds the version frozen. Saves of
+    other items share the lock and go on in parallel. (SQLite: the database's write lock.)"""
+    lock_for_writing(db.session)
+    db.session.scalars(
+        sa.select(MinutesVersion)
+        .where(MinutesVersion.id == version.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def item_content(item: MinutesItem) -> dict:
     """The item's saved state; a revision keeps it, HTML included (history shows it)."""
     return {
@@ -301,6 +316,7 @@ def save_item(
     """Save the minutes of one agenda item if nobody else saved it since the form was
     loaded (`expected_lock_version`); otherwise raise `ConflictError` with their content.
     Raises `MinutesFrozen` unless the version is a draft. Does not commit."""
+    _share_version(item.version)
     _check_editable(item.version)
     text = _check_text(text)
     decisions = clean_decisions(decisions)
