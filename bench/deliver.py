@@ -10,7 +10,8 @@ server. Last line: the rate over the whole run (process start included), the CPU
 worker process spent per message, and the database.
 
 PROFILE=1: one process, in this one, under cProfile; prints the functions that took the
-most time (cumulative) and the CPU per message. The figures to compare between changes
+most time (cumulative) and the CPU per message. PROFILE=workers: the worker processes
+under cProfile, side by side (where their wall time goes while the other one runs). The figures to compare between changes
 are the per-message CPU and the SQL statements per message, not the wall time: other
 programs share the machine.
 """
@@ -39,7 +40,9 @@ from tests.smtp import SMTPServer  # noqa: E402
 
 INVITEES = int(os.environ.get("INVITEES", 2000))
 WORKERS = int(os.environ.get("WORKERS", 2))
-PROFILE = bool(os.environ.get("PROFILE"))
+PROFILE = os.environ.get("PROFILE") == "1"
+# PROFILE=workers: the worker processes run under cProfile (wall time, side by side).
+WORKER_PROFILES = os.environ.get("PROFILE") == "workers"
 LIMIT = 200  # messages per delivery run, as the worker's job asks
 
 
@@ -80,10 +83,16 @@ def _deliver_all(app) -> tuple[int, int]:
     return sent, statements.count
 
 
-def _worker(config: dict, done: multiprocessing.Queue) -> None:
+def _worker(config: dict, done: multiprocessing.Queue, profile_to: str | None = None) -> None:
     app = create_app(config)
     began = time.process_time()
+    profiler = cProfile.Profile() if profile_to else None
+    if profiler:
+        profiler.enable()
     sent, statements = _deliver_all(app)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
     done.put((sent, statements, time.process_time() - began))
 
 
@@ -133,7 +142,12 @@ def main() -> int:
     else:
         context = multiprocessing.get_context("spawn")
         done = context.Queue()
-        processes = [context.Process(target=_worker, args=(config, done)) for _ in range(WORKERS)]
+        profiles = [
+            str(workdir / f"worker{n}.prof") if WORKER_PROFILES else None for n in range(WORKERS)
+        ]
+        processes = [
+            context.Process(target=_worker, args=(config, done, profile)) for profile in profiles
+        ]
         began = time.perf_counter()
         for process in processes:
             process.start()
@@ -142,6 +156,9 @@ def main() -> int:
         for process in processes:
             process.join()
         workers = WORKERS
+        if WORKER_PROFILES:
+            pstats.Stats(profiles[0]).sort_stats("cumulative").print_stats(45)
+            print(f"profiles: {profiles}")
     smtp.stop()
 
     received = len(smtp.handler.raw)
