@@ -1,7 +1,8 @@
 """Delivering queued invitations (issue #23: >= 100 messages/s with two workers).
 
     .venv/bin/python bench/deliver.py                       # SQLite in a temp dir
-    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/deliver.py
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/deliver.py
 
 Invites INVITEES contacts (default 2,000; English, Russian and Belarusian in turn) to one
 meeting through the invite service, then has WORKERS (default 2) processes run the
@@ -11,9 +12,9 @@ worker process spent per message, and the database.
 
 PROFILE=1: one process, in this one, under cProfile; prints the functions that took the
 most time (cumulative) and the CPU per message. PROFILE=workers: the worker processes
-under cProfile, side by side (where their wall time goes while the other one runs). The figures to compare between changes
-are the per-message CPU and the SQL statements per message, not the wall time: other
-programs share the machine.
+under cProfile, side by side (where their wall time goes while the other one runs).
+The figures to compare between changes are the per-message CPU and the SQL statements
+per message, not the wall time: other programs share the machine.
 """
 
 from __future__ import annotations

@@ -21,10 +21,11 @@ A writer's `category` is what the outgoing-mail page files its emails under (and
 a feature may make obsolete while still queued). Its `on_sent(row, at)`, if any, returns
 a statement the delivery runs in the transaction that marks the row sent: how a feature
 learns that its email went out (invitations record their `sent_at` so) without mail
-knowing the feature. Its `prefetch(rows)`, if any, loads what writing those rows will
-read in a few queries and returns it: the worker writes a batch of rows in one transaction and calls it
-first with the batch's rows of that writer, so writing each one then finds its records
-in the session (ten thousand invitations need one meeting, not ten thousand reads).
+knowing the feature. Its `prefetch(rows)`, if any, loads in a few queries what writing
+those rows will read, and returns it: the worker writes a batch of rows in one
+transaction and calls it first with the batch's rows of that writer, so writing each
+one then finds its records in the session (a thousand invitations need one meeting,
+not a thousand reads).
 """
 
 from __future__ import annotations
