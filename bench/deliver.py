@@ -44,7 +44,6 @@ WORKERS = int(os.environ.get("WORKERS", 2))
 PROFILE = os.environ.get("PROFILE") == "1"
 # PROFILE=workers: the worker processes run under cProfile (wall time, side by side).
 WORKER_PROFILES = os.environ.get("PROFILE") == "workers"
-LIMIT = 200  # messages per delivery run, as the worker's job asks
 
 
 def _config(url: str, smtp: SMTPServer) -> dict:
@@ -70,13 +69,14 @@ class _Statements:
 def _deliver_all(app) -> tuple[int, int]:
     """Run the delivery function until nothing is due: (sent, SQL statements)."""
     from coordapp.mail.delivery import deliver_due_messages
+    from coordapp.mail.tasks import RUN_LIMIT  # messages per run, as the worker's job asks
 
     statements = _Statements()
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", statements)
         sent = 0
         while True:
-            summary = deliver_due_messages(limit=LIMIT)
+            summary = deliver_due_messages(limit=RUN_LIMIT)
             db.session.remove()
             sent += summary.get("sent", 0)
             if not any(summary.get(key) for key in ("sent", "retrying", "failed", "skipped")):

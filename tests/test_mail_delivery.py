@@ -293,6 +293,56 @@ def test_server_down_keeps_messages_queued_with_backoff_then_sends_them(app, smt
     )
 
 
+def _counting_connections(monkeypatch) -> list:
+    import smtplib
+
+    connections = []
+    connect = smtplib.SMTP.connect
+
+    def counted(self, *args, **kwargs):
+        connections.append(args)
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", counted)
+    return connections
+
+
+def test_runs_that_follow_each_other_send_over_one_smtp_connection(app, smtp_server, monkeypatch):
+    connections = _counting_connections(monkeypatch)
+    for n in range(3):
+        queue(f"p{n}@example.org")
+        assert deliver_due_messages()["sent"] == 1
+    assert len(smtp_server.messages) == 3
+    assert len(connections) == 1
+
+
+def test_a_connection_idle_too_long_or_dropped_by_the_server_is_made_again(
+    app, smtp_server, monkeypatch
+):
+    from coordapp.mail import delivery
+
+    connections = _counting_connections(monkeypatch)
+    queue("ana@example.org")
+    deliver_due_messages()
+    # The server restarts between two runs: the kept connection is dead.
+    smtp_server.stop()
+    smtp_server.start()
+    queue("bo@example.org")
+    assert deliver_due_messages()["sent"] == 1
+    assert len(connections) == 2
+    # Idle longer than the connection is kept: closed, and a new one for the next run.
+    monkeypatch.setattr(delivery, "KEEP_CONNECTION_SECONDS", 0)
+    queue("cy@example.org")
+    assert deliver_due_messages()["sent"] == 1
+    assert len(connections) == 3
+    assert statuses() == {MessageStatus.SENT: 3}
+    assert [rcpt for _sender, [rcpt] in smtp_server.handler.envelopes] == [
+        "ana@example.org",
+        "bo@example.org",
+        "cy@example.org",
+    ]
+
+
 def test_the_delay_doubles_and_after_the_last_attempt_a_message_fails(app, smtp_server):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     smtp_server.handler.refuse["ana@example.org"] = "421 4.7.0 Too busy"
@@ -464,9 +514,7 @@ def _invite(meeting, count: int, language: str = "ru") -> None:
     db.session.commit()
 
 
-def test_writing_a_batch_of_invitations_reads_the_meeting_once_whatever_its_size(
-    app, smtp_server
-):
+def test_writing_a_batch_of_invitations_reads_the_meeting_once_whatever_its_size(app, smtp_server):
     """The worker writes each email, but the invitations, contacts, meeting, series and
     chairs of a batch are read in a fixed number of queries: the statements that grow
     with the batch are the outcomes' own (two per sent invitation: the message and its

@@ -29,6 +29,7 @@ import logging
 import os
 import smtplib
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -134,8 +135,14 @@ class SMTPBackend:
 
     def __init__(self, config) -> None:
         self.config = config
+        self.server = _server_of(config)
+        self.idle_since = time.monotonic()
         self._connection: smtplib.SMTP | None = None
         self._used = False  # has the open connection already carried a message?
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -193,11 +200,42 @@ class SMTPBackend:
             self._drop()
 
 
+# A worker thread keeps its SMTP connection from one run to the next while runs follow
+# each other (a queue of thousands is many runs): connecting (and TLS, and AUTH) once,
+# not once per run. Left idle longer, it is closed and the next run connects again; a
+# connection the server dropped meanwhile is replaced on the first send (SMTPBackend).
+KEEP_CONNECTION_SECONDS = 20
+_kept = threading.local()
+
+
+def _server_of(config) -> tuple:
+    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_SSL", "MAIL_USE_TLS", "MAIL_USERNAME")
+    return tuple(config.get(key) for key in keys) + (config.get("MAIL_PASSWORD"),)
+
+
 def _backend():
     config = current_app.config
-    if config.get("MAIL_SERVER"):
-        return SMTPBackend(config)
-    return FileBackend(config["MAIL_FILE_DIR"])
+    if not config.get("MAIL_SERVER"):
+        return FileBackend(config["MAIL_FILE_DIR"])
+    kept: SMTPBackend | None = getattr(_kept, "backend", None)
+    _kept.backend = None
+    if kept is not None:
+        if (
+            kept.server == _server_of(config)
+            and time.monotonic() - kept.idle_since < KEEP_CONNECTION_SECONDS
+        ):
+            return kept
+        kept.close()
+    return SMTPBackend(config)
+
+
+def _keep(backend) -> None:
+    """The run is over: keep its SMTP connection for the thread's next run."""
+    if isinstance(backend, SMTPBackend) and backend.connected:
+        backend.idle_since = time.monotonic()
+        _kept.backend = backend
+    else:
+        backend.close()
 
 
 # --- the outbox ------------------------------------------------------------------------------
@@ -390,21 +428,30 @@ def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> di
 
     backend = _backend()
     try:
-        for start in range(0, len(message_ids), CLAIM_BATCH):
-            chunk = message_ids[start : start + CLAIM_BATCH]
-            token, rows = _claim(chunk, clock())
-            summary["skipped"] += len(chunk) - len(rows)
-            sending = OutgoingMessage.status == MessageStatus.SENDING
-            with Heartbeat(OutgoingMessage.__table__, OutgoingMessage.claim_token, token, sending):
-                ready = _prepare(rows, clock, summary)
-                for n, (row, message, content) in enumerate(ready):
-                    if not _send_one(row, message, content, backend, clock, summary):
-                        _release([later for later, _, _ in ready[n + 1 :]])
-                        summary["stopped_early"] = True
-                        return summary
-    finally:
+        _deliver_claimed(message_ids, backend, clock, summary)
+    except BaseException:
         backend.close()
+        raise
+    _keep(backend)
     return summary
+
+
+def _deliver_claimed(
+    message_ids: list[int], backend, clock: Callable[[], datetime], summary: dict
+) -> None:
+    """Claim `message_ids` CLAIM_BATCH at a time, write and send each batch."""
+    for start in range(0, len(message_ids), CLAIM_BATCH):
+        chunk = message_ids[start : start + CLAIM_BATCH]
+        token, rows = _claim(chunk, clock())
+        summary["skipped"] += len(chunk) - len(rows)
+        sending = OutgoingMessage.status == MessageStatus.SENDING
+        with Heartbeat(OutgoingMessage.__table__, OutgoingMessage.claim_token, token, sending):
+            ready = _prepare(rows, clock, summary)
+            for n, (row, message, content) in enumerate(ready):
+                if not _send_one(row, message, content, backend, clock, summary):
+                    _release([later for later, _, _ in ready[n + 1 :]])
+                    summary["stopped_early"] = True
+                    return
 
 
 def _prepare(
