@@ -39,8 +39,28 @@ from coordapp.extensions import db
 from coordapp.mail import addresses
 from coordapp.models import DocumentStatus, OutgoingMessage, StoredDocument, utcnow
 
-# Written with SMTP line endings.
-POLICY = email.policy.compat32.clone(linesep="\r\n")
+
+class _SMTPPolicy(email.policy.Compat32):
+    """compat32 with SMTP line endings, writing a header that needs neither folding nor
+    encoding (plain ASCII on one short line: all but an email's subject and addresses)
+    as it is. compat32 sends every header through email.header.Header to fold it, which
+    was most of the time spent writing a message out; this is what that returns for such
+    a header."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + 2 + len(value) <= 78
+            and value.isprintable()
+            and "  " not in value
+            and value == value.strip()
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+POLICY = _SMTPPolicy(linesep="\r\n")
 
 
 def _one_line(value: str | None) -> str:
