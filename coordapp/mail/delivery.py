@@ -464,9 +464,10 @@ def _prepare(
     database until its outcome is recorded. A message that cannot be written fails
     here; one whose attachment is not rendered yet waits."""
     ready = []
+    prefetched = prefetch(row for row in rows if row.text_body is None)
     # The session holds what it loaded weakly: keep it all until the batch is written,
     # or a meeting read for one email would be read again for the next.
-    loaded: dict = {"prefetched": prefetch(row for row in rows if row.text_body is None)}
+    loaded: dict = {}
     for row in rows:
         content: dict = {}
         if attachment_pending(row):
@@ -490,6 +491,7 @@ def _prepare(
             _record_failure(row, DeliveryError(str(error), permanent=True), clock(), content)
             summary["failed"] += 1
     db.session.rollback()  # the writers' reads end here: no transaction during the sends
+    del prefetched
     loaded.clear()
     return ready
 
