@@ -149,30 +149,41 @@ def _calendar(method: str) -> Calendar:
     return calendar
 
 
-def _add_timezones(calendar: Calendar, meetings: list[Meeting]) -> None:
+def _timezones(meetings: list[Meeting]) -> str:
     """One VTIMEZONE per zone used, covering the meetings' years and one either side
-    (not 1970-2038: files stay small)."""
+    (not 1970-2038: files stay small), as iCalendar text."""
     if not meetings:
-        return
+        return ""
     first_year = min(m.starts_at for m in meetings).year - 1
     last_year = max(m.ends_at for m in meetings).year + 1
-    for tzid in sorted({m.timezone for m in meetings}):
-        if tzid != "UTC":
-            calendar.add_component(Timezone.from_ical(_vtimezone(tzid, first_year, last_year)))
+    return "".join(
+        _vtimezone(tzid, first_year, last_year)
+        for tzid in sorted({m.timezone for m in meetings})
+        if tzid != "UTC"
+    )
 
 
 @lru_cache(maxsize=256)
-def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
-    """Building a VTIMEZONE walks the zone's transitions (~0.1 s); inviting 1,000 people
-    needs the same one 1,000 times, so it is built once per zone and year range."""
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
+    """Building a VTIMEZONE walks the zone's transitions (~0.1 s), and even parsing and
+    writing the built one again is most of an invitation's calendar file's cost; inviting
+    1,000 people needs the same one 1,000 times, so its text is made once per zone and
+    year range."""
     zone = Timezone.from_tzid(
         tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
     )
-    return zone.to_ical()
+    return Timezone.from_ical(zone.to_ical()).to_ical().decode("utf-8")
 
 
-def _text(calendar: Calendar) -> str:
-    return calendar.to_ical().decode("utf-8")
+_END = "END:VCALENDAR\r\n"
+
+
+def _text(calendar: Calendar, meetings: list[Meeting]) -> str:
+    """The calendar's text with the meetings' VTIMEZONEs as its last components."""
+    text = calendar.to_ical().decode("utf-8")
+    if not text.endswith(_END):
+        raise ValueError("unexpected end of an iCalendar object")
+    return text[: -len(_END)] + _timezones(meetings) + _END
 
 
 def _attendee_language(attendee: Invitation | None) -> str:
@@ -189,8 +200,7 @@ def meeting_calendar(meeting: Meeting, method: str, attendee: Invitation | None 
     calendar = _calendar(method)
     with force_locale(_attendee_language(attendee)):
         calendar.add_component(_event(meeting, method, attendee, datetime.now(UTC)))
-    _add_timezones(calendar, [meeting])
-    return _text(calendar)
+    return _text(calendar, [meeting])
 
 
 def series_meetings(series: Series) -> list[Meeting]:
@@ -216,8 +226,7 @@ def series_feed(series: Series) -> str:
     stamp = datetime.now(UTC)
     for meeting in meetings:
         calendar.add_component(_event(meeting, "PUBLISH", None, stamp))
-    _add_timezones(calendar, meetings)
-    return _text(calendar)
+    return _text(calendar, meetings)
 
 
 def ics_filename(title: str, default: str = "meeting") -> str:

@@ -69,3 +69,14 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(idle_seconds, 
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def test_a_sqlite_file_is_written_ahead_and_synced_at_checkpoints(tmp_path):
+    """SQLite in WAL mode with synchronous=NORMAL: a commit waits for no fsync (the
+    worker commits each email's outcome on its own), and a reader does not block the
+    writer (two workers, the web app)."""
+    app = create_app(test_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'app.sqlite'}"))
+    with app.app_context():
+        assert db.session.scalar(sa.text("PRAGMA journal_mode")) == "wal"
+        assert db.session.scalar(sa.text("PRAGMA synchronous")) == 1  # NORMAL
+        db.session.remove()

@@ -19,13 +19,14 @@ from coordapp.invitations.service import latest_delivery
 from coordapp.mail.delivery import deliver_due_messages
 from coordapp.models import (
     Invitation,
+    MeetingChair,
     MessageKind,
     MessageStatus,
     OutgoingMessage,
     utcnow,
 )
 from tests.conftest import count_queries
-from tests.factories import make_contact, make_meeting
+from tests.factories import make_contact, make_meeting, make_series, make_user
 from tests.outbox import queue_email
 from tests.smtp import body_text, calendar_part
 
@@ -292,6 +293,56 @@ def test_server_down_keeps_messages_queued_with_backoff_then_sends_them(app, smt
     )
 
 
+def _counting_connections(monkeypatch) -> list:
+    import smtplib
+
+    connections = []
+    connect = smtplib.SMTP.connect
+
+    def counted(self, *args, **kwargs):
+        connections.append(args)
+        return connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", counted)
+    return connections
+
+
+def test_runs_that_follow_each_other_send_over_one_smtp_connection(app, smtp_server, monkeypatch):
+    connections = _counting_connections(monkeypatch)
+    for n in range(3):
+        queue(f"p{n}@example.org")
+        assert deliver_due_messages()["sent"] == 1
+    assert len(smtp_server.messages) == 3
+    assert len(connections) == 1
+
+
+def test_a_connection_idle_too_long_or_dropped_by_the_server_is_made_again(
+    app, smtp_server, monkeypatch
+):
+    from coordapp.mail import delivery
+
+    connections = _counting_connections(monkeypatch)
+    queue("ana@example.org")
+    deliver_due_messages()
+    # The server restarts between two runs: the kept connection is dead.
+    smtp_server.stop()
+    smtp_server.start()
+    queue("bo@example.org")
+    assert deliver_due_messages()["sent"] == 1
+    assert len(connections) == 2
+    # Idle longer than the connection is kept: closed, and a new one for the next run.
+    monkeypatch.setattr(delivery, "KEEP_CONNECTION_SECONDS", 0)
+    queue("cy@example.org")
+    assert deliver_due_messages()["sent"] == 1
+    assert len(connections) == 3
+    assert statuses() == {MessageStatus.SENT: 3}
+    assert [rcpt for _sender, [rcpt] in smtp_server.handler.envelopes] == [
+        "ana@example.org",
+        "bo@example.org",
+        "cy@example.org",
+    ]
+
+
 def test_the_delay_doubles_and_after_the_last_attempt_a_message_fails(app, smtp_server):
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     smtp_server.handler.refuse["ana@example.org"] = "421 4.7.0 Too busy"
@@ -450,6 +501,47 @@ def test_delivery_sets_the_invitation_sent_time_and_latest_status_per_invitation
     assert latest[invitations[2].id].status == MessageStatus.QUEUED
 
 
+def _invite(meeting, count: int, language: str = "ru") -> None:
+    contacts = [
+        make_contact(email=f"p{meeting.id}-{n}@example.org", language=language)
+        for n in range(count)
+    ]
+    invitations = [Invitation(meeting=meeting, contact=c) for c in contacts]
+    db.session.add_all(invitations)
+    db.session.flush()
+    for invitation in invitations:
+        queue_invitation(invitation)
+    db.session.commit()
+
+
+def test_writing_a_batch_of_invitations_reads_the_meeting_once_whatever_its_size(app, smtp_server):
+    """The worker writes each email, but the invitations, contacts, meeting, series and
+    chairs of a batch are read in a fixed number of queries: the statements that grow
+    with the batch are the outcomes' own (two per sent invitation: the message and its
+    invitation's sent time), committed one by one."""
+    chairs = [make_user(name=f"Co-chair {n}") for n in range(2)]
+
+    def reads_and_writes(count: int) -> tuple[int, int]:
+        meeting = make_meeting(series=make_series(), number=4)
+        meeting.chairs = [
+            MeetingChair(user=user, position=n, role_label="Co-chair")
+            for n, user in enumerate(chairs)
+        ]
+        db.session.commit()
+        _invite(meeting, count)
+        with count_queries() as queries:
+            result = deliver_due_messages()
+        assert result["sent"] == count
+        writes = [s for s in queries.statements if not s.lstrip().upper().startswith("SELECT")]
+        return queries.count - len(writes), len(writes)
+
+    small, large = reads_and_writes(3), reads_and_writes(12)
+    assert small[0] == large[0], (small, large)
+    assert large[1] == 1 + 2 * 12  # the claim, then each outcome
+    sent = smtp_server.messages[-1]
+    assert "Co-chair 1" in body_text(sent)
+
+
 # --- worker jobs -------------------------------------------------------------------------
 
 
@@ -466,6 +558,29 @@ def test_worker_jobs_deliver_the_outbox(app, smtp_server):
     sweep_outbox.call_local()
     assert statuses() == {MessageStatus.SENT: 2}
     assert len(smtp_server.messages) == 2
+
+
+def test_a_queue_longer_than_one_run_is_delivered_by_runs_that_queue_the_next(
+    app, smtp_server, monkeypatch
+):
+    """A run takes at most RUN_LIMIT messages; one that took that many queues the next
+    run rather than leaving the rest to the sweep a minute later."""
+    from coordapp.mail import tasks
+
+    job = tasks.deliver_outbox
+    queued = []
+
+    def queue_the_job():  # what the worker does with it, at once
+        queued.append(True)
+        return job.call_local()
+
+    monkeypatch.setattr(tasks, "RUN_LIMIT", 2)
+    monkeypatch.setattr(tasks, "deliver_outbox", queue_the_job)
+    queue_many(7)
+    job.call_local()
+    assert statuses() == {MessageStatus.SENT: 7}
+    assert len(smtp_server.messages) == 7
+    assert len(queued) == 3  # after the runs of 2, 2 and 2; not after the last one (1)
 
 
 @pytest.mark.parametrize("attempts,seconds", [(1, 30), (2, 60), (3, 120), (8, 3600), (20, 3600)])

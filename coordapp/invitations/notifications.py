@@ -37,6 +37,7 @@ from coordapp.models import (
     Invitation,
     InvitationStatus,
     Meeting,
+    MeetingChair,
     MeetingStatus,
     MessageKind,
     MessageStatus,
@@ -262,16 +263,39 @@ def notify_meeting_cancelled(meeting: Meeting) -> int:
 # --- the writers (run in the worker) -----------------------------------------------------
 
 
-def _invitation_of(row: OutgoingMessage) -> Invitation:
-    """The row's invitation with its contact, meeting and series (one query)."""
-    invitation = (
-        db.session.scalar(
+def _load_invitations(rows: list[OutgoingMessage]) -> list[Invitation]:
+    """What the writers below read for a batch of rows (the worker calls this before
+    writing them, in the same transaction): their invitations with the contacts,
+    meetings, series and chairs, in two queries."""
+    ids = sorted({row.invitation_id for row in rows if row.invitation_id is not None})
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
             sa.select(Invitation)
-            .where(Invitation.id == row.invitation_id)
+            .where(Invitation.id.in_(ids))
             .options(
                 joinedload(Invitation.contact),
                 joinedload(Invitation.meeting).joinedload(Meeting.series),
+                joinedload(Invitation.meeting)
+                .selectinload(Meeting.chairs)
+                .joinedload(MeetingChair.user),
             )
+        ).unique()
+    )
+
+
+def _invitation_of(row: OutgoingMessage) -> Invitation:
+    """The row's invitation with its contact, meeting and series: from the session when
+    `_load_invitations` loaded it, else in one query."""
+    invitation = (
+        db.session.get(
+            Invitation,
+            row.invitation_id,
+            options=[
+                joinedload(Invitation.contact),
+                joinedload(Invitation.meeting).joinedload(Meeting.series),
+            ],
         )
         if row.invitation_id is not None
         else None
@@ -371,16 +395,29 @@ def _mark_invitation_sent(row: OutgoingMessage, at: datetime) -> sa.Executable |
 
 
 INVITATION = Writer(
-    "invitation", write_invitation, MessageKind.INVITATION, on_sent=_mark_invitation_sent
+    "invitation",
+    write_invitation,
+    MessageKind.INVITATION,
+    on_sent=_mark_invitation_sent,
+    prefetch=_load_invitations,
 )
-CONFIRMATION = Writer("confirmation", write_confirmation, MessageKind.CONFIRMATION)
-WAITLIST_PROMOTED = Writer("waitlist_promoted", write_waitlist_promoted, MessageKind.WAITLIST)
-UPDATE = Writer("update", write_update, MessageKind.UPDATE)
-CANCELLATION = Writer("cancellation", write_cancellation, MessageKind.CANCELLATION)
-REMINDER = Writer("reminder", write_reminder, MessageKind.REMINDER)
+CONFIRMATION = Writer(
+    "confirmation", write_confirmation, MessageKind.CONFIRMATION, prefetch=_load_invitations
+)
+WAITLIST_PROMOTED = Writer(
+    "waitlist_promoted", write_waitlist_promoted, MessageKind.WAITLIST, prefetch=_load_invitations
+)
+UPDATE = Writer("update", write_update, MessageKind.UPDATE, prefetch=_load_invitations)
+CANCELLATION = Writer(
+    "cancellation", write_cancellation, MessageKind.CANCELLATION, prefetch=_load_invitations
+)
+REMINDER = Writer("reminder", write_reminder, MessageKind.REMINDER, prefetch=_load_invitations)
 
 ANSWER_NOT_RECORDED = Writer(
-    "answer_not_recorded", write_answer_not_recorded, MessageKind.CONFIRMATION
+    "answer_not_recorded",
+    write_answer_not_recorded,
+    MessageKind.CONFIRMATION,
+    prefetch=_load_invitations,
 )
 
 WRITERS = [

@@ -1,9 +1,10 @@
 """Delivering the outbox: claim due messages, write each, send it, record the outcome.
 
 A run claims up to CLAIM_BATCH due messages with one conditional UPDATE that is
-committed before sending (each row gets the run's claim token), then for each message:
-the writer it names writes it (coordapp/mail/writers.py), it is sent, and the outcome,
-with the text that was sent, is committed right after the server answered. So:
+committed before sending (each row gets the run's claim token); the writer each names
+writes it (coordapp/mail/writers.py), all in one read transaction for the batch; then
+each is sent, and its outcome, with the text that was sent, is committed right after
+the server answered (one commit per message: see `_send_one`). So:
 
 - two workers never send the same message: only one UPDATE can move a row from QUEUED
   to SENDING (on PostgreSQL the second one waits for the row lock, then finds it taken);
@@ -28,6 +29,7 @@ import logging
 import os
 import smtplib
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +43,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from coordapp.extensions import db
 from coordapp.jobs import Heartbeat, lease_seconds
 from coordapp.mail.mime import as_bytes, attachment_pending, build_message, envelope_sender
-from coordapp.mail.writers import CannotWrite, write, writer_of
+from coordapp.mail.writers import CannotWrite, prefetch, write, writer_of
 from coordapp.models import MessageStatus, OutgoingMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -133,8 +135,14 @@ class SMTPBackend:
 
     def __init__(self, config) -> None:
         self.config = config
+        self.server = _server_of(config)
+        self.idle_since = time.monotonic()
         self._connection: smtplib.SMTP | None = None
         self._used = False  # has the open connection already carried a message?
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
@@ -192,11 +200,42 @@ class SMTPBackend:
             self._drop()
 
 
+# A worker thread keeps its SMTP connection from one run to the next while runs follow
+# each other (a queue of thousands is many runs): connecting (and TLS, and AUTH) once,
+# not once per run. Left idle longer, it is closed and the next run connects again; a
+# connection the server dropped meanwhile is replaced on the first send (SMTPBackend).
+KEEP_CONNECTION_SECONDS = 20
+_kept = threading.local()
+
+
+def _server_of(config) -> tuple:
+    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_SSL", "MAIL_USE_TLS", "MAIL_USERNAME")
+    return tuple(config.get(key) for key in keys) + (config.get("MAIL_PASSWORD"),)
+
+
 def _backend():
     config = current_app.config
-    if config.get("MAIL_SERVER"):
-        return SMTPBackend(config)
-    return FileBackend(config["MAIL_FILE_DIR"])
+    if not config.get("MAIL_SERVER"):
+        return FileBackend(config["MAIL_FILE_DIR"])
+    kept: SMTPBackend | None = getattr(_kept, "backend", None)
+    _kept.backend = None
+    if kept is not None:
+        if (
+            kept.server == _server_of(config)
+            and time.monotonic() - kept.idle_since < KEEP_CONNECTION_SECONDS
+        ):
+            return kept
+        kept.close()
+    return SMTPBackend(config)
+
+
+def _keep(backend) -> None:
+    """The run is over: keep its SMTP connection for the thread's next run."""
+    if isinstance(backend, SMTPBackend) and backend.connected:
+        backend.idle_since = time.monotonic()
+        _kept.backend = backend
+    else:
+        backend.close()
 
 
 # --- the outbox ------------------------------------------------------------------------------
@@ -295,9 +334,8 @@ def _release(rows: list[OutgoingMessage]) -> None:
 def _write_email(row: OutgoingMessage) -> dict:
     """Have the row's writer write it (coordapp/mail/writers.py). The text is stored
     with the outcome of the send, so the outgoing-mail page and any retry show exactly
-    what was sent."""
+    what was sent. The writer reads in the batch's transaction (`_prepare` ends it)."""
     content = write(row).columns()
-    db.session.rollback()  # the writer's reads end here: no transaction during the send
     for name, value in content.items():
         setattr(row, name, value)
     return content
@@ -390,44 +428,84 @@ def deliver_due_messages(limit: int = 500, *, now: datetime | None = None) -> di
 
     backend = _backend()
     try:
-        for start in range(0, len(message_ids), CLAIM_BATCH):
-            chunk = message_ids[start : start + CLAIM_BATCH]
-            token, rows = _claim(chunk, clock())
-            summary["skipped"] += len(chunk) - len(rows)
-            sending = OutgoingMessage.status == MessageStatus.SENDING
-            with Heartbeat(OutgoingMessage.__table__, OutgoingMessage.claim_token, token, sending):
-                for n, row in enumerate(rows):
-                    if not _deliver_one(row, backend, clock, summary):
-                        _release(rows[n + 1 :])
-                        summary["stopped_early"] = True
-                        return summary
-    finally:
+        _deliver_claimed(message_ids, backend, clock, summary)
+    except BaseException:
         backend.close()
+        raise
+    _keep(backend)
     return summary
 
 
-def _deliver_one(row: OutgoingMessage, backend, clock: Callable[[], datetime], summary) -> bool:
-    """Write (if need be), send and record one claimed message. False when the server
+def _deliver_claimed(
+    message_ids: list[int], backend, clock: Callable[[], datetime], summary: dict
+) -> None:
+    """Claim `message_ids` CLAIM_BATCH at a time, write and send each batch."""
+    for start in range(0, len(message_ids), CLAIM_BATCH):
+        chunk = message_ids[start : start + CLAIM_BATCH]
+        token, rows = _claim(chunk, clock())
+        summary["skipped"] += len(chunk) - len(rows)
+        sending = OutgoingMessage.status == MessageStatus.SENDING
+        with Heartbeat(OutgoingMessage.__table__, OutgoingMessage.claim_token, token, sending):
+            ready = _prepare(rows, clock, summary)
+            for n, (row, message, content) in enumerate(ready):
+                if not _send_one(row, message, content, backend, clock, summary):
+                    _release([later for later, _, _ in ready[n + 1 :]])
+                    summary["stopped_early"] = True
+                    return
+
+
+def _prepare(
+    rows: list[OutgoingMessage], clock: Callable[[], datetime], summary: dict
+) -> list[tuple[OutgoingMessage, bytes, dict]]:
+    """Write (if need be) the claimed messages and turn them into what goes over the
+    wire: (row, message, content written). One read transaction for the batch, ended
+    before the first send: what the writers read once (a meeting, its chairs) serves
+    every email of the batch, and a message costs no round trips of its own to the
+    database until its outcome is recorded. A message that cannot be written fails
+    here; one whose attachment is not rendered yet waits."""
+    ready = []
+    prefetched = prefetch(row for row in rows if row.text_body is None)
+    # The session holds what it loaded weakly: keep it all until the batch is written,
+    # or a meeting read for one email would be read again for the next.
+    loaded: dict = {}
+    for row in rows:
+        content: dict = {}
+        if attachment_pending(row):
+            # Its attachment (a letter the worker renders) is not ready: a little later.
+            _record_failure(
+                row, DeliveryError("the attachment is still being rendered"), clock(), {}
+            )
+            summary["retrying"] += 1
+            continue
+        try:
+            if row.text_body is None:
+                content = _write_email(row)
+                loaded.update(db.session.identity_map.items())
+            ready.append((row, as_bytes(build_message(row, date=clock())), content))
+        except SQLAlchemyError:
+            raise  # the database, not the message: the claim lapses and it is retried
+        except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
+            db.session.rollback()
+            if not isinstance(error, CannotWrite | ValueError):
+                log.exception("mail %s (%s) could not be written", row.id, row.writer)
+            _record_failure(row, DeliveryError(str(error), permanent=True), clock(), content)
+            summary["failed"] += 1
+    db.session.rollback()  # the writers' reads end here: no transaction during the sends
+    del prefetched
+    loaded.clear()
+    return ready
+
+
+def _send_one(
+    row: OutgoingMessage,
+    message: bytes,
+    content: dict,
+    backend,
+    clock: Callable[[], datetime],
+    summary: dict,
+) -> bool:
+    """Send one written message and commit its outcome at once. False when the server
     cannot be used: the batch stops there."""
-    content: dict = {}
-    if attachment_pending(row):
-        # Its attachment (a letter the worker renders) is not ready: a little later.
-        _record_failure(row, DeliveryError("the attachment is still being rendered"), clock(), {})
-        summary["retrying"] += 1
-        return True
-    try:
-        if row.text_body is None:
-            content = _write_email(row)
-        message = as_bytes(build_message(row, date=clock()))
-    except SQLAlchemyError:
-        raise  # the database, not the message: the claim lapses and it is retried
-    except Exception as error:  # noqa: BLE001  (retrying a bad message will not help)
-        db.session.rollback()
-        if not isinstance(error, CannotWrite | ValueError):
-            log.exception("mail %s (%s) could not be written", row.id, row.writer)
-        _record_failure(row, DeliveryError(str(error), permanent=True), clock(), content)
-        summary["failed"] += 1
-        return True
     try:
         backend.send(row, message)
     except DeliveryError as problem:

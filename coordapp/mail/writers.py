@@ -21,7 +21,11 @@ A writer's `category` is what the outgoing-mail page files its emails under (and
 a feature may make obsolete while still queued). Its `on_sent(row, at)`, if any, returns
 a statement the delivery runs in the transaction that marks the row sent: how a feature
 learns that its email went out (invitations record their `sent_at` so) without mail
-knowing the feature.
+knowing the feature. Its `prefetch(rows)`, if any, loads in a few queries what writing
+those rows will read, and returns it: the worker writes a batch of rows in one
+transaction and calls it first with the batch's rows of that writer, so writing each
+one then finds its records in the session (a thousand invitations need one meeting,
+not a thousand reads).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Writer:
     write: Callable[[OutgoingMessage], Email]
     category: MessageKind = MessageKind.OTHER
     on_sent: Callable[[OutgoingMessage, datetime], sa.Executable | None] | None = None
+    prefetch: Callable[[list[OutgoingMessage]], list] | None = None
 
 
 # Every process installs the same writers (those of the features' records): they are
@@ -84,3 +89,18 @@ def writer_of(row: OutgoingMessage) -> Writer:
 def write(row: OutgoingMessage) -> Email:
     """The email for outbox row `row`, by the writer it names."""
     return writer_of(row).write(row)
+
+
+def prefetch(rows: Iterable[OutgoingMessage]) -> list:
+    """Let each writer load, in a few queries, what writing its rows of `rows` reads.
+    Returns what they loaded: the session holds its objects weakly, so the caller keeps
+    this list while it writes the rows."""
+    loaded: list = []
+    by_writer: dict[Writer, list[OutgoingMessage]] = {}
+    for row in rows:
+        found = _WRITERS.get(row.writer or "")
+        if found is not None and found.prefetch is not None:
+            by_writer.setdefault(found, []).append(row)
+    for writer, its_rows in by_writer.items():
+        loaded.extend(writer.prefetch(its_rows))
+    return loaded
