@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import copy
 import imaplib
+import ipaddress
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -31,7 +33,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = root
@@ -51,7 +53,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
   chroot =
 }}
@@ -66,10 +69,54 @@ service pop3-login {{
 """
 
 
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key (what a client must be told to
+    trust) and that key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
 class DovecotServer:
-    def __init__(self) -> None:
+    """`tls=True`: a self-signed certificate (`self.certificate`), implicit TLS on
+    `self.imaps_port` and STARTTLS offered on `self.port`; else plain IMAP only."""
+
+    def __init__(self, *, tls: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="coordapp-dovecot-"))
         self.port = _free_port()
+        self.tls = tls
+        self.imaps_port = _free_port() if tls else 0
+        self.certificate: Path | None = None
         self.user = "meetings"
         self._process: subprocess.Popen | None = None
 
@@ -83,8 +130,20 @@ class DovecotServer:
         os.chmod(self.root, 0o755)
         for sub in ("mail", "home"):
             os.chmod(self.root / sub, 0o777)
+        ssl = "ssl = no"
+        if self.tls:
+            self.certificate, key = _self_signed(self.root)
+            ssl = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
         config = self.root / "dovecot.conf"
-        config.write_text(CONFIG.format(root=self.root, port=self.port, password=PASSWORD))
+        config.write_text(
+            CONFIG.format(
+                root=self.root,
+                port=self.port,
+                imaps_port=self.imaps_port,
+                ssl=ssl,
+                password=PASSWORD,
+            )
+        )
         self._process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(config)],
             stdout=subprocess.DEVNULL,
