@@ -187,3 +187,9 @@ def rows_from_json(
         else:
             selected.append(sa.cast(value, type_).label(name))
     return sa.select(*selected).select_from(row)
+
+
+def same_for_every_row(table: sa.Table, values: Mapping[str, Any]) -> list[sa.Label]:
+    """`values` as labelled constant columns of `table`'s types, to add to the SELECT of
+    an `INSERT … SELECT` (what every inserted row has in common)."""
+    return [sa.literal(value, table.c[name].type).label(name) for name, value in values.items()]

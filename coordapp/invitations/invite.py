@@ -12,7 +12,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from coordapp import audit
-from coordapp.database import rows_from_json
+from coordapp.database import rows_from_json, same_for_every_row
 from coordapp.extensions import db
 from coordapp.invitations.notifications import queue_invitations
 from coordapp.models import Invitation, InvitationStatus, Meeting, User, utcnow
@@ -114,9 +114,7 @@ def invite_contacts(
         ],
         {"contact_id": table.c.contact_id.type, "link_id": table.c.link_id.type},
     )
-    select = varying.add_columns(
-        *(sa.literal(value, table.c[name].type).label(name) for name, value in same_for_all.items())
-    )
+    select = varying.add_columns(*same_for_every_row(table, same_for_all))
     created = db.session.execute(
         sa.insert(table)
         .from_select(["contact_id", "link_id", *same_for_all], select)

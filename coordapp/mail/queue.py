@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from coordapp.database import rows_from_json
+from coordapp.database import rows_from_json, same_for_every_row
 from coordapp.extensions import db
 from coordapp.mail import writers
 from coordapp.mail.tasks import deliver_outbox
@@ -106,9 +106,7 @@ def queue_many(writer: writers.Writer, recipients: Iterable[Recipient]) -> int:
         "created_at": now,
     }
     varying = rows_from_json(rows, {name: table.c[name].type for name in rows[0]})
-    select = varying.add_columns(
-        *(sa.literal(value, table.c[name].type).label(name) for name, value in same_for_all.items())
-    )
+    select = varying.add_columns(*same_for_every_row(table, same_for_all))
     db.session.flush()  # the rows the messages point to must exist first
     db.session.execute(sa.insert(table).from_select([*rows[0], *same_for_all], select))
     db.session.info[_PENDING_FLAG] = True
@@ -148,10 +146,7 @@ def queue_select(
     select = sa.select(
         message_id.label("message_id"),
         *(recipients.c[name] for name in varying),
-        *(
-            sa.literal(value, table.c[name].type).label(name)
-            for name, value in same_for_all.items()
-        ),
+        *same_for_every_row(table, same_for_all),
     )
     db.session.flush()  # the rows the messages point to must exist first
     result = db.session.execute(
