@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask, g
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from coordapp import create_app
+from coordapp import create_app, jobs
 from coordapp.extensions import db
 from coordapp.models import Base, Role
 
@@ -202,7 +202,11 @@ def app(request, _schema):
         forget_cached_user_before_each_request(app)
         yield from _committing(app)
     else:
-        yield from _in_a_rolled_back_transaction(request.getfixturevalue("_shared_app"))
+        app = request.getfixturevalue("_shared_app")
+        # The job queue is global: an app built by an earlier test (importing the worker
+        # module builds one) left it pointing at its own storage, jobs no longer run inline.
+        jobs.configure_queue(app)
+        yield from _in_a_rolled_back_transaction(app)
 
 
 @pytest.fixture

@@ -131,17 +131,11 @@ def test_every_blueprint_comes_from_a_feature_record(app):
     assert set(app.blueprints) == listed
 
 
-def test_the_worker_runs_exactly_the_periodic_jobs_the_records_list(app):
+def test_the_worker_runs_exactly_the_periodic_jobs_the_records_list():
     """A periodic job outside every record would run in the worker while the list says
     nothing of it (and one listed but not made with jobs.periodic_task would never run)."""
-    from coordapp import jobs
+    from coordapp import worker  # noqa: F401  (builds the app as the worker does)
 
-    try:
-        from coordapp import worker  # noqa: F401  (builds the app as the worker does)
-    finally:
-        # The worker's app points the queue at its own storage, not running jobs at once:
-        # the tests after this one need the test app's queue back.
-        jobs.configure_queue(app)
     listed = {task.task_class for feature in features.FEATURES for task in feature.periodic_tasks}
     running = set(huey._registry._periodic_tasks)
     assert listed == running
