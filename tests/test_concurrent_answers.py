@@ -62,6 +62,12 @@ and where that is shown with threads ("here" = this file):
   rows written are locked in id order and read afresh first, so a mark and its mode stay
   together (attendance/service.save_sheet). Here (a mark stored with the other mark's
   mode before).
+- The reply after a commit: a route reads what its redirect needs before it commits, since
+  from then on another request may delete the row (an approval a return drops, an agenda
+  item another editor deletes) and reading the expired row answered 500. Here, pinned
+  at that moment (tests.concurrency.right_after_the_commit_of): approving, retrying a
+  signature, saving and moving an agenda item (approve against return failed this way
+  once in CI, on SQLite).
 Locks go through models/locking.py (lock_row, lock_for_writing, take_turns), parent
 (meeting) before child, in one order everywhere.
 Not threads-tested here, by design: linking an account to a contact (one column); a
@@ -107,10 +113,11 @@ from coordapp.models import (
     utcnow,
 )
 from coordapp.models.agenda import AgendaItem, AgendaItemKind
-from coordapp.models.approval import MinutesApproval, MinutesReturn
+from coordapp.models.approval import MinutesApproval, MinutesReturn, SignatureStatus
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.outcomes.service import start_draft, summary_of
 from coordapp.polls.service import add_slot, ask_people, create_poll
+from tests.concurrency import right_after_the_commit_of
 from tests.conftest import login_as
 from tests.factories import (
     make_approved_meeting,
@@ -280,6 +287,41 @@ def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
         if stored not in (form_a, form_b):
             mixed.append(stored)
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
+
+
+@pytest.mark.commits  # a second connection deletes between the save's commit and reply
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("edit", {"title": "Saved", "kind": "discussion", "duration_minutes": "10"}),
+        ("move", {"direction": "up"}),
+    ],
+)
+def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, action, data):
+    # Another editor deletes the item the moment this save commits: the reply used to read
+    # the item's expired row for its anchor and answer 500 (ObjectDeletedError).
+    secretariat = make_user(Role.SECRETARIAT, email="deleted-meanwhile@example.org")
+    meeting = make_meeting()
+    items = [
+        AgendaItem(meeting_id=meeting.id, position=n, title=t, kind=AgendaItemKind.DISCUSSION)
+        for n, t in enumerate("AB")
+    ]
+    db.session.add_all(items)
+    db.session.commit()
+    item_id, meeting_id = items[1].id, meeting.id
+    client = app.test_client()
+    login_as(client, secretariat)
+    db.session.close()
+
+    def delete_meanwhile(other) -> int:
+        return other.execute(sa.delete(AgendaItem).where(AgendaItem.id == item_id)).rowcount
+
+    with right_after_the_commit_of(AgendaItem, delete_meanwhile) as deleted:
+        response = client.post(f"/agenda/items/{item_id}/{action}", data=data)
+
+    assert deleted == [1]
+    assert response.status_code in (302, 303)
+    assert response.location.endswith(f"/meetings/{meeting_id}/agenda#item-{item_id}")
 
 
 @pytest.mark.commits  # threads, each request on its own connection
@@ -576,6 +618,72 @@ def test_a_chair_approving_while_the_other_returns_the_minutes_is_applied_whole(
         ):
             wrong.append(outcome)
     assert not wrong, f"{len(wrong)} of {TRIES} tries went wrong: {wrong[:3]}"
+
+
+@pytest.mark.commits  # a second connection deletes between the approval's commit and reply
+def test_an_approval_returned_right_after_its_commit_still_gets_its_thank_you(app, monkeypatch):
+    # The race above, pinned at its narrowest point: the other chair's return commits
+    # between the approval's commit and its reply. The reply used to read the approval's
+    # id from the expired row, found it deleted and answered 500 (ObjectDeletedError, seen
+    # once in CI on SQLite).
+    ids = _submitted(app, monkeypatch)
+    approving, _returning = ids.chairs
+    client = app.test_client()
+    login_as(client, approving)
+    db.session.close()
+
+    def return_meanwhile(other) -> int:
+        deleted = other.execute(
+            sa.delete(MinutesApproval).where(MinutesApproval.version_id == ids.version)
+        ).rowcount
+        other.execute(
+            sa.update(MinutesVersion)
+            .where(MinutesVersion.id == ids.version)
+            .values(status=MinutesStatus.DRAFT)
+        )
+        return deleted
+
+    with right_after_the_commit_of(MinutesApproval, return_meanwhile) as returned:
+        response = client.post(f"/minutes/versions/{ids.version}/approve")
+
+    assert returned == [1]  # the approval was committed, then dropped by the "return"
+    assert response.status_code == 302
+    assert ids.signatures.calls  # asked for; the worker finds no approval and does nothing
+    assert _approvers(ids.version) == []
+
+
+@pytest.mark.commits  # a second connection deletes between the retry's commit and reply
+def test_a_signature_retried_as_the_other_chair_returns_the_minutes_gets_its_reply(
+    app, monkeypatch
+):
+    ids = _submitted(app, monkeypatch)
+    approving, _returning = ids.chairs
+    approval = MinutesApproval(
+        version_id=ids.version,
+        user_id=approving.id,
+        role_label="UN Resident Coordinator",
+        status=SignatureStatus.FAILED,
+        error="The signing service was unreachable.",
+    )
+    db.session.add(approval)
+    db.session.commit()
+    approval_id = approval.id
+    client = app.test_client()
+    login_as(client, approving)
+    db.session.close()
+
+    def return_meanwhile(other) -> int:
+        return other.execute(
+            sa.delete(MinutesApproval).where(MinutesApproval.id == approval_id)
+        ).rowcount
+
+    with right_after_the_commit_of(MinutesApproval, return_meanwhile) as returned:
+        response = client.post(f"/minutes/approvals/{approval_id}/retry-signature")
+
+    assert returned == [1]
+    assert response.status_code == 303
+    assert response.location.endswith(f"/minutes/versions/{ids.version}")
+    assert _approvers(ids.version) == []  # the worker found nothing to sign, and did nothing
 
 
 @pytest.mark.commits  # threads, each request on its own connection

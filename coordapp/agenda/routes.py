@@ -45,6 +45,12 @@ DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 # --- loading and access ------------------------------------------------------------------
 
 
+def _to_item(meeting_id: int, item_id: int) -> str:
+    """The agenda at item `item_id`. Built before commit: from then on another editor may
+    delete the item, and reading its expired row would fail."""
+    return url_for("agenda.index", meeting_id=meeting_id, _anchor=f"item-{item_id}")
+
+
 def _get_item(item_id: int) -> AgendaItem:
     item = db.session.scalar(
         sa.select(AgendaItem)
@@ -161,9 +167,10 @@ def new(meeting_id: int):
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, None, str(error))
+    back = _to_item(meeting.id, item.id)
     db.session.commit()
     flash(_("Agenda item added."), "success")
-    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+    return redirect(back)
 
 
 @bp.route("/agenda/items/<id:item_id>/edit", methods=["GET", "POST"])
@@ -189,9 +196,10 @@ def edit(item_id: int):
         )
     except service.AgendaError as error:
         return _save_failed(meeting, form, item, str(error))
+    back = _to_item(meeting.id, item_id)
     db.session.commit()
     flash(_("Agenda item saved."), "success")
-    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+    return redirect(back)
 
 
 @bp.get("/agenda/items/<id:item_id>/delete")
@@ -226,10 +234,9 @@ def move(item_id: int):
     if not form.validate():
         abort(400, _("Move the item up or down."))
     service.move_item(item, form.direction.data, by=current_user)
+    back = _to_item(item.meeting_id, item_id)
     db.session.commit()
-    return redirect(
-        url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"), code=303
-    )
+    return redirect(back, code=303)
 
 
 def _posted_order() -> list[int] | None:
@@ -346,11 +353,10 @@ def upload(item_id: int):
         data=checked.data,
         user_id=current_user.id,
     )
+    back, title = _to_item(meeting.id, item.id), item.title
     db.session.commit()
-    flash(
-        _("“%(name)s” attached to “%(title)s”.", name=checked.filename, title=item.title), "success"
-    )
-    return redirect(url_for("agenda.index", meeting_id=meeting.id, _anchor=f"item-{item.id}"))
+    flash(_("“%(name)s” attached to “%(title)s”.", name=checked.filename, title=title), "success")
+    return redirect(back)
 
 
 @bp.post("/attachments/<id:attachment_id>/delete")
@@ -361,11 +367,11 @@ def delete_attachment(attachment_id: int):
     _ensure_editable(item.meeting)
     if not ConfirmForm().validate():
         abort(400)
-    name = attachment.filename
+    name, back = attachment.filename, _to_item(item.meeting_id, item.id)
     service.delete_attachment(attachment, by=current_user)
     db.session.commit()
     flash(_("“%(name)s” removed.", name=name), "success")
-    return redirect(url_for("agenda.index", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
+    return redirect(back)
 
 
 def _content_disposition(name: str) -> str:

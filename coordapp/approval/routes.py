@@ -144,8 +144,10 @@ def approve(version_id: int):
     except service.ApprovalError as refused:
         db.session.rollback()
         return _render_version(version, code=refused.status, error=refused.message)
-    db.session.commit()
+    # Read before commit: the other chair may return the minutes, deleting this approval,
+    # the moment it is committed (the worker then finds nothing to sign).
     approval_id = approval.id
+    db.session.commit()
     service.request_signature(approval_id)
     flash(_("Thank you: you approved the minutes. Your signature is being added…"), "success")
     return redirect(url_for("approval.version", version_id=version_id))

@@ -188,9 +188,10 @@ def sign_with_certificate(approval_id: int):
         db.session.rollback()
         message = _("Your certificate could not sign the minutes: %(reason)s", reason=str(error))
         return _certificate_page(approval, form, error=message, code=error.status)
+    version_id = approval.version_id  # the other chair's return may delete the approval
     db.session.commit()
     flash(_("Your signature was added to the minutes PDF."), "success")
-    return _back_to_version(approval.version_id)
+    return _back_to_version(version_id)
 
 
 @bp.post("/minutes/approvals/<id:approval_id>/retry-signature")
@@ -213,12 +214,13 @@ def retry_signature(approval_id: int):
     ):
         flash(_("This signature has not failed: there is nothing to try again."), "info")
         return _back_to_version(approval.version_id)
+    version_id = approval.version_id  # the other chair's return may delete the approval
     db.session.commit()
     from coordapp.minutes_pdf.tasks import sign_approval
 
-    sign_approval(approval.id)
+    sign_approval(approval_id)
     flash(_("Signing again. This page shows when the signature is in the PDF."), "info")
-    return _back_to_version(approval.version_id)
+    return _back_to_version(version_id)
 
 
 @bp.post("/minutes/versions/<id:version_id>/pdf/retry")
