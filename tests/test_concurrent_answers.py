@@ -76,6 +76,7 @@ person's own password and language.
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -112,7 +113,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
-from coordapp.models.agenda import AgendaItem, AgendaItemKind
+from coordapp.models.agenda import AgendaItem, AgendaItemKind, Attachment
 from coordapp.models.approval import MinutesApproval, MinutesReturn, SignatureStatus
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.outcomes.service import start_draft, summary_of
@@ -289,16 +290,32 @@ def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
 
 
+_A_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _agenda_item_posts(item_id: int, attachment_id: int) -> dict[str, tuple[str, dict]]:
+    """The posts that end on the agenda at item `item_id`: (url, test-client arguments)."""
+    return {
+        "edit": (
+            f"/agenda/items/{item_id}/edit",
+            {"data": {"title": "Saved", "kind": "discussion", "duration_minutes": "10"}},
+        ),
+        "move": (f"/agenda/items/{item_id}/move", {"data": {"direction": "up"}}),
+        "attach": (
+            f"/agenda/items/{item_id}/attachments",
+            {
+                "data": {"file": (io.BytesIO(_A_PDF), "figures.pdf")},
+                "content_type": "multipart/form-data",
+            },
+        ),
+        "remove an attachment": (f"/attachments/{attachment_id}/delete", {}),
+    }
+
+
 @pytest.mark.commits  # a second connection deletes between the save's commit and reply
-@pytest.mark.parametrize(
-    ("action", "data"),
-    [
-        ("edit", {"title": "Saved", "kind": "discussion", "duration_minutes": "10"}),
-        ("move", {"direction": "up"}),
-    ],
-)
-def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, action, data):
-    # Another editor deletes the item the moment this save commits: the reply used to read
+@pytest.mark.parametrize("action", ["edit", "move", "attach", "remove an attachment"])
+def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, action):
+    # Another editor deletes the item the moment this post commits: the reply used to read
     # the item's expired row for its anchor and answer 500 (ObjectDeletedError).
     secretariat = make_user(Role.SECRETARIAT, email="deleted-meanwhile@example.org")
     meeting = make_meeting()
@@ -307,8 +324,19 @@ def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, act
         for n, t in enumerate("AB")
     ]
     db.session.add_all(items)
+    db.session.flush()
+    attachment = Attachment(
+        agenda_item_id=items[1].id,
+        filename="old.pdf",
+        content_type="application/pdf",
+        size=len(_A_PDF),
+        sha256="0" * 64,
+        data=_A_PDF,
+    )
+    db.session.add(attachment)
     db.session.commit()
     item_id, meeting_id = items[1].id, meeting.id
+    url, arguments = _agenda_item_posts(item_id, attachment.id)[action]
     client = app.test_client()
     login_as(client, secretariat)
     db.session.close()
@@ -317,7 +345,7 @@ def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, act
         return other.execute(sa.delete(AgendaItem).where(AgendaItem.id == item_id)).rowcount
 
     with right_after_the_commit_of(AgendaItem, delete_meanwhile) as deleted:
-        response = client.post(f"/agenda/items/{item_id}/{action}", data=data)
+        response = client.post(url, **arguments)
 
     assert deleted == [1]
     assert response.status_code in (302, 303)

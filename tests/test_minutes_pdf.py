@@ -53,6 +53,7 @@ from coordapp.models.invitation import Attendance
 from coordapp.models.minutes import MinutesStatus, MinutesVersion
 from coordapp.signing.ca import current_ca, init_ca
 from coordapp.web import get_meeting_or_404
+from tests.concurrency import right_after_the_commit_of
 from tests.conftest import _empty_all_tables, login_as, test_config
 from tests.factories import (
     make_certification_authority,
@@ -737,6 +738,35 @@ def test_chair_signs_with_their_own_certificate_which_is_not_stored(
     from coordapp.models import SigningIdentity
 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SigningIdentity)) == 0
+
+
+@pytest.mark.commits  # a second connection deletes between the signature's commit and reply
+def test_a_signature_returned_right_after_its_commit_still_gets_its_reply(
+    client, ready_for_signing, listed_ca
+):
+    # The other chair returns the minutes the moment this signature commits (the return
+    # drops every approval): the reply used to read the approval's expired row for the
+    # redirect and answer 500.
+    world = ready_for_signing
+    chair = _chair_client(client, world.chair_ids[0])
+    own_file = own_pkcs12(b"s3cret", world.chair_ids[0], listed_ca)
+    db.session.close()
+
+    def return_meanwhile(other) -> int:
+        return other.execute(
+            sa.delete(MinutesApproval).where(MinutesApproval.id == world.approval_id)
+        ).rowcount
+
+    with right_after_the_commit_of(MinutesApproval, return_meanwhile) as returned:
+        response = chair.post(
+            f"/minutes/approvals/{world.approval_id}/sign-with-certificate",
+            data={"certificate": (BytesIO(own_file), "me.p12"), "password": "s3cret"},
+            content_type="multipart/form-data",
+        )
+
+    assert returned == [1]
+    assert response.status_code == 303
+    assert response.location.endswith(f"/minutes/versions/{world.version_id}")
 
 
 def test_a_wrong_certificate_password_is_refused_and_nothing_is_signed(
