@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from tests.conftest import test_config
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 WAIT_SECONDS = 60
+STOP_SECONDS = 20
 
 # After the README's steps: a meeting and one Russian-speaking invitee (the worker writes
 # the invitation in the contact's language).
@@ -145,9 +147,17 @@ def test_readme_production_steps_on_a_fresh_clone_serve_russian_pages_and_emails
                 log = tmp_path / f"{number}.log"
                 logs.append(log)
                 with open(log, "w") as out:
+                    # A session of its own: the shell and the server it starts (and a
+                    # gunicorn master's workers) are stopped together, as one group.
                     processes.append(
                         subprocess.Popen(
-                            command, shell=True, cwd=clone, env=env, stdout=out, stderr=out
+                            command,
+                            shell=True,
+                            cwd=clone,
+                            env=env,
+                            stdout=out,
+                            stderr=out,
+                            start_new_session=True,
                         )
                     )
                 continue
@@ -190,14 +200,35 @@ def test_readme_production_steps_on_a_fresh_clone_serve_russian_pages_and_emails
         assert "Your answer" not in page
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS  # gunicorn stops its workers first
+        while _running_in(clone) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = _running_in(clone)
+        for process in processes:  # never left to load the machine for the rest of the run
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout=10)
         shutil.rmtree(clone, ignore_errors=True)
+    assert not left, f"the README's servers outlived the test: {left}"
+
+
+def _signal_group(process: subprocess.Popen, number: int) -> None:
+    try:
+        os.killpg(process.pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def _running_in(directory: Path) -> list[int]:
+    """The processes whose working directory is `directory` (Linux's /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == directory:
+                pids.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return pids
 
 
 def _catalogues(tmp_path: Path, compiled: bool) -> Path:
