@@ -18,9 +18,17 @@ from coordapp.models import (
     Series,
     User,
 )
+from coordapp.models.agenda import AgendaItem, Attachment
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
+# The smallest file the attachment checks take as a PDF.
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def make_user(
@@ -111,6 +119,23 @@ def make_meeting(
     db.session.add(meeting)
     db.session.commit()
     return meeting
+
+
+def make_attachment(
+    item: AgendaItem, filename: str = "a.pdf", data: bytes = TINY_PDF
+) -> Attachment:
+    """A PDF attached to agenda item `item`, as if uploaded (the checks are not run)."""
+    attachment = Attachment(
+        agenda_item=item,
+        filename=filename,
+        content_type="application/pdf",
+        size=len(data),
+        sha256="0" * 64,
+        data=data,
+    )
+    db.session.add(attachment)
+    db.session.commit()
+    return attachment
 
 
 def make_pkcs12(

@@ -16,14 +16,9 @@ from coordapp.extensions import db
 from coordapp.links import rsvp_token
 from coordapp.models import AuditEvent, Invitation, MeetingStatus
 from coordapp.models.agenda import AgendaItem, Attachment
-from tests.factories import make_contact, make_meeting
+from tests.factories import TINY_PDF, make_attachment, make_contact, make_meeting
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = TINY_PDF
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 
@@ -177,31 +172,13 @@ def test_no_upload_to_a_closed_meeting(secretariat_client):
 def test_member_downloads_but_cannot_upload(member_client):
     item = make_item()
     assert upload(member_client, item, "a.pdf", PDF).status_code == 403
-    attachment = Attachment(
-        agenda_item=item,
-        filename="a.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256="0" * 64,
-        data=PDF,
-    )
-    db.session.add(attachment)
-    db.session.commit()
+    attachment = make_attachment(item, "a.pdf", PDF)
     assert member_client.get(f"/attachments/{attachment.id}").data == PDF
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client):
     item = make_item()
-    attachment = Attachment(
-        agenda_item=item,
-        filename="a.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256="0" * 64,
-        data=PDF,
-    )
-    db.session.add(attachment)
-    db.session.commit()
+    attachment = make_attachment(item, "a.pdf", PDF)
     response = client.get(f"/attachments/{attachment.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -214,16 +191,8 @@ def invited_with_attachment():
     meeting = make_meeting()
     invitation = Invitation(meeting=meeting, contact=make_contact())
     item = make_item(meeting)
-    attachment = Attachment(
-        agenda_item=item,
-        filename="Briefing note.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256="0" * 64,
-        data=PDF,
-    )
-    db.session.add_all([invitation, attachment])
-    db.session.commit()
+    db.session.add(invitation)
+    attachment = make_attachment(item, "Briefing note.pdf", PDF)
     return invitation, attachment
 
 

@@ -113,7 +113,7 @@ from coordapp.models import (
     User,
     utcnow,
 )
-from coordapp.models.agenda import AgendaItem, AgendaItemKind, Attachment
+from coordapp.models.agenda import AgendaItem, AgendaItemKind
 from coordapp.models.approval import MinutesApproval, MinutesReturn, SignatureStatus
 from coordapp.models.minutes import MinutesItem, MinutesRevision, MinutesStatus, MinutesVersion
 from coordapp.outcomes.service import start_draft, summary_of
@@ -121,7 +121,9 @@ from coordapp.polls.service import add_slot, ask_people, create_poll
 from tests.concurrency import right_after_the_commit_of
 from tests.conftest import login_as
 from tests.factories import (
+    TINY_PDF,
     make_approved_meeting,
+    make_attachment,
     make_contact,
     make_meeting,
     make_organisation,
@@ -290,9 +292,6 @@ def test_two_tabs_saving_one_agenda_item_at_once_each_save_whole(app):
     assert not mixed, f"{len(mixed)} of {TRIES} tries stored a mix: {mixed[:3]}"
 
 
-_A_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
 def _agenda_item_posts(item_id: int, attachment_id: int) -> dict[str, tuple[str, dict]]:
     """The posts that end on the agenda at item `item_id`: (url, test-client arguments)."""
     return {
@@ -304,7 +303,7 @@ def _agenda_item_posts(item_id: int, attachment_id: int) -> dict[str, tuple[str,
         "attach": (
             f"/agenda/items/{item_id}/attachments",
             {
-                "data": {"file": (io.BytesIO(_A_PDF), "figures.pdf")},
+                "data": {"file": (io.BytesIO(TINY_PDF), "figures.pdf")},
                 "content_type": "multipart/form-data",
             },
         ),
@@ -324,17 +323,7 @@ def test_an_agenda_item_deleted_right_after_a_save_still_gets_its_reply(app, act
         for n, t in enumerate("AB")
     ]
     db.session.add_all(items)
-    db.session.flush()
-    attachment = Attachment(
-        agenda_item_id=items[1].id,
-        filename="old.pdf",
-        content_type="application/pdf",
-        size=len(_A_PDF),
-        sha256="0" * 64,
-        data=_A_PDF,
-    )
-    db.session.add(attachment)
-    db.session.commit()
+    attachment = make_attachment(items[1], "old.pdf")
     item_id, meeting_id = items[1].id, meeting.id
     url, arguments = _agenda_item_posts(item_id, attachment.id)[action]
     client = app.test_client()
